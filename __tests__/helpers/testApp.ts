@@ -1,0 +1,115 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import request from 'supertest';
+import { createApp } from '../../server/app';
+import { AuditContext } from '../../server/audit/repository';
+import { Config, loadConfig } from '../../server/config';
+import { createDatabase, Database } from '../../server/data/database';
+import { Role } from '../../server/domain/roles';
+import { createLogger } from '../../server/logger';
+import { createServices, Services } from '../../server/services';
+import { User } from '../../server/users/repository';
+
+export const TEST_PASSWORD = 'correct horse battery staple';
+export const SETUP_CONTEXT: AuditContext = { actor: null, ip: 'test-setup', userAgent: 'jest', requestId: null };
+
+/** A clock the test moves by hand. */
+export class TestClock {
+  constructor(public current = new Date('2026-11-25T02:00:00Z')) {}
+  now = (): Date => new Date(this.current.getTime());
+  advanceMinutes(minutes: number): void {
+    this.current = new Date(this.current.getTime() + minutes * 60_000);
+  }
+}
+
+export interface TestApp {
+  db: Database;
+  config: Config;
+  services: Services;
+  clock: TestClock;
+  server: http.Server;
+  baseUrl: string;
+  dataDir: string;
+  agent(): ReturnType<typeof request.agent>;
+  createUser(username: string, role: Role, options?: { organisation?: string; password?: string }): Promise<User>;
+  close(): Promise<void>;
+}
+
+/**
+ * The real application on a copy of the golden database in a temporary directory, listening on
+ * a free port. Nothing is shared between test files.
+ */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const golden = process.env.FUHE_GOLDEN_DIR;
+  if (!golden) throw new Error('globalSetup did not run');
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-test-'));
+  fs.copyFileSync(path.join(golden, 'fuhe.sqlite3'), path.join(dataDir, 'fuhe.sqlite3'));
+  const config = loadConfig({ NODE_ENV: 'test', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'test-secret-'.padEnd(48, 'x'), ...env });
+  const db = createDatabase(config);
+  const clock = new TestClock();
+  const services = createServices({ db, config, now: clock.now });
+  const app = createApp({ db, config, logger: createLogger({ silent: true }), now: clock.now });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+
+  return {
+    db,
+    config,
+    services,
+    clock,
+    server,
+    baseUrl: `http://127.0.0.1:${port}`,
+    dataDir,
+    agent: () => request.agent(server),
+    async createUser(username, role, options = {}) {
+      const { user } = await services.users.create(SETUP_CONTEXT, {
+        username,
+        displayName: username,
+        role,
+        organisation: options.organisation ?? (role === 'evaluator' ? '某某会计师事务所' : null),
+        password: options.password ?? TEST_PASSWORD,
+      });
+      return user;
+    },
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.destroy();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** The CSRF token of the first form in a page, as a browser would submit it. */
+export function csrfFrom(html: string): string {
+  const match = /name="_csrf" value="([^"]+)"/.exec(html);
+  if (!match) throw new Error('no CSRF token in the page');
+  return match[1];
+}
+
+type Agent = ReturnType<typeof request.agent>;
+
+/** Logs in through the real form (CSRF on), returning the response to the form's POST. */
+export async function login(agent: Agent, username: string, password = TEST_PASSWORD) {
+  const page = await agent.get('/login');
+  return agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username, password, next: '/' });
+}
+
+/** A page's CSRF token for the signed-in agent (from the dashboard's logout form). */
+export async function csrfOf(agent: Agent, pagePath = '/'): Promise<string> {
+  const page = await agent.get(pagePath);
+  return csrfFrom(page.text);
+}
+
+export async function auditActions(db: Database): Promise<string[]> {
+  const rows = (await db('audit_log').select('action').orderBy('id')) as Array<{ action: string }>;
+  return rows.map((r) => r.action);
+}
+
+export async function lastAudit(db: Database, action: string) {
+  return db('audit_log').where({ action }).orderBy('id', 'desc').first();
+}

@@ -1,0 +1,17 @@
+import { Knex } from 'knex';
+import * as foundation from './20261125000001_foundation';
+
+/**
+ * The migrations, in order. Listed here rather than found on disk so that they load the same
+ * under tsx, ts-jest and any bundler. Append one entry per new migration; never edit one that
+ * has landed.
+ */
+const migrations: Array<{ name: string; module: Knex.Migration }> = [
+  { name: '20261125000001_foundation', module: foundation },
+];
+
+export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {
+  getMigrations: async () => migrations,
+  getMigrationName: (migration) => migration.name,
+  getMigration: async (migration) => migration.module,
+};

@@ -1,0 +1,105 @@
+import { Router } from 'express';
+import { AuditFilter, distinctAuditActions, findAudit } from '../audit/repository';
+import { Database } from '../data/database';
+import { ROLE_LABELS, ROLES } from '../domain/roles';
+import { AccessControl } from '../http/access';
+import { auditContextOf } from '../http/context';
+import { HttpError } from '../http/errors';
+import { Services } from '../services';
+import { parseUserInput } from '../users/validation';
+
+const PAGE_SIZE = 50;
+const roleOptions = ROLES.map((value) => ({ value, label: ROLE_LABELS[value] }));
+
+const str = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
+
+/** "2026-11-25" as the start (or end) of that day in Beijing time. */
+function dayBound(text: string, end: boolean): Date | undefined {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(text)) return undefined;
+  const date = new Date(`${text}T${end ? '23:59:59.999' : '00:00:00.000'}+08:00`);
+  return Number.isNaN(date.getTime()) ? undefined : date;
+}
+
+export function adminRoutes({ db, services, access }: { db: Database; services: Services; access: AccessControl }): Router {
+  const router = Router();
+  const manageUsers = access.requirePermission('users.manage');
+
+  const renderUsers = async (res: import('express').Response, data: Record<string, unknown> = {}) =>
+    res.render('admin/users', { title: '用户管理', users: await services.users.list(), roleOptions, ...data });
+
+  router.get('/admin/users', manageUsers, async (_req, res) => renderUsers(res));
+
+  router.post('/admin/users', manageUsers, async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const parsed = parseUserInput(body);
+    const form = { username: str(body.username), displayName: str(body.displayName), role: str(body.role), organisation: str(body.organisation) };
+    if (!parsed.value) {
+      res.status(422);
+      return renderUsers(res, { errors: parsed.errors, error: '请更正标出的内容', form });
+    }
+    try {
+      const { user, generatedPassword } = await services.users.create(auditContextOf(req), parsed.value);
+      res.status(201);
+      return renderUsers(res, { created: user, generatedPassword });
+    } catch (err) {
+      if (!(err instanceof HttpError) || (err.status !== 409 && err.status !== 422)) throw err;
+      res.status(err.status);
+      return renderUsers(res, { errors: err.details, error: err.message, form });
+    }
+  });
+
+  router.post('/admin/users/:id/disable', manageUsers, async (req, res) => {
+    const user = await services.users.setDisabled(auditContextOf(req), Number(req.params.id), true);
+    res.status(200);
+    return renderUsers(res, { notice: `已停用用户 ${user.username}，其所有会话已结束` });
+  });
+
+  router.post('/admin/users/:id/enable', manageUsers, async (req, res) => {
+    const user = await services.users.setDisabled(auditContextOf(req), Number(req.params.id), false);
+    return renderUsers(res, { notice: `已启用用户 ${user.username}` });
+  });
+
+  router.post('/admin/users/:id/reset-password', manageUsers, async (req, res) => {
+    const id = Number(req.params.id);
+    const password = await services.users.resetPassword(auditContextOf(req), id);
+    const user = await services.users.get(id);
+    return renderUsers(res, { resetUser: user, generatedPassword: password });
+  });
+
+  router.get('/admin/audit', access.requirePermission('audit.read'), async (req, res) => {
+    const query = req.query as Record<string, unknown>;
+    const form = {
+      action: str(query.action),
+      actor: str(query.actor).toLowerCase(),
+      objectType: str(query.objectType),
+      objectId: str(query.objectId),
+      from: str(query.from),
+      to: str(query.to),
+    };
+    const filter: AuditFilter = {
+      action: form.action || undefined,
+      actor: form.actor || undefined,
+      objectType: form.objectType || undefined,
+      objectId: form.objectId || undefined,
+      from: dayBound(form.from, false),
+      to: dayBound(form.to, true),
+    };
+    const page = Math.max(1, Math.floor(Number(query.page)) || 1);
+    const { total, records } = await findAudit(db, filter, { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+    const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
+    const link = (p: number) => `/admin/audit?${new URLSearchParams({ ...Object.fromEntries(Object.entries(form).filter(([, v]) => v)), page: String(p) })}`;
+    res.render('admin/audit', {
+      title: '审计日志',
+      form,
+      actions: await distinctAuditActions(db),
+      records,
+      total,
+      page,
+      pages,
+      prev: page > 1 ? link(page - 1) : null,
+      next: page < pages ? link(page + 1) : null,
+    });
+  });
+
+  return router;
+}

@@ -1,0 +1,70 @@
+import path from 'node:path';
+import express, { Express, Router } from 'express';
+import { adminRoutes } from './admin/routes';
+import { authRoutes } from './auth/routes';
+import { Config } from './config';
+import { Database } from './data/database';
+import { ROLE_LABELS } from './domain/roles';
+import { healthRoutes } from './health/routes';
+import { accessControl } from './http/access';
+import { requestContext } from './http/context';
+import { errorHandler, notFoundHandler } from './http/errors';
+import { navigation } from './http/navigation';
+import { noStore, setUpWebSecurity } from './http/security';
+import { requirePasswordChanged, sessionManager } from './http/session';
+import { setUpViews } from './http/views';
+import { createLogger, Logger } from './logger';
+import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
+import { createServices } from './services';
+
+export interface AppDeps {
+  db: Database;
+  config: Config;
+  logger?: Logger;
+  /** The clock, so that tests can fix time. */
+  now?: () => Date;
+}
+
+export const STATIC_DIR = path.resolve(__dirname, '../static');
+
+export function createApp({ db, config, logger = createLogger(), now = () => new Date() }: AppDeps): Express {
+  const services = createServices({ db, config, now });
+  const sessions = sessionManager({ db, config, tokens: services.tokens, now });
+  const access = accessControl({ db });
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', config.trustProxy);
+  app.set('query parser', 'simple');
+
+  app.use(requestContext);
+  app.use(setUpWebSecurity());
+  app.use('/static', express.static(STATIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
+  setUpViews(app, { cache: config.env !== 'development' });
+  app.use(healthRoutes(db));
+
+  app.use(express.json({ limit: '1mb' }));
+  app.use(express.urlencoded({ extended: false, limit: '1mb' }));
+  app.use(sessions.authenticate);
+  app.use(noStore);
+  app.use(sessions.verifyCsrf);
+  app.use(navigation);
+
+  app.use(authRoutes({ db, services, sessions, access }));
+  app.use(requirePasswordChanged);
+
+  const api = Router();
+  api.get('/me', access.requireSignedIn, (req, res) => {
+    const user = req.user!;
+    res.json({ id: user.id, username: user.username, displayName: user.displayName, role: user.role, roleLabel: ROLE_LABELS[user.role], organisation: user.organisation });
+  });
+  api.use(roundApiRoutes({ services, access }));
+  app.use('/api', api);
+
+  app.use(roundPageRoutes({ db, services, access }));
+  app.use(adminRoutes({ db, services, access }));
+
+  app.use(notFoundHandler);
+  app.use(errorHandler({ showStack: config.env === 'development', logger }));
+  return app;
+}

@@ -1,0 +1,40 @@
+/** The roles of domain.md and what each may do. The server checks these; the UI only mirrors them. */
+
+export const ROLES = ['admin', 'lead', 'reviewer', 'evaluator', 'official'] as const;
+export type Role = (typeof ROLES)[number];
+
+export const ROLE_LABELS: Record<Role, string> = {
+  admin: '系统管理员',
+  lead: '复核组组长',
+  reviewer: '复核人员',
+  evaluator: '第三方评价机构',
+  official: '分管领导',
+};
+
+export type Permission =
+  | 'users.manage'
+  | 'audit.read'
+  | 'rounds.create'
+  | 'rounds.edit'
+  | 'rounds.read';
+
+const PERMISSIONS: Record<Role, readonly Permission[]> = {
+  admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read'],
+  lead: ['rounds.create', 'rounds.edit', 'rounds.read'],
+  reviewer: ['rounds.read'],
+  evaluator: ['rounds.read'],
+  official: ['rounds.read'],
+};
+
+export function isRole(value: unknown): value is Role {
+  return typeof value === 'string' && (ROLES as readonly string[]).includes(value);
+}
+
+export function can(role: Role, permission: Permission): boolean {
+  return PERMISSIONS[role].includes(permission);
+}
+
+/** Third-party evaluators must name the agency they work for (财预〔2021〕6号). */
+export function requiresOrganisation(role: Role): boolean {
+  return role === 'evaluator';
+}

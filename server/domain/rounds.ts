@@ -1,0 +1,53 @@
+import { isCalendarDate } from './dates';
+
+/** A round (复核批次): one year's spot-check of self-evaluations. */
+
+export const ROUND_STATES = {
+  preparing: '准备中',
+  drawn: '已抽样',
+  reviewing: '复核中',
+  published: '已公示',
+} as const;
+export type RoundState = keyof typeof ROUND_STATES;
+
+export interface RoundFields {
+  title: string;
+  fiscalYear: number;
+  bureau: string | null;
+  workPlanRef: string | null;
+  deadline: string | null;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+const text = (value: unknown): string =>
+  typeof value === 'string' ? value.normalize('NFC').trim() : typeof value === 'number' ? String(value) : '';
+
+function limited(errors: FieldError[], field: string, label: string, value: string, max: number): string | null {
+  if ([...value].length > max) errors.push({ field, message: `${label}不能超过${max}个字符` });
+  return value || null;
+}
+
+/** Parses a round from a form or JSON body: every problem at once, in Chinese. */
+export function parseRoundFields(body: Record<string, unknown>): { value?: RoundFields; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const title = text(body.title);
+  if (!title) errors.push({ field: 'title', message: '请填写复核批次名称' });
+  limited(errors, 'title', '名称', title, 200);
+  const yearText = text(body.fiscalYear);
+  const fiscalYear = Number(yearText);
+  if (!/^\d{4}$/.test(yearText) || fiscalYear < 2000 || fiscalYear > 2100) {
+    errors.push({ field: 'fiscalYear', message: '预算年度须为2000–2100之间的四位年份' });
+  }
+  const bureau = limited(errors, 'bureau', '财政部门名称', text(body.bureau), 200);
+  const workPlanRef = limited(errors, 'workPlanRef', '工作方案文号', text(body.workPlanRef), 100);
+  const deadlineText = text(body.deadline);
+  if (deadlineText && !isCalendarDate(deadlineText)) {
+    errors.push({ field: 'deadline', message: '截止日期须为有效日期（YYYY-MM-DD）' });
+  }
+  if (errors.length > 0) return { errors };
+  return { value: { title, fiscalYear, bureau, workPlanRef, deadline: deadlineText || null }, errors };
+}

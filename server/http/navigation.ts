@@ -1,0 +1,19 @@
+import { RequestHandler } from 'express';
+import { can, Permission, ROLE_LABELS } from '../domain/roles';
+
+/** The navigation a role may use; the server enforces the same permissions on every route. */
+const ITEMS: Array<{ href: string; label: string; permission?: Permission; key: string }> = [
+  { key: 'dashboard', href: '/', label: '工作台' },
+  { key: 'rounds-new', href: '/rounds/new', label: '新建复核批次', permission: 'rounds.create' },
+  { key: 'users', href: '/admin/users', label: '用户管理', permission: 'users.manage' },
+  { key: 'audit', href: '/admin/audit', label: '审计日志', permission: 'audit.read' },
+];
+
+export const navigation: RequestHandler = (req, res, next) => {
+  const user = req.user;
+  if (user) {
+    res.locals.nav = ITEMS.filter((item) => !item.permission || can(user.role, item.permission));
+    res.locals.userRoleLabel = ROLE_LABELS[user.role];
+  }
+  next();
+};

@@ -1,0 +1,68 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import Handlebars from 'handlebars';
+import { Express } from 'express';
+import { formatCalendarDateZh, formatInstantCst } from '../domain/dates';
+import { ROUND_STATES } from '../domain/rounds';
+import { ROLE_LABELS } from '../domain/roles';
+
+/**
+ * Handlebars views: `views/<feature>/<page>.hbs` rendered into `views/layouts/main.hbs`, with
+ * the partials of `views/partials`. Compiled templates are cached except in development.
+ */
+
+export const VIEWS_DIR = path.resolve(__dirname, '../../views');
+
+function registerHelpers(hbs: typeof Handlebars): void {
+  hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+  hbs.registerHelper('not', (a: unknown) => !a);
+  hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
+  hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
+  hbs.registerHelper('instant', (value: unknown) => (value instanceof Date ? formatInstantCst(value) : ''));
+  hbs.registerHelper('dateZh', (value: unknown) => (typeof value === 'string' && value ? formatCalendarDateZh(value) : ''));
+  hbs.registerHelper('roleLabel', (role: unknown) => ROLE_LABELS[role as keyof typeof ROLE_LABELS] ?? String(role ?? ''));
+  hbs.registerHelper('roundState', (state: unknown) => ROUND_STATES[state as keyof typeof ROUND_STATES] ?? String(state ?? ''));
+  hbs.registerHelper('json', (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value, null, 1)));
+  hbs.registerHelper('fieldError', (errors: unknown, field: string) => {
+    if (!Array.isArray(errors)) return '';
+    const found = errors.find((e: { field?: string }) => e.field === field) as { message?: string } | undefined;
+    return found?.message ?? '';
+  });
+}
+
+export function setUpViews(app: Express, options: { cache: boolean }): void {
+  const hbs = Handlebars.create();
+  registerHelpers(hbs);
+  const cache = new Map<string, Handlebars.TemplateDelegate>();
+
+  const compile = (file: string): Handlebars.TemplateDelegate => {
+    const cached = options.cache ? cache.get(file) : undefined;
+    if (cached) return cached;
+    const template = hbs.compile(fs.readFileSync(file, 'utf8'), { strict: false, preventIndent: true });
+    if (options.cache) cache.set(file, template);
+    return template;
+  };
+
+  const loadPartials = () => {
+    const dir = path.join(VIEWS_DIR, 'partials');
+    for (const name of fs.readdirSync(dir)) {
+      if (name.endsWith('.hbs')) hbs.registerPartial(name.slice(0, -4), fs.readFileSync(path.join(dir, name), 'utf8'));
+    }
+  };
+  loadPartials();
+
+  app.engine('hbs', (file: string, context: object, callback: (err: Error | null, html?: string) => void) => {
+    try {
+      if (!options.cache) loadPartials();
+      const data = context as Record<string, unknown> & { layout?: string | false };
+      const body = compile(file)(data);
+      if (data.layout === false) return callback(null, body);
+      const layout = compile(path.join(VIEWS_DIR, 'layouts', `${data.layout ?? 'main'}.hbs`));
+      callback(null, layout({ ...data, body }));
+    } catch (err) {
+      callback(err as Error);
+    }
+  });
+  app.set('view engine', 'hbs');
+  app.set('views', VIEWS_DIR);
+}

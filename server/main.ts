@@ -1,0 +1,44 @@
+import http from 'node:http';
+import { createApp } from './app';
+import { loadConfig } from './config';
+import { createDatabase, engineOf, migrateToLatest } from './data/database';
+import { createLogger } from './logger';
+import { countUsers } from './users/repository';
+
+/** Start-up only: config → database → migrations → listen → graceful shutdown. */
+async function main(): Promise<void> {
+  const logger = createLogger();
+  const config = loadConfig();
+  const db = createDatabase(config);
+  const applied = await migrateToLatest(db);
+  logger.info('database ready', { engine: engineOf(db), migrationsApplied: applied });
+
+  if ((await countUsers(db)) === 0) {
+    logger.warn('no users yet', {
+      hint: 'create the first administrator: npm run fuhe -- user add <username> --role admin --name <显示名>',
+    });
+  }
+
+  const server = http.createServer(createApp({ db, config, logger }));
+  server.listen(config.port, () => logger.info('listening', { port: config.port, dataDir: config.dataDir }));
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info('shutting down', { signal });
+    // Finish the requests in flight, then close the database.
+    server.close(() => {
+      db.destroy().then(() => process.exit(0), () => process.exit(1));
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+main().catch((err) => {
+  process.stderr.write(`fuhe failed to start: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

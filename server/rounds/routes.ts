@@ -1,0 +1,152 @@
+import { Response, Router } from 'express';
+import { findAudit } from '../audit/repository';
+import { Database } from '../data/database';
+import { parseRoundFields, ROUND_STATES } from '../domain/rounds';
+import { can } from '../domain/roles';
+import { AccessControl } from '../http/access';
+import { auditContextOf } from '../http/context';
+import { HttpError, invalid } from '../http/errors';
+import { Services } from '../services';
+import { Round } from './repository';
+
+export function roundJson(round: Round) {
+  return {
+    id: round.id,
+    title: round.title,
+    fiscalYear: round.fiscalYear,
+    bureau: round.bureau,
+    workPlanRef: round.workPlanRef,
+    deadline: round.deadline,
+    state: round.state,
+    stateLabel: ROUND_STATES[round.state],
+    createdBy: { id: round.createdBy, name: round.createdByName },
+    createdAt: round.createdAt.toISOString(),
+    updatedAt: round.updatedAt.toISOString(),
+    version: round.version,
+  };
+}
+
+const body = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+
+export function roundPageRoutes({ db, services, access }: { db: Database; services: Services; access: AccessControl }): Router {
+  const router = Router();
+  const canRead = access.requirePermission('rounds.read');
+  const canCreate = access.requirePermission('rounds.create');
+  const canEdit = access.requirePermission('rounds.edit');
+
+  router.get('/', canRead, async (req, res) => {
+    res.render('rounds/dashboard', {
+      title: '工作台',
+      rounds: await services.rounds.list(),
+      canCreate: can(req.user!.role, 'rounds.create'),
+      created: req.query.created === '1',
+    });
+  });
+
+  const renderForm = (res: Response, data: Record<string, unknown>) => res.render('rounds/form', data);
+
+  router.get('/rounds/new', canCreate, (_req, res) => {
+    renderForm(res, { title: '新建复核批次', form: { fiscalYear: String(new Date().getUTCFullYear() - 1) }, action: '/rounds' });
+  });
+
+  router.post('/rounds', canCreate, async (req, res) => {
+    const parsed = parseRoundFields(body(req.body));
+    if (!parsed.value) {
+      res.status(422);
+      return renderForm(res, { title: '新建复核批次', form: req.body, errors: parsed.errors, error: '请更正标出的内容', action: '/rounds' });
+    }
+    const round = await services.rounds.create(auditContextOf(req), parsed.value);
+    res.redirect(303, `/rounds/${round.id}?created=1`);
+  });
+
+  router.get('/rounds/:id', canRead, async (req, res) => {
+    const round = await services.rounds.get(Number(req.params.id));
+    const history = can(req.user!.role, 'rounds.edit')
+      ? (await findAudit(db, { objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records
+      : [];
+    res.render('rounds/show', {
+      title: round.title,
+      round,
+      history,
+      canEdit: can(req.user!.role, 'rounds.edit'),
+      created: req.query.created === '1',
+      saved: req.query.saved === '1',
+    });
+  });
+
+  router.get('/rounds/:id/edit', canEdit, async (req, res) => {
+    const round = await services.rounds.get(Number(req.params.id));
+    renderForm(res, { title: `修改：${round.title}`, form: round, version: round.version, action: `/rounds/${round.id}/edit`, round });
+  });
+
+  router.post('/rounds/:id/edit', canEdit, async (req, res) => {
+    const id = Number(req.params.id);
+    const round = await services.rounds.get(id);
+    const input = body(req.body);
+    const action = `/rounds/${id}/edit`;
+    const parsed = parseRoundFields(input);
+    if (!parsed.value) {
+      res.status(422);
+      return renderForm(res, { title: `修改：${round.title}`, form: input, version: input.version, errors: parsed.errors, error: '请更正标出的内容', action, round });
+    }
+    try {
+      await services.rounds.update(auditContextOf(req), id, parsed.value, Number(input.version));
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 409) throw err;
+      // Keep what the user typed; show what is stored now; the next save starts from the current version.
+      const current = await services.rounds.get(id);
+      res.status(409);
+      return renderForm(res, { title: `修改：${round.title}`, form: input, version: current.version, current, error: err.message, action, round });
+    }
+    res.redirect(303, `/rounds/${id}?saved=1`);
+  });
+
+  return router;
+}
+
+export function roundApiRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
+  const router = Router();
+
+  router.get('/rounds', access.requirePermission('rounds.read'), async (_req, res) => {
+    res.json({ items: (await services.rounds.list()).map(roundJson) });
+  });
+
+  router.post('/rounds', access.requirePermission('rounds.create'), async (req, res) => {
+    const parsed = parseRoundFields(body(req.body));
+    if (!parsed.value) throw invalid('复核批次信息不完整或格式不正确', parsed.errors);
+    const round = await services.rounds.create(auditContextOf(req), parsed.value);
+    res.status(201).location(`/api/rounds/${round.id}`).json(roundJson(round));
+  });
+
+  router.get('/rounds/:id', access.requirePermission('rounds.read'), async (req, res) => {
+    res.json(roundJson(await services.rounds.get(Number(req.params.id))));
+  });
+
+  router.patch('/rounds/:id', access.requirePermission('rounds.edit'), async (req, res) => {
+    const id = Number(req.params.id);
+    const current = await services.rounds.get(id);
+    const input = body(req.body);
+    const version = Number(input.version);
+    if (!Number.isInteger(version) || version < 1) throw invalid('缺少版本号 version', [{ field: 'version', message: '请提供读取时的版本号' }]);
+    const merged = {
+      title: current.title,
+      fiscalYear: current.fiscalYear,
+      bureau: current.bureau ?? '',
+      workPlanRef: current.workPlanRef ?? '',
+      deadline: current.deadline ?? '',
+      ...input,
+    };
+    const parsed = parseRoundFields(merged);
+    if (!parsed.value) throw invalid('复核批次信息格式不正确', parsed.errors);
+    try {
+      res.json(roundJson(await services.rounds.update(auditContextOf(req), id, parsed.value, version)));
+    } catch (err) {
+      if (err instanceof HttpError && err.status === 409) {
+        throw new HttpError(409, 'stale_version', err.message, { current: roundJson(await services.rounds.get(id)) });
+      }
+      throw err;
+    }
+  });
+
+  return router;
+}

@@ -1,0 +1,45 @@
+import { appendAudit, AuditContext } from '../audit/repository';
+import { Database } from '../data/database';
+import { RoundFields } from '../domain/rounds';
+import { conflict, notFound } from '../http/errors';
+import { findRound, insertRound, listRounds, Round, updateRound } from './repository';
+
+export function roundService({ db, now }: { db: Database; now: () => Date }) {
+  async function get(id: number): Promise<Round> {
+    const round = Number.isSafeInteger(id) ? await findRound(db, id) : undefined;
+    if (!round) throw notFound('复核批次不存在');
+    return round;
+  }
+
+  return {
+    list: () => listRounds(db),
+    get,
+
+    async create(context: AuditContext, fields: RoundFields): Promise<Round> {
+      const at = now();
+      return db.transaction(async (trx) => {
+        const id = await insertRound(trx, fields, context.actor!.id, at);
+        const round = (await findRound(trx, id))!;
+        await appendAudit(trx, context, { action: 'round.create', objectType: 'round', objectId: id, after: round }, at);
+        return round;
+      });
+    },
+
+    /** A stale version gets 409 with the current round, and nothing changes. */
+    async update(context: AuditContext, id: number, fields: RoundFields, version: number): Promise<Round> {
+      const at = now();
+      return db.transaction(async (trx) => {
+        const before = await findRound(trx, id);
+        if (!before) throw notFound('复核批次不存在');
+        if (!(await updateRound(trx, id, fields, version, at))) {
+          throw conflict('该复核批次已被他人修改，请查看最新内容后再保存', { current: before });
+        }
+        const after = (await findRound(trx, id))!;
+        await appendAudit(trx, context, { action: 'round.update', objectType: 'round', objectId: id, before, after }, at);
+        return after;
+      });
+    },
+  };
+}
+
+export type RoundService = ReturnType<typeof roundService>;

@@ -1,0 +1,23 @@
+import { Config } from './config';
+import { Database } from './data/database';
+import { authService } from './auth/service';
+import { roundService } from './rounds/service';
+import { tokenService } from './tokens/service';
+import { userService } from './users/service';
+
+export interface ServiceDeps {
+  db: Database;
+  config: Config;
+  now: () => Date;
+}
+
+export function createServices({ db, config, now }: ServiceDeps) {
+  return {
+    users: userService({ db, scryptCost: config.scryptCost, now }),
+    auth: authService({ db, config, now }),
+    tokens: tokenService({ db, now }),
+    rounds: roundService({ db, now }),
+  };
+}
+
+export type Services = ReturnType<typeof createServices>;

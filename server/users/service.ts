@@ -1,0 +1,133 @@
+import { appendAudit, AuditContext } from '../audit/repository';
+import { Database } from '../data/database';
+import { passwordProblem } from '../domain/passwords';
+import { conflict, invalid, notFound } from '../http/errors';
+import { deleteSessionsOfUser } from '../sessions/repository';
+import { generatePassword, hashPassword, verifyPassword } from './passwordHash';
+import {
+  findUserById,
+  findUserByUsername,
+  insertUser,
+  listUsers,
+  publicUser,
+  setDisabled,
+  setPassword,
+  User,
+} from './repository';
+import { UserInput } from './validation';
+
+export interface UserServiceDeps {
+  db: Database;
+  scryptCost: number;
+  now: () => Date;
+}
+
+export function userService({ db, scryptCost, now }: UserServiceDeps) {
+  async function requireUser(id: number): Promise<User> {
+    const user = await findUserById(db, id);
+    if (!user) throw notFound('用户不存在');
+    return publicUser(user);
+  }
+
+  return {
+    list: () => listUsers(db),
+    get: requireUser,
+    findByUsername: async (username: string) => {
+      const user = await findUserByUsername(db, username.trim().toLowerCase());
+      return user && publicUser(user);
+    },
+
+    /** Creates a user; without a password one is generated, returned once and must be changed at first login. */
+    async create(context: AuditContext, input: UserInput): Promise<{ user: User; generatedPassword: string | null }> {
+      const generatedPassword = input.password === null ? generatePassword() : null;
+      const password = input.password ?? (generatedPassword as string);
+      const problem = passwordProblem(password);
+      if (problem) throw invalid(problem, [{ field: 'password', message: problem }]);
+      const passwordHash = await hashPassword(password, scryptCost);
+      const at = now();
+      const user = await db.transaction(async (trx) => {
+        if (await findUserByUsername(trx, input.username)) {
+          throw conflict(`用户名"${input.username}"已存在`, [{ field: 'username', message: '用户名已存在' }]);
+        }
+        const id = await insertUser(
+          trx,
+          { ...input, passwordHash, mustChangePassword: generatedPassword !== null },
+          at,
+        );
+        const created = publicUser((await findUserById(trx, id))!);
+        await appendAudit(trx, context, { action: 'user.create', objectType: 'user', objectId: id, after: created }, at);
+        return created;
+      });
+      return { user, generatedPassword };
+    },
+
+    async changePassword(
+      context: AuditContext,
+      userId: number,
+      current: string,
+      next: string,
+      keepSession?: string,
+    ): Promise<void> {
+      const user = await findUserById(db, userId);
+      if (!user) throw notFound('用户不存在');
+      if (!(await verifyPassword(current, user.passwordHash))) {
+        await appendAudit(db, context, { action: 'user.password.change.failed', objectType: 'user', objectId: userId, detail: '当前密码不正确' });
+        throw invalid('当前密码不正确', [{ field: 'current', message: '当前密码不正确' }]);
+      }
+      const problem = passwordProblem(next);
+      if (problem) throw invalid(problem, [{ field: 'next', message: problem }]);
+      if (current === next) throw invalid('新密码不能与当前密码相同', [{ field: 'next', message: '新密码不能与当前密码相同' }]);
+      const passwordHash = await hashPassword(next, scryptCost);
+      const at = now();
+      await db.transaction(async (trx) => {
+        await setPassword(trx, userId, passwordHash, false, at);
+        const ended = await deleteSessionsOfUser(trx, userId, keepSession);
+        await appendAudit(trx, context, {
+          action: 'user.password.change',
+          objectType: 'user',
+          objectId: userId,
+          detail: `其他会话已结束：${ended}个`,
+        }, at);
+      });
+    },
+
+    /** Sets a new generated password, ends the user's sessions; the user must change it at next login. */
+    async resetPassword(context: AuditContext, userId: number): Promise<string> {
+      await requireUser(userId);
+      const password = generatePassword();
+      const passwordHash = await hashPassword(password, scryptCost);
+      const at = now();
+      await db.transaction(async (trx) => {
+        await setPassword(trx, userId, passwordHash, true, at);
+        const ended = await deleteSessionsOfUser(trx, userId);
+        await appendAudit(trx, context, { action: 'user.password.reset', objectType: 'user', objectId: userId, detail: `会话已结束：${ended}个` }, at);
+      });
+      return password;
+    },
+
+    /** Disabling ends every session at once; tokens stop working because their owner is disabled. */
+    async setDisabled(context: AuditContext, userId: number, disabled: boolean): Promise<User> {
+      if (context.actor?.id === userId && disabled) throw conflict('不能停用自己的账号');
+      const at = now();
+      return db.transaction(async (trx) => {
+        const before = await findUserById(trx, userId);
+        if (!before) throw notFound('用户不存在');
+        if (disabled === (before.disabledAt !== null)) return publicUser(before);
+        await setDisabled(trx, userId, disabled ? at : null, at);
+        const ended = disabled ? await deleteSessionsOfUser(trx, userId) : 0;
+        const after = publicUser((await findUserById(trx, userId))!);
+        await appendAudit(trx, context, {
+          action: disabled ? 'user.disable' : 'user.enable',
+          objectType: 'user',
+          objectId: userId,
+          before: publicUser(before),
+          after,
+          ...(disabled && { detail: `会话已结束：${ended}个` }),
+        }, at);
+        return after;
+      });
+    },
+  };
+}
+
+export type UserService = ReturnType<typeof userService>;

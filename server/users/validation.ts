@@ -1,0 +1,37 @@
+import { isRole, requiresOrganisation, Role } from '../domain/roles';
+
+export interface UserInput {
+  username: string;
+  displayName: string;
+  role: Role;
+  organisation: string | null;
+  password: string | null;
+}
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+const text = (value: unknown): string => (typeof value === 'string' ? value.normalize('NFC').trim() : '');
+
+/** Parses the add-user form or JSON body once, at the edge. */
+export function parseUserInput(body: Record<string, unknown>): { value?: UserInput; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const username = text(body.username).toLowerCase();
+  if (!/^[a-z0-9][a-z0-9._-]{1,63}$/.test(username)) {
+    errors.push({ field: 'username', message: '用户名须为2–64位字母、数字、点、下划线或连字符，以字母或数字开头' });
+  }
+  const role = text(body.role);
+  if (!isRole(role)) errors.push({ field: 'role', message: '请选择角色' });
+  const displayName = text(body.displayName) || username;
+  if ([...displayName].length > 100) errors.push({ field: 'displayName', message: '姓名不能超过100个字符' });
+  const organisation = text(body.organisation) || null;
+  if (organisation && [...organisation].length > 200) errors.push({ field: 'organisation', message: '单位名称不能超过200个字符' });
+  if (isRole(role) && requiresOrganisation(role) && !organisation) {
+    errors.push({ field: 'organisation', message: '第三方评价机构人员须填写所属机构' });
+  }
+  const password = typeof body.password === 'string' && body.password !== '' ? body.password : null;
+  if (errors.length > 0 || !isRole(role)) return { errors };
+  return { value: { username, displayName, role, organisation, password }, errors };
+}
