@@ -51,3 +51,24 @@ export function parseRoundFields(body: Record<string, unknown>): { value?: Round
   if (errors.length > 0) return { errors };
   return { value: { title, fiscalYear, bureau, workPlanRef, deadline: deadlineText || null }, errors };
 }
+
+const FIELD_LABELS: Record<string, string> = {
+  title: '名称',
+  fiscalYear: '预算年度',
+  bureau: '财政部门',
+  workPlanRef: '工作方案文号',
+  deadline: '截止日期',
+  state: '状态',
+};
+
+/** "名称：旧 → 新；截止日期：（空） → 2024-03-31" for a history row. */
+export function describeChanges(before: unknown, after: unknown): string {
+  if (!before || !after || typeof before !== 'object' || typeof after !== 'object') return '';
+  const b = before as Record<string, unknown>;
+  const a = after as Record<string, unknown>;
+  const shown = (v: unknown) => (v === null || v === undefined || v === '' ? '（空）' : String(v));
+  return Object.keys(FIELD_LABELS)
+    .filter((key) => b[key] !== a[key])
+    .map((key) => `${FIELD_LABELS[key]}：${shown(b[key])} → ${shown(a[key])}`)
+    .join('；');
+}

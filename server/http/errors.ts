@@ -58,6 +58,10 @@ function asHttpError(err: unknown): HttpError {
   return new HttpError(500, 'internal', GENERIC[500]);
 }
 
+// Duck-typed: errors thrown by native drivers come from another realm under test runners.
+const stackOf = (err: unknown): string | undefined =>
+  typeof (err as { stack?: unknown } | null)?.stack === 'string' ? (err as { stack: string }).stack : undefined;
+
 /** The one error handler: Chinese messages, JSON for the API, and a stack only in development. */
 export function errorHandler(options: { showStack: boolean; logger: Logger }): ErrorRequestHandler {
   return (err, req, res, _next) => {
@@ -78,7 +82,7 @@ export function errorHandler(options: { showStack: boolean; logger: Logger }): E
       status: error.status,
       message: error.message,
       details: Array.isArray(error.details) ? error.details : undefined,
-      stack: options.showStack && err instanceof Error && error.status >= 500 ? err.stack : undefined,
+      stack: options.showStack && error.status >= 500 ? stackOf(err) : undefined,
       loginLink: error.status === 401,
     });
   };

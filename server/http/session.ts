@@ -3,7 +3,7 @@ import { CookieOptions, Request, RequestHandler, Response } from 'express';
 import { appendAudit } from '../audit/repository';
 import { Config } from '../config';
 import { Database } from '../data/database';
-import { deleteSession, findSession, insertSession, touchSession } from '../sessions/repository';
+import { deleteExpiredSessions, deleteSession, findSession, insertSession, touchSession } from '../sessions/repository';
 import { TokenService } from '../tokens/service';
 import { findUserById, publicUser, User } from '../users/repository';
 import { auditContextOf } from './context';
@@ -135,6 +135,8 @@ export function sessionManager({ db, config, tokens, now }: SessionDeps) {
       if (req.sessionId) await deleteSession(db, req.sessionId);
       const token = crypto.randomBytes(32).toString('base64url');
       const at = now();
+      // Expired sessions are refused when presented; dropping them at each login keeps the table small.
+      await deleteExpiredSessions(db, at, new Date(at.getTime() - idleMinutes * 60_000));
       const id = sessionIdOf(token);
       await insertSession(db, {
         id,

@@ -1,7 +1,7 @@
 import { Response, Router } from 'express';
 import { findAudit } from '../audit/repository';
 import { Database } from '../data/database';
-import { parseRoundFields, ROUND_STATES } from '../domain/rounds';
+import { describeChanges, parseRoundFields, ROUND_STATES } from '../domain/rounds';
 import { can } from '../domain/roles';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
@@ -62,7 +62,10 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
   router.get('/rounds/:id', canRead, async (req, res) => {
     const round = await services.rounds.get(Number(req.params.id));
     const history = can(req.user!.role, 'rounds.edit')
-      ? (await findAudit(db, { objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records
+      ? (await findAudit(db, { objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records.map((r) => ({
+          ...r,
+          changes: describeChanges(r.before, r.after) || r.detail,
+        }))
       : [];
     res.render('rounds/show', {
       title: round.title,

@@ -1,0 +1,65 @@
+import { safeNext } from '../../server/auth/routes';
+import { formatCalendarDateZh, formatInstantCst, isCalendarDate } from '../../server/domain/dates';
+import { describeChanges, parseRoundFields } from '../../server/domain/rounds';
+import { sign, unsign } from '../../server/http/cookies';
+
+describe('round fields', () => {
+  it('parses a complete round, trimming and normalising text', () => {
+    expect(
+      parseRoundFields({ title: ' 2023年度绩效自评结果抽查复核 ', fiscalYear: '2023', bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号', deadline: '2024-03-31' }),
+    ).toEqual({
+      value: { title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号', deadline: '2024-03-31' },
+      errors: [],
+    });
+  });
+
+  it('accepts a number for the year and leaves optional fields empty as null', () => {
+    expect(parseRoundFields({ title: 'x', fiscalYear: 2024 }).value).toEqual({ title: 'x', fiscalYear: 2024, bureau: null, workPlanRef: null, deadline: null });
+  });
+
+  it('reports every problem at once', () => {
+    const { value, errors } = parseRoundFields({ title: '', fiscalYear: '1999', deadline: '2023-02-29', bureau: '局'.repeat(201) });
+    expect(value).toBeUndefined();
+    expect(errors.map((e) => e.field)).toEqual(['title', 'fiscalYear', 'bureau', 'deadline']);
+  });
+});
+
+describe('dates', () => {
+  it('knows real calendar dates', () => {
+    expect(isCalendarDate('2024-02-29')).toBe(true);
+    expect(isCalendarDate('2023-02-29')).toBe(false);
+    expect(isCalendarDate('2024-3-5')).toBe(false);
+  });
+
+  it('writes dates and instants the Chinese way, in Beijing time', () => {
+    expect(formatCalendarDateZh('2024-03-05')).toBe('2024年3月5日');
+    expect(formatInstantCst(new Date('2026-11-25T17:30:00Z'))).toBe('2026-11-26 01:30:00');
+  });
+});
+
+describe('cookies and redirects', () => {
+  it('a signed value comes back only with its own signature', () => {
+    const signed = sign('secret', 'abc');
+    expect(unsign('secret', signed)).toBe('abc');
+    expect(unsign('other', signed)).toBeUndefined();
+    expect(unsign('secret', signed.replace('abc', 'abd'))).toBeUndefined();
+    expect(unsign('secret', undefined)).toBeUndefined();
+  });
+
+  it('returns only to local paths', () => {
+    expect(safeNext('/rounds/1')).toBe('/rounds/1');
+    expect(safeNext('//evil.example')).toBe('/');
+    expect(safeNext('https://evil.example')).toBe('/');
+    expect(safeNext('/\\evil.example')).toBe('/');
+    expect(safeNext(undefined)).toBe('/');
+  });
+});
+
+describe('round history', () => {
+  it('names the fields that changed, old and new', () => {
+    expect(describeChanges({ title: '甲', deadline: null, version: 1 }, { title: '乙', deadline: '2024-03-31', version: 2 })).toBe(
+      '名称：甲 → 乙；截止日期：（空） → 2024-03-31',
+    );
+    expect(describeChanges(null, { title: '甲' })).toBe('');
+  });
+});

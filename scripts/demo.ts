@@ -1,0 +1,58 @@
+/**
+ * `npm run demo`: the application on its own SQLite file (FUHE_DATA_DIR, default ./data-demo),
+ * rebuilt from scratch on every start, with one account per role and the demo round.
+ */
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+import { createApp } from '../server/app';
+import { loadConfig } from '../server/config';
+import { createDatabase, migrateToLatest } from '../server/data/database';
+import { ROLE_LABELS } from '../server/domain/roles';
+import { createLogger } from '../server/logger';
+import { createServices } from '../server/services';
+import { DEMO_ACCOUNTS, DEMO_PASSWORD, seedDemo } from '../db/seeds/demo';
+
+async function main(): Promise<void> {
+  const dataDir = path.resolve(process.env.FUHE_DATA_DIR || './data-demo');
+  if (process.env.DATABASE_URL) throw new Error('The demo runs on its own SQLite file; unset DATABASE_URL.');
+  // The demo database is thrown away and rebuilt: it must never be a real one.
+  if (fs.existsSync(dataDir) && !fs.existsSync(path.join(dataDir, '.fuhe-demo'))) {
+    const entries = fs.readdirSync(dataDir);
+    if (entries.length > 0) throw new Error(`${dataDir} is not a demo directory (no .fuhe-demo marker); refusing to wipe it.`);
+  }
+  fs.rmSync(dataDir, { recursive: true, force: true });
+  fs.mkdirSync(dataDir, { recursive: true });
+  fs.writeFileSync(path.join(dataDir, '.fuhe-demo'), 'This directory is rebuilt by `npm run demo`.\n');
+
+  // Production settings (cached views, no stack traces), with a secret kept in the demo directory.
+  const config = loadConfig({ ...process.env, FUHE_DATA_DIR: dataDir, NODE_ENV: process.env.NODE_ENV ?? 'production', FUHE_SESSION_SECRET: process.env.FUHE_SESSION_SECRET ?? crypto.randomBytes(32).toString('hex') });
+  const db = createDatabase(config);
+  await migrateToLatest(db);
+  await seedDemo(createServices({ db, config, now: () => new Date() }));
+
+  const logger = createLogger();
+  const server = http.createServer(createApp({ db, config, logger }));
+  server.listen(config.port, () => {
+    const lines = [
+      '',
+      `fuhe demo: http://localhost:${config.port}/   (data in ${dataDir}, rebuilt at every start)`,
+      '',
+      `  ${'用户名'.padEnd(10)} 角色`,
+      ...DEMO_ACCOUNTS.map((a) => `  ${a.username.padEnd(12)} ${ROLE_LABELS[a.role]}（${a.displayName}）`),
+      '',
+      `  password for every demo account / 演示账号密码: ${DEMO_PASSWORD}`,
+      '',
+    ];
+    process.stdout.write(lines.join('\n') + '\n');
+  });
+  const stop = () => server.close(() => db.destroy().then(() => process.exit(0)));
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+main().catch((err) => {
+  process.stderr.write(`demo failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,22 @@
+/** Chinese names of the audit actions, for the audit page; the code stays beside the name. */
+export const AUDIT_ACTION_LABELS: Record<string, string> = {
+  login: '登录',
+  'login.failed': '登录失败',
+  'login.throttled': '登录被限制',
+  logout: '退出',
+  'session.expired': '会话过期',
+  'csrf.rejected': 'CSRF 校验失败',
+  'access.denied': '越权访问被拒绝',
+  'access.unauthenticated': '未登录访问接口',
+  'token.create': '创建 API 令牌',
+  'token.revoke': '吊销 API 令牌',
+  'token.rejected': 'API 令牌被拒绝',
+  'user.create': '创建用户',
+  'user.disable': '停用用户',
+  'user.enable': '启用用户',
+  'user.password.change': '修改密码',
+  'user.password.change.failed': '修改密码失败',
+  'user.password.reset': '重置密码',
+  'round.create': '创建复核批次',
+  'round.update': '修改复核批次',
+};
