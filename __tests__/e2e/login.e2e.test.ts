@@ -1,3 +1,4 @@
+/// <reference lib="dom" />
 import fs from 'node:fs';
 import { Browser, chromium } from 'playwright-core';
 import { startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';

@@ -104,7 +104,10 @@ export function sessionManager({ db, config, tokens, now }: SessionDeps) {
     if (header) await fromBearer(req, header);
     else await fromCookie(req, res);
     res.locals.user = req.user;
-    if (req.authMethod !== 'token') res.locals.csrfToken = csrfFor(req, res);
+    // Anonymous API calls get no pre-session cookie: they cannot write anything anyway.
+    if (req.authMethod !== 'token' && (req.sessionId || !req.originalUrl.startsWith('/api/'))) {
+      res.locals.csrfToken = csrfFor(req, res);
+    }
     next();
   };
 
