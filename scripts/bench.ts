@@ -1,0 +1,187 @@
+/**
+ * `npm run bench`: measured speed, printed as a table. The app runs in this process on a fresh
+ * SQLite file in a temporary directory, on a free loopback port; every scenario is a bounded
+ * number of requests at a fixed concurrency. Nothing here asserts: the numbers go in the notes.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import { AddressInfo } from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { createApp } from '../server/app';
+import { loadConfig } from '../server/config';
+import { createDatabase, migrateToLatest } from '../server/data/database';
+import { createLogger } from '../server/logger';
+import { createServices } from '../server/services';
+
+const PASSWORD = 'benchmark password 2023';
+const AUDIT_ROWS = Number(process.env.BENCH_AUDIT_ROWS ?? 100_000);
+
+interface Result {
+  name: string;
+  requests: number;
+  concurrency: number;
+  seconds: number;
+  latencies: number[];
+  errors: number;
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+}
+
+async function scenario(
+  name: string,
+  requests: number,
+  concurrency: number,
+  send: () => Promise<Response>,
+  ok: (status: number) => boolean = (s) => s === 200,
+): Promise<Result> {
+  const latencies: number[] = [];
+  let errors = 0;
+  let next = 0;
+  const started = performance.now();
+  const worker = async () => {
+    while (next < requests) {
+      next += 1;
+      const t0 = performance.now();
+      try {
+        const res = await send();
+        await res.arrayBuffer();
+        if (!ok(res.status)) errors += 1;
+      } catch {
+        errors += 1;
+      }
+      latencies.push(performance.now() - t0);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return { name, requests, concurrency, seconds: (performance.now() - started) / 1000, latencies: latencies.sort((a, b) => a - b), errors };
+}
+
+function printTable(results: Result[]): void {
+  const header = ['scenario', 'requests', 'conc.', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'];
+  const rows = results.map((r) => [
+    r.name,
+    String(r.requests),
+    String(r.concurrency),
+    (r.requests / r.seconds).toFixed(0),
+    percentile(r.latencies, 50).toFixed(1),
+    percentile(r.latencies, 95).toFixed(1),
+    percentile(r.latencies, 99).toFixed(1),
+    r.latencies[r.latencies.length - 1].toFixed(1),
+    String(r.errors),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const row of rows) console.log(line(row));
+}
+
+async function main(): Promise<void> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-bench-'));
+  const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'b'), FUHE_LOGIN_MAX_FAILURES_ADDRESS: '1000000' });
+  const db = createDatabase(config);
+  const server = http.createServer(createApp({ db, config, logger: createLogger({ silent: true }) }));
+  try {
+    await migrateToLatest(db);
+    const services = createServices({ db, config, now: () => new Date() });
+    const setup = { actor: null, ip: 'bench', userAgent: 'bench', requestId: null };
+    await services.users.create(setup, { username: 'admin', displayName: '管理员', role: 'admin', organisation: null, password: PASSWORD });
+    const { user: lead } = await services.users.create(setup, { username: 'lead', displayName: '组长', role: 'lead', organisation: null, password: PASSWORD });
+    const { token } = await services.tokens.create(setup, lead, 'bench');
+    const asLead = { ...setup, actor: { id: lead.id, username: lead.username, role: lead.role } };
+    for (let year = 2015; year <= 2024; year += 1) {
+      await services.rounds.create(asLead, { title: `${year}年度绩效自评结果抽查复核`, fiscalYear: year, bureau: '某县财政局', workPlanRef: `某财字〔${year}〕30号`, deadline: `${year + 1}-03-31` });
+    }
+
+    // A year of audit history: mostly logins and page denials, spread over 365 days.
+    const seedStart = performance.now();
+    const actions = ['login', 'logout', 'login.failed', 'access.denied', 'round.update', 'token.create'];
+    const base = Date.now() - 365 * 86_400_000;
+    await db.transaction(async (trx) => {
+      const batch: Array<Record<string, unknown>> = [];
+      for (let i = 0; i < AUDIT_ROWS; i += 1) {
+        batch.push({
+          at: new Date(base + Math.floor((i / AUDIT_ROWS) * 365 * 86_400_000)).toISOString(),
+          actor_id: lead.id,
+          actor_username: i % 7 === 0 ? 'admin' : 'lead',
+          actor_role: 'lead',
+          action: actions[i % actions.length],
+          object_type: 'user',
+          object_id: String(lead.id),
+          ip: '10.0.0.1',
+          request_id: `bench-${i}`,
+        });
+        if (batch.length === 500) await trx('audit_log').insert(batch.splice(0));
+      }
+      if (batch.length) await trx('audit_log').insert(batch);
+    });
+    const seedSeconds = (performance.now() - seedStart) / 1000;
+
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+
+    const signIn = async (username: string): Promise<string> => {
+      const page = await fetch(`${url}/login`);
+      const pre = page.headers.getSetCookie()[0].split(';')[0];
+      const csrf = /name="_csrf" value="([^"]+)"/.exec(await page.text())![1];
+      const res = await fetch(`${url}/login`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: pre },
+        body: new URLSearchParams({ _csrf: csrf, username, password: PASSWORD }),
+      });
+      return res.headers.getSetCookie().find((c) => c.startsWith('fuhe.sid='))!.split(';')[0];
+    };
+    const leadCookie = await signIn('lead');
+    const adminCookie = await signIn('admin');
+
+    const loginPage = await fetch(`${url}/login`);
+    const pre = loginPage.headers.getSetCookie()[0].split(';')[0];
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(await loginPage.text())![1];
+
+    const results: Result[] = [];
+    results.push(await scenario('GET /healthz', 2000, 10, () => fetch(`${url}/healthz`)));
+    results.push(await scenario('GET /api/rounds (bearer token)', 2000, 10, () => fetch(`${url}/api/rounds`, { headers: { Authorization: `Bearer ${token}` } })));
+    results.push(await scenario('GET / dashboard (session)', 2000, 10, () => fetch(`${url}/`, { headers: { Cookie: leadCookie } })));
+    results.push(await scenario(`GET /admin/audit newest of ${AUDIT_ROWS}`, 300, 4, () => fetch(`${url}/admin/audit`, { headers: { Cookie: adminCookie } })));
+    results.push(
+      await scenario(`GET /admin/audit filtered (action+actor+day)`, 300, 4, () =>
+        fetch(`${url}/admin/audit?action=login.failed&actor=admin&from=2026-06-01&to=2026-06-30`, { headers: { Cookie: adminCookie } }),
+      ),
+    );
+    results.push(await scenario('GET /api/me, no token (401 + audit write)', 1000, 10, () => fetch(`${url}/api/me`), (s) => s === 401));
+    results.push(
+      await scenario(
+        'POST /login (scrypt N=2^15)',
+        60,
+        2,
+        () =>
+          fetch(`${url}/login`, {
+            method: 'POST',
+            redirect: 'manual',
+            headers: { 'Content-Type': 'application/x-www-form-urlencoded', Cookie: pre },
+            body: new URLSearchParams({ _csrf: csrf, username: 'lead', password: PASSWORD }),
+          }),
+        (s) => s === 303,
+      ),
+    );
+
+    console.log(`fuhe bench — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, SQLite (WAL), one process`);
+    console.log(`audit_log seeded with ${AUDIT_ROWS} rows in ${seedSeconds.toFixed(1)} s`);
+    console.log('');
+    printTable(results);
+  } finally {
+    server.close();
+    await db.destroy();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+main().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
