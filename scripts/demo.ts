@@ -2,7 +2,6 @@
  * `npm run demo`: the application on its own SQLite file (FUHE_DATA_DIR, default ./data-demo),
  * rebuilt from scratch on every start, with one account per role and the demo round.
  */
-import crypto from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
@@ -26,8 +25,8 @@ async function main(): Promise<void> {
   fs.mkdirSync(dataDir, { recursive: true });
   fs.writeFileSync(path.join(dataDir, '.fuhe-demo'), 'This directory is rebuilt by `npm run demo`.\n');
 
-  // Production settings (cached views, no stack traces), with a secret kept in the demo directory.
-  const config = loadConfig({ ...process.env, FUHE_DATA_DIR: dataDir, NODE_ENV: process.env.NODE_ENV ?? 'production', FUHE_SESSION_SECRET: process.env.FUHE_SESSION_SECRET ?? crypto.randomBytes(32).toString('hex') });
+  // The session secret is generated into the demo directory, like any install without one.
+  const config = loadConfig({ ...process.env, FUHE_DATA_DIR: dataDir });
   const db = createDatabase(config);
   await migrateToLatest(db);
   await seedDemo(createServices({ db, config, now: () => new Date() }));

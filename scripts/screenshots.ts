@@ -14,9 +14,9 @@ import { createDatabase, migrateToLatest } from '../server/data/database';
 import { createLogger } from '../server/logger';
 import { createServices } from '../server/services';
 import { DEMO_PASSWORD, seedDemo } from '../db/seeds/demo';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium';
 
 const OUT = path.resolve(__dirname, '../docs/screenshots');
-export const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-shots-'));
@@ -28,7 +28,7 @@ async function main(): Promise<void> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 
-  const browser = await chromium.launch({ executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  const browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
   try {
     fs.mkdirSync(OUT, { recursive: true });
     const context = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });

@@ -71,7 +71,9 @@ function sessionSecret(env: Env, dataDir: string): string {
 }
 
 export function loadConfig(env: Env = process.env): Config {
-  const nodeEnv = get(env, 'NODE_ENV', 'development');
+  // Only an explicit NODE_ENV=development shows stack traces; an operator who sets nothing gets
+  // production behaviour (the session secret is still generated unless NODE_ENV=production).
+  const nodeEnv = get(env, 'NODE_ENV', '');
   const dataDir = path.resolve(get(env, 'FUHE_DATA_DIR', './data'));
   const databaseUrl = get(env, 'DATABASE_URL', '') || undefined;
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
@@ -79,7 +81,7 @@ export function loadConfig(env: Env = process.env): Config {
   }
   const trustProxy = get(env, 'FUHE_TRUST_PROXY', '');
   return {
-    env: nodeEnv === 'production' ? 'production' : nodeEnv === 'test' ? 'test' : 'development',
+    env: nodeEnv === 'development' ? 'development' : nodeEnv === 'test' ? 'test' : 'production',
     port: getInt(env, 'PORT', 3000),
     dataDir,
     databaseUrl,

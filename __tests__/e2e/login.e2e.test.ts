@@ -1,12 +1,12 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
 import { Browser, chromium } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium';
 import { startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
 
 /** A real browser (Debian's Chromium) signing in, with the CSP in force. */
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const CHROMIUM = CHROMIUM_PATH;
 const available = fs.existsSync(CHROMIUM);
 if (!available) {
   // Said once, loudly: the browser tests need `apt-get install -y chromium fonts-noto-cjk`.
@@ -25,7 +25,7 @@ describeIfBrowser('signing in with a real browser', () => {
       { actor: { id: 1, username: 'lead1', role: 'lead' }, ip: null, userAgent: null, requestId: null },
       { title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号', deadline: '2024-03-31' },
     );
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: ARGS });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });
   afterAll(async () => {
     await browser?.close();

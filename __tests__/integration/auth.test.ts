@@ -1,4 +1,4 @@
-import { auditActions, csrfFrom, lastAudit, login, startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
+import { auditActions, csrfFrom, lastAudit, login, startTestApp, TestApp, TEST_PASSWORD, SETUP_CONTEXT } from '../helpers/testApp';
 
 let t: TestApp;
 
@@ -124,7 +124,7 @@ describe('bad credentials', () => {
 
   it('a disabled user cannot sign in (403) even with the right password', async () => {
     const user = await t.createUser('gone1', 'reviewer');
-    await t.services.users.setDisabled({ actor: null, ip: null, userAgent: null, requestId: null }, user.id, true);
+    await t.services.users.setDisabled(SETUP_CONTEXT, user.id, true);
     const res = await login(t.agent(), 'gone1');
     expect(res.status).toBe(403);
     expect(res.text).toContain('该账号已停用');

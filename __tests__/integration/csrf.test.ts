@@ -1,4 +1,4 @@
-import { csrfFrom, csrfOf, lastAudit, login, startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
+import { csrfFrom, csrfOf, lastAudit, login, startTestApp, TestApp, TEST_PASSWORD, SETUP_CONTEXT } from '../helpers/testApp';
 
 let t: TestApp;
 let leadToken: string;
@@ -6,7 +6,7 @@ let leadToken: string;
 beforeAll(async () => {
   t = await startTestApp();
   await t.createUser('lead1', 'lead');
-  leadToken = (await t.services.tokens.createForUsername({ actor: null, ip: null, userAgent: null, requestId: null }, 'lead1', 'test')).token;
+  leadToken = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'lead1', 'test')).token;
 });
 afterAll(() => t.close());
 

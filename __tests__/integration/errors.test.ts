@@ -1,4 +1,4 @@
-import { login, startTestApp, TestApp } from '../helpers/testApp';
+import { login, startTestApp, TestApp, SETUP_CONTEXT } from '../helpers/testApp';
 
 describe('error pages', () => {
   let t: TestApp;
@@ -39,7 +39,7 @@ describe('error pages', () => {
   });
 
   it('malformed JSON is a 400 in Chinese', async () => {
-    const token = (await t.services.tokens.createForUsername({ actor: null, ip: null, userAgent: null, requestId: null }, 'lead1', 'x')).token;
+    const token = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'lead1', 'x')).token;
     const res = await t.agent().post('/api/rounds').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send('{"title":');
     expect(res.status).toBe(400);
     expect(res.body.error.message).toBe('JSON 格式不正确');

@@ -1,8 +1,6 @@
-import { AuditContext } from '../../server/audit/repository';
-import { csrfFrom, csrfOf, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
+import { csrfFrom, csrfOf, lastAudit, login, startTestApp, TestApp, SETUP_CONTEXT } from '../helpers/testApp';
 
 let t: TestApp;
-const setup: AuditContext = { actor: null, ip: null, userAgent: null, requestId: null };
 const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -15,7 +13,7 @@ beforeAll(async () => {
     ['off1', 'official'],
   ] as const) {
     await t.createUser(username, role);
-    tokens[username] = (await t.services.tokens.createForUsername(setup, username, 'test')).token;
+    tokens[username] = (await t.services.tokens.createForUsername(SETUP_CONTEXT, username, 'test')).token;
   }
 });
 afterAll(() => t.close());
@@ -129,7 +127,7 @@ describe('the admin manages users', () => {
 
   it('disabling a user ends their sessions at once and stops their tokens', async () => {
     const victim = await t.createUser('leaving', 'reviewer');
-    const token = (await t.services.tokens.createForUsername(setup, 'leaving', 'x')).token;
+    const token = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'leaving', 'x')).token;
     const session = t.agent();
     await login(session, 'leaving');
     expect((await session.get('/')).status).toBe(200);

@@ -1,4 +1,4 @@
-import { csrfOf, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
+import { csrfOf, lastAudit, login, startTestApp, TestApp, SETUP_CONTEXT } from '../helpers/testApp';
 
 let t: TestApp;
 let token: string;
@@ -8,7 +8,7 @@ beforeAll(async () => {
   await t.createUser('lead1', 'lead');
   await t.createUser('lead2', 'lead');
   await t.createUser('off1', 'official');
-  token = (await t.services.tokens.createForUsername({ actor: null, ip: null, userAgent: null, requestId: null }, 'lead1', 't')).token;
+  token = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'lead1', 't')).token;
 });
 afterAll(() => t.close());
 

@@ -63,3 +63,22 @@ describe('round history', () => {
     expect(describeChanges(null, { title: '甲' })).toBe('');
   });
 });
+
+describe('configuration', () => {
+  const { loadConfig } = jest.requireActual('../../server/config');
+  const dir = require('node:os').tmpdir();
+
+  it('shows stack traces only when NODE_ENV=development is set explicitly', () => {
+    expect(loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40) }).env).toBe('production');
+    expect(loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40), NODE_ENV: 'development' }).env).toBe('development');
+  });
+
+  it('requires the session secret in production, and a long one', () => {
+    expect(() => loadConfig({ FUHE_DATA_DIR: dir, NODE_ENV: 'production' })).toThrow(/FUHE_SESSION_SECRET/);
+    expect(() => loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 'short' })).toThrow(/at least 32/);
+  });
+
+  it('accepts only postgres:// database URLs', () => {
+    expect(() => loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40), DATABASE_URL: 'mysql://x' })).toThrow(/postgres/);
+  });
+});

@@ -33,3 +33,9 @@ export function toBool(value: unknown): boolean {
 export function countOf(row: { n?: unknown } | undefined): number {
   return toInt(row?.n);
 }
+
+/** The id from `insert(...).returning('id')`: rows of `{ id }` on PostgreSQL, plain numbers on older SQLite drivers. */
+export function insertedId(rows: Array<{ id: number } | number>): number {
+  const [row] = rows;
+  return typeof row === 'number' ? row : Number(row.id);
+}

@@ -1,5 +1,5 @@
 import { Queryable } from '../data/database';
-import { toDate } from '../data/values';
+import { insertedId, toDate } from '../data/values';
 import { RoundFields, RoundState } from '../domain/rounds';
 
 export interface Round extends RoundFields {
@@ -72,10 +72,9 @@ const columns = (fields: RoundFields) => ({
 });
 
 export async function insertRound(db: Queryable, fields: RoundFields, createdBy: number, now: Date): Promise<number> {
-  const [row] = (await db('rounds')
+  return insertedId((await db('rounds')
     .insert({ ...columns(fields), state: 'preparing', created_by: createdBy, created_at: now, updated_at: now, version: 1 })
-    .returning('id')) as Array<{ id: number } | number>;
-  return typeof row === 'number' ? row : row.id;
+    .returning('id')) as Array<{ id: number } | number>);
 }
 
 /** Updates only if the stored version is the one the writer read; returns whether it did. */

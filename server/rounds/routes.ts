@@ -64,7 +64,7 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
     const history = can(req.user!.role, 'rounds.edit')
       ? (await findAudit(db, { objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records.map((r) => ({
           ...r,
-          changes: describeChanges(r.before, r.after) || r.detail,
+          changes: describeChanges(r.before, r.after) || r.detail || (r.action === 'round.create' ? '创建复核批次' : ''),
         }))
       : [];
     res.render('rounds/show', {

@@ -1,5 +1,5 @@
 import { Queryable } from '../data/database';
-import { toDate, toDateOrNull } from '../data/values';
+import { insertedId, toDate, toDateOrNull } from '../data/values';
 
 export interface ApiToken {
   id: number;
@@ -40,10 +40,9 @@ export async function insertToken(
   token: { userId: number; name: string; tokenHash: string; prefix: string },
   now: Date,
 ): Promise<number> {
-  const [row] = (await db('api_tokens')
+  return insertedId((await db('api_tokens')
     .insert({ user_id: token.userId, name: token.name, token_hash: token.tokenHash, prefix: token.prefix, created_at: now })
-    .returning('id')) as Array<{ id: number } | number>;
-  return typeof row === 'number' ? row : row.id;
+    .returning('id')) as Array<{ id: number } | number>);
 }
 
 export async function findTokenByHash(db: Queryable, tokenHash: string): Promise<ApiToken | undefined> {

@@ -1,5 +1,5 @@
 import { Queryable } from '../data/database';
-import { toBool, toDate, toDateOrNull } from '../data/values';
+import { insertedId, toBool, toDate, toDateOrNull } from '../data/values';
 import { Role } from '../domain/roles';
 
 export interface User {
@@ -88,7 +88,7 @@ export interface NewUser {
 }
 
 export async function insertUser(db: Queryable, user: NewUser, now: Date): Promise<number> {
-  const [row] = (await db('users')
+  return insertedId((await db('users')
     .insert({
       username: user.username,
       display_name: user.displayName,
@@ -101,8 +101,7 @@ export async function insertUser(db: Queryable, user: NewUser, now: Date): Promi
       updated_at: now,
       version: 1,
     })
-    .returning('id')) as Array<{ id: number } | number>;
-  return typeof row === 'number' ? row : row.id;
+    .returning('id')) as Array<{ id: number } | number>);
 }
 
 export async function setPassword(
