@@ -53,6 +53,10 @@ async function main(): Promise<void> {
     await page.goto(`${base}/rounds/new`);
     await page.click('#main button[type=submit]');
     await shot('round-new-errors');
+    await page.goto(`${base}/account`);
+    await page.fill('#token-name', '预算一体化系统对接');
+    await page.click('#main form[action="/account/tokens"] button[type=submit]');
+    await shot('account-tokens');
     await page.click('.site-header button.link-button');
     await signIn('admin');
     await page.goto(`${base}/admin/users`);
