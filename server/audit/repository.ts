@@ -133,8 +133,3 @@ export async function findAudit(
   const [countRow, rows] = await Promise.all([countQuery.first(), rowsQuery]);
   return { total: countOf(countRow as { n?: unknown }), records: (rows as AuditRow[]).map(toRecord) };
 }
-
-export async function distinctAuditActions(db: Queryable): Promise<string[]> {
-  const rows = (await db('audit_log').distinct('action').orderBy('action')) as Array<{ action: string }>;
-  return rows.map((r) => r.action);
-}

@@ -1,5 +1,5 @@
 import { Queryable } from '../data/database';
-import { insertedId, toBool, toDate, toDateOrNull } from '../data/values';
+import { countOf, insertedId, toBool, toDate, toDateOrNull } from '../data/values';
 import { Role } from '../domain/roles';
 
 export interface User {
@@ -74,8 +74,7 @@ export async function listUsers(db: Queryable): Promise<User[]> {
 }
 
 export async function countUsers(db: Queryable): Promise<number> {
-  const row = (await db('users').count({ n: '*' }).first()) as { n: unknown };
-  return Number(row.n);
+  return countOf((await db('users').count({ n: '*' }).first()) as { n: unknown });
 }
 
 export interface NewUser {
