@@ -14,6 +14,7 @@ import { noStore, setUpWebSecurity } from './http/security';
 import { requirePasswordChanged, sessionManager } from './http/session';
 import { setUpViews } from './http/views';
 import { createLogger, Logger } from './logger';
+import { populationApiRoutes, populationPageRoutes } from './population/routes';
 import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
 import { createServices } from './services';
 
@@ -59,9 +60,11 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
     res.json({ id: user.id, username: user.username, displayName: user.displayName, role: user.role, roleLabel: ROLE_LABELS[user.role], organisation: user.organisation });
   });
   api.use(roundApiRoutes({ services, access }));
+  api.use(populationApiRoutes({ services, access }));
   app.use('/api', api);
 
   app.use(roundPageRoutes({ db, services, access }));
+  app.use(populationPageRoutes({ services, access }));
   app.use(adminRoutes({ db, services, access }));
 
   app.use(notFoundHandler);

@@ -1,6 +1,7 @@
 import { Config } from './config';
 import { Database } from './data/database';
 import { authService } from './auth/service';
+import { populationService } from './population/service';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
 import { userService } from './users/service';
@@ -17,6 +18,7 @@ export function createServices({ db, config, now }: ServiceDeps) {
     auth: authService({ db, config, now }),
     tokens: tokenService({ db, now }),
     rounds: roundService({ db, now }),
+    population: populationService({ db, now }),
   };
 }
 

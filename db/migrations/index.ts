@@ -1,5 +1,6 @@
 import { Knex } from 'knex';
 import * as foundation from './20261125000001_foundation';
+import * as population from './20261125000002_population';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -8,6 +9,7 @@ import * as foundation from './20261125000001_foundation';
  */
 const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261125000001_foundation', module: foundation },
+  { name: '20261125000002_population', module: population },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -1,3 +1,5 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { AuditContext } from '../../server/audit/repository';
 import { Role } from '../../server/domain/roles';
 import { Services } from '../../server/services';
@@ -25,11 +27,15 @@ export async function seedDemo(services: Services): Promise<void> {
   }
   const lead = await services.users.findByUsername('lead');
   const asLead: AuditContext = { ...DEMO_CONTEXT, actor: { id: lead!.id, username: lead!.username, role: lead!.role } };
-  await services.rounds.create(asLead, {
+  const round = await services.rounds.create(asLead, {
     title: '2023年度绩效自评结果抽查复核',
     fiscalYear: 2023,
     bureau: '太康县财政局',
     workPlanRef: '太财字〔2023〕30号',
     deadline: '2024-03-31',
   });
+  // The population as the bureau collected it: 33 project and 8 department self-evaluations with
+  // the indicators of six projects, written by LibreOffice (the same file as the test fixture).
+  const file = path.join(__dirname, 'round-2023.xlsx');
+  await services.population.import(asLead, round.id, { name: 'round-2023.xlsx', data: fs.readFileSync(file) });
 }

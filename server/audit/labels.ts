@@ -19,4 +19,8 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'user.password.reset': '重置密码',
   'round.create': '创建复核批次',
   'round.update': '修改复核批次',
+  'population.import': '导入自评记录',
+  'population.replace': '替换自评记录',
+  'population.refused': '自评记录导入被拒绝',
+  'population.export': '导出自评记录',
 };

@@ -16,14 +16,17 @@ export type Permission =
   | 'audit.read'
   | 'rounds.create'
   | 'rounds.edit'
-  | 'rounds.read';
+  | 'rounds.read'
+  | 'population.import'
+  | 'population.read';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read'],
-  lead: ['rounds.create', 'rounds.edit', 'rounds.read'],
-  reviewer: ['rounds.read'],
+  admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read', 'population.read'],
+  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read'],
+  reviewer: ['rounds.read', 'population.read'],
+  // A third-party evaluator sees only the items assigned to them, never the whole population.
   evaluator: ['rounds.read'],
-  official: ['rounds.read'],
+  official: ['rounds.read', 'population.read'],
 };
 
 export function isRole(value: unknown): value is Role {

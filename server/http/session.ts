@@ -9,6 +9,7 @@ import { findUserById, publicUser, User } from '../users/repository';
 import { auditContextOf } from './context';
 import { hmac, parseCookies, safeEqual, sign, unsign } from './cookies';
 import { forbidden, HttpError, unauthorized, wantsJson } from './errors';
+import { isMultipart } from './upload';
 
 /**
  * Sessions and authentication.
@@ -120,7 +121,10 @@ export function sessionManager({ db, config, tokens, now }: SessionDeps) {
     // An API call with neither token nor session is answered 401 by the route, not 403 here.
     if (!req.sessionId && wantsJson(req) && req.originalUrl.startsWith('/api/')) return next();
     const body = req.body as Record<string, unknown> | undefined;
-    const given = req.get('x-csrf-token') ?? (typeof body?._csrf === 'string' ? body._csrf : '');
+    // A multipart upload's body is read by its route, after this check, so a plain HTML upload
+    // form carries its token in the action URL instead (the Referrer-Policy keeps it there).
+    const fromQuery = isMultipart(req) && typeof req.query._csrf === 'string' ? req.query._csrf : '';
+    const given = req.get('x-csrf-token') ?? (typeof body?._csrf === 'string' ? body._csrf : fromQuery);
     const expected = res.locals.csrfToken as string | undefined;
     if (!given || !expected || !safeEqual(given, expected)) {
       await appendAudit(db, auditContextOf(req), { action: 'csrf.rejected', detail: `${req.method} ${req.path}` });

@@ -4,6 +4,7 @@ import Handlebars from 'handlebars';
 import { Express } from 'express';
 import { AUDIT_ACTION_LABELS } from '../audit/labels';
 import { formatCalendarDateZh, formatInstantCst } from '../domain/dates';
+import { formatWan } from '../domain/money';
 import { ROUND_STATES } from '../domain/rounds';
 import { ROLE_LABELS } from '../domain/roles';
 
@@ -24,6 +25,8 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('roleLabel', (role: unknown) => ROLE_LABELS[role as keyof typeof ROLE_LABELS] ?? String(role ?? ''));
   hbs.registerHelper('roundState', (state: unknown) => ROUND_STATES[state as keyof typeof ROUND_STATES] ?? String(state ?? ''));
   hbs.registerHelper('auditAction', (action: unknown) => AUDIT_ACTION_LABELS[String(action)] ?? String(action ?? ''));
+  hbs.registerHelper('encode', (value: unknown) => encodeURIComponent(String(value ?? '')));
+  hbs.registerHelper('wan', (value: unknown) => (typeof value === 'bigint' ? formatWan(value) : ''));
   hbs.registerHelper('json', (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value, null, 1)));
   hbs.registerHelper('fieldError', (errors: unknown, field: string) => {
     if (!Array.isArray(errors)) return '';

@@ -8,8 +8,10 @@ import { auditContextOf } from '../http/context';
 import { HttpError, invalid } from '../http/errors';
 import { Services } from '../services';
 import { Round } from './repository';
+import { PopulationImport } from '../population/repository';
+import { fenToWan, formatWan } from '../domain/money';
 
-export function roundJson(round: Round) {
+export function roundJson(round: Round, population?: PopulationImport) {
   return {
     id: round.id,
     title: round.title,
@@ -23,6 +25,9 @@ export function roundJson(round: Round) {
     createdAt: round.createdAt.toISOString(),
     updatedAt: round.updatedAt.toISOString(),
     version: round.version,
+    population: population
+      ? { total: population.recordCount, byKind: { project: population.projectCount, department: population.departmentCount }, indicators: population.indicatorCount, budgetFen: String(population.budgetFen), budgetWan: fenToWan(population.budgetFen), fingerprint: population.fingerprint, importedAt: population.importedAt.toISOString() }
+      : null,
   };
 }
 
@@ -35,9 +40,13 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
   const canEdit = access.requirePermission('rounds.edit');
 
   router.get('/', canRead, async (req, res) => {
+    const populations = await services.population.byRound();
     res.render('rounds/dashboard', {
       title: '工作台',
-      rounds: await services.rounds.list(),
+      rounds: (await services.rounds.list()).map((round) => {
+        const population = populations.get(round.id);
+        return { ...round, population: population && { total: population.recordCount, project: population.projectCount, department: population.departmentCount, budget: formatWan(population.budgetFen) } };
+      }),
       canCreate: can(req.user!.role, 'rounds.create'),
       created: req.query.created === '1',
     });
@@ -67,9 +76,13 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
           changes: describeChanges(r.before, r.after) || r.detail || (r.action === 'round.create' ? '创建复核批次' : ''),
         }))
       : [];
+    const population = can(req.user!.role, 'population.read') ? await services.population.current(round.id) : undefined;
     res.render('rounds/show', {
       title: round.title,
       round,
+      population: population && { ...population, budget: formatWan(population.budgetFen) },
+      canReadPopulation: can(req.user!.role, 'population.read'),
+      canImport: can(req.user!.role, 'population.import') && round.state === 'preparing',
       history,
       canEdit: can(req.user!.role, 'rounds.edit'),
       created: req.query.created === '1',
@@ -111,7 +124,8 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
   const router = Router();
 
   router.get('/rounds', access.requirePermission('rounds.read'), async (_req, res) => {
-    res.json({ items: (await services.rounds.list()).map(roundJson) });
+    const populations = await services.population.byRound();
+    res.json({ items: (await services.rounds.list()).map((round) => roundJson(round, populations.get(round.id))) });
   });
 
   router.post('/rounds', access.requirePermission('rounds.create'), async (req, res) => {
@@ -122,7 +136,8 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
   });
 
   router.get('/rounds/:id', access.requirePermission('rounds.read'), async (req, res) => {
-    res.json(roundJson(await services.rounds.get(Number(req.params.id))));
+    const round = await services.rounds.get(Number(req.params.id));
+    res.json(roundJson(round, await services.population.current(round.id)));
   });
 
   router.patch('/rounds/:id', access.requirePermission('rounds.edit'), async (req, res) => {
@@ -142,7 +157,7 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
     const parsed = parseRoundFields(merged);
     if (!parsed.value) throw invalid('复核批次信息格式不正确', parsed.errors);
     try {
-      res.json(roundJson(await services.rounds.update(auditContextOf(req), id, parsed.value, version)));
+      res.json(roundJson(await services.rounds.update(auditContextOf(req), id, parsed.value, version), await services.population.current(id)));
     } catch (err) {
       if (err instanceof HttpError && err.status === 409) {
         throw new HttpError(409, 'stale_version', err.message, { current: roundJson(await services.rounds.get(id)) });

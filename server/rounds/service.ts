@@ -1,8 +1,18 @@
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database } from '../data/database';
+import { Database, Queryable } from '../data/database';
 import { RoundFields } from '../domain/rounds';
 import { conflict, notFound } from '../http/errors';
+import { countLate, findActiveImport, refreshLateWarnings, updateImportSummary } from '../population/repository';
 import { findRound, insertRound, listRounds, Round, updateRound } from './repository';
+
+/** "Submitted after the deadline" depends on the deadline: a new one re-marks the population. */
+async function refreshLateness(trx: Queryable, roundId: number, deadline: string | null): Promise<void> {
+  const active = await findActiveImport(trx, roundId);
+  if (!active) return;
+  await refreshLateWarnings(trx, roundId, deadline);
+  const summary = { ...active.summary, byWarning: { ...active.summary.byWarning, late: await countLate(trx, roundId) } };
+  await updateImportSummary(trx, active.id, summary);
+}
 
 export function roundService({ db, now }: { db: Database; now: () => Date }) {
   async function get(id: number): Promise<Round> {
@@ -35,6 +45,7 @@ export function roundService({ db, now }: { db: Database; now: () => Date }) {
           throw conflict('该复核批次已被他人修改，请查看最新内容后再保存', { current: before });
         }
         const after = (await findRound(trx, id))!;
+        if (before.deadline !== after.deadline) await refreshLateness(trx, id, after.deadline);
         await appendAudit(trx, context, { action: 'round.update', objectType: 'round', objectId: id, before, after }, at);
         return after;
       });

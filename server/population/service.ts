@@ -1,0 +1,258 @@
+import crypto from 'node:crypto';
+import { appendAudit, AuditContext } from '../audit/repository';
+import { Database, engineOf, Queryable } from '../data/database';
+import { fenToWan } from '../domain/money';
+import { ImportProblem, IndicatorInput, MAX_ROWS, parsePopulation, Sheet, summarisePopulation } from '../domain/population';
+import { populationFingerprint } from '../domain/sampling';
+import { assess, isExecutionIndicator } from '../domain/warnings';
+import { conflict, HttpError, notFound } from '../http/errors';
+import { findRound, Round } from '../rounds/repository';
+import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from './files';
+import {
+  activeImportsByRound, AssessedSubmission, countSubmissions, eachSubmission, findActiveImport, findIndicators, findSubmissionByCode, findSubmissions,
+  insertImport, insertIndicators, insertSubmissions, isUnfiltered, listImports, PopulationImport, PopulationQuery,
+  retirePopulation, storeFile,
+} from './repository';
+
+export interface UploadedFile {
+  name: string;
+  data: Buffer;
+}
+
+export const POPULATION_SHEET = '自评汇总';
+export const INDICATOR_SHEET = '绩效指标';
+
+/** A refused import: every problem found, listed (up to the cap) and counted. */
+export class ImportRefused extends HttpError {
+  constructor(
+    readonly problems: ImportProblem[],
+    readonly problemCount: number,
+  ) {
+    super(
+      422,
+      'invalid_file',
+      problemCount === 1 ? `文件有1处错误，未导入任何记录：${describeProblem(problems[0])}` : `文件有${problemCount}处错误，未导入任何记录，请更正后重新上传`,
+      problems,
+    );
+  }
+}
+
+export function describeProblem(p: ImportProblem): string {
+  const where = [p.row !== null ? `行 ${p.row}` : '', p.column ? `列"${p.column}"` : ''].filter(Boolean).join('，');
+  return where ? `${where}：${p.message}` : p.message;
+}
+
+const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+interface ReadFile {
+  format: 'csv' | 'xlsx';
+  encoding: string | null;
+  population?: Sheet;
+  indicators?: Sheet;
+}
+
+async function readUpload(file: UploadedFile, role: 'population' | 'indicators'): Promise<ReadFile> {
+  const format = detectFormat(file.data);
+  if (format === 'csv') {
+    const { text, encoding } = decodeText(file.data);
+    const sheet = parseCsv(text, role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET, MAX_ROWS);
+    return { format, encoding, [role]: sheet };
+  }
+  const workbook = await readWorkbook(file.data);
+  const first = workbook.worksheets[0];
+  if (!first) throw new UnreadableFile('工作簿里没有工作表');
+  if (role === 'indicators') {
+    return { format, encoding: null, indicators: sheetOf(findWorksheet(workbook, INDICATOR_SHEET) ?? first, MAX_ROWS) };
+  }
+  const populationSheet = findWorksheet(workbook, POPULATION_SHEET) ?? first;
+  const indicatorSheet = findWorksheet(workbook, INDICATOR_SHEET);
+  return {
+    format,
+    encoding: null,
+    population: sheetOf(populationSheet, MAX_ROWS),
+    indicators: indicatorSheet && indicatorSheet !== populationSheet ? sheetOf(indicatorSheet, MAX_ROWS) : undefined,
+  };
+}
+
+async function readOrRefuse(file: UploadedFile, role: 'population' | 'indicators'): Promise<ReadFile> {
+  try {
+    return await readUpload(file, role);
+  } catch (err) {
+    if (err instanceof UnreadableFile) {
+      const sheet = role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET;
+      throw new ImportRefused([{ sheet, row: null, column: null, message: `${file.name}：${err.message}` }], 1);
+    }
+    throw err;
+  }
+}
+
+export interface ImportResult {
+  import: PopulationImport;
+  replaced: PopulationImport | undefined;
+}
+
+/** What the audit log keeps of an import: enough to identify the file and what it held. */
+function auditView(value: PopulationImport) {
+  return {
+    fileName: value.fileName,
+    fileSha256: value.fileSha256,
+    indicatorsFileName: value.indicatorsFileName,
+    records: value.recordCount,
+    project: value.projectCount,
+    department: value.departmentCount,
+    indicators: value.indicatorCount,
+    budgetWan: fenToWan(value.budgetFen),
+    fingerprint: value.fingerprint,
+  };
+}
+
+/** One writer per round at a time: PostgreSQL locks the round's row; SQLite has one writer anyway. */
+async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
+  if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
+  return findRound(trx, roundId);
+}
+
+const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+
+export function populationService({ db, now }: { db: Database; now: () => Date }) {
+  async function requireRound(roundId: number): Promise<Round> {
+    const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
+    if (!round) throw notFound('复核批次不存在');
+    return round;
+  }
+
+  return {
+    /**
+     * Imports a population, all or nothing. The files are read and every row checked before the
+     * transaction starts; inside it the round's previous population (if any, and only while no
+     * draw exists) is retired and the new one stored.
+     */
+    async import(context: AuditContext, roundId: number, file: UploadedFile, indicatorsFile?: UploadedFile): Promise<ImportResult> {
+      const round = await requireRound(roundId);
+      if (round.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
+
+      let parsed: ReturnType<typeof parsePopulation>;
+      let read: ReadFile;
+      try {
+        read = await readOrRefuse(file, 'population');
+        let indicatorSheet = read.indicators;
+        if (indicatorsFile) {
+          if (indicatorSheet) {
+            throw new ImportRefused([{ sheet: INDICATOR_SHEET, row: null, column: null, message: `工作簿中已有"${INDICATOR_SHEET}"工作表，又另外上传了指标文件，请只保留一处` }], 1);
+          }
+          indicatorSheet = (await readOrRefuse(indicatorsFile, 'indicators')).indicators;
+        }
+        parsed = parsePopulation(read.population!, indicatorSheet);
+        if (parsed.problemCount > 0) throw new ImportRefused(parsed.problems, parsed.problemCount);
+      } catch (err) {
+        if (err instanceof ImportRefused) {
+          await appendAudit(db, context, {
+            action: 'population.refused',
+            objectType: 'round',
+            objectId: roundId,
+            detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${err.problemCount}处错误；${err.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
+          });
+        }
+        throw err;
+      }
+
+      const byCode = new Map<string, IndicatorInput[]>();
+      for (const indicator of parsed.indicators) {
+        const list = byCode.get(indicator.code);
+        if (list) list.push(indicator);
+        else byCode.set(indicator.code, [indicator]);
+      }
+      const assessed: AssessedSubmission[] = parsed.submissions.map((input) => {
+        const indicators = byCode.get(input.code) ?? [];
+        return { input, assessment: assess({ ...input, indicators }, round.deadline), indicatorCount: indicators.length };
+      });
+      const summary = summarisePopulation(
+        assessed.map(({ input, assessment, indicatorCount }) => ({ ...input, scoreGrade: assessment.scoreGrade, warnings: assessment.warnings, indicatorCount })),
+      );
+      const fingerprint = populationFingerprint(parsed.submissions);
+      const at = now();
+      const fileSha = sha256(file.data);
+      const indicatorsSha = indicatorsFile ? sha256(indicatorsFile.data) : null;
+
+      return db.transaction(async (trx) => {
+        const locked = await lockRound(trx, roundId);
+        if (!locked) throw notFound('复核批次不存在');
+        if (locked.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
+        const replaced = await findActiveImport(trx, roundId);
+        await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
+        if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
+        if (replaced) await retirePopulation(trx, roundId, at);
+        const importId = await insertImport(trx, {
+          roundId,
+          fileName: file.name,
+          fileSha256: fileSha,
+          format: read.format,
+          encoding: read.encoding,
+          indicatorsFileName: indicatorsFile?.name ?? null,
+          indicatorsFileSha256: indicatorsSha,
+          recordCount: parsed.submissions.length,
+          projectCount: summary.byKind.project.count,
+          departmentCount: summary.byKind.department.count,
+          indicatorCount: parsed.indicators.length,
+          budgetFen: summary.byKind.project.budgetFen + summary.byKind.department.budgetFen,
+          executedFen: summary.byKind.project.executedFen + summary.byKind.department.executedFen,
+          fingerprint,
+          summary,
+          importedBy: context.actor!.id,
+          importedAt: at,
+        });
+        await insertSubmissions(trx, roundId, importId, assessed);
+        await insertIndicators(trx, roundId, parsed.indicators.map((i) => ({ ...i, isExecution: isExecutionIndicator(i.level1) })));
+        const stored = (await findActiveImport(trx, roundId))!;
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: replaced ? 'population.replace' : 'population.import',
+            objectType: 'round',
+            objectId: roundId,
+            before: replaced ? auditView(replaced) : undefined,
+            after: auditView(stored),
+          },
+          at,
+        );
+        return { import: stored, replaced };
+      });
+    },
+
+    async current(roundId: number): Promise<PopulationImport | undefined> {
+      await requireRound(roundId);
+      return findActiveImport(db, roundId);
+    },
+
+    history: (roundId: number) => listImports(db, roundId),
+
+    /** The active import of every round, by round id. */
+    byRound: () => activeImportsByRound(db),
+
+    /** A page of the population; the unfiltered total comes from the import, not a count. */
+    async page(roundId: number, query: PopulationQuery, page: { offset: number; limit: number }) {
+      const active = await findActiveImport(db, roundId);
+      if (!active) return { total: 0, items: [] };
+      const [total, items] = await Promise.all([
+        isUnfiltered(query) ? Promise.resolve(active.recordCount) : countSubmissions(db, roundId, query),
+        findSubmissions(db, roundId, query, page),
+      ]);
+      return { total, items };
+    },
+
+    each: (roundId: number, query: PopulationQuery) => eachSubmission(db, roundId, query),
+
+    /** Taking the whole list away is worth a line in the audit log. */
+    recordExport: (context: AuditContext, roundId: number, filter: string) =>
+      appendAudit(db, context, { action: 'population.export', objectType: 'round', objectId: roundId, detail: filter.slice(0, 500) || '全部' }),
+
+    async record(roundId: number, code: string) {
+      const submission = await findSubmissionByCode(db, roundId, code);
+      if (!submission) throw notFound('该批次中没有这个编码的自评记录');
+      return { submission, indicators: await findIndicators(db, submission.id) };
+    },
+  };
+}
+
+export type PopulationService = ReturnType<typeof populationService>;
