@@ -50,6 +50,23 @@ async function main(): Promise<void> {
     await shot('dashboard');
     await page.click('text=2023年度绩效自评结果抽查复核');
     await shot('round');
+    await page.goto(`${base}/rounds/1/population`);
+    await shot('population');
+    await page.goto(`${base}/rounds/1/population/records/2023-P004`);
+    await shot('population-record');
+    // A refused file, uploaded through the form (with its progress bar): every problem listed.
+    await page.goto(`${base}/rounds/1/population`);
+    const bad = [
+      '类型,编码,主管部门,预算单位,项目名称,预算数（万元）,执行数（万元）,自评得分,自评等级,报送日期',
+      '项目支出,2023-P101,县民政局,县民政局,临时救助,"1,2.5",10,92,优,2024-03-05',
+      '项目支出,2023-P102,县民政局,县民政局,,35,-2,88,良,2024-03-06',
+      '专项,2023-P103,县民政局,县民政局,养老服务,20,18,101,优,2024-02-30',
+      '项目支出,2023-P101,县民政局,县民政局,重复编码,5,5,90,优,2024-03-05',
+    ].join('\r\n');
+    await page.setInputFiles('#f-file', { name: '自评汇总-有错误.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await page.click('#import button[type=submit]');
+    await page.waitForSelector('#import-errors');
+    await shot('population-import-errors');
     await page.goto(`${base}/rounds/new`);
     await page.click('#main button[type=submit]');
     await shot('round-new-errors');

@@ -297,6 +297,11 @@ describe('the population pages', () => {
     const all = await api('pageSize=200');
     const max = all.body.items.map((i: { budgetFen: string }) => BigInt(i.budgetFen)).reduce((a: bigint, b: bigint) => (a > b ? a : b));
     expect(budgets[0]).toBe(max);
+    // Equal budgets keep code order, in either direction.
+    const top = await api('sort=budget&dir=desc&pageSize=6');
+    expect(top.body.items.map((i: { code: string }) => i.code).slice(0, 3)).toEqual([...top.body.items.map((i: { code: string }) => i.code).slice(0, 3)].sort());
+    const caseless = await api('q=x0042');
+    expect(caseless.body.items.map((i: { code: string }) => i.code)).toEqual(['2023-X0042']);
     const search = await api(`q=${encodeURIComponent('高标准农田')}`);
     expect(search.body.total).toBe(3);
     expect(search.body.items.every((i: { name: string }) => i.name === '高标准农田建设')).toBe(true);

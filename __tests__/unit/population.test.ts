@@ -79,8 +79,9 @@ describe('reading the population sheet', () => {
 });
 
 describe('warning signs', () => {
-  const base = { budgetFen: 1_000_000_000n, executedFen: 1_000_000_000n, selfScore: 9500, selfGrade: null, submittedOn: '2024-03-05', indicators: [] };
-  const keys = (input: Partial<Parameters<typeof assess>[0]>, deadline: string | null = '2024-03-31') => warningKeysOf(assess({ ...base, ...input }, deadline).warnings);
+  const base = { budgetFen: 1_000_000_000n, executedFen: 1_000_000_000n, selfScore: 9500, selfGrade: null, submittedOn: '2024-03-05' };
+  type Input = Partial<Parameters<typeof assess>[0]> & { indicators?: Parameters<typeof assess>[1] };
+  const keys = ({ indicators = [], ...input }: Input, deadline: string | null = '2024-03-31') => warningKeysOf(assess({ ...base, ...input }, indicators, deadline).warnings);
 
   it('a clean record has none', () => expect(keys({})).toEqual([]));
   it('self-grade not the one the score earns', () => expect(keys({ selfScore: 8550, selfGrade: '优' })).toEqual(['gradeMismatch']));
@@ -106,9 +107,9 @@ describe('warning signs', () => {
     expect(keys({ selfScore: 9900, executedFen: 287_000_000n, indicators: over })).toEqual(['lowExecution', 'scoreAboveExecution', 'overWeight']);
   });
   it('execution points are weight × executed / budget, capped at the weight', () => {
-    const a = assess({ ...base, budgetFen: 76_873_00n, executedFen: 75_300_00n, indicators: [{ level1: '预算执行率', weight: 1000, score: 980 }] }, null);
+    const a = assess({ ...base, budgetFen: 76_873_00n, executedFen: 75_300_00n }, [{ level1: '预算执行率', weight: 1000, score: 980 }], null);
     expect([a.executionRateBp, a.executionWeight, a.executionPoints]).toEqual([9795, 1000, 980]);
-    expect(assess({ ...base, executedFen: 2_000_000_000n }, null).executionPoints).toBe(1000);
+    expect(assess({ ...base, executedFen: 2_000_000_000n }, [], null).executionPoints).toBe(1000);
   });
 });
 

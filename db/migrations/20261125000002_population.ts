@@ -44,10 +44,12 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['round_id', 'status']);
   });
 
+  // Only what lists filter, sort and show is a column; the rest of a record is computed again
+  // from it and its indicators when one record is shown. A narrow row keeps a 100,000-row
+  // import fast.
   await knex.schema.createTable('submissions', (t) => {
     t.increments('id').primary();
     t.integer('round_id').notNullable().references('id').inTable('rounds');
-    t.integer('import_id').notNullable().references('id').inTable('population_imports');
     t.integer('row_number').notNullable();
     t.string('kind', 16).notNullable().checkIn(['project', 'department']);
     t.string('code', 64).notNullable();
@@ -59,23 +61,14 @@ export async function up(knex: Knex): Promise<void> {
     t.bigInteger('executed_fen').nullable();
     t.integer('self_score').notNullable();
     t.string('self_grade', 4).nullable();
-    t.string('score_grade', 4).notNullable();
     t.string('submitted_on', 10).nullable();
-    t.string('contact', 100).nullable();
-    t.text('note').nullable();
-    t.text('extra').nullable();
     t.integer('execution_rate_bp').nullable();
-    t.integer('execution_weight').notNullable();
-    t.integer('execution_points').nullable();
-    t.integer('indicator_count').notNullable();
-    t.integer('indicator_points').nullable();
-    t.integer('indicator_weight').nullable();
     t.integer('warnings').notNullable().defaultTo(0);
+    t.integer('indicator_count').notNullable().defaultTo(0);
+    // JSON of the rarely filled columns: contact, note and the file's own extra columns.
+    t.text('details').nullable();
+    // Lists filter and sort in memory (population/listIndex.ts), so one index serves: by code.
     t.unique(['round_id', 'code']);
-    t.index(['round_id', 'kind', 'code']);
-    t.index(['round_id', 'department', 'code']);
-    t.index(['round_id', 'budget_fen']);
-    t.index(['round_id', 'self_score']);
   });
 
   await knex.schema.createTable('indicators', (t) => {

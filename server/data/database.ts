@@ -61,6 +61,8 @@ export function createDatabase(config: Pick<Config, 'dataDir' | 'databaseUrl'>):
           'PRAGMA journal_mode = WAL',
           'PRAGMA busy_timeout = 10000',
           'PRAGMA synchronous = NORMAL',
+          // 64 MB of page cache (the default is 2 MB): a 100,000-row import touches every index.
+          'PRAGMA cache_size = -65536',
         ];
         const next = (i: number): void => {
           if (i === pragmas.length) return done(null, conn);

@@ -6,7 +6,7 @@
  */
 
 import { isCalendarDate } from './dates';
-import { FEN_PER_WAN, ParseResult } from './money';
+import { ParseResult } from './money';
 
 export type Cell = string | number | boolean | Date | null | { error: string };
 
@@ -52,6 +52,9 @@ export function cellError(cell: Cell): string | undefined {
   return cell !== null && typeof cell === 'object' && !(cell instanceof Date) ? cell.error : undefined;
 }
 
+const PLAIN_DECIMAL = /^(\d+)(?:\.(\d+))?$/;
+const SCALES = [1n, 10n, 100n, 1000n, 10000n, 100000n, 1000000n];
+
 /** Full-width digits, points and commas (１２３．５，) become ASCII; spaces go. */
 function normaliseNumberText(text: string): string {
   return text.normalize('NFKC').replace(/\s+/g, '');
@@ -67,6 +70,12 @@ export function parseDecimal(cell: Cell, maxDecimals: number, what: string): Par
   if (error) return fail(error);
   if (typeof cell === 'boolean' || cell instanceof Date) return fail(`不是数字"${cellText(cell)}"`);
   const raw = cellText(cell);
+  // The common case, plain digits, skips the normalisation below.
+  const plain = PLAIN_DECIMAL.exec(raw);
+  if (plain && (plain[2] ?? '').length <= maxDecimals) {
+    const decimals = plain[2] ?? '';
+    return ok(BigInt(plain[1]) * SCALES[maxDecimals] + (decimals === '' ? 0n : BigInt(decimals) * SCALES[maxDecimals - decimals.length]));
+  }
   const text = normaliseNumberText(raw);
   if (text === '') return fail(`${what}为空`);
   if (/^-\d/.test(text) || /^-\.\d/.test(text)) return fail(`${what}不能为负数"${raw}"`);
@@ -81,9 +90,8 @@ export function parseDecimal(cell: Cell, maxDecimals: number, what: string): Par
 
 /** An amount in 万元, up to six decimals, as integer fen (1 万元 = 1,000,000 分). */
 export function parseAmountCell(cell: Cell, what = '金额'): ParseResult<bigint> {
-  const result = parseDecimal(cell, 6, what);
-  // 10^6 units per 万元 is exactly one unit per fen.
-  return result.ok ? ok(result.value * (FEN_PER_WAN / 1_000_000n)) : result;
+  // Six decimals of 万元 are whole fen: FEN_PER_WAN is 10^6.
+  return parseDecimal(cell, 6, what);
 }
 
 /** Points (a score or an indicator's weight), up to two decimals, as integer hundredths, at most `max`. */
@@ -131,6 +139,7 @@ export function parseDateCell(cell: Cell): ParseResult<string> {
     return date ? ok(date) : fail(`不是有效日期"${cellText(cell)}"`);
   }
   const raw = cellText(cell);
+  if (/^\d{4}-\d{2}-\d{2}$/.test(raw) && isCalendarDate(raw)) return ok(raw);
   const text = raw.normalize('NFKC').replace(/\s+/g, '');
   const match =
     /^(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})$/.exec(text) ??

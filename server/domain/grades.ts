@@ -16,6 +16,11 @@ export function gradeFor(scoreHundredths: number): Grade {
   return '差';
 }
 
+/** The scores, in hundredths, that earn a grade: [lowest, highest]. */
+export function scoreBand(grade: Grade): [number, number] {
+  return { 优: [9000, 10000], 良: [8000, 8999], 中: [6000, 7999], 差: [0, 5999] }[grade] as [number, number];
+}
+
 export function isGrade(value: unknown): value is Grade {
   return typeof value === 'string' && (GRADES as readonly string[]).includes(value);
 }

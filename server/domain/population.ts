@@ -5,7 +5,7 @@
  */
 
 import { Cell, cellError, cellText, isEmptyCell, parseAmountCell, parseDateCell, parsePointsCell } from './cells';
-import { GRADES, Grade } from './grades';
+import { GRADES, Grade, isGrade } from './grades';
 import { WARNING_KEYS, WarningKey, warningKeysOf } from './warnings';
 
 export const KINDS = ['project', 'department'] as const;
@@ -27,7 +27,7 @@ const KIND_WORDS: Record<string, Kind> = {
 };
 
 export function parseKind(text: string): Kind | undefined {
-  return KIND_WORDS[text.normalize('NFKC').replace(/\s+/g, '').toLowerCase()];
+  return KIND_WORDS[text] ?? KIND_WORDS[text.normalize('NFKC').replace(/\s+/g, '').toLowerCase()];
 }
 
 /** One sheet as read from a file: rows keep the spreadsheet's own numbers (header = row 1). */
@@ -197,15 +197,26 @@ export class ProblemList {
 }
 
 class RowReader<K extends string> {
+  private readonly spec: Map<K, ColumnSpec<K>>;
+
   constructor(
     private readonly sheet: string,
-    private readonly columns: Array<ColumnSpec<K>>,
+    columns: Array<ColumnSpec<K>>,
     private readonly map: HeaderMap<K>,
     private readonly problems: ProblemList,
-    readonly row: { number: number; cells: Cell[] },
-  ) {}
+  ) {
+    this.spec = new Map(columns.map((c) => [c.key, c]));
+  }
 
   ok = true;
+  row: { number: number; cells: Cell[] } = { number: 0, cells: [] };
+
+  /** The reader moves from row to row rather than one reader per row: 100,000 rows add up. */
+  next(row: { number: number; cells: Cell[] }): this {
+    this.row = row;
+    this.ok = true;
+    return this;
+  }
 
   problem(key: K, message: string): void {
     this.ok = false;
@@ -213,7 +224,7 @@ class RowReader<K extends string> {
   }
 
   label(key: K): string {
-    return this.columns.find((c) => c.key === key)!.label;
+    return this.spec.get(key)!.label;
   }
 
   cell(key: K): Cell {
@@ -234,8 +245,9 @@ class RowReader<K extends string> {
       if (required) this.problem(key, '必填，不能为空');
       return null;
     }
-    const max = this.columns.find((c) => c.key === key)!.maxLength;
-    if (max && [...text].length > max) {
+    const max = this.spec.get(key)!.maxLength;
+    // Code points, not UTF-16 units; counted only when the length could be over.
+    if (max && text.length > max && [...text].length > max) {
       this.problem(key, `超过${max}个字`);
       return null;
     }
@@ -303,8 +315,9 @@ function parseSubmissions(sheet: Sheet, problems: ProblemList, seenCodes: Set<st
   }
   const firstRowOfCode = new Map<string, number>();
   const submissions: SubmissionInput[] = [];
+  const reader = new RowReader(sheet.name, SUBMISSION_COLUMNS, map, problems);
   for (const row of rows) {
-    const r = new RowReader(sheet.name, SUBMISSION_COLUMNS, map, problems, row);
+    const r = reader.next(row);
 
     const kindText = r.text('kind', true);
     const kind = kindText === null ? undefined : parseKind(kindText);
@@ -336,7 +349,7 @@ function parseSubmissions(sheet: Sheet, problems: ProblemList, seenCodes: Set<st
     if (!score.ok) r.problem('selfScore', score.message);
 
     const gradeText = r.text('selfGrade');
-    const selfGrade = gradeText === null ? null : (GRADES.find((g) => g === gradeText.normalize('NFKC')) ?? undefined);
+    const selfGrade = gradeText === null ? null : isGrade(gradeText) ? gradeText : (GRADES.find((g) => g === gradeText.normalize('NFKC')) ?? undefined);
     if (selfGrade === undefined) r.problem('selfGrade', `自评等级"${gradeText}"不正确，应为优、良、中或差`);
 
     const dateCell = r.cell('submittedOn');
@@ -384,8 +397,9 @@ function parseIndicators(sheet: Sheet, known: Set<string>, problems: ProblemList
   // reported again for each of its indicators.
   const positions = new Map<string, number>();
   const indicators: IndicatorInput[] = [];
+  const reader = new RowReader(sheet.name, INDICATOR_COLUMNS, map, problems);
   for (const row of rows) {
-    const r = new RowReader(sheet.name, INDICATOR_COLUMNS, map, problems, row);
+    const r = reader.next(row);
     const code = r.text('code', true);
     if (code !== null && !known.has(code)) r.problem('code', `编码"${code}"在自评汇总中不存在`);
     const level1 = r.text('level1', true);
@@ -435,7 +449,7 @@ export interface PopulationSummary {
 
 /** Totals of a population by kind, department, grade and warning sign. */
 export function summarisePopulation(
-  records: Iterable<{ kind: Kind; department: string; budgetFen: bigint; executedFen: bigint | null; scoreGrade: Grade; warnings: number; indicatorCount: number }>,
+  records: Iterable<{ input: { kind: Kind; department: string; budgetFen: bigint; executedFen: bigint | null }; assessment: { scoreGrade: Grade; warnings: number }; indicatorCount: number }>,
 ): PopulationSummary {
   const byKind: Record<Kind, KindTotals> = {
     project: { count: 0, budgetFen: 0n, executedFen: 0n },
@@ -445,19 +459,19 @@ export function summarisePopulation(
   const byGrade = Object.fromEntries(GRADES.map((g) => [g, 0])) as Record<Grade, number>;
   const byWarning = Object.fromEntries(WARNING_KEYS.map((k) => [k, 0])) as Record<WarningKey, number>;
   let withIndicators = 0;
-  for (const r of records) {
+  for (const { input: r, assessment, indicatorCount } of records) {
     const kind = byKind[r.kind];
     kind.count += 1;
     kind.budgetFen += r.budgetFen;
-    kind.executedFen += r.executedFen ?? 0n;
+    if (r.executedFen !== null) kind.executedFen += r.executedFen;
     let d = departments.get(r.department);
     if (!d) departments.set(r.department, (d = { department: r.department, projectCount: 0, departmentCount: 0, budgetFen: 0n }));
     if (r.kind === 'project') d.projectCount += 1;
     else d.departmentCount += 1;
     d.budgetFen += r.budgetFen;
-    byGrade[r.scoreGrade] += 1;
-    for (const key of warningKeysOf(r.warnings)) byWarning[key] += 1;
-    if (r.indicatorCount > 0) withIndicators += 1;
+    byGrade[assessment.scoreGrade] += 1;
+    if (assessment.warnings !== 0) for (const key of warningKeysOf(assessment.warnings)) byWarning[key] += 1;
+    if (indicatorCount > 0) withIndicators += 1;
   }
   const byDepartment = [...departments.values()].sort((a, b) => (a.budgetFen === b.budgetFen ? (a.department < b.department ? -1 : 1) : a.budgetFen > b.budgetFen ? -1 : 1));
   return { byKind, byDepartment, byGrade, byWarning, withIndicators };

@@ -46,7 +46,12 @@ export interface AssessInput {
   selfScore: number;
   selfGrade: Grade | null;
   submittedOn: string | null;
-  indicators: Array<{ level1: string; weight: number; score: number }>;
+}
+
+export interface AssessIndicator {
+  level1: string;
+  weight: number;
+  score: number;
 }
 
 export interface Assessment {
@@ -85,19 +90,35 @@ export function isLate(submittedOn: string | null, deadline: string | null): boo
   return submittedOn !== null && deadline !== null && submittedOn > deadline;
 }
 
-export function assess(input: AssessInput, deadline: string | null): Assessment {
-  const { budgetFen, executedFen, selfScore, indicators } = input;
-  const execution = indicators.filter((i) => isExecutionIndicator(i.level1));
-  const others = indicators.filter((i) => !isExecutionIndicator(i.level1));
-  const sum = (list: typeof indicators, key: 'weight' | 'score') => list.reduce((total, i) => total + i[key], 0);
+export function assess(input: AssessInput, indicators: readonly AssessIndicator[], deadline: string | null): Assessment {
+  const { budgetFen, executedFen, selfScore } = input;
+  let executionWeightSum = 0;
+  let executionCount = 0;
+  let otherWeight = 0;
+  let otherPoints = 0;
+  let allPoints = 0;
+  let allFull = indicators.length > 0;
+  let overWeight = false;
+  for (const i of indicators) {
+    if (isExecutionIndicator(i.level1)) {
+      executionCount += 1;
+      executionWeightSum += i.weight;
+    } else {
+      otherWeight += i.weight;
+      otherPoints += i.score;
+    }
+    allPoints += i.score;
+    if (i.score !== i.weight) allFull = false;
+    if (i.score > i.weight) overWeight = true;
+  }
 
   // With a 预算执行率 indicator its 分值 is the execution weight; with other indicators only, the
   // points they leave of 100; with none, the default.
-  const executionWeight = execution.length > 0 ? sum(execution, 'weight') : indicators.length > 0 ? Math.max(0, 10000 - sum(others, 'weight')) : DEFAULT_EXECUTION_WEIGHT;
+  const executionWeight = executionCount > 0 ? executionWeightSum : indicators.length > 0 ? Math.max(0, 10000 - otherWeight) : DEFAULT_EXECUTION_WEIGHT;
   const points = executionPoints(executionWeight, budgetFen, executedFen);
   const rate = executionRateBp(budgetFen, executedFen);
-  const indicatorPoints = indicators.length > 0 ? sum(others, 'score') : null;
-  const indicatorWeight = indicators.length > 0 ? sum(others, 'weight') : null;
+  const indicatorPoints = indicators.length > 0 ? otherPoints : null;
+  const indicatorWeight = indicators.length > 0 ? otherWeight : null;
 
   let warnings = 0;
   const scoreGrade = gradeFor(selfScore);
@@ -105,10 +126,10 @@ export function assess(input: AssessInput, deadline: string | null): Assessment 
 
   if (indicators.length > 0) {
     // The indicators' own points, plus the execution points where no indicator carries them.
-    const total = sum(indicators, 'score') + (execution.length > 0 ? 0 : (points ?? 0));
+    const total = allPoints + (executionCount > 0 ? 0 : (points ?? 0));
     if (Math.abs(total - selfScore) > POINTS_TOLERANCE) warnings |= WARNINGS.pointsMismatch.bit;
-    if (indicators.every((i) => i.score === i.weight)) warnings |= WARNINGS.allFullMarks.bit;
-    if (indicators.some((i) => i.score > i.weight)) warnings |= WARNINGS.overWeight.bit;
+    if (allFull) warnings |= WARNINGS.allFullMarks.bit;
+    if (overWeight) warnings |= WARNINGS.overWeight.bit;
   }
   // Exactly, not on the rounded rate: 79.99999 % is below 80 %.
   if (executedFen !== null && budgetFen > 0n && executedFen * 10000n < budgetFen * BigInt(LOW_EXECUTION_BP)) warnings |= WARNINGS.lowExecution.bit;
@@ -118,7 +139,7 @@ export function assess(input: AssessInput, deadline: string | null): Assessment 
   // (score rate − execution rate) / score rate > 5 %  ⇔  0.95 × P/W > X/B  ⇔  95·P·B > 100·W·X,
   // with the indicators' points P of weight W (or the self-score of 100 without indicators).
   if (executedFen !== null && budgetFen > 0n) {
-    const [p, w] = indicatorWeight ? [BigInt(indicatorPoints!), BigInt(indicatorWeight)] : [BigInt(selfScore), 10000n];
+    const [p, w] = indicatorWeight ? [BigInt(otherPoints), BigInt(otherWeight)] : [BigInt(selfScore), 10000n];
     if (p > 0n && 95n * p * budgetFen > 100n * w * executedFen) warnings |= WARNINGS.scoreAboveExecution.bit;
   }
 

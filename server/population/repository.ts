@@ -1,7 +1,8 @@
 import { Knex } from 'knex';
+import { insertRows } from '../data/bulk';
 import { Queryable } from '../data/database';
 import { countOf, insertedId, toDate, toInt } from '../data/values';
-import { Grade } from '../domain/grades';
+import { Grade, gradeFor } from '../domain/grades';
 import { IndicatorInput, Kind, PopulationSummary, SubmissionInput, DepartmentTotals } from '../domain/population';
 import { Assessment, WARNINGS, WarningKey } from '../domain/warnings';
 
@@ -188,10 +189,9 @@ export async function updateImportSummary(db: Queryable, importId: number, summa
 }
 
 const SUBMISSION_COLUMNS = [
-  'round_id', 'import_id', 'row_number', 'kind', 'code', 'department', 'unit', 'name', 'funding_source',
-  'budget_fen', 'executed_fen', 'self_score', 'self_grade', 'score_grade', 'submitted_on', 'contact', 'note',
-  'extra', 'execution_rate_bp', 'execution_weight', 'execution_points', 'indicator_count', 'indicator_points',
-  'indicator_weight', 'warnings',
+  'round_id', 'row_number', 'kind', 'code', 'department', 'unit', 'name', 'funding_source', 'budget_fen',
+  'executed_fen', 'self_score', 'self_grade', 'submitted_on', 'execution_rate_bp', 'warnings', 'indicator_count',
+  'details',
 ];
 
 const INDICATOR_COLUMNS = [
@@ -199,46 +199,41 @@ const INDICATOR_COLUMNS = [
   'unit', 'weight', 'actual', 'score', 'is_execution',
 ];
 
-/**
- * Many rows per statement, with plain `?` placeholders: building 100,000 inserts through the
- * query builder costs more than the database takes to store them. 30,000 parameters per
- * statement stays under SQLite's limit (32,766) and PostgreSQL's (65,535).
- */
-async function insertMany(db: Queryable, table: string, columns: string[], rows: unknown[][]): Promise<void> {
-  const perStatement = Math.floor(30000 / columns.length);
-  const tuple = `(${columns.map(() => '?').join(',')})`;
-  for (let start = 0; start < rows.length; start += perStatement) {
-    const chunk = rows.slice(start, start + perStatement);
-    const sql = `insert into ${table} (${columns.join(',')}) values ${chunk.map(() => tuple).join(',')}`;
-    await db.raw(sql, chunk.flat() as Knex.RawBinding[]);
-  }
-}
-
 export interface AssessedSubmission {
   input: SubmissionInput;
   assessment: Assessment;
   indicatorCount: number;
 }
 
-export async function insertSubmissions(db: Queryable, roundId: number, importId: number, records: AssessedSubmission[]): Promise<void> {
-  const rows = records.map(({ input: s, assessment: a, indicatorCount }) => [
-    roundId, importId, s.rowNumber, s.kind, s.code, s.department, s.unit, s.name, s.fundingSource,
-    String(s.budgetFen), s.executedFen === null ? null : String(s.executedFen), s.selfScore, s.selfGrade, a.scoreGrade,
-    s.submittedOn, s.contact, s.note, s.extra ? JSON.stringify(s.extra) : null, a.executionRateBp, a.executionWeight,
-    a.executionPoints, indicatorCount, a.indicatorPoints, a.indicatorWeight, a.warnings,
-  ]);
-  await insertMany(db, 'submissions', SUBMISSION_COLUMNS, rows);
+/** Fen as a number where that is exact (below 2^53 fen, about 90 billion 万元), else as text. */
+function fenValue(fen: bigint): number | string {
+  return fen <= MAX_SAFE_FEN ? Number(fen) : fen.toString();
+}
+const MAX_SAFE_FEN = BigInt(Number.MAX_SAFE_INTEGER);
+
+function detailsOf(s: SubmissionInput): string | null {
+  if (s.contact === null && s.note === null && s.extra === null) return null;
+  return JSON.stringify({ contact: s.contact, note: s.note, extra: s.extra });
 }
 
-export async function insertIndicators(db: Queryable, roundId: number, indicators: Array<IndicatorInput & { isExecution: boolean }>): Promise<void> {
+export async function insertSubmissions(db: Knex.Transaction, roundId: number, records: AssessedSubmission[]): Promise<void> {
+  const rows = records.map(({ input: s, assessment: a, indicatorCount }) => [
+    roundId, s.rowNumber, s.kind, s.code, s.department, s.unit, s.name, s.fundingSource, fenValue(s.budgetFen),
+    s.executedFen === null ? null : fenValue(s.executedFen), s.selfScore, s.selfGrade, s.submittedOn, a.executionRateBp,
+    a.warnings, indicatorCount, detailsOf(s),
+  ]);
+  await insertRows(db, 'submissions', SUBMISSION_COLUMNS, rows);
+}
+
+export async function insertIndicators(db: Knex.Transaction, roundId: number, indicators: Array<IndicatorInput & { isExecution: boolean }>): Promise<void> {
   if (indicators.length === 0) return;
   const ids = new Map<string, number>();
   for (const row of (await db('submissions').where('round_id', roundId).select('id', 'code')) as Array<{ id: number; code: string }>) ids.set(row.code, row.id);
   const rows = indicators.map((i) => [
-    ids.get(i.code), roundId, i.rowNumber, i.position, i.level1, i.level2, i.level3, i.nature, i.target, i.unit,
+    ids.get(i.code)!, roundId, i.rowNumber, i.position, i.level1, i.level2, i.level3, i.nature, i.target, i.unit,
     i.weight, i.actual, i.score, i.isExecution,
   ]);
-  await insertMany(db, 'indicators', INDICATOR_COLUMNS, rows);
+  await insertRows(db, 'indicators', INDICATOR_COLUMNS, rows);
 }
 
 /** Sets or clears the late bit of every record after the round's deadline changed. */
@@ -272,20 +267,18 @@ export interface Submission {
   fundingSource: string | null;
   budgetFen: bigint;
   executedFen: bigint | null;
+  /** Hundredths of a point. */
   selfScore: number;
   selfGrade: Grade | null;
+  /** The grade the self-score earns. */
   scoreGrade: Grade;
   submittedOn: string | null;
   contact: string | null;
   note: string | null;
   extra: Record<string, string> | null;
   executionRateBp: number | null;
-  executionWeight: number;
-  executionPoints: number | null;
-  indicatorCount: number;
-  indicatorPoints: number | null;
-  indicatorWeight: number | null;
   warnings: number;
+  indicatorCount: number;
 }
 
 interface SubmissionRow {
@@ -302,23 +295,18 @@ interface SubmissionRow {
   executed_fen: unknown;
   self_score: unknown;
   self_grade: Grade | null;
-  score_grade: Grade;
   submitted_on: string | null;
-  contact: string | null;
-  note: string | null;
-  extra: string | null;
   execution_rate_bp: unknown;
-  execution_weight: unknown;
-  execution_points: unknown;
-  indicator_count: unknown;
-  indicator_points: unknown;
-  indicator_weight: unknown;
   warnings: unknown;
+  indicator_count: unknown;
+  details: string | null;
 }
 
 const intOrNull = (value: unknown) => (value === null || value === undefined ? null : toInt(value));
 
 function toSubmission(row: SubmissionRow): Submission {
+  const details = row.details ? (JSON.parse(row.details) as { contact: string | null; note: string | null; extra: Record<string, string> | null }) : null;
+  const selfScore = toInt(row.self_score);
   return {
     id: row.id,
     roundId: row.round_id,
@@ -331,29 +319,25 @@ function toSubmission(row: SubmissionRow): Submission {
     fundingSource: row.funding_source,
     budgetFen: bigintOf(row.budget_fen),
     executedFen: row.executed_fen === null || row.executed_fen === undefined ? null : bigintOf(row.executed_fen),
-    selfScore: toInt(row.self_score),
+    selfScore,
     selfGrade: row.self_grade,
-    scoreGrade: row.score_grade,
+    scoreGrade: gradeFor(selfScore),
     submittedOn: row.submitted_on,
-    contact: row.contact,
-    note: row.note,
-    extra: row.extra ? (JSON.parse(row.extra) as Record<string, string>) : null,
+    contact: details?.contact ?? null,
+    note: details?.note ?? null,
+    extra: details?.extra ?? null,
     executionRateBp: intOrNull(row.execution_rate_bp),
-    executionWeight: toInt(row.execution_weight),
-    executionPoints: intOrNull(row.execution_points),
-    indicatorCount: toInt(row.indicator_count),
-    indicatorPoints: intOrNull(row.indicator_points),
-    indicatorWeight: intOrNull(row.indicator_weight),
     warnings: toInt(row.warnings),
+    indicatorCount: toInt(row.indicator_count),
   };
 }
 
 export const SORTS = {
-  code: { column: 'code', label: '编码' },
-  budget: { column: 'budget_fen', label: '预算数' },
-  selfScore: { column: 'self_score', label: '自评得分' },
-  executionRate: { column: 'execution_rate_bp', label: '执行率' },
-  department: { column: 'department', label: '主管部门' },
+  code: { label: '编码' },
+  budget: { label: '预算数' },
+  selfScore: { label: '自评得分' },
+  executionRate: { label: '执行率' },
+  department: { label: '主管部门' },
 } as const;
 export type SortKey = keyof typeof SORTS;
 
@@ -368,51 +352,15 @@ export interface PopulationQuery {
   descending: boolean;
 }
 
-/** `%`, `_` and the escape character itself are literal in a search. */
-function likePattern(text: string): string {
-  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-}
-
-function filtered(db: Queryable, roundId: number, query: PopulationQuery) {
-  const builder = db('submissions').where('round_id', roundId);
-  if (query.kind) builder.where('kind', query.kind);
-  if (query.department) builder.where('department', query.department);
-  if (query.grade) builder.where('score_grade', query.grade);
-  if (query.warning) builder.whereRaw('(warnings & ?) <> 0', [WARNINGS[query.warning].bit]);
-  if (query.q) {
-    const pattern = likePattern(query.q);
-    builder.where((w) => {
-      w.whereRaw("code like ? escape '\\'", [pattern]).orWhereRaw("name like ? escape '\\'", [pattern]).orWhereRaw("unit like ? escape '\\'", [pattern]);
-    });
+/** The records with these ids, in the order given. */
+export async function findSubmissionsByIds(db: Queryable, ids: ArrayLike<number>): Promise<Submission[]> {
+  const list = Array.from(ids);
+  const rows = new Map<number, Submission>();
+  for (let start = 0; start < list.length; start += 500) {
+    const found = (await db('submissions').whereIn('id', list.slice(start, start + 500)).select('*')) as SubmissionRow[];
+    for (const row of found) rows.set(row.id, toSubmission(row));
   }
-  return builder;
-}
-
-export function isUnfiltered(query: PopulationQuery): boolean {
-  return !query.kind && !query.department && !query.grade && !query.warning && !query.q;
-}
-
-export async function countSubmissions(db: Queryable, roundId: number, query: PopulationQuery): Promise<number> {
-  return countOf(await filtered(db, roundId, query).count({ n: '*' }).first());
-}
-
-export async function findSubmissions(db: Queryable, roundId: number, query: PopulationQuery, page: { offset: number; limit: number }): Promise<Submission[]> {
-  const direction = query.descending ? 'desc' : 'asc';
-  const rows = (await filtered(db, roundId, query)
-    .orderBy([{ column: SORTS[query.sort].column, order: direction }, { column: 'code', order: direction }])
-    .offset(page.offset)
-    .limit(page.limit)
-    .select('*')) as SubmissionRow[];
-  return rows.map(toSubmission);
-}
-
-/** Every matching record, in pages, for exports that should not hold 100,000 rows at once. */
-export async function* eachSubmission(db: Queryable, roundId: number, query: PopulationQuery, batch = 5000): AsyncGenerator<Submission> {
-  for (let offset = 0; ; offset += batch) {
-    const rows = await findSubmissions(db, roundId, query, { offset, limit: batch });
-    for (const row of rows) yield row;
-    if (rows.length < batch) return;
-  }
+  return list.map((id) => rows.get(id)).filter((s): s is Submission => s !== undefined);
 }
 
 export async function findSubmissionByCode(db: Queryable, roundId: number, code: string): Promise<Submission | undefined> {

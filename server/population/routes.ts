@@ -58,8 +58,6 @@ export function submissionJson(s: Submission) {
     executedFen: s.executedFen === null ? null : String(s.executedFen),
     executedWan: s.executedFen === null ? null : fenToWan(s.executedFen),
     executionRate: s.executionRateBp === null ? null : s.executionRateBp / 10000,
-    executionWeight: s.executionWeight / 100,
-    executionPoints: s.executionPoints === null ? null : s.executionPoints / 100,
     selfScore: s.selfScore / 100,
     selfGrade: s.selfGrade,
     scoreGrade: s.scoreGrade,
@@ -124,9 +122,6 @@ function submissionView(s: Submission) {
     executed: s.executedFen === null ? '—' : formatWan(s.executedFen),
     rate: formatRateBp(s.executionRateBp),
     score: formatScore(s.selfScore),
-    executionPointsText: s.executionPoints === null ? '—' : formatScore(s.executionPoints),
-    executionWeightText: formatScore(s.executionWeight),
-    indicatorPointsText: s.indicatorPoints === null ? '—' : formatScore(s.indicatorPoints),
     warningList: warningKeysOf(s.warnings).map((key) => ({ key, ...WARNINGS[key] })),
     extraList: s.extra ? Object.entries(s.extra).map(([header, value]) => ({ header, value })) : [],
     href: `/rounds/${s.roundId}/population/records/${encodeURIComponent(s.code)}`,
@@ -178,7 +173,6 @@ export function populationPageRoutes({ services, access }: { services: Services;
       departments: active?.summary.byDepartment.map((d) => ({ value: d.department, selected: filter.department === d.department })) ?? [],
       grades: GRADES.map((g) => ({ value: g, selected: filter.grade === g })),
       warningOptions: WARNING_KEYS.map((k) => ({ value: k, label: WARNINGS[k].label, selected: filter.warning === k })),
-      sorts: (Object.keys(SORTS) as SortKey[]).map((key) => ({ key, label: SORTS[key].label, href: sortLink(key), active: filter.sort === key, descending: filter.descending })),
       sortHref: Object.fromEntries((Object.keys(SORTS) as SortKey[]).map((key) => [key, sortLink(key)])),
       sortState: Object.fromEntries((Object.keys(SORTS) as SortKey[]).map((key) => [key, filter.sort === key ? (filter.descending ? 'descending' : 'ascending') : 'none'])),
       page,
@@ -226,13 +220,17 @@ export function populationPageRoutes({ services, access }: { services: Services;
 
   router.get('/rounds/:id/population/records/:code', canRead, async (req, res) => {
     const round = await services.rounds.get(roundId(req));
-    const { submission, indicators } = await services.population.record(round.id, String(req.params.code));
+    const { submission, indicators, assessment } = await services.population.record(round.id, String(req.params.code));
     const weight = indicators.reduce((t, i) => t + i.weight, 0);
     const points = indicators.reduce((t, i) => t + i.score, 0);
     res.render('population/record', {
       title: `${submission.code} ${submission.name}`,
       round,
       record: submissionView(submission),
+      assessment: {
+        executionPoints: assessment.executionPoints === null ? '—' : formatScore(assessment.executionPoints),
+        executionWeight: formatScore(assessment.executionWeight),
+      },
       indicators: indicators.map((i) => ({ ...i, weightText: formatScore(i.weight), scoreText: formatScore(i.score), full: i.score === i.weight })),
       indicatorTotals: { weight: formatScore(weight), points: formatScore(points) },
     });
@@ -278,8 +276,15 @@ export function populationApiRoutes({ services, access }: { services: Services; 
 
   router.get('/rounds/:id/population/records/:code', access.requirePermission('population.read'), async (req, res) => {
     const round = await services.rounds.get(roundId(req));
-    const { submission, indicators } = await services.population.record(round.id, String(req.params.code));
-    res.json({ ...submissionJson(submission), indicators: indicators.map(indicatorJson) });
+    const { submission, indicators, assessment } = await services.population.record(round.id, String(req.params.code));
+    res.json({
+      ...submissionJson(submission),
+      executionWeight: assessment.executionWeight / 100,
+      executionPoints: assessment.executionPoints === null ? null : assessment.executionPoints / 100,
+      indicatorPoints: assessment.indicatorPoints === null ? null : assessment.indicatorPoints / 100,
+      indicatorWeight: assessment.indicatorWeight === null ? null : assessment.indicatorWeight / 100,
+      indicators: indicators.map(indicatorJson),
+    });
   });
 
   return router;

@@ -7,10 +7,11 @@ import { populationFingerprint } from '../domain/sampling';
 import { assess, isExecutionIndicator } from '../domain/warnings';
 import { conflict, HttpError, notFound } from '../http/errors';
 import { findRound, Round } from '../rounds/repository';
+import { ListIndexCache } from './listIndex';
 import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from './files';
 import {
-  activeImportsByRound, AssessedSubmission, countSubmissions, eachSubmission, findActiveImport, findIndicators, findSubmissionByCode, findSubmissions,
-  insertImport, insertIndicators, insertSubmissions, isUnfiltered, listImports, PopulationImport, PopulationQuery,
+  activeImportsByRound, AssessedSubmission, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
+  insertImport, insertIndicators, insertSubmissions, listImports, PopulationImport, PopulationQuery,
   retirePopulation, storeFile,
 } from './repository';
 
@@ -121,6 +122,17 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
     return round;
   }
 
+  const indexes = new ListIndexCache();
+
+  /** The ids of the records a query selects, in its order; none without a population. */
+  async function selection(roundId: number, query: PopulationQuery): Promise<Int32Array> {
+    const round = await requireRound(roundId);
+    const active = await findActiveImport(db, roundId);
+    if (!active) return new Int32Array(0);
+    const index = await indexes.get(db, roundId, `${active.id}:${round.version}`);
+    return index.select(query);
+  }
+
   return {
     /**
      * Imports a population, all or nothing. The files are read and every row checked before the
@@ -162,13 +174,12 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
         if (list) list.push(indicator);
         else byCode.set(indicator.code, [indicator]);
       }
+      const noIndicators: IndicatorInput[] = [];
       const assessed: AssessedSubmission[] = parsed.submissions.map((input) => {
-        const indicators = byCode.get(input.code) ?? [];
-        return { input, assessment: assess({ ...input, indicators }, round.deadline), indicatorCount: indicators.length };
+        const indicators = byCode.get(input.code) ?? noIndicators;
+        return { input, assessment: assess(input, indicators, round.deadline), indicatorCount: indicators.length };
       });
-      const summary = summarisePopulation(
-        assessed.map(({ input, assessment, indicatorCount }) => ({ ...input, scoreGrade: assessment.scoreGrade, warnings: assessment.warnings, indicatorCount })),
-      );
+      const summary = summarisePopulation(assessed);
       const fingerprint = populationFingerprint(parsed.submissions);
       const at = now();
       const fileSha = sha256(file.data);
@@ -182,7 +193,7 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
         await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
         if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
         if (replaced) await retirePopulation(trx, roundId, at);
-        const importId = await insertImport(trx, {
+        await insertImport(trx, {
           roundId,
           fileName: file.name,
           fileSha256: fileSha,
@@ -201,7 +212,7 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
           importedBy: context.actor!.id,
           importedAt: at,
         });
-        await insertSubmissions(trx, roundId, importId, assessed);
+        await insertSubmissions(trx, roundId, assessed);
         await insertIndicators(trx, roundId, parsed.indicators.map((i) => ({ ...i, isExecution: isExecutionIndicator(i.level1) })));
         const stored = (await findActiveImport(trx, roundId))!;
         await appendAudit(
@@ -230,27 +241,31 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
     /** The active import of every round, by round id. */
     byRound: () => activeImportsByRound(db),
 
-    /** A page of the population; the unfiltered total comes from the import, not a count. */
+    /** A page of the population, filtered, searched and sorted through the round's list index. */
     async page(roundId: number, query: PopulationQuery, page: { offset: number; limit: number }) {
-      const active = await findActiveImport(db, roundId);
-      if (!active) return { total: 0, items: [] };
-      const [total, items] = await Promise.all([
-        isUnfiltered(query) ? Promise.resolve(active.recordCount) : countSubmissions(db, roundId, query),
-        findSubmissions(db, roundId, query, page),
-      ]);
-      return { total, items };
+      const ids = await selection(roundId, query);
+      return { total: ids.length, items: await findSubmissionsByIds(db, ids.subarray(page.offset, page.offset + page.limit)) };
     },
 
-    each: (roundId: number, query: PopulationQuery) => eachSubmission(db, roundId, query),
+    /** Every record of a selection, in its order, a batch at a time (for exports). */
+    async *each(roundId: number, query: PopulationQuery): AsyncGenerator<Submission> {
+      const ids = await selection(roundId, query);
+      for (let start = 0; start < ids.length; start += 2000) {
+        for (const submission of await findSubmissionsByIds(db, ids.subarray(start, start + 2000))) yield submission;
+      }
+    },
 
     /** Taking the whole list away is worth a line in the audit log. */
     recordExport: (context: AuditContext, roundId: number, filter: string) =>
       appendAudit(db, context, { action: 'population.export', objectType: 'round', objectId: roundId, detail: filter.slice(0, 500) || '全部' }),
 
+    /** One record with its indicators and what the import computed for it, computed again. */
     async record(roundId: number, code: string) {
+      const round = await requireRound(roundId);
       const submission = await findSubmissionByCode(db, roundId, code);
       if (!submission) throw notFound('该批次中没有这个编码的自评记录');
-      return { submission, indicators: await findIndicators(db, submission.id) };
+      const indicators = await findIndicators(db, submission.id);
+      return { submission, indicators, assessment: assess(submission, indicators, round.deadline) };
     },
   };
 }
