@@ -149,8 +149,8 @@ export function populationPageRoutes({ services, access }: { services: Services;
 
   async function renderList(req: Request, res: Response, round: Round, extra: Record<string, unknown> = {}) {
     const { filter, page, pageSize } = parseListQuery(req.query as Record<string, unknown>);
-    const active = await services.population.current(round.id);
     const result = await services.population.page(round.id, filter, { offset: (page - 1) * pageSize, limit: pageSize });
+    const active = result.active;
     const pages = Math.max(1, Math.ceil(result.total / pageSize));
     const params = (changes: Record<string, string | number | undefined>) => {
       const merged: Record<string, string> = {};
@@ -231,7 +231,7 @@ export function populationPageRoutes({ services, access }: { services: Services;
         executionPoints: assessment.executionPoints === null ? '—' : formatScore(assessment.executionPoints),
         executionWeight: formatScore(assessment.executionWeight),
       },
-      indicators: indicators.map((i) => ({ ...i, weightText: formatScore(i.weight), scoreText: formatScore(i.score), full: i.score === i.weight })),
+      indicators: indicators.map((i) => ({ ...i, weightText: formatScore(i.weight), scoreText: formatScore(i.score), full: i.score === i.weight, over: i.score > i.weight })),
       indicatorTotals: { weight: formatScore(weight), points: formatScore(points) },
     });
   });

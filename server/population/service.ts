@@ -125,12 +125,12 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
   const indexes = new ListIndexCache();
 
   /** The ids of the records a query selects, in its order; none without a population. */
-  async function selection(roundId: number, query: PopulationQuery): Promise<Int32Array> {
+  async function selection(roundId: number, query: PopulationQuery): Promise<{ active: PopulationImport | undefined; ids: Int32Array }> {
     const round = await requireRound(roundId);
     const active = await findActiveImport(db, roundId);
-    if (!active) return new Int32Array(0);
+    if (!active) return { active, ids: new Int32Array(0) };
     const index = await indexes.get(db, roundId, `${active.id}:${round.version}`);
-    return index.select(query);
+    return { active, ids: index.select(query) };
   }
 
   return {
@@ -243,13 +243,13 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
 
     /** A page of the population, filtered, searched and sorted through the round's list index. */
     async page(roundId: number, query: PopulationQuery, page: { offset: number; limit: number }) {
-      const ids = await selection(roundId, query);
-      return { total: ids.length, items: await findSubmissionsByIds(db, ids.subarray(page.offset, page.offset + page.limit)) };
+      const { active, ids } = await selection(roundId, query);
+      return { active, total: ids.length, items: await findSubmissionsByIds(db, ids.subarray(page.offset, page.offset + page.limit)) };
     },
 
     /** Every record of a selection, in its order, a batch at a time (for exports). */
     async *each(roundId: number, query: PopulationQuery): AsyncGenerator<Submission> {
-      const ids = await selection(roundId, query);
+      const { ids } = await selection(roundId, query);
       for (let start = 0; start < ids.length; start += 2000) {
         for (const submission of await findSubmissionsByIds(db, ids.subarray(start, start + 2000))) yield submission;
       }
