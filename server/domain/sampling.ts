@@ -5,6 +5,7 @@
  */
 
 import crypto from 'node:crypto';
+import seedrandom from 'seedrandom';
 import { Kind, KIND_LABELS } from './population';
 
 export const PROCEDURE = 'FUHE-DRAW-1';
@@ -41,4 +42,177 @@ export function populationFingerprint(records: readonly PopulationRecord[]): str
   const hash = crypto.createHash('sha256');
   for (const record of canonicalOrder(records)) hash.update(canonicalLine(record), 'utf8');
   return hash.digest('hex');
+}
+
+// ---------------------------------------------------------------------------------------------
+// Steps 3–7: uniforms, priority, selection, rank, expansion.
+
+export type Method = 'srs' | 'pps';
+export const METHODS: Record<Method, string> = { srs: '简单随机抽样（不放回）', pps: '按预算规模成比例概率抽样（PPS，不放回）' };
+export type Reason = 'mandatory' | 'random' | 'expansion';
+export const REASONS: Record<Reason, string> = { mandatory: '必抽', random: '随机抽取', expansion: '扩大抽样' };
+
+/** A seed as stored: Unicode NFC, surrounding white space removed. */
+export function normaliseSeed(seed: string): string {
+  return seed.normalize('NFC').trim();
+}
+
+/** `K`: SHA-256 of the seed's UTF-8 bytes, 64 lower-case hex digits (seedrandom's ARC4 needs it). */
+export function seedKey(seed: string): string {
+  return crypto.createHash('sha256').update(seed, 'utf8').digest('hex');
+}
+
+/** Step 3: one value per record in canonical order, from `seedrandom(K)`. */
+export function uniforms(count: number, seed: string): Float64Array {
+  const rng = seedrandom(seedKey(seed));
+  const values = new Float64Array(count);
+  for (let i = 0; i < count; i++) values[i] = rng();
+  return values;
+}
+
+export interface DrawRules {
+  /** Records whose budget is at least this many fen are mandatory. */
+  mandatoryMinBudgetFen?: bigint | null;
+  mandatoryCodes?: readonly string[];
+  excludeCodes?: readonly string[];
+}
+
+export interface DrawInput extends DrawRules {
+  seed: string;
+  method: Method;
+  quota: Record<Kind, number>;
+}
+
+export interface Pick {
+  code: string;
+  kind: Kind;
+  reason: Reason;
+  /** 1-based, within the stratum, in the order taken. */
+  rank: number;
+  u: number;
+  /** Position in canonical order. */
+  index: number;
+}
+
+export interface StratumResult {
+  /** Records of the kind in the population. */
+  size: number;
+  excluded: number;
+  eligible: number;
+  mandatory: number;
+  quota: number;
+  taken: number;
+  /** The mandatory records alone reached or passed the quota. */
+  mandatoryFilled: boolean;
+  /** Fewer eligible records than the quota: all were taken. */
+  short: boolean;
+}
+
+export interface DrawResult {
+  fingerprint: string;
+  strata: Record<Kind, StratumResult>;
+  picks: Pick[];
+}
+
+/**
+ * Priority of record `i` within its stratum as a comparator (negative: `a` comes first).
+ * srs: ascending u. pps: descending ln(u)/w, zero budgets last; ties in canonical order.
+ */
+function comparator(method: Method, u: Float64Array, weights: Float64Array): (a: number, b: number) => number {
+  if (method === 'srs') return (a, b) => (u[a] < u[b] ? -1 : u[a] > u[b] ? 1 : a - b);
+  const key = new Float64Array(u.length);
+  for (let i = 0; i < u.length; i++) key[i] = weights[i] > 0 ? Math.log(u[i]) / weights[i] : Number.NaN;
+  return (a, b) => {
+    const za = Number.isNaN(key[a]);
+    const zb = Number.isNaN(key[b]);
+    if (za || zb) return za && zb ? a - b : za ? 1 : -1;
+    return key[a] > key[b] ? -1 : key[a] < key[b] ? 1 : a - b;
+  };
+}
+
+/**
+ * The first `limit` of `candidates` in priority order, without sorting all of them: a bounded
+ * binary heap keeps the best `limit` seen so far, so a million records cost O(n log limit).
+ */
+function topByPriority(candidates: number[], limit: number, compare: (a: number, b: number) => number): number[] {
+  if (limit <= 0) return [];
+  if (candidates.length <= limit) return [...candidates].sort(compare);
+  // Max-heap by priority order: the root is the worst of the best `limit`.
+  const heap: number[] = [];
+  const worse = (a: number, b: number) => compare(a, b) > 0;
+  const up = (i: number) => {
+    while (i > 0) {
+      const p = (i - 1) >> 1;
+      if (!worse(heap[i], heap[p])) break;
+      [heap[i], heap[p]] = [heap[p], heap[i]];
+      i = p;
+    }
+  };
+  const down = (i: number) => {
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && worse(heap[l], heap[m])) m = l;
+      if (r < heap.length && worse(heap[r], heap[m])) m = r;
+      if (m === i) return;
+      [heap[i], heap[m]] = [heap[m], heap[i]];
+      i = m;
+    }
+  };
+  for (const c of candidates) {
+    if (heap.length < limit) {
+      heap.push(c);
+      up(heap.length - 1);
+    } else if (compare(c, heap[0]) < 0) {
+      heap[0] = c;
+      down(0);
+    }
+  }
+  return heap.sort(compare);
+}
+
+/**
+ * FUHE-DRAW-1 on a population given in any order. `previousQuota`, when given, marks the picks
+ * beyond it as `expansion` (step 7): the result is the single draw with the larger quota.
+ */
+export function drawSample(population: readonly PopulationRecord[], input: DrawInput, previousQuota?: Record<Kind, number>): DrawResult {
+  const records = canonicalOrder(population);
+  const fingerprint = populationFingerprint(records);
+  const u = uniforms(records.length, input.seed);
+  const weights = new Float64Array(records.length);
+  records.forEach((r, i) => (weights[i] = Number(r.budgetFen)));
+  const compare = comparator(input.method, u, weights);
+  const excluded = new Set(input.excludeCodes ?? []);
+  const mandatoryCodes = new Set(input.mandatoryCodes ?? []);
+  const threshold = input.mandatoryMinBudgetFen ?? null;
+
+  const picks: Pick[] = [];
+  const strata = {} as Record<Kind, StratumResult>;
+  for (const kind of ['project', 'department'] as const) {
+    const quota = input.quota[kind];
+    let size = 0;
+    let excludedCount = 0;
+    const mandatory: number[] = [];
+    const others: number[] = [];
+    records.forEach((r, i) => {
+      if (r.kind !== kind) return;
+      size++;
+      if (excluded.has(r.code)) excludedCount++;
+      else if (mandatoryCodes.has(r.code) || (threshold !== null && r.budgetFen >= threshold)) mandatory.push(i);
+      else others.push(i);
+    });
+    // Step 5: every mandatory record first, in priority order; then random ones up to the quota.
+    const taken = [...mandatory].sort(compare);
+    const reasons: Reason[] = taken.map(() => 'mandatory');
+    for (const i of topByPriority(others, quota - taken.length, compare)) {
+      const rank = taken.length + 1;
+      taken.push(i);
+      reasons.push(previousQuota && rank > previousQuota[kind] ? 'expansion' : 'random');
+    }
+    taken.forEach((i, k) => picks.push({ code: records[i].code, kind, reason: reasons[k], rank: k + 1, u: u[i], index: i }));
+    const eligible = mandatory.length + others.length;
+    strata[kind] = { size, excluded: excludedCount, eligible, mandatory: mandatory.length, quota, taken: taken.length, mandatoryFilled: mandatory.length >= quota, short: eligible < quota };
+  }
+  return { fingerprint, strata, picks };
 }
