@@ -14,6 +14,7 @@ import { noStore, setUpWebSecurity } from './http/security';
 import { requirePasswordChanged, sessionManager } from './http/session';
 import { setUpViews } from './http/views';
 import { createLogger, Logger } from './logger';
+import { drawApiRoutes, drawPageRoutes, publicDrawRoutes } from './draws/routes';
 import { populationApiRoutes, populationPageRoutes } from './population/routes';
 import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
 import { createServices } from './services';
@@ -43,6 +44,8 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   app.use('/static', express.static(STATIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
   setUpViews(app, { cache: config.env !== 'development' });
   app.use(healthRoutes(db));
+  // Public pages need no session: anyone may re-check a draw.
+  app.use(publicDrawRoutes({ services }));
 
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
@@ -61,10 +64,12 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   });
   api.use(roundApiRoutes({ services, access }));
   api.use(populationApiRoutes({ services, access }));
+  api.use(drawApiRoutes({ services, access }));
   app.use('/api', api);
 
   app.use(roundPageRoutes({ db, services, access }));
   app.use(populationPageRoutes({ services, access }));
+  app.use(drawPageRoutes({ services, access }));
   app.use(adminRoutes({ db, services, access }));
 
   app.use(notFoundHandler);

@@ -1,6 +1,7 @@
 import { Config } from './config';
 import { Database } from './data/database';
 import { authService } from './auth/service';
+import { drawService } from './draws/service';
 import { populationService } from './population/service';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
@@ -19,6 +20,7 @@ export function createServices({ db, config, now }: ServiceDeps) {
     tokens: tokenService({ db, now }),
     rounds: roundService({ db, now }),
     population: populationService({ db, now }),
+    draws: drawService({ db, now }),
   };
 }
 

@@ -38,4 +38,14 @@ export async function seedDemo(services: Services): Promise<void> {
   // the indicators of six projects, written by LibreOffice (the same file as the test fixture).
   const file = path.join(__dirname, 'round-2023.xlsx');
   await services.population.import(asLead, round.id, { name: 'round-2023.xlsx', data: fs.readFileSync(file) });
+  // The sample, as 太康县 drew it: 20 projects and 2 departments; projects of 5,000 万元 or more for certain.
+  await services.draws.create(asLead, round.id, {
+    seed: '福彩3D 2024年第60期 开奖号码 5 1 8',
+    method: 'srs',
+    quota: { project: 20, department: 2 },
+    mandatoryMinBudgetFen: 5_000_000_000n,
+    mandatoryCodes: [],
+    excludeCodes: [],
+    excludeRoundId: null,
+  });
 }

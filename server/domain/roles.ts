@@ -18,11 +18,12 @@ export type Permission =
   | 'rounds.edit'
   | 'rounds.read'
   | 'population.import'
-  | 'population.read';
+  | 'population.read'
+  | 'draws.create';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read', 'population.read'],
-  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read'],
+  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read', 'draws.create'],
   reviewer: ['rounds.read', 'population.read'],
   // A third-party evaluator sees only the items assigned to them, never the whole population.
   evaluator: ['rounds.read'],

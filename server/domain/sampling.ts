@@ -216,3 +216,45 @@ export function drawSample(population: readonly PopulationRecord[], input: DrawI
   }
   return { fingerprint, strata, picks };
 }
+
+/** u with at least 12 significant digits: the shortest exact form, or 12 digits where that is shorter. */
+export function formatU(u: number): string {
+  const shortest = String(u);
+  const digits = shortest.replace(/^0\.0*/, '').replace('.', '').replace(/e.*$/, '').length;
+  return digits >= 12 ? shortest : u.toPrecision(12);
+}
+
+export interface VerificationParameters {
+  seed: string;
+  method: Method;
+  quota: Record<Kind, number>;
+  initialQuota: Record<Kind, number>;
+  mandatoryMinBudgetFen: bigint | null;
+  mandatoryCodes: readonly string[];
+  excludeCodes: readonly string[];
+}
+
+/**
+ * The text `scripts/verify-draw.js` prints for a draw, byte for byte: the parameters, the
+ * fingerprint and every pick. The public page offers it so that anyone can compare.
+ */
+export function verificationText(parameters: VerificationParameters, fingerprint: string, sizes: Record<Kind, number>, picks: ReadonlyArray<{ kind: Kind; rank: number; code: string; reason: Reason; u: number }>): string {
+  const list = (codes: readonly string[]) => (codes.length ? [...codes].sort(compareCodes).join(',') : '-');
+  const lines = [
+    PROCEDURE,
+    `fingerprint: ${fingerprint}`,
+    `records: project=${sizes.project} department=${sizes.department}`,
+    `seed: ${parameters.seed}`,
+    `K: ${seedKey(parameters.seed)}`,
+    `method: ${parameters.method}`,
+    `quota: project=${parameters.quota.project} department=${parameters.quota.department}`,
+    `initial-quota: project=${parameters.initialQuota.project} department=${parameters.initialQuota.department}`,
+    `mandatory-min-budget-fen: ${parameters.mandatoryMinBudgetFen === null ? '-' : parameters.mandatoryMinBudgetFen.toString()}`,
+    `mandatory-codes: ${list(parameters.mandatoryCodes)}`,
+    `exclude-codes: ${list(parameters.excludeCodes)}`,
+    'kind\trank\tcode\treason\tu',
+  ];
+  const ordered = [...picks].sort((a, b) => (a.kind === b.kind ? a.rank - b.rank : a.kind === 'project' ? -1 : 1));
+  for (const p of ordered) lines.push(`${p.kind}\t${p.rank}\t${p.code}\t${p.reason}\t${formatU(p.u)}`);
+  return lines.join('\n') + '\n';
+}

@@ -238,6 +238,8 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
 
     history: (roundId: number) => listImports(db, roundId),
 
+    byIds: (ids: number[]) => findSubmissionsByIds(db, ids),
+
     /** The active import of every round, by round id. */
     byRound: () => activeImportsByRound(db),
 

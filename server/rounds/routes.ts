@@ -83,6 +83,8 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
       population: population && { ...population, budget: formatWan(population.budgetFen) },
       canReadPopulation: can(req.user!.role, 'population.read'),
       canImport: can(req.user!.role, 'population.import') && round.state === 'preparing',
+      draw: population ? await services.draws.active(round.id) : undefined,
+      canDraw: can(req.user!.role, 'draws.create'),
       history,
       canEdit: can(req.user!.role, 'rounds.edit'),
       created: req.query.created === '1',

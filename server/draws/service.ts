@@ -1,0 +1,219 @@
+import crypto from 'node:crypto';
+import { appendAudit, AuditContext } from '../audit/repository';
+import { Database, engineOf, Queryable } from '../data/database';
+import { fenToWan } from '../domain/money';
+import { Kind, KIND_LABELS, KINDS } from '../domain/population';
+import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
+import { conflict, HttpError, invalid, notFound } from '../http/errors';
+import { findActiveImport } from '../population/repository';
+import { findRound, Round } from '../rounds/repository';
+import {
+  cancelDraw, Draw, findActiveDraw, findDraw, findDrawByPublicId, findPicks, insertDraw, insertExpansion, insertPicks,
+  listDraws, NewPick, populationForDraw, setRoundState, StoredPick, updateDrawStrata,
+} from './repository';
+import { DrawRequest, FieldError } from './validation';
+
+async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
+  if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
+  return findRound(trx, roundId);
+}
+
+/** What the audit log keeps of a draw. */
+function auditView(draw: Draw, picks?: number) {
+  return {
+    procedure: draw.procedure,
+    publicId: draw.publicId,
+    seed: draw.seed,
+    method: draw.method,
+    quota: draw.quota,
+    mandatoryMinBudgetWan: draw.mandatoryMinBudgetFen === null ? null : fenToWan(draw.mandatoryMinBudgetFen),
+    mandatoryCodes: draw.mandatoryCodes,
+    excludeCodes: draw.excludeCodes.length,
+    fingerprint: draw.fingerprint,
+    status: draw.status,
+    ...(picks !== undefined && { picks }),
+  };
+}
+
+const isUniqueViolation = (err: unknown) => /unique|duplicate key/i.test(String((err as Error)?.message));
+
+export function drawService({ db, now }: { db: Database; now: () => Date }) {
+  async function requireRound(roundId: number): Promise<Round> {
+    const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
+    if (!round) throw notFound('复核批次不存在');
+    return round;
+  }
+
+  async function requireDraw(drawId: number): Promise<Draw> {
+    const draw = Number.isSafeInteger(drawId) ? await findDraw(db, drawId) : undefined;
+    if (!draw) throw notFound('抽样记录不存在');
+    return draw;
+  }
+
+  /** Checks a request against the population; every problem at once. */
+  async function resolve(q: Queryable, round: Round, request: DrawRequest, population: Array<PopulationRecord & { id: number }>) {
+    const errors: FieldError[] = [];
+    if (population.length === 0) throw conflict('本批次还没有导入自评记录，无法抽样');
+    const codes = new Set(population.map((r) => r.code));
+    const sizes: Record<Kind, number> = { project: 0, department: 0 };
+    for (const r of population) sizes[r.kind] += 1;
+    for (const kind of KINDS) {
+      const quota = request.quota[kind];
+      const field = `quota.${kind}`;
+      if (sizes[kind] === 0 && quota !== 0) errors.push({ field, message: `总体中没有${KIND_LABELS[kind]}，抽取数量应为0` });
+      else if (sizes[kind] > 0 && quota < 1) errors.push({ field, message: `${KIND_LABELS[kind]}抽取数量不能小于1` });
+      else if (quota > sizes[kind]) errors.push({ field, message: `${KIND_LABELS[kind]}抽取数量${quota}超过总体数量${sizes[kind]}` });
+    }
+    const unknownMandatory = request.mandatoryCodes.filter((c) => !codes.has(c));
+    if (unknownMandatory.length) errors.push({ field: 'mandatory.codes', message: `必抽编码在总体中不存在：${unknownMandatory.slice(0, 20).join('、')}${unknownMandatory.length > 20 ? ` 等${unknownMandatory.length}个` : ''}` });
+    const unknownExcluded = request.excludeCodes.filter((c) => !codes.has(c));
+    if (unknownExcluded.length) errors.push({ field: 'exclude', message: `排除编码在总体中不存在：${unknownExcluded.slice(0, 20).join('、')}${unknownExcluded.length > 20 ? ` 等${unknownExcluded.length}个` : ''}` });
+    let excludeCodes = request.excludeCodes;
+    let excludeNote: string | null = null;
+    if (request.excludeRoundId !== null) {
+      const earlier = request.excludeRoundId === round.id ? undefined : await findRound(q, request.excludeRoundId);
+      const earlierDraw = earlier && (await findActiveDraw(q, earlier.id));
+      if (!earlier || !earlierDraw) {
+        errors.push({ field: 'excludeRoundId', message: '要排除样本的批次不存在或尚未抽样' });
+      } else {
+        // Codes of last year's sample that are not in this population simply do not apply.
+        const fromSample = (await findPicks(q, earlierDraw.id)).map((p) => p.code).filter((c) => codes.has(c));
+        excludeCodes = [...new Set([...excludeCodes, ...fromSample])];
+        excludeNote = `排除"${earlier.title}"的样本（${fromSample.length}个编码在本批次总体中）`;
+      }
+    }
+    if (errors.length) throw invalid('抽样参数不正确，未抽样', errors);
+    return { excludeCodes, excludeNote, sizes };
+  }
+
+  function picksOf(result: DrawResult, population: Array<{ id: number }>, from: (p: DrawResult['picks'][number]) => boolean): NewPick[] {
+    return result.picks.filter(from).map((p) => ({ submissionId: population[p.index].id, code: p.code, kind: p.kind, reason: p.reason, rank: p.rank, u: p.u }));
+  }
+
+  return {
+    /** How many records each stratum has, and would have eligible and mandatory under the rules. */
+    async preview(roundId: number, request: DrawRequest) {
+      const round = await requireRound(roundId);
+      const population = await populationForDraw(db, roundId);
+      const { excludeCodes } = await resolve(db, round, { ...request, seed: request.seed ?? 'preview' }, population);
+      const result = drawSample(population, { seed: 'preview', method: request.method, quota: { project: 0, department: 0 }, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
+      return result.strata;
+    },
+
+    async create(context: AuditContext, roundId: number, request: DrawRequest): Promise<Draw> {
+      await requireRound(roundId);
+      const seedGenerated = request.seed === undefined;
+      const seed = request.seed ?? crypto.randomBytes(16).toString('hex');
+      const at = now();
+      try {
+        return await db.transaction(async (trx) => {
+          const round = await lockRound(trx, roundId);
+          if (!round) throw notFound('复核批次不存在');
+          if (await findActiveDraw(trx, roundId)) throw conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
+          if (!(await findActiveImport(trx, roundId))) throw conflict('本批次还没有导入自评记录，无法抽样');
+          const population = await populationForDraw(trx, roundId);
+          const { excludeCodes, excludeNote, sizes } = await resolve(trx, round, request, population);
+          const result = drawSample(population, { seed, method: request.method, quota: request.quota, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
+          const drawId = await insertDraw(trx, {
+            roundId,
+            publicId: crypto.randomBytes(12).toString('base64url'),
+            procedure: PROCEDURE,
+            seed,
+            seedGenerated,
+            method: request.method,
+            initialQuota: request.quota,
+            mandatoryMinBudgetFen: request.mandatoryMinBudgetFen,
+            mandatoryCodes: request.mandatoryCodes,
+            excludeCodes,
+            excludeNote,
+            population: sizes,
+            fingerprint: result.fingerprint,
+            strata: result.strata,
+            createdBy: context.actor!.id,
+            createdAt: at,
+          });
+          await insertPicks(trx, drawId, null, picksOf(result, population, () => true));
+          // The population is frozen from the first draw on.
+          if (round.state === 'preparing') await setRoundState(trx, roundId, 'drawn', at);
+          const draw = (await findDraw(trx, drawId))!;
+          await appendAudit(trx, context, { action: 'draw.create', objectType: 'round', objectId: roundId, after: auditView(draw, result.picks.length) }, at);
+          return draw;
+        });
+      } catch (err) {
+        // Two requests (or two instances) drawing at once: the unique index lets one win.
+        if (!(err instanceof HttpError) && isUniqueViolation(err)) throw conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
+        throw err;
+      }
+    },
+
+    /** Step 7: a larger quota continues the order; earlier picks and ranks never change. */
+    async expand(context: AuditContext, drawId: number, quota: Record<Kind, number>): Promise<Draw> {
+      const at = now();
+      return db.transaction(async (trx) => {
+        const before = await findDraw(trx, drawId);
+        if (!before) throw notFound('抽样记录不存在');
+        await lockRound(trx, before.roundId);
+        if (before.status !== 'active') throw conflict('该抽样已作废，不能扩大');
+        const errors: FieldError[] = [];
+        for (const kind of KINDS) {
+          if (!Number.isInteger(quota[kind])) errors.push({ field: `quota.${kind}`, message: '抽取数量须为整数' });
+          else if (quota[kind] < before.quota[kind]) errors.push({ field: `quota.${kind}`, message: `${KIND_LABELS[kind]}扩大后的数量${quota[kind]}小于当前数量${before.quota[kind]}` });
+          else if (quota[kind] > before.population[kind]) errors.push({ field: `quota.${kind}`, message: `${KIND_LABELS[kind]}抽取数量${quota[kind]}超过总体数量${before.population[kind]}` });
+        }
+        if (!errors.length && KINDS.every((k) => quota[k] === before.quota[k])) errors.push({ field: 'quota', message: '扩大后的数量与当前相同，至少一类要增加' });
+        if (errors.length) throw invalid('扩大抽样的数量不正确，未扩大', errors);
+
+        const population = await populationForDraw(trx, before.roundId);
+        const result = drawSample(population, { seed: before.seed, method: before.method, quota, mandatoryMinBudgetFen: before.mandatoryMinBudgetFen, mandatoryCodes: before.mandatoryCodes, excludeCodes: before.excludeCodes }, before.quota);
+        if (result.fingerprint !== before.fingerprint) throw conflict('总体与抽样时不一致，不能扩大抽样');
+        const stored = await findPicks(trx, drawId);
+        const key = (p: { kind: string; rank: number; code: string }) => `${p.kind}:${p.rank}:${p.code}`;
+        const earlier = new Set(stored.map(key));
+        const fresh = result.picks.filter((p) => !earlier.has(key(p)));
+        // FUHE-DRAW-1 step 7 guarantees this; checking it costs nothing and would catch a broken change.
+        if (result.picks.length - fresh.length !== stored.length) throw new Error('expansion changed earlier picks');
+        const expansionId = await insertExpansion(trx, drawId, quota, context.actor!.id, at);
+        await insertPicks(trx, drawId, expansionId, picksOf(result, population, (p) => !earlier.has(key(p))));
+        await updateDrawStrata(trx, drawId, result.strata);
+        const after = (await findDraw(trx, drawId))!;
+        await appendAudit(trx, context, { action: 'draw.expand', objectType: 'round', objectId: before.roundId, before: auditView(before, stored.length), after: auditView(after, result.picks.length) }, at);
+        return after;
+      });
+    },
+
+    async cancel(context: AuditContext, drawId: number, reason: string): Promise<Draw> {
+      const text = reason.trim();
+      if (text.length < 4) throw invalid('请写明作废理由（至少4个字）', [{ field: 'reason', message: '请写明作废理由（至少4个字）' }]);
+      if (text.length > 1000) throw invalid('作废理由不能超过1000字', [{ field: 'reason', message: '作废理由不能超过1000字' }]);
+      const at = now();
+      return db.transaction(async (trx) => {
+        const before = await findDraw(trx, drawId);
+        if (!before) throw notFound('抽样记录不存在');
+        if (!(await cancelDraw(trx, drawId, context.actor!.id, at, text))) throw conflict('该抽样已经作废');
+        const after = (await findDraw(trx, drawId))!;
+        await appendAudit(trx, context, { action: 'draw.cancel', objectType: 'round', objectId: before.roundId, before: auditView(before), after: { ...auditView(after), reason: text } }, at);
+        return after;
+      });
+    },
+
+    get: requireDraw,
+    active: (roundId: number) => findActiveDraw(db, roundId),
+    list: (roundId: number) => listDraws(db, roundId),
+    picks: (drawId: number): Promise<StoredPick[]> => findPicks(db, drawId),
+
+    async byPublicId(publicId: string): Promise<Draw> {
+      const draw = /^[A-Za-z0-9_-]{8,32}$/.test(publicId) ? await findDrawByPublicId(db, publicId) : undefined;
+      if (!draw) throw notFound('抽样记录不存在');
+      return draw;
+    },
+
+    /** The canonical population file of a draw: exactly what its fingerprint is the SHA-256 of. */
+    async canonicalFile(draw: Draw): Promise<string> {
+      const text = canonicalPopulation(await populationForDraw(db, draw.roundId));
+      if (crypto.createHash('sha256').update(text, 'utf8').digest('hex') !== draw.fingerprint) throw new Error(`population of round ${draw.roundId} no longer matches draw ${draw.id}`);
+      return text;
+    },
+  };
+}
+
+export type DrawService = ReturnType<typeof drawService>;
