@@ -13,6 +13,7 @@ import { loadConfig } from '../server/config';
 import { createDatabase, migrateToLatest } from '../server/data/database';
 import { createLogger } from '../server/logger';
 import { createServices } from '../server/services';
+import { drawSample } from '../server/domain/sampling';
 
 const PASSWORD = 'benchmark password 2023';
 const POPULATION_ROWS = Number(process.env.BENCH_POPULATION_ROWS ?? 100_000);
@@ -245,6 +246,39 @@ async function main(): Promise<void> {
     populationResults.push(await scenario('GET /api/.../population (token)', 300, 4, () => fetch(api, asToken)));
     populationResults.push(await scenario('GET record detail page', 300, 4, () => fetch(`${pop}/records/P050000`, asLeadPage)));
 
+    // The draw: through the API on the 100,000-record round, and the procedure alone on 100,000
+    // and 1,000,000 records (canonical order, fingerprint, uniforms, priority, selection).
+    const httpDraws: number[] = [];
+    for (let run = 0; run < 3; run += 1) {
+      const created = await fetch(`${url}/api/rounds`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ title: `抽样测试 ${run + 1}`, fiscalYear: 2023 }) });
+      const roundId = ((await created.json()) as { id: number }).id;
+      const form = new FormData();
+      form.append('file', new Blob([new Uint8Array(csv)], { type: 'text/csv' }), 'population.csv');
+      await fetch(`${url}/api/rounds/${roundId}/population`, { method: 'POST', headers: { Authorization: `Bearer ${token}` }, body: form });
+      const t0 = performance.now();
+      const res = await fetch(`${url}/api/rounds/${roundId}/draws`, {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' },
+        body: JSON.stringify({ seed: `bench-${run}`, method: run === 1 ? 'pps' : 'srs', quota: { project: 35, department: 15 }, mandatory: { minBudgetWan: '40000' } }),
+      });
+      await res.arrayBuffer();
+      httpDraws.push((performance.now() - t0) / 1000);
+      if (res.status !== 201) throw new Error(`draw failed: ${res.status}`);
+    }
+    const domainDraws: Array<{ size: number; method: string; seconds: number }> = [];
+    for (const size of [100_000, 1_000_000]) {
+      // Codes in a scrambled order (as a file might list them) and in code order (as the app reads them from the database).
+      const scrambled = Array.from({ length: size }, (_, i) => ({ code: `P${String((i * 7919) % size).padStart(7, '0')}`, kind: (i % 50 === 0 ? 'department' : 'project') as 'project' | 'department', budgetFen: BigInt(1 + ((i * 104729) % 500_000_000)), selfScore: 9000 }));
+      const ordered = [...scrambled].sort((a, b) => (a.code < b.code ? -1 : 1));
+      for (const [order, records] of [['file order', scrambled], ['code order', ordered]] as const) {
+        for (const method of ['srs', 'pps'] as const) {
+          const t0 = performance.now();
+          drawSample(records, { seed: `bench-${size}`, method, quota: { project: 35, department: 15 } });
+          domainDraws.push({ size, method: `${method}, ${order}`, seconds: (performance.now() - t0) / 1000 });
+        }
+      }
+    }
+
     console.log(`fuhe bench — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, SQLite (WAL), one process`);
     console.log(`audit_log seeded with ${AUDIT_ROWS} rows in ${seedSeconds.toFixed(1)} s`);
     console.log('');
@@ -255,6 +289,9 @@ async function main(): Promise<void> {
       `${importRuns.map((s) => s.toFixed(2)).join(' s, ')} s (median ${sortedRuns[1].toFixed(2)} s; target ≤ 2 s)`);
     console.log('');
     printTable(populationResults);
+    console.log('');
+    console.log(`draw 35 + 15 from ${POPULATION_ROWS} records via POST /api/rounds/:id/draws (load, fingerprint, draw, store): ${httpDraws.map((s) => s.toFixed(2)).join(' s, ')} s (target ≤ 0.3 s)`);
+    for (const d of domainDraws) console.log(`FUHE-DRAW-1 alone, ${d.size} records, ${d.method}: ${d.seconds.toFixed(2)} s (target ≤ ${d.size > 100_000 ? '1.5' : '0.3'} s)`);
   } finally {
     server.close();
     await db.destroy();

@@ -54,8 +54,12 @@ async function main(): Promise<void> {
     await shot('population');
     await page.goto(`${base}/rounds/1/population/records/2023-P004`);
     await shot('population-record');
-    // A refused file, uploaded through the form (with its progress bar): every problem listed.
-    await page.goto(`${base}/rounds/1/population`);
+    // A refused file, uploaded through the form (with its progress bar) into a new round: every problem listed.
+    await page.goto(`${base}/rounds/new`);
+    await page.fill('input[name=title]', '2024年度绩效自评结果抽查复核');
+    await page.fill('input[name=fiscalYear]', '2024');
+    await Promise.all([page.waitForURL(/\/rounds\/\d+\?created=1/), page.click('#main button[type=submit]')]);
+    await page.goto(page.url().replace(/\?created=1$/, '/population'));
     const bad = [
       '类型,编码,主管部门,预算单位,项目名称,预算数（万元）,执行数（万元）,自评得分,自评等级,报送日期',
       '项目支出,2023-P101,县民政局,县民政局,临时救助,"1,2.5",10,92,优,2024-03-05',
@@ -67,6 +71,14 @@ async function main(): Promise<void> {
     await page.click('#import button[type=submit]');
     await page.waitForSelector('#import-errors');
     await shot('population-import-errors');
+    // The demo round was drawn at seeding; the draw page shows the planner and the preview.
+    await page.goto(`${base}/rounds/1/sample`);
+    await shot('sample');
+    const publicUrl = await page.getAttribute('a:text("公开核验页")', 'href');
+    await page.goto(`${base}/rounds/1/draw?preview=1&method=srs&quotaProject=20&quotaDepartment=2&minBudgetWan=5000&tolerableRate=5&confidence=95&accepted=1`);
+    await shot('draw');
+    await page.goto(`${base}${publicUrl}`);
+    await shot('draw-public');
     await page.goto(`${base}/rounds/new`);
     await page.click('#main button[type=submit]');
     await shot('round-new-errors');

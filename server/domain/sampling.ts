@@ -24,7 +24,10 @@ export function compareCodes(a: string, b: string): number {
 }
 
 export function canonicalOrder<T extends { code: string }>(records: readonly T[]): T[] {
-  return [...records].sort((a, b) => compareCodes(a.code, b.code));
+  // Records usually arrive sorted (the database orders them): check before sorting.
+  let sorted = true;
+  for (let i = 1; i < records.length && sorted; i++) sorted = records[i - 1].code < records[i].code;
+  return sorted ? [...records] : [...records].sort((a, b) => compareCodes(a.code, b.code));
 }
 
 /** One line per record in canonical order: code, kind (项目支出/部门整体支出), fen, hundredths. */
@@ -39,8 +42,33 @@ export function canonicalPopulation(records: readonly PopulationRecord[]): strin
 
 /** Step 2: SHA-256 of the canonical file's UTF-8 bytes, 64 lower-case hex digits. */
 export function populationFingerprint(records: readonly PopulationRecord[]): string {
+  return fingerprintOfOrdered(canonicalOrder(records));
+}
+
+const KIND_FIELD: Record<Kind, Buffer> = { project: Buffer.from(`\t${KIND_LABELS.project}\t`), department: Buffer.from(`\t${KIND_LABELS.department}\t`) };
+
+/**
+ * The fingerprint of records already in canonical order: the same bytes as canonicalLine, written
+ * into a buffer and hashed a megabyte at a time (a million records take a third of a second).
+ */
+function fingerprintOfOrdered(records: readonly PopulationRecord[]): string {
   const hash = crypto.createHash('sha256');
-  for (const record of canonicalOrder(records)) hash.update(canonicalLine(record), 'utf8');
+  const buffer = Buffer.allocUnsafe(1 << 20);
+  let at = 0;
+  for (const record of records) {
+    // A code is at most 64 characters (256 UTF-8 bytes); the rest of a line is under 60 bytes.
+    if (at > buffer.length - 512) {
+      hash.update(buffer.subarray(0, at));
+      at = 0;
+    }
+    at += buffer.write(record.code, at, 'utf8');
+    at += KIND_FIELD[record.kind].copy(buffer, at);
+    at += buffer.write(record.budgetFen.toString(), at, 'latin1');
+    buffer[at++] = 9;
+    at += buffer.write(String(record.selfScore), at, 'latin1');
+    buffer[at++] = 10;
+  }
+  hash.update(buffer.subarray(0, at));
   return hash.digest('hex');
 }
 
@@ -178,7 +206,7 @@ function topByPriority(candidates: number[], limit: number, compare: (a: number,
  */
 export function drawSample(population: readonly PopulationRecord[], input: DrawInput, previousQuota?: Record<Kind, number>): DrawResult {
   const records = canonicalOrder(population);
-  const fingerprint = populationFingerprint(records);
+  const fingerprint = fingerprintOfOrdered(records);
   const u = uniforms(records.length, input.seed);
   const weights = new Float64Array(records.length);
   records.forEach((r, i) => (weights[i] = Number(r.budgetFen)));
