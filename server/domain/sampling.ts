@@ -23,11 +23,12 @@ export function compareCodes(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-export function canonicalOrder<T extends { code: string }>(records: readonly T[]): T[] {
+/** Records in canonical order: the same array when it is already in that order (do not mutate it). */
+export function canonicalOrder<T extends { code: string }>(records: readonly T[]): readonly T[] {
   // Records usually arrive sorted (the database orders them): check before sorting.
   let sorted = true;
   for (let i = 1; i < records.length && sorted; i++) sorted = records[i - 1].code < records[i].code;
-  return sorted ? [...records] : [...records].sort((a, b) => compareCodes(a.code, b.code));
+  return sorted ? (records as T[]) : [...records].sort((a, b) => compareCodes(a.code, b.code));
 }
 
 /** One line per record in canonical order: code, kind (项目支出/部门整体支出), fen, hundredths. */
@@ -208,28 +209,33 @@ export function drawSample(population: readonly PopulationRecord[], input: DrawI
   const records = canonicalOrder(population);
   const fingerprint = fingerprintOfOrdered(records);
   const u = uniforms(records.length, input.seed);
-  const weights = new Float64Array(records.length);
-  records.forEach((r, i) => (weights[i] = Number(r.budgetFen)));
+  const weights = new Float64Array(input.method === 'pps' ? records.length : 0);
+  if (input.method === 'pps') for (let i = 0; i < records.length; i++) weights[i] = Number(records[i].budgetFen);
   const compare = comparator(input.method, u, weights);
   const excluded = new Set(input.excludeCodes ?? []);
   const mandatoryCodes = new Set(input.mandatoryCodes ?? []);
   const threshold = input.mandatoryMinBudgetFen ?? null;
 
+  // One pass sorts every record into its stratum: excluded, mandatory or the others.
+  const classes = {
+    project: { size: 0, excluded: 0, mandatory: [] as number[], others: [] as number[] },
+    department: { size: 0, excluded: 0, mandatory: [] as number[], others: [] as number[] },
+  };
+  const checkCodes = excluded.size > 0 || mandatoryCodes.size > 0;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i];
+    const c = classes[r.kind];
+    c.size++;
+    if (checkCodes && excluded.has(r.code)) c.excluded++;
+    else if ((checkCodes && mandatoryCodes.has(r.code)) || (threshold !== null && r.budgetFen >= threshold)) c.mandatory.push(i);
+    else c.others.push(i);
+  }
+
   const picks: Pick[] = [];
   const strata = {} as Record<Kind, StratumResult>;
   for (const kind of ['project', 'department'] as const) {
     const quota = input.quota[kind];
-    let size = 0;
-    let excludedCount = 0;
-    const mandatory: number[] = [];
-    const others: number[] = [];
-    records.forEach((r, i) => {
-      if (r.kind !== kind) return;
-      size++;
-      if (excluded.has(r.code)) excludedCount++;
-      else if (mandatoryCodes.has(r.code) || (threshold !== null && r.budgetFen >= threshold)) mandatory.push(i);
-      else others.push(i);
-    });
+    const { size, excluded: excludedCount, mandatory, others } = classes[kind];
     // Step 5: every mandatory record first, in priority order; then random ones up to the quota.
     const taken = [...mandatory].sort(compare);
     const reasons: Reason[] = taken.map(() => 'mandatory');
