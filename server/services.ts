@@ -3,6 +3,7 @@ import { Database } from './data/database';
 import { authService } from './auth/service';
 import { drawService } from './draws/service';
 import { populationService } from './population/service';
+import { PopulationRecordsCache } from './population/recordsCache';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
 import { userService } from './users/service';
@@ -14,13 +15,14 @@ export interface ServiceDeps {
 }
 
 export function createServices({ db, config, now }: ServiceDeps) {
+  const populationRecords = new PopulationRecordsCache();
   return {
     users: userService({ db, scryptCost: config.scryptCost, now }),
     auth: authService({ db, config, now }),
     tokens: tokenService({ db, now }),
     rounds: roundService({ db, now }),
-    population: populationService({ db, now }),
-    draws: drawService({ db, now }),
+    population: populationService({ db, now, populationRecords }),
+    draws: drawService({ db, now, populationRecords }),
   };
 }
 

@@ -294,27 +294,46 @@ export interface ParsedPopulation {
 export function parsePopulation(population: Sheet, indicatorSheet?: Sheet): ParsedPopulation {
   const problems = new ProblemList();
   const seenCodes = new Set<string>();
-  const submissions = parseSubmissions(population, problems, seenCodes);
-  const indicators = indicatorSheet ? parseIndicators(indicatorSheet, seenCodes, problems) : [];
-  return { submissions, indicators, problems: problems.listed, problemCount: problems.count };
+  const read = indicatorSheet ? readIndicators(indicatorSheet, problems) : undefined;
+  const submissions = [...readSubmissions(population, problems, seenCodes)];
+  if (read) checkIndicatorCodes(indicatorSheet!.name, read, seenCodes, problems);
+  return {
+    submissions,
+    indicators: read?.indicators ?? [],
+    problems: sortProblems(problems.listed, [population.name, indicatorSheet?.name ?? '']),
+    problemCount: problems.count,
+  };
 }
 
-function parseSubmissions(sheet: Sheet, problems: ProblemList, seenCodes: Set<string>): SubmissionInput[] {
+/** Problems in reading order: sheet by sheet, row by row, file-level problems of a sheet first. */
+export function sortProblems(problems: ImportProblem[], sheets: string[]): ImportProblem[] {
+  const sheetRank = (name: string) => (sheets.indexOf(name) === -1 ? sheets.length : sheets.indexOf(name));
+  return problems
+    .map((p, i) => ({ p, i }))
+    .sort((a, b) => sheetRank(a.p.sheet) - sheetRank(b.p.sheet) || (a.p.row ?? 0) - (b.p.row ?? 0) || a.i - b.i)
+    .map(({ p }) => p);
+}
+
+/**
+ * The population rows, one valid record at a time, so that a caller can store records while
+ * the rest are still being read. Every problem goes to `problems`; `seenCodes` collects the codes
+ * of all rows, valid or not (for the indicators' check).
+ */
+export function* readSubmissions(sheet: Sheet, problems: ProblemList, seenCodes: Set<string>): Generator<SubmissionInput> {
   const headerProblems: ImportProblem[] = [];
   const map = mapHeaders(sheet, SUBMISSION_COLUMNS, headerProblems);
   problems.addAll(headerProblems);
-  if (!map) return [];
+  if (!map) return;
   const rows = dataRows(sheet, map.headerRow);
   if (rows.length === 0) {
     problems.add({ sheet: sheet.name, row: null, column: null, message: '没有数据行：表头下面至少要有一条自评记录' });
-    return [];
+    return;
   }
   if (rows.length > MAX_ROWS) {
     problems.add({ sheet: sheet.name, row: null, column: null, message: `超过${MAX_ROWS.toLocaleString('en-US')}行，请分批整理后再导入` });
-    return [];
+    return;
   }
   const firstRowOfCode = new Map<string, number>();
-  const submissions: SubmissionInput[] = [];
   const reader = new RowReader(sheet.name, SUBMISSION_COLUMNS, map, problems);
   for (const row of rows) {
     const r = reader.next(row);
@@ -362,7 +381,7 @@ function parseSubmissions(sheet: Sheet, problems: ProblemList, seenCodes: Set<st
 
     if (!r.ok || !kind || code === null || department === null || unit === null || name === null || !budget.ok || !score.ok) continue;
     if ((executed && !executed.ok) || selfGrade === undefined || (submitted && !submitted.ok)) continue;
-    submissions.push({
+    yield {
       rowNumber: row.number,
       kind,
       code,
@@ -378,30 +397,35 @@ function parseSubmissions(sheet: Sheet, problems: ProblemList, seenCodes: Set<st
       contact,
       note,
       extra: r.extra(),
-    });
+    };
   }
-  return submissions;
 }
 
-function parseIndicators(sheet: Sheet, known: Set<string>, problems: ProblemList): IndicatorInput[] {
+export interface ReadIndicators {
+  indicators: IndicatorInput[];
+  /** The code of every row that has one, valid or not, for the check against the population. */
+  codeRows: Array<{ code: string; row: number }>;
+}
+
+/** The indicator rows; whether each code exists in the population is checked afterwards. */
+export function readIndicators(sheet: Sheet, problems: ProblemList): ReadIndicators {
+  const codeRows: ReadIndicators['codeRows'] = [];
   const headerProblems: ImportProblem[] = [];
   const map = mapHeaders(sheet, INDICATOR_COLUMNS, headerProblems);
   problems.addAll(headerProblems);
-  if (!map) return [];
+  if (!map) return { indicators: [], codeRows };
   const rows = dataRows(sheet, map.headerRow);
   if (rows.length > MAX_ROWS) {
     problems.add({ sheet: sheet.name, row: null, column: null, message: `超过${MAX_ROWS.toLocaleString('en-US')}行` });
-    return [];
+    return { indicators: [], codeRows };
   }
-  // Codes of every population row, valid or not, so that one bad population row is not
-  // reported again for each of its indicators.
   const positions = new Map<string, number>();
   const indicators: IndicatorInput[] = [];
   const reader = new RowReader(sheet.name, INDICATOR_COLUMNS, map, problems);
   for (const row of rows) {
     const r = reader.next(row);
     const code = r.text('code', true);
-    if (code !== null && !known.has(code)) r.problem('code', `编码"${code}"在自评汇总中不存在`);
+    if (code !== null) codeRows.push({ code, row: row.number });
     const level1 = r.text('level1', true);
     const level2 = r.text('level2');
     const level3 = r.text('level3', true);
@@ -421,7 +445,17 @@ function parseIndicators(sheet: Sheet, known: Set<string>, problems: ProblemList
     positions.set(code, position);
     indicators.push({ rowNumber: row.number, code, position, level1, level2, level3, nature, target, unit, weight: weight.value, actual, score: score.value });
   }
-  return indicators;
+  return { indicators, codeRows };
+}
+
+/**
+ * Every indicator row must name a population row. `known` holds the codes of all population
+ * rows, valid or not, so that one bad population row is not reported again for each indicator.
+ */
+export function checkIndicatorCodes(sheetName: string, read: ReadIndicators, known: Set<string>, problems: ProblemList): void {
+  for (const { code, row } of read.codeRows) {
+    if (!known.has(code)) problems.add({ sheet: sheetName, row, column: '编码', message: `编码"${code}"在自评汇总中不存在` });
+  }
 }
 
 export interface KindTotals {

@@ -3,7 +3,7 @@ import { insertRows } from '../data/bulk';
 import { Queryable } from '../data/database';
 import { insertedId, toDate, toInt } from '../data/values';
 import { Kind } from '../domain/population';
-import { Method, PopulationRecord, Reason, StratumResult } from '../domain/sampling';
+import { Method, Reason, StratumResult } from '../domain/sampling';
 
 export interface Draw {
   id: number;
@@ -204,12 +204,6 @@ export interface StoredPick {
 export async function findPicks(db: Queryable, drawId: number): Promise<StoredPick[]> {
   const rows = (await db('draw_picks').where('draw_id', drawId).orderBy([{ column: 'kind', order: 'desc' }, { column: 'rank' }])) as Array<Record<string, unknown>>;
   return rows.map((r) => ({ code: r.code as string, kind: r.kind as Kind, reason: r.reason as Reason, rank: toInt(r.rank), u: Number(r.u), submissionId: r.submission_id as number }));
-}
-
-/** The population as FUHE-DRAW-1 reads it, with each record's id. */
-export async function populationForDraw(db: Queryable, roundId: number): Promise<Array<PopulationRecord & { id: number }>> {
-  const rows = (await db('submissions').where('round_id', roundId).orderBy('code').select('id', 'code', 'kind', 'budget_fen', 'self_score')) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({ id: r.id as number, code: r.code as string, kind: r.kind as Kind, budgetFen: BigInt(r.budget_fen as string | number), selfScore: toInt(r.self_score) }));
 }
 
 export async function setRoundState(db: Queryable, roundId: number, state: string, at: Date): Promise<void> {

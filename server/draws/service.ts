@@ -6,10 +6,11 @@ import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
 import { conflict, HttpError, invalid, notFound } from '../http/errors';
 import { findActiveImport } from '../population/repository';
+import { PopulationRecordsCache } from '../population/recordsCache';
 import { findRound, Round } from '../rounds/repository';
 import {
   cancelDraw, Draw, findActiveDraw, findDraw, findDrawByPublicId, findPicks, insertDraw, insertExpansion, insertPicks,
-  listDraws, NewPick, populationForDraw, setRoundState, StoredPick, updateDrawStrata,
+  listDraws, NewPick, setRoundState, StoredPick, updateDrawStrata,
 } from './repository';
 import { DrawRequest, FieldError } from './validation';
 
@@ -37,7 +38,7 @@ function auditView(draw: Draw, picks?: number) {
 
 const isUniqueViolation = (err: unknown) => /unique|duplicate key/i.test(String((err as Error)?.message));
 
-export function drawService({ db, now }: { db: Database; now: () => Date }) {
+export function drawService({ db, now, populationRecords }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache }) {
   async function requireRound(roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
     if (!round) throw notFound('复核批次不存在');
@@ -51,7 +52,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
   }
 
   /** Checks a request against the population; every problem at once. */
-  async function resolve(q: Queryable, round: Round, request: DrawRequest, population: Array<PopulationRecord & { id: number }>) {
+  async function resolve(q: Queryable, round: Round, request: DrawRequest, population: readonly PopulationRecord[]) {
     const errors: FieldError[] = [];
     if (population.length === 0) throw conflict('本批次还没有导入自评记录，无法抽样');
     const codes = new Set(population.map((r) => r.code));
@@ -86,15 +87,28 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
     return { excludeCodes, excludeNote, sizes };
   }
 
-  function picksOf(result: DrawResult, population: Array<{ id: number }>, from: (p: DrawResult['picks'][number]) => boolean): NewPick[] {
-    return result.picks.filter(from).map((p) => ({ submissionId: population[p.index].id, code: p.code, kind: p.kind, reason: p.reason, rank: p.rank, u: p.u }));
+  /** The round's population as the draw reads it: from memory when this instance has it. */
+  async function recordsOf(q: Queryable, roundId: number): Promise<readonly PopulationRecord[]> {
+    const active = await findActiveImport(q, roundId);
+    return active ? populationRecords.get(q, roundId, active.id) : [];
+  }
+
+  /** The picks with the ids of their records, looked up by code. */
+  async function picksOf(q: Queryable, roundId: number, picks: DrawResult['picks']): Promise<NewPick[]> {
+    const ids = new Map<string, number>();
+    const codes = picks.map((p) => p.code);
+    for (let start = 0; start < codes.length; start += 500) {
+      const rows = (await q('submissions').where('round_id', roundId).whereIn('code', codes.slice(start, start + 500)).select('id', 'code')) as Array<{ id: number; code: string }>;
+      for (const row of rows) ids.set(row.code, row.id);
+    }
+    return picks.map((p) => ({ submissionId: ids.get(p.code)!, code: p.code, kind: p.kind, reason: p.reason, rank: p.rank, u: p.u }));
   }
 
   return {
     /** How many records each stratum has, and would have eligible and mandatory under the rules. */
     async preview(roundId: number, request: DrawRequest) {
       const round = await requireRound(roundId);
-      const population = await populationForDraw(db, roundId);
+      const population = await recordsOf(db, roundId);
       const { excludeCodes } = await resolve(db, round, { ...request, seed: request.seed ?? 'preview' }, population);
       const result = drawSample(population, { seed: 'preview', method: request.method, quota: { project: 0, department: 0 }, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
       return result.strata;
@@ -111,7 +125,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
           if (!round) throw notFound('复核批次不存在');
           if (await findActiveDraw(trx, roundId)) throw conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
           if (!(await findActiveImport(trx, roundId))) throw conflict('本批次还没有导入自评记录，无法抽样');
-          const population = await populationForDraw(trx, roundId);
+          const population = await recordsOf(trx, roundId);
           const { excludeCodes, excludeNote, sizes } = await resolve(trx, round, request, population);
           const result = drawSample(population, { seed, method: request.method, quota: request.quota, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
           const drawId = await insertDraw(trx, {
@@ -132,7 +146,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
             createdBy: context.actor!.id,
             createdAt: at,
           });
-          await insertPicks(trx, drawId, null, picksOf(result, population, () => true));
+          await insertPicks(trx, drawId, null, await picksOf(trx, roundId, result.picks));
           // The population is frozen from the first draw on.
           if (round.state === 'preparing') await setRoundState(trx, roundId, 'drawn', at);
           const draw = (await findDraw(trx, drawId))!;
@@ -163,7 +177,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         if (!errors.length && KINDS.every((k) => quota[k] === before.quota[k])) errors.push({ field: 'quota', message: '扩大后的数量与当前相同，至少一类要增加' });
         if (errors.length) throw invalid('扩大抽样的数量不正确，未扩大', errors);
 
-        const population = await populationForDraw(trx, before.roundId);
+        const population = await recordsOf(trx, before.roundId);
         const result = drawSample(population, { seed: before.seed, method: before.method, quota, mandatoryMinBudgetFen: before.mandatoryMinBudgetFen, mandatoryCodes: before.mandatoryCodes, excludeCodes: before.excludeCodes }, before.quota);
         if (result.fingerprint !== before.fingerprint) throw conflict('总体与抽样时不一致，不能扩大抽样');
         const stored = await findPicks(trx, drawId);
@@ -173,7 +187,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         // FUHE-DRAW-1 step 7 guarantees this; checking it costs nothing and would catch a broken change.
         if (result.picks.length - fresh.length !== stored.length) throw new Error('expansion changed earlier picks');
         const expansionId = await insertExpansion(trx, drawId, quota, context.actor!.id, at);
-        await insertPicks(trx, drawId, expansionId, picksOf(result, population, (p) => !earlier.has(key(p))));
+        await insertPicks(trx, drawId, expansionId, await picksOf(trx, before.roundId, fresh));
         await updateDrawStrata(trx, drawId, result.strata);
         const after = (await findDraw(trx, drawId))!;
         await appendAudit(trx, context, { action: 'draw.expand', objectType: 'round', objectId: before.roundId, before: auditView(before, stored.length), after: auditView(after, result.picks.length) }, at);
@@ -209,7 +223,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
 
     /** The canonical population file of a draw: exactly what its fingerprint is the SHA-256 of. */
     async canonicalFile(draw: Draw): Promise<string> {
-      const text = canonicalPopulation(await populationForDraw(db, draw.roundId));
+      const text = canonicalPopulation(await recordsOf(db, draw.roundId));
       if (crypto.createHash('sha256').update(text, 'utf8').digest('hex') !== draw.fingerprint) throw new Error(`population of round ${draw.roundId} no longer matches draw ${draw.id}`);
       return text;
     },

@@ -5,6 +5,7 @@
  * from its bytes, not its name.
  */
 
+import { isUtf8 } from 'node:buffer';
 import zlib from 'node:zlib';
 import ExcelJS from 'exceljs';
 import { Cell } from '../domain/cells';
@@ -36,7 +37,9 @@ export type TextEncodingName = 'UTF-8' | 'UTF-16' | 'GB18030';
 
 export function decodeText(data: Buffer): { text: string; encoding: TextEncodingName } {
   if (data[0] === 0xef && data[1] === 0xbb && data[2] === 0xbf) {
-    return { text: decodeStrict('utf-8', data.subarray(3), 'UTF-8'), encoding: 'UTF-8' };
+    const rest = data.subarray(3);
+    if (!isUtf8(rest)) throw new UnreadableFile('文件声明为 UTF-8 编码，但其中有无效字符');
+    return { text: rest.toString('utf8'), encoding: 'UTF-8' };
   }
   if ((data[0] === 0xff && data[1] === 0xfe) || (data[0] === 0xfe && data[1] === 0xff)) {
     const label = data[0] === 0xff ? 'utf-16le' : 'utf-16be';
@@ -44,14 +47,12 @@ export function decodeText(data: Buffer): { text: string; encoding: TextEncoding
   }
   // Text files have no NUL bytes; spreadsheets saved as something else (or images) do.
   if (data.subarray(0, 64 * 1024).includes(0)) throw new UnreadableFile('不是 CSV 文本文件，也不是 .xlsx 文件，无法读取');
+  // isUtf8 checks without decoding; toString then decodes faster than a fatal TextDecoder.
+  if (isUtf8(data)) return { text: data.toString('utf8'), encoding: 'UTF-8' };
   try {
-    return { text: new TextDecoder('utf-8', { fatal: true }).decode(data), encoding: 'UTF-8' };
+    return { text: new TextDecoder('gb18030', { fatal: true }).decode(data), encoding: 'GB18030' };
   } catch {
-    try {
-      return { text: new TextDecoder('gb18030', { fatal: true }).decode(data), encoding: 'GB18030' };
-    } catch {
-      throw new UnreadableFile('无法识别文件编码：CSV 文件应为 UTF-8 或 GB18030（GBK）编码');
-    }
+    throw new UnreadableFile('无法识别文件编码：CSV 文件应为 UTF-8 或 GB18030（GBK）编码');
   }
 }
 

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { insertRows } from '../data/bulk';
+import { insertRows, openInserter } from '../data/bulk';
 import { Queryable } from '../data/database';
 import { countOf, insertedId, toDate, toInt } from '../data/values';
 import { Grade, gradeFor } from '../domain/grades';
@@ -216,13 +216,21 @@ function detailsOf(s: SubmissionInput): string | null {
   return JSON.stringify({ contact: s.contact, note: s.note, extra: s.extra });
 }
 
-export async function insertSubmissions(db: Knex.Transaction, roundId: number, records: AssessedSubmission[]): Promise<void> {
-  const rows = records.map(({ input: s, assessment: a, indicatorCount }) => [
-    roundId, s.rowNumber, s.kind, s.code, s.department, s.unit, s.name, s.fundingSource, fenValue(s.budgetFen),
-    s.executedFen === null ? null : fenValue(s.executedFen), s.selfScore, s.selfGrade, s.submittedOn, a.executionRateBp,
-    a.warnings, indicatorCount, detailsOf(s),
-  ]);
-  await insertRows(db, 'submissions', SUBMISSION_COLUMNS, rows);
+/** Stores records as they are handed over (see Inserter); `finish` waits for them. */
+export async function openSubmissionInserter(db: Knex.Transaction, roundId: number) {
+  const inserter = await openInserter(db, 'submissions', SUBMISSION_COLUMNS);
+  return {
+    add(records: AssessedSubmission[]) {
+      inserter.add(
+        records.map(({ input: s, assessment: a, indicatorCount }) => [
+          roundId, s.rowNumber, s.kind, s.code, s.department, s.unit, s.name, s.fundingSource, fenValue(s.budgetFen),
+          s.executedFen === null ? null : fenValue(s.executedFen), s.selfScore, s.selfGrade, s.submittedOn, a.executionRateBp,
+          a.warnings, indicatorCount, detailsOf(s),
+        ]),
+      );
+    },
+    finish: () => inserter.finish(),
+  };
 }
 
 export async function insertIndicators(db: Knex.Transaction, roundId: number, indicators: Array<IndicatorInput & { isExecution: boolean }>): Promise<void> {

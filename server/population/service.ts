@@ -2,16 +2,17 @@ import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, engineOf, Queryable } from '../data/database';
 import { fenToWan } from '../domain/money';
-import { ImportProblem, IndicatorInput, MAX_ROWS, parsePopulation, Sheet, summarisePopulation } from '../domain/population';
-import { populationFingerprint } from '../domain/sampling';
+import { checkIndicatorCodes, ImportProblem, IndicatorInput, MAX_ROWS, ProblemList, readIndicators, readSubmissions, Sheet, sortProblems, summarisePopulation } from '../domain/population';
+import { canonicalOrder, populationFingerprint } from '../domain/sampling';
 import { assess, isExecutionIndicator } from '../domain/warnings';
 import { conflict, HttpError, notFound } from '../http/errors';
 import { findRound, Round } from '../rounds/repository';
 import { ListIndexCache } from './listIndex';
+import { PopulationRecordsCache } from './recordsCache';
 import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from './files';
 import {
   activeImportsByRound, AssessedSubmission, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
-  insertImport, insertIndicators, insertSubmissions, listImports, PopulationImport, PopulationQuery,
+  insertImport, insertIndicators, openSubmissionInserter, listImports, PopulationImport, PopulationQuery,
   retirePopulation, storeFile,
 } from './repository';
 
@@ -113,9 +114,12 @@ async function lockRound(trx: Queryable, roundId: number): Promise<Round | undef
   return findRound(trx, roundId);
 }
 
+/** Records per batch handed to the database while the next batch is read. */
+const IMPORT_BATCH = 5000;
+
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
-export function populationService({ db, now }: { db: Database; now: () => Date }) {
+export function populationService({ db, now, populationRecords }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache }) {
   async function requireRound(roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
     if (!round) throw notFound('复核批次不存在');
@@ -135,100 +139,128 @@ export function populationService({ db, now }: { db: Database; now: () => Date }
 
   return {
     /**
-     * Imports a population, all or nothing. The files are read and every row checked before the
-     * transaction starts; inside it the round's previous population (if any, and only while no
-     * draw exists) is retired and the new one stored.
+     * Imports a population, all or nothing, in one transaction. The files are read first; then,
+     * inside the transaction, the round's previous population (if any, and only while no draw
+     * exists) is retired, and the rows are checked and stored batch by batch: the database stores
+     * one batch while the next is being checked. A single problem anywhere stops the storing;
+     * every problem is still listed, and the transaction is rolled back, so nothing is kept.
      */
     async import(context: AuditContext, roundId: number, file: UploadedFile, indicatorsFile?: UploadedFile): Promise<ImportResult> {
       const round = await requireRound(roundId);
       if (round.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
+      const refused = async (err: ImportRefused) => {
+        await appendAudit(db, context, {
+          action: 'population.refused',
+          objectType: 'round',
+          objectId: roundId,
+          detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${err.problemCount}处错误；${err.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
+        });
+        return err;
+      };
 
-      let parsed: ReturnType<typeof parsePopulation>;
       let read: ReadFile;
+      let indicatorSheet: Sheet | undefined;
       try {
         read = await readOrRefuse(file, 'population');
-        let indicatorSheet = read.indicators;
+        indicatorSheet = read.indicators;
         if (indicatorsFile) {
           if (indicatorSheet) {
             throw new ImportRefused([{ sheet: INDICATOR_SHEET, row: null, column: null, message: `工作簿中已有"${INDICATOR_SHEET}"工作表，又另外上传了指标文件，请只保留一处` }], 1);
           }
           indicatorSheet = (await readOrRefuse(indicatorsFile, 'indicators')).indicators;
         }
-        parsed = parsePopulation(read.population!, indicatorSheet);
-        if (parsed.problemCount > 0) throw new ImportRefused(parsed.problems, parsed.problemCount);
       } catch (err) {
-        if (err instanceof ImportRefused) {
-          await appendAudit(db, context, {
-            action: 'population.refused',
-            objectType: 'round',
-            objectId: roundId,
-            detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${err.problemCount}处错误；${err.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
-          });
-        }
-        throw err;
+        throw err instanceof ImportRefused ? await refused(err) : err;
       }
-
-      const byCode = new Map<string, IndicatorInput[]>();
-      for (const indicator of parsed.indicators) {
-        const list = byCode.get(indicator.code);
-        if (list) list.push(indicator);
-        else byCode.set(indicator.code, [indicator]);
-      }
-      const noIndicators: IndicatorInput[] = [];
-      const assessed: AssessedSubmission[] = parsed.submissions.map((input) => {
-        const indicators = byCode.get(input.code) ?? noIndicators;
-        return { input, assessment: assess(input, indicators, round.deadline), indicatorCount: indicators.length };
-      });
-      const summary = summarisePopulation(assessed);
-      const fingerprint = populationFingerprint(parsed.submissions);
+      const populationSheet = read.population!;
       const at = now();
       const fileSha = sha256(file.data);
       const indicatorsSha = indicatorsFile ? sha256(indicatorsFile.data) : null;
 
-      return db.transaction(async (trx) => {
-        const locked = await lockRound(trx, roundId);
-        if (!locked) throw notFound('复核批次不存在');
-        if (locked.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
-        const replaced = await findActiveImport(trx, roundId);
-        await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
-        if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
-        if (replaced) await retirePopulation(trx, roundId, at);
-        await insertImport(trx, {
-          roundId,
-          fileName: file.name,
-          fileSha256: fileSha,
-          format: read.format,
-          encoding: read.encoding,
-          indicatorsFileName: indicatorsFile?.name ?? null,
-          indicatorsFileSha256: indicatorsSha,
-          recordCount: parsed.submissions.length,
-          projectCount: summary.byKind.project.count,
-          departmentCount: summary.byKind.department.count,
-          indicatorCount: parsed.indicators.length,
-          budgetFen: summary.byKind.project.budgetFen + summary.byKind.department.budgetFen,
-          executedFen: summary.byKind.project.executedFen + summary.byKind.department.executedFen,
-          fingerprint,
-          summary,
-          importedBy: context.actor!.id,
-          importedAt: at,
+      try {
+        const result = await db.transaction(async (trx) => {
+          const locked = await lockRound(trx, roundId);
+          if (!locked) throw notFound('复核批次不存在');
+          if (locked.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
+          const replaced = await findActiveImport(trx, roundId);
+          if (replaced) await retirePopulation(trx, roundId, at);
+
+          // Indicators first (a record's warning signs depend on them); their codes are checked
+          // against the population once it has been read.
+          const problems = new ProblemList();
+          const indicatorRead = indicatorSheet ? readIndicators(indicatorSheet, problems) : undefined;
+          const byCode = new Map<string, IndicatorInput[]>();
+          for (const indicator of indicatorRead?.indicators ?? []) {
+            const list = byCode.get(indicator.code);
+            if (list) list.push(indicator);
+            else byCode.set(indicator.code, [indicator]);
+          }
+          const noIndicators: IndicatorInput[] = [];
+          const seenCodes = new Set<string>();
+          const inserter = await openSubmissionInserter(trx, roundId);
+          const assessed: AssessedSubmission[] = [];
+          let batchStart = 0;
+          for (const input of readSubmissions(populationSheet, problems, seenCodes)) {
+            const indicators = byCode.get(input.code) ?? noIndicators;
+            assessed.push({ input, assessment: assess(input, indicators, locked.deadline), indicatorCount: indicators.length });
+            if (assessed.length - batchStart === IMPORT_BATCH) {
+              if (problems.count === 0) inserter.add(assessed.slice(batchStart));
+              batchStart = assessed.length;
+              // Let the driver's callbacks run: it starts the next stored batch only from this thread.
+              await new Promise<void>((resolve) => setImmediate(resolve));
+            }
+          }
+          if (indicatorRead) checkIndicatorCodes(indicatorSheet!.name, indicatorRead, seenCodes, problems);
+          if (problems.count === 0) inserter.add(assessed.slice(batchStart));
+          await inserter.finish();
+          if (problems.count > 0) throw new ImportRefused(sortProblems(problems.listed, [populationSheet.name, indicatorSheet?.name ?? '']), problems.count);
+
+          const summary = summarisePopulation(assessed);
+          const records = canonicalOrder(assessed.map((a) => a.input));
+          const indicatorInputs = indicatorRead?.indicators ?? [];
+          await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
+          if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
+          await insertImport(trx, {
+            roundId,
+            fileName: file.name,
+            fileSha256: fileSha,
+            format: read.format,
+            encoding: read.encoding,
+            indicatorsFileName: indicatorsFile?.name ?? null,
+            indicatorsFileSha256: indicatorsSha,
+            recordCount: records.length,
+            projectCount: summary.byKind.project.count,
+            departmentCount: summary.byKind.department.count,
+            indicatorCount: indicatorInputs.length,
+            budgetFen: summary.byKind.project.budgetFen + summary.byKind.department.budgetFen,
+            executedFen: summary.byKind.project.executedFen + summary.byKind.department.executedFen,
+            fingerprint: populationFingerprint(records),
+            summary,
+            importedBy: context.actor!.id,
+            importedAt: at,
+          });
+          await insertIndicators(trx, roundId, indicatorInputs.map((i) => ({ ...i, isExecution: isExecutionIndicator(i.level1) })));
+          const stored = (await findActiveImport(trx, roundId))!;
+          await appendAudit(
+            trx,
+            context,
+            {
+              action: replaced ? 'population.replace' : 'population.import',
+              objectType: 'round',
+              objectId: roundId,
+              before: replaced ? auditView(replaced) : undefined,
+              after: auditView(stored),
+            },
+            at,
+          );
+          return { result: { import: stored, replaced }, records };
         });
-        await insertSubmissions(trx, roundId, assessed);
-        await insertIndicators(trx, roundId, parsed.indicators.map((i) => ({ ...i, isExecution: isExecutionIndicator(i.level1) })));
-        const stored = (await findActiveImport(trx, roundId))!;
-        await appendAudit(
-          trx,
-          context,
-          {
-            action: replaced ? 'population.replace' : 'population.import',
-            objectType: 'round',
-            objectId: roundId,
-            before: replaced ? auditView(replaced) : undefined,
-            after: auditView(stored),
-          },
-          at,
-        );
-        return { import: stored, replaced };
-      });
+        // Only once committed: the draw will read these records rather than the database.
+        populationRecords.put(roundId, result.result.import.id, result.records);
+        return result.result;
+      } catch (err) {
+        throw err instanceof ImportRefused ? await refused(err) : err;
+      }
     },
 
     async current(roundId: number): Promise<PopulationImport | undefined> {
