@@ -62,9 +62,17 @@ export async function up(knex: Knex): Promise<void> {
     t.unique(['draw_id', 'code']);
   });
 
+  if (knex.client.dialect === 'postgresql') {
+    await knex.raw(`
+      CREATE FUNCTION fuhe_append_only() RETURNS trigger AS $$
+      BEGIN
+        RAISE EXCEPTION '% is append-only', TG_TABLE_NAME;
+      END;
+      $$ LANGUAGE plpgsql`);
+  }
   for (const table of ['draw_picks', 'draw_expansions']) {
     if (knex.client.dialect === 'postgresql') {
-      await knex.raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION audit_log_append_only()`);
+      await knex.raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION fuhe_append_only()`);
     } else {
       await knex.raw(`CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`);
       await knex.raw(`CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`);
@@ -94,5 +102,8 @@ export async function up(knex: Knex): Promise<void> {
 
 export async function down(knex: Knex): Promise<void> {
   for (const table of ['draw_picks', 'draw_expansions', 'draws']) await knex.schema.dropTableIfExists(table);
-  if (knex.client.dialect === 'postgresql') await knex.raw('DROP FUNCTION IF EXISTS draws_immutable()');
+  if (knex.client.dialect === 'postgresql') {
+    await knex.raw('DROP FUNCTION IF EXISTS draws_immutable()');
+    await knex.raw('DROP FUNCTION IF EXISTS fuhe_append_only()');
+  }
 }

@@ -28,9 +28,9 @@ export interface Inserter {
  * Inserts many rows inside a transaction, straight through the driver rather than knex's query
  * builder, which costs more than the database for 100,000 rows.
  *
- * SQLite: each batch goes in as one JSON text and SQLite takes it apart (`json_each`) on its own
- * thread, so binding 1.7 million values does not hold up the JavaScript thread. PostgreSQL:
- * multi-row statements with numbered parameters (under its 65,535 limit), sent without waiting.
+ * Each batch goes in as one JSON text that the database takes apart (SQLite: `json_each` on the
+ * driver's own thread; PostgreSQL: `json_populate_recordset`), so binding 1.7 million values
+ * one by one does not hold up the JavaScript thread.
  */
 export async function openInserter(trx: Knex.Transaction, table: string, columns: string[]): Promise<Inserter> {
   const connection: unknown = await trx.client.acquireConnection();
@@ -38,19 +38,19 @@ export async function openInserter(trx: Knex.Transaction, table: string, columns
 
   if (engineOf(trx) === 'postgres') {
     const pg = connection as PgConnection;
-    const perStatement = Math.floor(30000 / columns.length);
+    // A batch is one JSON parameter, turned into rows of the table's own types by the server.
+    const sql = `insert into ${table} (${columns.join(',')}) select ${columns.join(',')} from json_populate_recordset(null::${table}, $1)`;
+    // One query at a time on the connection, chained: the server works while the caller reads on.
+    let chain: Promise<unknown> = Promise.resolve();
     return {
       add(rows) {
-        for (let start = 0; start < rows.length; start += perStatement) {
-          const values: Value[] = [];
-          const tuples = rows.slice(start, start + perStatement).map((row) => `(${row.map((v) => (values.push(v), `$${values.length}`)).join(',')})`);
-          const query = pg.query(`insert into ${table} (${columns.join(',')}) values ${tuples.join(',')}`, values);
-          query.catch(() => undefined);
-          pending.push(query);
-        }
+        if (rows.length === 0) return;
+        const json = JSON.stringify(rows.map((row) => Object.fromEntries(columns.map((c, i) => [c, row[i]]))));
+        chain = chain.then(() => pg.query(sql, [json]));
+        chain.catch(() => undefined);
       },
       async finish() {
-        await Promise.all(pending);
+        await chain;
       },
     };
   }

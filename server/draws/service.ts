@@ -55,9 +55,11 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
   async function resolve(q: Queryable, round: Round, request: DrawRequest, population: readonly PopulationRecord[]) {
     const errors: FieldError[] = [];
     if (population.length === 0) throw conflict('本批次还没有导入自评记录，无法抽样');
-    const codes = new Set(population.map((r) => r.code));
     const sizes: Record<Kind, number> = { project: 0, department: 0 };
     for (const r of population) sizes[r.kind] += 1;
+    // Only needed to check pasted codes or an earlier sample against this population.
+    const needsCodes = request.mandatoryCodes.length > 0 || request.excludeCodes.length > 0 || request.excludeRoundId !== null;
+    const codes = new Set(needsCodes ? population.map((r) => r.code) : []);
     for (const kind of KINDS) {
       const quota = request.quota[kind];
       const field = `quota.${kind}`;
