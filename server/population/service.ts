@@ -115,7 +115,7 @@ async function lockRound(trx: Queryable, roundId: number): Promise<Round | undef
 }
 
 /** Records per batch handed to the database while the next batch is read. */
-const IMPORT_BATCH = 5000;
+const IMPORT_BATCH = 2000;
 
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
