@@ -15,6 +15,7 @@ import { requirePasswordChanged, sessionManager } from './http/session';
 import { setUpViews } from './http/views';
 import { createLogger, Logger } from './logger';
 import { drawApiRoutes, drawPageRoutes, publicDrawRoutes } from './draws/routes';
+import { reviewApiRoutes, reviewPageRoutes } from './reviews/routes';
 import { populationApiRoutes, populationPageRoutes } from './population/routes';
 import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
 import { createServices } from './services';
@@ -65,11 +66,13 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   api.use(roundApiRoutes({ services, access }));
   api.use(populationApiRoutes({ services, access }));
   api.use(drawApiRoutes({ services, access }));
+  api.use(reviewApiRoutes({ services, access }));
   app.use('/api', api);
 
   app.use(roundPageRoutes({ db, services, access }));
   app.use(populationPageRoutes({ services, access }));
   app.use(drawPageRoutes({ services, access }));
+  app.use(reviewPageRoutes({ services, access }));
   app.use(adminRoutes({ db, services, access }));
 
   app.use(notFoundHandler);

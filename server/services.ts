@@ -2,6 +2,7 @@ import { Config } from './config';
 import { Database } from './data/database';
 import { authService } from './auth/service';
 import { drawService } from './draws/service';
+import { reviewService } from './reviews/service';
 import { populationService } from './population/service';
 import { PopulationRecordsCache } from './population/recordsCache';
 import { roundService } from './rounds/service';
@@ -23,6 +24,7 @@ export function createServices({ db, config, now }: ServiceDeps) {
     rounds: roundService({ db, now }),
     population: populationService({ db, now, populationRecords }),
     draws: drawService({ db, now, populationRecords }),
+    reviews: reviewService({ db, now }),
   };
 }
 

@@ -2,6 +2,7 @@ import { Knex } from 'knex';
 import * as foundation from './20261125000001_foundation';
 import * as population from './20261125000002_population';
 import * as draws from './20261125000003_draws';
+import * as reviews from './20261125000004_reviews';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -12,6 +13,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261125000001_foundation', module: foundation },
   { name: '20261125000002_population', module: population },
   { name: '20261125000003_draws', module: draws },
+  { name: '20261125000004_reviews', module: reviews },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -26,4 +26,9 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'draw.create': '抽样',
   'draw.expand': '扩大抽样',
   'draw.cancel': '作废抽样',
+  'assignment.set': '分配复核任务',
+  'review.save': '保存复核',
+  'review.submit': '提交复核',
+  'review.confirm': '确认复核',
+  'review.return': '退回复核',
 };

@@ -19,14 +19,16 @@ export type Permission =
   | 'rounds.read'
   | 'population.import'
   | 'population.read'
-  | 'draws.create';
+  | 'draws.create'
+  | 'reviews.assign'
+  | 'reviews.work';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read', 'population.read'],
-  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read', 'draws.create'],
-  reviewer: ['rounds.read', 'population.read'],
+  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read', 'draws.create', 'reviews.assign'],
+  reviewer: ['rounds.read', 'population.read', 'reviews.work'],
   // A third-party evaluator sees only the items assigned to them, never the whole population.
-  evaluator: ['rounds.read'],
+  evaluator: ['rounds.read', 'reviews.work'],
   official: ['rounds.read', 'population.read'],
 };
 

@@ -4,6 +4,7 @@ import { can, Permission, ROLE_LABELS } from '../domain/roles';
 /** The navigation a role may use; the server enforces the same permissions on every route. */
 const ITEMS: Array<{ href: string; label: string; permission?: Permission; key: string }> = [
   { key: 'dashboard', href: '/', label: '工作台' },
+  { key: 'work', href: '/work', label: '我的复核任务', permission: 'reviews.work' },
   { key: 'rounds-new', href: '/rounds/new', label: '新建复核批次', permission: 'rounds.create' },
   { key: 'users', href: '/admin/users', label: '用户管理', permission: 'users.manage' },
   { key: 'audit', href: '/admin/audit', label: '审计日志', permission: 'audit.read' },

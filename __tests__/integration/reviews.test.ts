@@ -1,0 +1,182 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
+
+let t: TestApp;
+const tokens: Record<string, string> = {};
+let roundId: number;
+
+beforeAll(async () => {
+  t = await startTestApp();
+  for (const [name, role] of [['lead1', 'lead'], ['rev1', 'reviewer'], ['rev2', 'reviewer'], ['eval1', 'evaluator'], ['off1', 'official']] as const) {
+    await t.createUser(name, role);
+    tokens[name] = (await t.services.tokens.createForUsername(SETUP_CONTEXT, name, 't')).token;
+  }
+  const created = await api('lead1').post('/api/rounds').send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline: '2024-03-31' });
+  roundId = created.body.id;
+  await api('lead1').post(`/api/rounds/${roundId}/population`).attach('file', fs.readFileSync(path.resolve(__dirname, '../fixtures/round-2023.xlsx')), 'round-2023.xlsx');
+  // Mandatory: P001 (with indicators) and D001 (without), so the tests know what is in the sample.
+  const draw = await api('lead1').post(`/api/rounds/${roundId}/draws`).send({ seed: 'review-tests', method: 'srs', quota: { project: 6, department: 2 }, mandatory: { codes: ['2023-P001', '2023-P004', '2023-D001'] } });
+  expect(draw.status).toBe(201);
+  const assigned = await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([
+    { code: '2023-P001', username: 'rev1' },
+    { code: '2023-P004', username: 'eval1' },
+    { code: '2023-D001', username: 'rev1' },
+  ]);
+  expect(assigned.status).toBe(200);
+});
+afterAll(() => t.close());
+
+function api(user: string) {
+  const agent = t.agent();
+  const auth = { Authorization: `Bearer ${tokens[user]}` };
+  return {
+    get: (url: string) => agent.get(url).set(auth),
+    post: (url: string) => agent.post(url).set(auth),
+    put: (url: string) => agent.put(url).set(auth),
+  };
+}
+const item = (code: string) => `/api/rounds/${roundId}/items/${code}`;
+const DIMENSIONS = Object.fromEntries(['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [d, { judgement: '基本符合', note: '' }]));
+
+describe('assignment and access', () => {
+  it('assignments are refused whole when one entry is wrong', async () => {
+    const res = await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([{ code: '2023-P001', username: 'rev2' }, { code: 'NOPE', username: 'rev1' }, { code: '2023-P001', username: 'off1' }]);
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.map((d: { message: string }) => d.message)).toEqual(['编码"NOPE"不在本批次的样本中', '用户"off1"不是复核人员或第三方评价机构人员']);
+    expect((await api('lead1').get(item('2023-P001'))).body.assignee).toBe('rev1');
+  });
+
+  it('each sees their own work; an evaluator reaching another item gets 403 and an audit entry', async () => {
+    const mine = await api('eval1').get('/api/work');
+    expect(mine.body.items.map((i: { code: string }) => i.code)).toEqual(['2023-P004']);
+    expect((await api('eval1').get(item('2023-P004'))).status).toBe(200);
+    const other = await api('eval1').get(item('2023-P001'));
+    expect(other.status).toBe(403);
+    expect((await lastAudit(t.db, 'access.denied')).detail).toContain('项目 2023-P001 未分配给本人');
+    const write = await api('eval1').put(`${item('2023-P001')}/review`).send({ version: 0, reviewScore: 50 });
+    expect(write.status).toBe(403);
+    expect((await api('rev2').get(item('2023-P004'))).status).toBe(403);
+    expect((await api('off1').get(item('2023-P004'))).status).toBe(200);
+    expect((await api('rev1').post(`/api/rounds/${roundId}/assignments`).send([])).status).toBe(403);
+  });
+});
+
+describe('scoring', () => {
+  it('a record without indicators is scored as a whole: 85.5 is 良, quality 72 is 中', async () => {
+    const res = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: 0, reviewScore: 85.5, qualityScore: 72, comment: '部门整体支出绩效目标不够细化' });
+    expect(res.status).toBe(200);
+    expect(res.body).toMatchObject({ reviewScore: 85.5, reviewGrade: '良', qualityScore: 72, qualityGrade: '中', selfScore: 96, deviation: 10.5, status: 'draft', version: 1 });
+  });
+
+  it('the indicator review adds up, with execution points recomputed from the amounts', async () => {
+    const record = (await api('rev1').get(item('2023-P001'))).body;
+    const scored = record.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
+    // P001: 20, 15, 15, 30, 10 points plus execution 10 × 522.61/522.61.
+    const body = {
+      version: 0,
+      indicators: [
+        { id: scored[0].id, reviewScore: 20 },
+        { id: scored[1].id, reviewScore: 10, note: '合格率佐证只有抽样记录' },
+        { id: scored[2].id, rule: 'R5', percent: 30, note: '指标值不规范（=100%），扣30%' },
+        { id: scored[3].id, rule: 'R1', note: '无佐证材料' },
+        { id: scored[4].id, rule: 'R6', reviewScore: 0, note: '满意度无调查问卷' },
+      ],
+      dimensions: DIMENSIONS,
+      qualityScore: 80,
+    };
+    const res = await api('rev1').put(`${item('2023-P001')}/review`).send(body);
+    expect(res.status).toBe(200);
+    // 20 + 10 + 10.5 + 0 + 0 + 10 = 50.5 (no note needed for a score above the unit's own)
+    expect(res.body).toMatchObject({ reviewScore: 50.5, reviewGrade: '差', deviation: 44.5, qualityGrade: '良' });
+    expect(res.body.indicators[2]).toMatchObject({ rule: 'R5', reviewScore: 10.5 });
+  });
+
+  it.each([
+    [{ reviewScore: 100.5 }, '复核得分不能超过100"100.5"', '2023-D001'],
+    [{ reviewScore: '85.555' }, '小数位数超过2位"85.555"', '2023-D001'],
+    [{ indicators: [{ idIndex: 0, reviewScore: 10 }] }, '扣分须写明说明', '2023-P001'],
+    [{ indicators: [{ idIndex: 2, rule: 'R5', percent: 60, note: 'x' }] }, '扣分比例是30%，不是60%', '2023-P001'],
+    [{ indicators: [{ idIndex: 2, rule: 'R4', reviewScore: 10, note: 'x' }] }, '应得6分，不是10分', '2023-P001'],
+    [{ indicators: [{ idIndex: 2, rule: 'R99', note: 'x' }] }, '扣分规则"R99"不存在', '2023-P001'],
+    [{ dimensions: { 预算执行: { judgement: '很好' } } }, '"预算执行"的判断须为符合、基本符合或不符合', '2023-P001'],
+  ])('%j is refused with 422 and changes nothing', async (input, message, code) => {
+    const before = (await api('rev1').get(item(code))).body;
+    const scored = before.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
+    const body = { ...input, version: before.review.version } as Record<string, unknown>;
+    if (Array.isArray(body.indicators)) body.indicators = (body.indicators as Array<Record<string, unknown>>).map(({ idIndex, ...rest }) => ({ id: scored[idIndex as number].id, ...rest }));
+    const res = await api('rev1').put(`${item(code)}/review`).send(body);
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.map((d: { message: string }) => d.message).join('\n')).toContain(message);
+    expect((await api('rev1').get(item(code))).body.review).toEqual(before.review);
+  });
+});
+
+describe('no lost work', () => {
+  it('two writers on one version: 200 and 409, and the first writer’s values stand', async () => {
+    const first = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: 1, reviewScore: 80, comment: '第一位' });
+    const second = await api('lead1').put(`${item('2023-D001')}/review`).send({ version: 1, reviewScore: 60, comment: '第二位' });
+    expect(first.status).toBe(200);
+    expect(second.status).toBe(409);
+    expect(second.body.error.details.current).toMatchObject({ reviewScore: 80, comment: '第一位', version: 2 });
+    expect((await api('lead1').get(item('2023-D001'))).body.review).toMatchObject({ reviewScore: 80, comment: '第一位', version: 2 });
+  });
+
+  it('a stale form save keeps what was typed and shows the stored version', async () => {
+    const agent = t.agent();
+    await login(agent, 'rev1');
+    const token = await csrfOf(agent, `/rounds/${roundId}/items/2023-D001`);
+    const res = await agent.post(`/rounds/${roundId}/items/2023-D001`).type('form').send({ _csrf: token, action: 'save', version: '1', reviewScore: '77', comment: '我在离线时写的意见' });
+    expect(res.status).toBe(409);
+    expect(res.text).toContain('我在离线时写的意见');
+    expect(res.text).toContain('他人已保存的最新版本（第2版');
+    expect(res.text).toContain('name="version" value="2"');
+  });
+});
+
+describe('sign-off', () => {
+  it('submit needs a complete review; then only the lead confirms; a confirmed review is closed until returned', async () => {
+    const incomplete = await api('rev1').post(`${item('2023-D001')}/review/submit`);
+    expect(incomplete.status).toBe(422);
+    expect(incomplete.body.error.details.map((d: { message: string }) => d.message)).toContain('"绩效目标编制"还没有判断');
+    const current = (await api('rev1').get(item('2023-D001'))).body.review;
+    await api('rev1').put(`${item('2023-D001')}/review`).send({ version: current.version, reviewScore: 80, comment: '整体打分：绩效目标不细化', dimensions: DIMENSIONS });
+    expect((await api('lead1').post(`${item('2023-D001')}/review/confirm`)).status).toBe(409);
+    const submitted = await api('rev1').post(`${item('2023-D001')}/review/submit`);
+    expect(submitted.body.status).toBe('submitted');
+    expect((await api('rev1').post(`${item('2023-D001')}/review/confirm`)).status).toBe(403);
+    const saveAfterSubmit = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: submitted.body.version, reviewScore: 70 });
+    expect(saveAfterSubmit.status).toBe(409);
+    const confirmed = await api('lead1').post(`${item('2023-D001')}/review/confirm`);
+    expect(confirmed.body).toMatchObject({ status: 'confirmed', reviewScore: 80 });
+    expect((await api('lead1').post(`${item('2023-D001')}/review/return`).send({ reason: '' })).status).toBe(422);
+    const returned = await api('lead1').post(`${item('2023-D001')}/review/return`).send({ reason: '请补充佐证材料' });
+    expect(returned.body).toMatchObject({ status: 'returned', returnReason: '请补充佐证材料' });
+    const again = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: returned.body.version, reviewScore: 78, comment: '补充后调整', dimensions: DIMENSIONS });
+    expect(again.body).toMatchObject({ status: 'returned', reviewScore: 78 });
+    const history = (await api('lead1').get(item('2023-D001'))).body.history;
+    expect(history.map((h: { action: string }) => h.action)).toEqual(['save', 'return', 'confirm', 'submit', 'save', 'save', 'save']);
+    expect((await lastAudit(t.db, 'review.return')).after).toContain('请补充佐证材料');
+    await expect(t.db('review_versions').update({ reason: 'x' })).rejects.toThrow(/append-only/);
+  });
+
+  it('the review page, my work and the assignment page render for their roles', async () => {
+    const reviewer = t.agent();
+    await login(reviewer, 'rev1');
+    const page = await reviewer.get(`/rounds/${roundId}/items/2023-P001`);
+    expect(page.status).toBe(200);
+    expect(page.text).toContain('扣分规则');
+    expect(page.text).toContain('无佐证材料（扣100%）');
+    expect((await reviewer.get('/work')).text).toContain('2023-P001');
+    expect((await reviewer.get(`/rounds/${roundId}/assignments`)).status).toBe(403);
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    const assignments = await lead.get(`/rounds/${roundId}/assignments`);
+    expect(assignments.text).toContain('工作量');
+    const token = await csrfOf(lead, `/rounds/${roundId}/assignments`);
+    const rr = await lead.post(`/rounds/${roundId}/assignments`).type('form').send({ _csrf: token, mode: 'round-robin', people: ['rev2', 'eval1'] });
+    expect(rr.status).toBe(303);
+    const items = (await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([{ code: '2023-P001', username: 'rev1' }])).body.items;
+    expect(items.filter((i: { assignee: string | null }) => i.assignee === null)).toEqual([]);
+  });
+});

@@ -1,0 +1,218 @@
+/**
+ * The review of one sampled self-evaluation: indicator-level re-scoring with the deduction rules
+ * of domain.md, execution points recomputed from the amounts, the seven review dimensions of the
+ * seed, and the figures that follow (review grade, deviation). Scores are integer hundredths.
+ */
+
+import { Cell } from './cells';
+import { parsePointsCell } from './cells';
+import { Grade, gradeFor } from './grades';
+import { executionPoints } from './warnings';
+
+/** A reviewer's deduction rules (a third-party firm's working rules, domain.md). */
+export const DEDUCTION_RULES = {
+  R1: { label: '无佐证材料', percent: 100 },
+  R2: { label: '指标与项目无关', percent: 100 },
+  R3: { label: '指标不可考核：严重', percent: 100 },
+  R4: { label: '指标不可考核：表述模糊', percent: 60 },
+  R5: { label: '指标不可考核：不规范', percent: 30 },
+  R6: { label: '满意度无调查记录（"未投诉即满意"）', percent: 100 },
+  R7: { label: '产出与效益指标重复设置（重复的一项计0分）', percent: 100 },
+  R8: { label: '三级指标与二级指标不匹配', percent: 100 },
+} as const;
+export type RuleCode = keyof typeof DEDUCTION_RULES;
+export const isRuleCode = (value: unknown): value is RuleCode => typeof value === 'string' && value in DEDUCTION_RULES;
+
+/** The review dimensions of the seed's 太康县 and 青阳县 reports. */
+export const DIMENSIONS = ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'] as const;
+export const JUDGEMENTS = ['符合', '基本符合', '不符合'] as const;
+export type Judgement = (typeof JUDGEMENTS)[number];
+
+export const REVIEW_STATUSES = { none: '未开始', draft: '草稿', submitted: '已提交', returned: '已退回', confirmed: '已确认' } as const;
+export type ReviewStatus = Exclude<keyof typeof REVIEW_STATUSES, 'none'>;
+
+export interface IndicatorForReview {
+  id: number;
+  level1: string;
+  level3: string;
+  weight: number;
+  score: number;
+  isExecution: boolean;
+}
+
+export interface IndicatorReview {
+  id: number;
+  reviewActual: string | null;
+  /** Hundredths; null while not yet scored. */
+  reviewScore: number | null;
+  rule: RuleCode | null;
+  note: string | null;
+}
+
+export interface ReviewContent {
+  /** Hundredths: the whole score of a record without indicators (ignored with indicators). */
+  wholeScore: number | null;
+  qualityScore: number | null;
+  comment: string | null;
+  indicators: IndicatorReview[];
+  dimensions: Partial<Record<(typeof DIMENSIONS)[number], { judgement: Judgement; note: string | null }>>;
+}
+
+export type FieldError = { field: string; message: string };
+
+/** The score a rule leaves of an indicator's points: weight × (100 − percent) / 100, half up. */
+export function scoreUnderRule(weight: number, rule: RuleCode): number {
+  return Math.floor((weight * (100 - DEDUCTION_RULES[rule].percent) + 50) / 100);
+}
+
+const points = (value: unknown, what: string, max: number): { value?: number; error?: string } => {
+  if (value === undefined || value === null || value === '') return {};
+  const cell: Cell = typeof value === 'number' ? value : String(value);
+  const parsed = parsePointsCell(cell, what, max);
+  return parsed.ok ? { value: parsed.value } : { error: parsed.message };
+};
+
+const text = (value: unknown, max: number): string | null => {
+  if (typeof value !== 'string') return null;
+  const trimmed = value.trim();
+  return trimmed === '' ? null : trimmed.slice(0, max);
+};
+
+/**
+ * A review as a writer sends it: `{reviewScore?, qualityScore?, comment?, indicators?: [{id,
+ * reviewActual?, reviewScore?, rule?, percent?, note?}], dimensions?: {名称: {judgement, note}}}`.
+ * Scores are points with up to two decimals. A rule fixes the score; a score below the unit's own
+ * for that indicator, or any rule, needs a note. A draft may be incomplete.
+ */
+export function parseReviewContent(body: Record<string, unknown>, indicators: readonly IndicatorForReview[]): { value?: ReviewContent; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const whole = points(body.reviewScore, '复核得分', 10000);
+  if (whole.error) errors.push({ field: 'reviewScore', message: whole.error });
+  const quality = points(body.qualityScore, '自评工作质量得分', 10000);
+  if (quality.error) errors.push({ field: 'qualityScore', message: quality.error });
+
+  const byId = new Map(indicators.map((i) => [i.id, i]));
+  const given = Array.isArray(body.indicators) ? (body.indicators as Array<Record<string, unknown>>) : [];
+  const reviews = new Map<number, IndicatorReview>();
+  for (const entry of given) {
+    const id = Number(entry?.id);
+    const indicator = byId.get(id);
+    const field = `indicators.${id}`;
+    if (!indicator) {
+      errors.push({ field, message: `指标 ${String(entry?.id)} 不属于这条自评记录` });
+      continue;
+    }
+    if (indicator.isExecution) continue; // recomputed from the amounts, never entered
+    const name = `"${indicator.level3}"`;
+    let score = points(entry.reviewScore, `${name}复核得分`, indicator.weight);
+    const ruleText = text(entry.rule, 8);
+    let rule: RuleCode | null = null;
+    if (ruleText !== null) {
+      if (!isRuleCode(ruleText)) errors.push({ field: `${field}.rule`, message: `${name}的扣分规则"${ruleText}"不存在` });
+      else {
+        rule = ruleText;
+        const percent = entry.percent === undefined || entry.percent === null || entry.percent === '' ? undefined : Number(entry.percent);
+        if (percent !== undefined && percent !== DEDUCTION_RULES[rule].percent) {
+          errors.push({ field: `${field}.percent`, message: `${name}：规则"${DEDUCTION_RULES[rule].label}"的扣分比例是${DEDUCTION_RULES[rule].percent}%，不是${percent}%` });
+        }
+        const expected = scoreUnderRule(indicator.weight, rule);
+        if (score.value === undefined && !score.error) score = { value: expected };
+        else if (score.value !== undefined && score.value !== expected) {
+          errors.push({ field: `${field}.reviewScore`, message: `${name}按规则"${DEDUCTION_RULES[rule].label}"（扣${DEDUCTION_RULES[rule].percent}%）应得${expected / 100}分，不是${score.value / 100}分` });
+        }
+      }
+    }
+    if (score.error) errors.push({ field: `${field}.reviewScore`, message: score.error });
+    const note = text(entry.note, 2000);
+    const deducted = rule !== null || (score.value !== undefined && score.value < indicator.score);
+    if (deducted && note === null) errors.push({ field: `${field}.note`, message: `${name}扣分须写明说明（所依据的规则、比例和佐证）` });
+    reviews.set(id, { id, reviewActual: text(entry.reviewActual, 200), reviewScore: score.value ?? null, rule, note });
+  }
+
+  const dimensions: ReviewContent['dimensions'] = {};
+  const givenDimensions = (body.dimensions && typeof body.dimensions === 'object' ? body.dimensions : {}) as Record<string, Record<string, unknown> | undefined>;
+  for (const name of DIMENSIONS) {
+    const entry = givenDimensions[name];
+    const judgement = text(entry?.judgement, 8);
+    if (judgement === null) continue;
+    if (!(JUDGEMENTS as readonly string[]).includes(judgement)) {
+      errors.push({ field: `dimensions.${name}`, message: `"${name}"的判断须为符合、基本符合或不符合` });
+      continue;
+    }
+    dimensions[name] = { judgement: judgement as Judgement, note: text(entry?.note, 2000) };
+  }
+  for (const name of Object.keys(givenDimensions)) {
+    if (!(DIMENSIONS as readonly string[]).includes(name)) errors.push({ field: `dimensions.${name}`, message: `没有"${name}"这个复核内容` });
+  }
+
+  if (errors.length) return { errors };
+  return {
+    value: {
+      wholeScore: indicators.length === 0 ? (whole.value ?? null) : null,
+      qualityScore: quality.value ?? null,
+      comment: text(body.comment, 5000),
+      indicators: indicators.filter((i) => !i.isExecution).map((i) => reviews.get(i.id) ?? { id: i.id, reviewActual: null, reviewScore: null, rule: null, note: null }),
+      dimensions,
+    },
+    errors,
+  };
+}
+
+export interface ReviewFigures {
+  /** Hundredths; null until every indicator (or the whole record) is scored. */
+  reviewScore: number | null;
+  reviewGrade: Grade | null;
+  executionPoints: number | null;
+  /** Self-score − review score, hundredths. */
+  deviation: number | null;
+  /** (self − review) / self, in basis points. */
+  deviationBp: number | null;
+  qualityGrade: Grade | null;
+  gradeChanged: boolean;
+}
+
+export interface RecordForReview {
+  budgetFen: bigint;
+  executedFen: bigint | null;
+  selfScore: number;
+}
+
+export function reviewFigures(record: RecordForReview, indicators: readonly IndicatorForReview[], content: ReviewContent): ReviewFigures {
+  let reviewScore: number | null;
+  let execution: number | null = null;
+  if (indicators.length > 0) {
+    const executionWeight = indicators.filter((i) => i.isExecution).reduce((t, i) => t + i.weight, 0);
+    execution = executionWeight > 0 ? (executionPoints(executionWeight, record.budgetFen, record.executedFen) ?? 0) : 0;
+    const scored = content.indicators.every((i) => i.reviewScore !== null);
+    reviewScore = scored ? Math.min(10000, content.indicators.reduce((t, i) => t + (i.reviewScore ?? 0), 0) + execution) : null;
+  } else {
+    reviewScore = content.wholeScore;
+  }
+  const reviewGrade = reviewScore === null ? null : gradeFor(reviewScore);
+  const deviation = reviewScore === null ? null : record.selfScore - reviewScore;
+  return {
+    reviewScore,
+    reviewGrade,
+    executionPoints: execution,
+    deviation,
+    deviationBp: deviation === null || record.selfScore === 0 ? null : Math.round((deviation * 10000) / record.selfScore),
+    qualityGrade: content.qualityScore === null ? null : gradeFor(content.qualityScore),
+    gradeChanged: reviewGrade !== null && reviewGrade !== gradeFor(record.selfScore),
+  };
+}
+
+/** What submitting needs beyond a valid draft: every score, a reason for a whole score, every dimension judged. */
+export function submitProblems(indicators: readonly IndicatorForReview[], content: ReviewContent, figures: ReviewFigures): FieldError[] {
+  const problems: FieldError[] = [];
+  if (indicators.length > 0) {
+    for (const i of content.indicators) {
+      if (i.reviewScore === null) problems.push({ field: `indicators.${i.id}.reviewScore`, message: `指标"${indicators.find((x) => x.id === i.id)?.level3}"还没有复核得分` });
+    }
+  } else {
+    if (content.wholeScore === null) problems.push({ field: 'reviewScore', message: '没有绩效指标的记录须整体打分' });
+    if (content.comment === null) problems.push({ field: 'comment', message: '整体打分须写明理由' });
+  }
+  for (const name of DIMENSIONS) if (!content.dimensions[name]) problems.push({ field: `dimensions.${name}`, message: `"${name}"还没有判断` });
+  if (figures.reviewScore === null && problems.length === 0) problems.push({ field: 'reviewScore', message: '复核得分不完整' });
+  return problems;
+}

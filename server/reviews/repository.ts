@@ -1,0 +1,192 @@
+import { Queryable } from '../data/database';
+import { insertedId, toDate, toInt } from '../data/values';
+import { Kind } from '../domain/population';
+import { ReviewContent, ReviewStatus } from '../domain/review';
+import { Role } from '../domain/roles';
+
+export interface SampleItem {
+  submissionId: number;
+  code: string;
+  kind: Kind;
+  rank: number;
+  reason: string;
+  name: string;
+  unit: string;
+  department: string;
+  selfScore: number;
+  warnings: number;
+  assigneeId: number | null;
+  assigneeUsername: string | null;
+  assigneeName: string | null;
+  assigneeRole: Role | null;
+  assigneeOrganisation: string | null;
+  status: ReviewStatus | null;
+  reviewScore: number | null;
+}
+
+/** The active draw's picks of a round with their records, assignees and review status. */
+export async function findSampleItems(db: Queryable, roundId: number, onlyUserId?: number): Promise<SampleItem[]> {
+  const query = db('draw_picks')
+    .join('draws', 'draws.id', 'draw_picks.draw_id')
+    .join('submissions', 'submissions.id', 'draw_picks.submission_id')
+    .leftJoin('assignments', function () {
+      this.on('assignments.submission_id', '=', 'submissions.id').andOnNull('assignments.ended_at');
+    })
+    .leftJoin('users', 'users.id', 'assignments.user_id')
+    .leftJoin('reviews', 'reviews.submission_id', 'submissions.id')
+    .where({ 'draws.round_id': roundId, 'draws.status': 'active' })
+    .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }])
+    .select(
+      'submissions.id as submission_id', 'draw_picks.code', 'draw_picks.kind', 'draw_picks.rank', 'draw_picks.reason', 'submissions.name', 'submissions.unit',
+      'submissions.department', 'submissions.self_score', 'submissions.warnings', 'users.id as assignee_id', 'users.username as assignee_username',
+      'users.display_name as assignee_name', 'users.role as assignee_role', 'users.organisation as assignee_organisation', 'reviews.status', 'reviews.review_score',
+    );
+  // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
+  if (onlyUserId !== undefined) query.where('assignments.user_id', onlyUserId);
+  const rows = (await query) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    submissionId: r.submission_id as number,
+    code: r.code as string,
+    kind: r.kind as Kind,
+    rank: toInt(r.rank),
+    reason: r.reason as string,
+    name: r.name as string,
+    unit: r.unit as string,
+    department: r.department as string,
+    selfScore: toInt(r.self_score),
+    warnings: toInt(r.warnings),
+    assigneeId: (r.assignee_id as number | null) ?? null,
+    assigneeUsername: (r.assignee_username as string | null) ?? null,
+    assigneeName: (r.assignee_name as string | null) ?? null,
+    assigneeRole: (r.assignee_role as Role | null) ?? null,
+    assigneeOrganisation: (r.assignee_organisation as string | null) ?? null,
+    status: (r.status as ReviewStatus | null) ?? null,
+    reviewScore: r.review_score === null || r.review_score === undefined ? null : toInt(r.review_score),
+  }));
+}
+
+export async function currentAssignee(db: Queryable, submissionId: number): Promise<number | null> {
+  const row = (await db('assignments').where('submission_id', submissionId).whereNull('ended_at').first('user_id')) as { user_id: number } | undefined;
+  return row?.user_id ?? null;
+}
+
+export async function endAssignment(db: Queryable, submissionId: number, by: number, at: Date): Promise<void> {
+  await db('assignments').where('submission_id', submissionId).whereNull('ended_at').update({ ended_by: by, ended_at: at });
+}
+
+export async function insertAssignment(db: Queryable, roundId: number, submissionId: number, userId: number, by: number, at: Date): Promise<void> {
+  await db('assignments').insert({ round_id: roundId, submission_id: submissionId, user_id: userId, assigned_by: by, assigned_at: at });
+}
+
+/** Every round's items assigned to a user now, with their review status. */
+export async function findMyWork(db: Queryable, userId: number) {
+  const rows = (await db('assignments')
+    .join('submissions', 'submissions.id', 'assignments.submission_id')
+    .join('rounds', 'rounds.id', 'assignments.round_id')
+    .leftJoin('reviews', 'reviews.submission_id', 'submissions.id')
+    .where('assignments.user_id', userId)
+    .whereNull('assignments.ended_at')
+    .orderBy([{ column: 'rounds.id', order: 'desc' }, { column: 'submissions.code' }])
+    .select('rounds.id as round_id', 'rounds.title as round_title', 'submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department',
+      'submissions.self_score', 'submissions.warnings', 'reviews.status', 'reviews.review_score', 'reviews.updated_at')) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    roundId: r.round_id as number,
+    roundTitle: r.round_title as string,
+    code: r.code as string,
+    kind: r.kind as Kind,
+    name: r.name as string,
+    unit: r.unit as string,
+    department: r.department as string,
+    selfScore: toInt(r.self_score),
+    warnings: toInt(r.warnings),
+    status: (r.status as ReviewStatus | null) ?? null,
+    reviewScore: r.review_score === null || r.review_score === undefined ? null : toInt(r.review_score),
+    updatedAt: r.updated_at ? toDate(r.updated_at) : null,
+  }));
+}
+
+export interface Review {
+  id: number;
+  roundId: number;
+  submissionId: number;
+  status: ReviewStatus;
+  reviewScore: number | null;
+  qualityScore: number | null;
+  comment: string | null;
+  content: ReviewContent;
+  returnReason: string | null;
+  version: number;
+  updatedBy: number;
+  updatedByName: string;
+  updatedAt: Date;
+}
+
+export async function findReview(db: Queryable, submissionId: number): Promise<Review | undefined> {
+  const row = (await db('reviews').join('users', 'users.id', 'reviews.updated_by').where('reviews.submission_id', submissionId).first('reviews.*', 'users.display_name as updated_by_name')) as
+    | Record<string, unknown>
+    | undefined;
+  if (!row) return undefined;
+  return {
+    id: row.id as number,
+    roundId: row.round_id as number,
+    submissionId: row.submission_id as number,
+    status: row.status as ReviewStatus,
+    reviewScore: row.review_score === null ? null : toInt(row.review_score),
+    qualityScore: row.quality_score === null ? null : toInt(row.quality_score),
+    comment: row.comment as string | null,
+    content: JSON.parse(row.details as string) as ReviewContent,
+    returnReason: row.return_reason as string | null,
+    version: toInt(row.version),
+    updatedBy: row.updated_by as number,
+    updatedByName: row.updated_by_name as string,
+    updatedAt: toDate(row.updated_at),
+  };
+}
+
+export interface ReviewWrite {
+  status: ReviewStatus;
+  reviewScore: number | null;
+  qualityScore: number | null;
+  comment: string | null;
+  content: ReviewContent;
+  returnReason: string | null;
+}
+
+export async function insertReview(db: Queryable, roundId: number, submissionId: number, write: ReviewWrite, by: number, at: Date): Promise<number> {
+  return insertedId((await db('reviews')
+    .insert({
+      round_id: roundId, submission_id: submissionId, status: write.status, review_score: write.reviewScore, quality_score: write.qualityScore, comment: write.comment,
+      details: JSON.stringify(write.content), return_reason: write.returnReason, version: 1, updated_by: by, updated_at: at,
+    })
+    .returning('id')) as Array<{ id: number } | number>);
+}
+
+/** Writes only if the stored version is the one the writer read; returns whether it did. */
+export async function updateReview(db: Queryable, id: number, version: number, write: ReviewWrite, by: number, at: Date): Promise<boolean> {
+  const changed = await db('reviews')
+    .where({ id, version })
+    .update({
+      status: write.status, review_score: write.reviewScore, quality_score: write.qualityScore, comment: write.comment, details: JSON.stringify(write.content),
+      return_reason: write.returnReason, version: version + 1, updated_by: by, updated_at: at,
+    });
+  return Number(changed) === 1;
+}
+
+export async function insertReviewVersion(db: Queryable, reviewId: number, version: number, action: string, status: ReviewStatus, snapshot: unknown, reason: string | null, by: number, at: Date): Promise<void> {
+  await db('review_versions').insert({ review_id: reviewId, version, action, status, snapshot: JSON.stringify(snapshot), reason, changed_by: by, changed_at: at });
+}
+
+export async function findReviewVersions(db: Queryable, reviewId: number) {
+  const rows = (await db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId).orderBy('version', 'desc')
+    .select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role')) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    version: toInt(r.version),
+    action: r.action as string,
+    status: r.status as ReviewStatus,
+    snapshot: JSON.parse(r.snapshot as string) as { reviewScore: number | null; qualityScore: number | null; comment: string | null },
+    reason: r.reason as string | null,
+    changedByName: r.changed_by_name as string,
+    changedByRole: r.changed_by_role as Role,
+    changedAt: toDate(r.changed_at),
+  }));
+}

@@ -1,0 +1,243 @@
+import { Request, Response, Router } from 'express';
+import { formatScore } from '../domain/grades';
+import { formatWan } from '../domain/money';
+import { KIND_LABELS } from '../domain/population';
+import { DEDUCTION_RULES, DIMENSIONS, JUDGEMENTS, REVIEW_STATUSES } from '../domain/review';
+import { ROLE_LABELS } from '../domain/roles';
+import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
+import { AccessControl } from '../http/access';
+import { auditContextOf } from '../http/context';
+import { HttpError } from '../http/errors';
+import { Services } from '../services';
+import { AccessRefused, Actor, reviewJson } from './service';
+
+const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回' };
+
+const body = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const str = (value: unknown) => (typeof value === 'string' ? value : '');
+const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role });
+const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
+
+/** Runs a service call; a per-object refusal becomes 403 and an audit entry. */
+async function guarded<T>(req: Request, access: AccessControl, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (err) {
+    if (err instanceof AccessRefused) return access.deny(req, err.message);
+    throw err;
+  }
+}
+
+/** The review form's flat fields (`ind_<id>_score` ...) as the API's body. */
+function formToReview(form: Record<string, unknown>, indicatorIds: number[]) {
+  const dimensions: Record<string, { judgement: string; note: string }> = {};
+  DIMENSIONS.forEach((name, i) => {
+    const judgement = str(form[`dim_${i}_judgement`]);
+    if (judgement) dimensions[name] = { judgement, note: str(form[`dim_${i}_note`]) };
+  });
+  return {
+    reviewScore: str(form.reviewScore),
+    qualityScore: str(form.qualityScore),
+    comment: str(form.comment),
+    indicators: indicatorIds.map((id) => ({ id, reviewActual: str(form[`ind_${id}_actual`]), reviewScore: str(form[`ind_${id}_score`]), rule: str(form[`ind_${id}_rule`]), note: str(form[`ind_${id}_note`]) })),
+    dimensions,
+  };
+}
+
+export function reviewPageRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
+  const router = Router();
+  const signedIn = access.requireSignedIn;
+  const canAssign = access.requirePermission('reviews.assign');
+
+  router.get('/rounds/:id/assignments', canAssign, async (req, res) => {
+    const round = await services.rounds.get(Number(req.params.id));
+    const items = await services.reviews.items(round.id);
+    const people = (await services.users.list()).filter((u) => (u.role === 'reviewer' || u.role === 'evaluator') && !u.disabledAt);
+    const load = people.map((p) => {
+      const mine = items.filter((i) => i.assigneeId === p.id);
+      return { ...p, roleLabel: ROLE_LABELS[p.role], total: mine.length, draft: mine.filter((i) => i.status === 'draft' || i.status === 'returned').length, submitted: mine.filter((i) => i.status === 'submitted').length, confirmed: mine.filter((i) => i.status === 'confirmed').length };
+    });
+    const progress = (['none', 'draft', 'submitted', 'returned', 'confirmed'] as const).map((s) => ({ label: REVIEW_STATUSES[s], count: items.filter((i) => (i.status ?? 'none') === s).length }));
+    res.render('reviews/assignments', {
+      title: `分配：${round.title}`,
+      round,
+      items: items.map((i) => ({ ...i, kindLabel: KIND_LABELS[i.kind], statusLabel: REVIEW_STATUSES[i.status ?? 'none'], score: formatScore(i.selfScore), warningList: warningKeysOf(i.warnings).map((k) => WARNINGS[k]), options: people.map((p) => ({ username: p.username, label: `${p.displayName}（${ROLE_LABELS[p.role]}${p.organisation ? `，${p.organisation}` : ''}）`, selected: p.id === i.assigneeId })) })),
+      people: load,
+      departments: [...new Set(items.map((i) => i.department))].sort(),
+      progress,
+      saved: req.query.saved,
+      error: str(req.query.error) || undefined,
+    });
+  });
+
+  router.post('/rounds/:id/assignments', canAssign, async (req, res) => {
+    const roundId = Number(req.params.id);
+    const form = body(req.body);
+    const items = await services.reviews.items(roundId);
+    let entries: Array<{ code: string; username: string }>;
+    if (form.mode === 'round-robin') {
+      // The chosen people in turn over the unassigned items of the chosen kind and department.
+      const usernames = (Array.isArray(form.people) ? form.people : [form.people]).map(str).filter(Boolean);
+      const chosen = items.filter((i) => !i.assigneeId && (!form.kind || i.kind === form.kind) && (!form.department || i.department === form.department));
+      entries = usernames.length ? chosen.map((i, n) => ({ code: i.code, username: usernames[n % usernames.length] })) : [];
+    } else {
+      entries = items.map((i) => ({ code: i.code, username: str(form[`assign_${i.submissionId}`]) })).filter((e) => e.username && items.find((i) => i.code === e.code)?.assigneeUsername !== e.username);
+    }
+    try {
+      const count = await services.reviews.assign(auditContextOf(req), roundId, entries);
+      res.redirect(303, `/rounds/${roundId}/assignments?saved=${count}`);
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      const details = Array.isArray(err.details) ? (err.details as Array<{ message: string }>).map((d) => d.message).join('；') : err.message;
+      res.redirect(303, `/rounds/${roundId}/assignments?error=${encodeURIComponent(details)}`);
+    }
+  });
+
+  router.get('/work', signedIn, async (req, res) => {
+    const work = await services.reviews.myWork(req.user!.id);
+    res.render('reviews/work', {
+      title: '我的复核任务',
+      items: work.map((w) => ({ ...w, kindLabel: KIND_LABELS[w.kind], statusLabel: REVIEW_STATUSES[w.status ?? 'none'], score: formatScore(w.selfScore), reviewScoreText: scoreText(w.reviewScore), warningList: warningKeysOf(w.warnings).map((k) => WARNINGS[k]), href: `/rounds/${w.roundId}/items/${encodeURIComponent(w.code)}` })),
+    });
+  });
+
+  async function renderItem(req: Request, res: Response, extra: Record<string, unknown> = {}) {
+    const roundId = Number(req.params.id);
+    const code = String(req.params.code);
+    const view = await guarded(req, access, () => services.reviews.item(actorOf(req), roundId, code));
+    const form = (extra.form as Record<string, unknown> | undefined) ?? undefined;
+    const content = view.review?.content;
+    const reviewOf = (id: number) => content?.indicators.find((i) => i.id === id);
+    const value = (key: string, stored: string) => (form ? str(form[key]) : stored);
+    const s = view.submission;
+    res.render('reviews/item', {
+      title: `复核：${s.code} ${s.name}`,
+      round: view.round,
+      record: { ...s, kindLabel: KIND_LABELS[s.kind], budget: formatWan(s.budgetFen), executed: s.executedFen === null ? '—' : formatWan(s.executedFen), rate: formatRateBp(s.executionRateBp), score: formatScore(s.selfScore), warningList: warningKeysOf(s.warnings).map((k) => WARNINGS[k]), extraList: s.extra ? Object.entries(s.extra).map(([header, v]) => ({ header, value: v })) : [] },
+      indicators: view.indicators.map((i) => {
+        const r = reviewOf(i.id);
+        return {
+          ...i,
+          weightText: formatScore(i.weight),
+          scoreText: formatScore(i.score),
+          reviewActual: value(`ind_${i.id}_actual`, r?.reviewActual ?? ''),
+          reviewScore: value(`ind_${i.id}_score`, scoreText(r?.reviewScore)),
+          note: value(`ind_${i.id}_note`, r?.note ?? ''),
+          rules: Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, label: `${rule.label}（扣${rule.percent}%）`, selected: value(`ind_${i.id}_rule`, r?.rule ?? '') === code })),
+          executionPoints: i.isExecution ? scoreText(view.figures.executionPoints) : '',
+        };
+      }),
+      hasIndicators: view.indicators.length > 0,
+      wholeScore: value('reviewScore', view.indicators.length === 0 ? scoreText(view.review?.reviewScore) : ''),
+      qualityScore: value('qualityScore', scoreText(view.review?.qualityScore)),
+      comment: value('comment', view.review?.comment ?? ''),
+      dimensions: DIMENSIONS.map((name, index) => {
+        const stored = content?.dimensions[name];
+        const judgement = value(`dim_${index}_judgement`, stored?.judgement ?? '');
+        return { name, index, note: value(`dim_${index}_note`, stored?.note ?? ''), options: JUDGEMENTS.map((j) => ({ value: j, selected: judgement === j })) };
+      }),
+      review: view.review && { ...view.review, statusLabel: REVIEW_STATUSES[view.review.status] },
+      figures: {
+        ...view.figures,
+        reviewScoreText: scoreText(view.figures.reviewScore),
+        deviationText: view.figures.deviation === null ? '' : formatScore(view.figures.deviation),
+        deviationRate: view.figures.deviationBp === null ? '' : formatRateBp(view.figures.deviationBp),
+        selfGrade: view.assessment.scoreGrade,
+      },
+      versions: view.versions.map((v) => ({ ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleLabel: ROLE_LABELS[v.changedByRole] })),
+      version: (extra.version as number | undefined) ?? view.review?.version ?? 0,
+      assignee: view.item.assigneeName ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}` : '未分配',
+      canWrite: view.canWrite,
+      canSubmit: view.canSubmit,
+      canConfirm: view.canConfirm,
+      canReturn: view.canReturn,
+      saved: req.query.saved === '1',
+      ...extra,
+    });
+  }
+
+  router.get('/rounds/:id/items/:code', signedIn, (req, res) => renderItem(req, res));
+
+  router.post('/rounds/:id/items/:code', signedIn, async (req, res) => {
+    const roundId = Number(req.params.id);
+    const code = String(req.params.code);
+    const form = body(req.body);
+    const action = str(form.action) || 'save';
+    const base = `/rounds/${roundId}/items/${encodeURIComponent(code)}`;
+    try {
+      await guarded(req, access, async () => {
+        if (action === 'save' || action === 'submit') {
+          const view = await services.reviews.item(actorOf(req), roundId, code);
+          const ids = view.indicators.filter((i) => !i.isExecution).map((i) => i.id);
+          await services.reviews.save(auditContextOf(req), actorOf(req), roundId, code, formToReview(form, ids), Number(form.version));
+          if (action === 'submit') await services.reviews.submit(auditContextOf(req), actorOf(req), roundId, code);
+        } else if (action === 'confirm') await services.reviews.confirm(auditContextOf(req), actorOf(req), roundId, code);
+        else if (action === 'return') await services.reviews.return(auditContextOf(req), actorOf(req), roundId, code, str(form.reason));
+      });
+    } catch (err) {
+      if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
+      res.status(err.status);
+      // Keep what the writer typed; on a stale version show what is stored now, and let the next save build on it.
+      const current = err.code === 'stale_version' ? (err.details as { current?: ReturnType<typeof reviewJson> } | undefined)?.current : undefined;
+      return renderItem(req, res, { form, error: err.message, errors: Array.isArray(err.details) ? err.details : [], current, version: current ? current.version : Number(form.version) });
+    }
+    res.redirect(303, `${base}?saved=1`);
+  });
+
+  return router;
+}
+
+export function reviewApiRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
+  const router = Router();
+  const signedIn = access.requireSignedIn;
+
+  router.post('/rounds/:id/assignments', access.requirePermission('reviews.assign'), async (req, res) => {
+    const entries = Array.isArray(req.body) ? (req.body as Array<{ code: string; username: string }>) : [];
+    const changed = await services.reviews.assign(auditContextOf(req), Number(req.params.id), entries);
+    res.json({ changed, items: (await services.reviews.items(Number(req.params.id))).map((i) => ({ code: i.code, kind: i.kind, assignee: i.assigneeUsername, status: i.status ?? 'none' })) });
+  });
+
+  router.get('/work', signedIn, async (req, res) => {
+    res.json({ items: (await services.reviews.myWork(req.user!.id)).map((w) => ({ roundId: w.roundId, code: w.code, kind: w.kind, name: w.name, status: w.status ?? 'none', reviewScore: w.reviewScore === null ? null : w.reviewScore / 100 })) });
+  });
+
+  router.get('/rounds/:id/items/:code', signedIn, async (req, res) => {
+    const view = await guarded(req, access, () => services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code)));
+    const s = view.submission;
+    res.json({
+      code: s.code,
+      kind: s.kind,
+      name: s.name,
+      unit: s.unit,
+      department: s.department,
+      budgetWan: formatWan(s.budgetFen).replace(/,/g, ''),
+      selfScore: s.selfScore / 100,
+      selfGrade: s.selfGrade,
+      warnings: warningKeysOf(s.warnings),
+      assignee: view.item.assigneeUsername,
+      indicators: view.indicators.map((i) => ({ id: i.id, level1: i.level1, level2: i.level2, level3: i.level3, target: i.target, actual: i.actual, weight: i.weight / 100, score: i.score / 100, isExecution: i.isExecution })),
+      review: view.review ? reviewJson(view.review, s) : null,
+      history: view.versions.map((v) => ({ version: v.version, action: v.action, status: v.status, by: v.changedByName, at: v.changedAt.toISOString(), reason: v.reason })),
+    });
+  });
+
+  router.put('/rounds/:id/items/:code/review', signedIn, async (req, res) => {
+    const input = body(req.body);
+    const version = Number(input.version);
+    if (!Number.isInteger(version) || version < 0) throw new HttpError(422, 'invalid', '缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
+    const review = await guarded(req, access, () => services.reviews.save(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), input, version));
+    const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code));
+    res.json(reviewJson(review, view.submission));
+  });
+
+  for (const action of ['submit', 'confirm', 'return'] as const) {
+    router.post(`/rounds/:id/items/:code/review/${action}`, signedIn, async (req, res) => {
+      const args = [auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code)] as const;
+      const review = await guarded(req, access, () => (action === 'return' ? services.reviews.return(...args, str(body(req.body).reason)) : services.reviews[action](...args)));
+      const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code));
+      res.json(reviewJson(review, view.submission));
+    });
+  }
+
+  return router;
+}

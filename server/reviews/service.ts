@@ -1,0 +1,225 @@
+import { appendAudit, AuditContext } from '../audit/repository';
+import { Database, engineOf, Queryable } from '../data/database';
+import { KIND_LABELS } from '../domain/population';
+import { FieldError, parseReviewContent, ReviewContent, reviewFigures, ReviewStatus, submitProblems } from '../domain/review';
+import { Role } from '../domain/roles';
+import { assess } from '../domain/warnings';
+import { conflict, HttpError, invalid, notFound } from '../http/errors';
+import { findIndicators, findSubmissionByCode, Indicator, Submission } from '../population/repository';
+import { findRound, Round } from '../rounds/repository';
+import { findUserByUsername } from '../users/repository';
+import {
+  currentAssignee, endAssignment, findMyWork, findReview, findReviewVersions, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
+  ReviewWrite, updateReview,
+} from './repository';
+
+export interface Actor {
+  id: number;
+  role: Role;
+}
+
+/** Refused for a reason the route writes to the audit log as a 403. */
+export class AccessRefused extends Error {}
+
+const EMPTY: ReviewContent = { wholeScore: null, qualityScore: null, comment: null, indicators: [], dimensions: {} };
+
+function snapshot(write: ReviewWrite) {
+  return { reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, content: write.content };
+}
+
+export function reviewService({ db, now }: { db: Database; now: () => Date }) {
+  async function requireRound(q: Queryable, roundId: number): Promise<Round> {
+    const round = Number.isSafeInteger(roundId) ? await findRound(q, roundId) : undefined;
+    if (!round) throw notFound('复核批次不存在');
+    return round;
+  }
+
+  /**
+   * A sampled record and whether this actor may see it. Leads, admins and officials see every
+   * sampled item; reviewers and evaluators only those assigned to them now.
+   */
+  async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string) {
+    const round = await requireRound(q, roundId);
+    const submission = await findSubmissionByCode(q, roundId, code);
+    const items = submission ? await findSampleItems(q, roundId) : [];
+    const item = items.find((i) => i.submissionId === submission?.id);
+    if (!submission || !item) {
+      // An outsider learns nothing either way; the attempt is still worth a line in the log.
+      if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new AccessRefused(`未分配的项目 ${code}`);
+      throw notFound('样本中没有这个编码');
+    }
+    const assignee = await currentAssignee(q, submission.id);
+    if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id) throw new AccessRefused(`项目 ${code} 未分配给本人`);
+    return { round, submission, item, assignee };
+  }
+
+  function canWrite(actor: Actor, assignee: number | null): boolean {
+    return actor.role === 'lead' || (assignee === actor.id && (actor.role === 'reviewer' || actor.role === 'evaluator'));
+  }
+
+  async function lockRound(trx: Queryable, roundId: number) {
+    if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
+  }
+
+  function forReview(indicators: Indicator[]) {
+    return indicators.map((i) => ({ id: i.id, level1: i.level1, level3: i.level3, weight: i.weight, score: i.score, isExecution: i.isExecution }));
+  }
+
+  async function transition(context: AuditContext, actor: Actor, roundId: number, code: string, action: 'submit' | 'confirm' | 'return', reason?: string) {
+    const at = now();
+    return db.transaction(async (trx) => {
+      await lockRound(trx, roundId);
+      const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+      const review = await findReview(trx, submission.id);
+      if (action === 'submit' && !canWrite(actor, assignee)) throw new AccessRefused(`无权提交项目 ${code} 的复核`);
+      if (action !== 'submit' && actor.role !== 'lead') throw new AccessRefused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
+      if (!review) throw conflict('这个项目还没有复核记录');
+      let status: ReviewStatus;
+      if (action === 'submit') {
+        if (review.status !== 'draft' && review.status !== 'returned') throw conflict(`复核状态为"${review.status === 'submitted' ? '已提交' : '已确认'}"，不能再提交`);
+        const indicators = forReview(await findIndicators(trx, submission.id));
+        const figures = reviewFigures(submission, indicators, review.content);
+        const problems = submitProblems(indicators, review.content, figures);
+        if (problems.length) throw invalid('复核还不完整，不能提交', problems);
+        status = 'submitted';
+      } else if (action === 'confirm') {
+        if (review.status !== 'submitted') throw conflict('只能确认已提交的复核');
+        status = 'confirmed';
+      } else {
+        const text = (reason ?? '').trim();
+        if (text.length < 2) throw invalid('退回须写明理由', [{ field: 'reason', message: '退回须写明理由' }]);
+        if (review.status !== 'submitted' && review.status !== 'confirmed') throw conflict('只能退回已提交或已确认的复核');
+        status = 'returned';
+      }
+      const write: ReviewWrite = { status, reviewScore: review.reviewScore, qualityScore: review.qualityScore, comment: review.comment, content: review.content, returnReason: action === 'return' ? reason!.trim() : null };
+      if (!(await updateReview(trx, review.id, review.version, write, actor.id, at))) throw conflict('该复核已被他人修改，请刷新后重试');
+      await insertReviewVersion(trx, review.id, review.version + 1, action, status, snapshot(write), write.returnReason, actor.id, at);
+      await appendAudit(trx, context, { action: `review.${action}`, objectType: 'review', objectId: `${roundId}:${code}`, before: { status: review.status, version: review.version }, after: { status, version: review.version + 1, reason: write.returnReason } }, at);
+      return (await findReview(trx, submission.id))!;
+    });
+  }
+
+  return {
+    /** Assigns sampled items to reviewers and evaluators: `[{code, username}]`, all or nothing. */
+    async assign(context: AuditContext, roundId: number, entries: Array<{ code: string; username: string }>): Promise<number> {
+      const at = now();
+      return db.transaction(async (trx) => {
+        await lockRound(trx, roundId);
+        await requireRound(trx, roundId);
+        const items = new Map((await findSampleItems(trx, roundId)).map((i) => [i.code, i]));
+        const errors: FieldError[] = [];
+        const plan: Array<{ submissionId: number; userId: number; code: string; username: string; from: string | null }> = [];
+        for (const [index, entry] of entries.entries()) {
+          const item = items.get(String(entry?.code ?? ''));
+          const user = await findUserByUsername(trx, String(entry?.username ?? ''));
+          if (!item) errors.push({ field: `${index}.code`, message: `编码"${String(entry?.code)}"不在本批次的样本中` });
+          if (!user || user.disabledAt) errors.push({ field: `${index}.username`, message: `用户"${String(entry?.username)}"不存在或已停用` });
+          else if (user.role !== 'reviewer' && user.role !== 'evaluator') errors.push({ field: `${index}.username`, message: `用户"${user.username}"不是复核人员或第三方评价机构人员` });
+          if (item && user && item.assigneeId !== user.id) plan.push({ submissionId: item.submissionId, userId: user.id, code: item.code, username: user.username, from: item.assigneeUsername });
+        }
+        if (entries.length === 0) errors.push({ field: 'assignments', message: '没有要分配的项目' });
+        if (errors.length) throw invalid('分配不正确，未作任何分配', errors);
+        for (const p of plan) {
+          await endAssignment(trx, p.submissionId, context.actor!.id, at);
+          await insertAssignment(trx, roundId, p.submissionId, p.userId, context.actor!.id, at);
+          await appendAudit(trx, context, { action: 'assignment.set', objectType: 'review', objectId: `${roundId}:${p.code}`, before: { assignee: p.from }, after: { assignee: p.username } }, at);
+        }
+        return plan.length;
+      });
+    },
+
+    items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, onlyUserId),
+    myWork: (userId: number) => findMyWork(db, userId),
+
+    /** One sampled item as its reviewer sees it. */
+    async item(actor: Actor, roundId: number, code: string) {
+      const { round, submission, item, assignee } = await sampledItem(db, actor, roundId, code);
+      const indicators = await findIndicators(db, submission.id);
+      const review = await findReview(db, submission.id);
+      const content = review?.content ?? EMPTY;
+      return {
+        round,
+        submission,
+        item,
+        indicators,
+        assessment: assess(submission, indicators, round.deadline),
+        review,
+        figures: reviewFigures(submission, forReview(indicators), content),
+        versions: review ? await findReviewVersions(db, review.id) : [],
+        canWrite: canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned'),
+        canSubmit: canWrite(actor, assignee) && !!review && (review.status === 'draft' || review.status === 'returned'),
+        canConfirm: actor.role === 'lead' && review?.status === 'submitted',
+        canReturn: actor.role === 'lead' && (review?.status === 'submitted' || review?.status === 'confirmed'),
+      };
+    },
+
+    /**
+     * Saves a draft. `version` is the one the writer read (0 for a new review); a stale one gets
+     * 409 with what is stored now, and nothing changes.
+     */
+    async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number): Promise<Review> {
+      const at = now();
+      return db.transaction(async (trx) => {
+        await lockRound(trx, roundId);
+        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权修改项目 ${code} 的复核`);
+        const indicators = forReview(await findIndicators(trx, submission.id));
+        const parsed = parseReviewContent(body, indicators);
+        if (!parsed.value) throw invalid('复核内容不正确，未保存', parsed.errors);
+        const content = parsed.value;
+        const figures = reviewFigures(submission, indicators, content);
+        const current = await findReview(trx, submission.id);
+        if ((current?.version ?? 0) !== version) throw new HttpError(409, 'stale_version', '该复核已被他人修改；你的内容没有保存，请对照最新版本后再保存', { current: current && reviewJson(current, submission) });
+        if (current && current.status !== 'draft' && current.status !== 'returned') throw conflict(`复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再修改${current.status === 'confirmed' ? '；如需修改，请组长退回' : ''}`);
+        const write: ReviewWrite = { status: current?.status === 'returned' ? 'returned' : 'draft', reviewScore: figures.reviewScore, qualityScore: content.qualityScore, comment: content.comment, content, returnReason: current?.returnReason ?? null };
+        let id: number;
+        if (current) {
+          if (!(await updateReview(trx, current.id, version, write, actor.id, at))) throw conflict('该复核已被他人修改，请刷新后重试');
+          id = current.id;
+        } else {
+          id = await insertReview(trx, roundId, submission.id, write, actor.id, at);
+        }
+        await insertReviewVersion(trx, id, version + 1, 'save', write.status, snapshot(write), null, actor.id, at);
+        await appendAudit(trx, context, {
+          action: 'review.save',
+          objectType: 'review',
+          objectId: `${roundId}:${code}`,
+          before: current ? { version: current.version, reviewScore: current.reviewScore, qualityScore: current.qualityScore } : undefined,
+          after: { version: version + 1, reviewScore: write.reviewScore, qualityScore: write.qualityScore },
+        }, at);
+        return (await findReview(trx, submission.id))!;
+      });
+    },
+
+    submit: (context: AuditContext, actor: Actor, roundId: number, code: string) => transition(context, actor, roundId, code, 'submit'),
+    confirm: (context: AuditContext, actor: Actor, roundId: number, code: string) => transition(context, actor, roundId, code, 'confirm'),
+    return: (context: AuditContext, actor: Actor, roundId: number, code: string, reason: string) => transition(context, actor, roundId, code, 'return', reason),
+  };
+}
+
+/** A review as the API answers it. */
+export function reviewJson(review: Review, submission: Submission) {
+  const figures = reviewFigures(submission, [], { ...review.content, wholeScore: review.reviewScore });
+  return {
+    code: submission.code,
+    kind: submission.kind,
+    kindLabel: KIND_LABELS[submission.kind],
+    status: review.status,
+    reviewScore: review.reviewScore === null ? null : review.reviewScore / 100,
+    reviewGrade: figures.reviewGrade,
+    qualityScore: review.qualityScore === null ? null : review.qualityScore / 100,
+    qualityGrade: figures.qualityGrade,
+    selfScore: submission.selfScore / 100,
+    deviation: figures.deviation === null ? null : figures.deviation / 100,
+    deviationRate: figures.deviationBp === null ? null : figures.deviationBp / 10000,
+    comment: review.comment,
+    indicators: review.content.indicators.map((i) => ({ ...i, reviewScore: i.reviewScore === null ? null : i.reviewScore / 100 })),
+    dimensions: review.content.dimensions,
+    returnReason: review.returnReason,
+    version: review.version,
+    updatedBy: review.updatedByName,
+    updatedAt: review.updatedAt.toISOString(),
+  };
+}
+
+export type ReviewService = ReturnType<typeof reviewService>;
