@@ -79,6 +79,17 @@ async function main(): Promise<void> {
     await shot('draw');
     await page.goto(`${base}${publicUrl}`);
     await shot('draw-public');
+    await page.goto(`${base}/rounds/1/assignments`);
+    await shot('assignments');
+    // A submitted review with indicator deductions, as the lead sees it (confirm, return, history).
+    await page.goto(`${base}/rounds/1/items/2023-P005`);
+    await shot('review');
+    await page.click('.site-header button.link-button');
+    await signIn('reviewer');
+    await page.goto(`${base}/work`);
+    await shot('my-work');
+    await page.click('.site-header button.link-button');
+    await signIn('lead');
     await page.goto(`${base}/rounds/new`);
     await page.click('#main button[type=submit]');
     await shot('round-new-errors');

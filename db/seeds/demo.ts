@@ -3,6 +3,7 @@ import path from 'node:path';
 import { AuditContext } from '../../server/audit/repository';
 import { Role } from '../../server/domain/roles';
 import { Services } from '../../server/services';
+import { DIMENSIONS } from '../../server/domain/review';
 
 /**
  * The demo: one account per role and the 2023 round of a county bureau, modelled on the seed
@@ -15,6 +16,7 @@ export const DEMO_ACCOUNTS: Array<{ username: string; displayName: string; role:
   { username: 'admin', displayName: '王管理', role: 'admin', organisation: '县财政局信息中心' },
   { username: 'lead', displayName: '张组长', role: 'lead', organisation: '县财政局预算绩效管理股' },
   { username: 'reviewer', displayName: '李复核', role: 'reviewer', organisation: '县财政局预算绩效管理股' },
+  { username: 'reviewer2', displayName: '孙复核', role: 'reviewer', organisation: '县农业农村局（业务部门）' },
   { username: 'evaluator', displayName: '赵评价', role: 'evaluator', organisation: '河南中原联合会计师事务所' },
   { username: 'official', displayName: '陈局长', role: 'official', organisation: '县财政局' },
 ];
@@ -48,4 +50,34 @@ export async function seedDemo(services: Services): Promise<void> {
     excludeCodes: [],
     excludeRoundId: null,
   });
+
+  // Review work in every state, shared between two reviewers and an agency's evaluator.
+  const items = await services.reviews.items(round.id);
+  const people = ['reviewer', 'evaluator', 'reviewer2'];
+  await services.reviews.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
+  const actorOf = async (username: string) => {
+    const user = (await services.users.findByUsername(username))!;
+    return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role } };
+  };
+  const dimensions = Object.fromEntries(DIMENSIONS.map((name, i) => [name, { judgement: i === 2 ? '基本符合' : '符合', note: i === 2 ? '部分指标值设置偏低' : '' }]));
+  const asLeadActor = await actorOf('lead');
+  for (const [index, item] of items.entries()) {
+    if (index >= 12) break;
+    const who = await actorOf(people[index % people.length]);
+    const view = await services.reviews.item(who.actor, round.id, item.code);
+    const scored = view.indicators.filter((i) => !i.isExecution);
+    const body: Record<string, unknown> = scored.length
+      ? {
+          indicators: scored.map((i, k) => (k === scored.length - 1 ? { id: i.id, rule: 'R6', note: '满意度无问卷调查记录，按规则计0分' } : { id: i.id, reviewScore: i.score / 100 - (k === 0 ? 1 : 0), note: k === 0 ? '完成数量与台账不一致，核减1分' : '' })),
+          dimensions,
+          qualityScore: 78,
+          comment: '指标设置基本规范，满意度无调查依据。',
+        }
+      : { reviewScore: Math.max(60, view.submission.selfScore / 100 - 6 - (index % 4)), qualityScore: 70 + (index % 3) * 8, comment: '整体打分：绩效目标不够细化，自评报告问题分析流于形式。', dimensions };
+    await services.reviews.save(who.context, who.actor, round.id, item.code, body, 0);
+    if (index % 4 === 0) continue; // left as a draft
+    await services.reviews.submit(who.context, who.actor, round.id, item.code);
+    if (index % 4 === 1) await services.reviews.confirm(asLeadActor.context, asLeadActor.actor, round.id, item.code);
+    if (index % 4 === 2) await services.reviews.return(asLeadActor.context, asLeadActor.actor, round.id, item.code, '请补充满意度调查的佐证材料后重新提交');
+  }
 }

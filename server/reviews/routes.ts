@@ -55,7 +55,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     const people = (await services.users.list()).filter((u) => (u.role === 'reviewer' || u.role === 'evaluator') && !u.disabledAt);
     const load = people.map((p) => {
       const mine = items.filter((i) => i.assigneeId === p.id);
-      return { ...p, roleLabel: ROLE_LABELS[p.role], total: mine.length, draft: mine.filter((i) => i.status === 'draft' || i.status === 'returned').length, submitted: mine.filter((i) => i.status === 'submitted').length, confirmed: mine.filter((i) => i.status === 'confirmed').length };
+      return { ...p, roleText: ROLE_LABELS[p.role], total: mine.length, draft: mine.filter((i) => i.status === 'draft' || i.status === 'returned').length, submitted: mine.filter((i) => i.status === 'submitted').length, confirmed: mine.filter((i) => i.status === 'confirmed').length };
     });
     const progress = (['none', 'draft', 'submitted', 'returned', 'confirmed'] as const).map((s) => ({ label: REVIEW_STATUSES[s], count: items.filter((i) => (i.status ?? 'none') === s).length }));
     res.render('reviews/assignments', {
@@ -144,7 +144,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
         deviationRate: view.figures.deviationBp === null ? '' : formatRateBp(view.figures.deviationBp),
         selfGrade: view.assessment.scoreGrade,
       },
-      versions: view.versions.map((v) => ({ ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleLabel: ROLE_LABELS[v.changedByRole] })),
+      versions: view.versions.map((v) => ({ ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleText: ROLE_LABELS[v.changedByRole] })),
       version: (extra.version as number | undefined) ?? view.review?.version ?? 0,
       assignee: view.item.assigneeName ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}` : '未分配',
       canWrite: view.canWrite,
