@@ -124,6 +124,8 @@ async function main(): Promise<void> {
   const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'b'), FUHE_LOGIN_MAX_FAILURES_ADDRESS: '1000000' });
   const db = createDatabase(config);
   const server = http.createServer(createApp({ db, config, logger: createLogger({ silent: true }) }));
+  // The long in-process computations below would otherwise let idle keep-alive sockets time out under the client.
+  server.keepAliveTimeout = 120_000;
   try {
     await migrateToLatest(db);
     const services = createServices({ db, config, now: () => new Date() });
@@ -289,6 +291,87 @@ async function main(): Promise<void> {
       }
     }
 
+    // Review work: 50 reviewers, each with an item of their own, open their review page and save
+    // at the same time, 20 rounds each. Every save carries the version it read.
+    const REVIEWERS = 50;
+    const SAVES = 20;
+    const reviewRound = ((await (await fetch(`${url}/api/rounds`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ title: '复核压力测试', fiscalYear: 2023 }) })).json()) as { id: number }).id;
+    const smallCsv = syntheticPopulationCsv(2000);
+    await services.population.import(asLead, reviewRound, { name: 'population.csv', data: smallCsv });
+    await services.draws.create(asLead, reviewRound, { seed: 'bench-reviews', method: 'srs', quota: { project: REVIEWERS, department: 1 }, mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null });
+    const sample = (await services.reviews.items(reviewRound)).filter((i) => i.kind === 'project');
+    const reviewerTokens: string[] = [];
+    for (let r = 0; r < REVIEWERS; r += 1) {
+      const { user } = await services.users.create(setup, { username: `rev${r}`, displayName: `复核${r}`, role: 'reviewer', organisation: null, password: PASSWORD });
+      reviewerTokens.push((await services.tokens.create(setup, user, 'bench')).token);
+    }
+    await services.reviews.assign(asLead, reviewRound, sample.map((item, r) => ({ code: item.code, username: `rev${r}` })));
+    const openLatencies: number[] = [];
+    const saveLatencies: number[] = [];
+    let reviewErrors = 0;
+    const reviewStarted = performance.now();
+    await Promise.all(sample.map(async (item, r) => {
+      const auth = { Authorization: `Bearer ${reviewerTokens[r]}` };
+      let version = 0;
+      for (let n = 0; n < SAVES; n += 1) {
+        let t0 = performance.now();
+        const page = await fetch(`${url}/rounds/${reviewRound}/items/${encodeURIComponent(item.code)}`, { headers: auth });
+        await page.arrayBuffer();
+        openLatencies.push(performance.now() - t0);
+        if (page.status !== 200) reviewErrors += 1;
+        t0 = performance.now();
+        const res = await fetch(`${url}/api/rounds/${reviewRound}/items/${encodeURIComponent(item.code)}/review`, {
+          method: 'PUT',
+          headers: { ...auth, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ version, reviewScore: 60 + n, qualityScore: 80, comment: `第${n + 1}次保存` }),
+        });
+        const saved = (await res.json()) as { version?: number };
+        saveLatencies.push(performance.now() - t0);
+        if (res.status !== 200 || saved.version !== version + 1) reviewErrors += 1;
+        else version = saved.version;
+      }
+    }));
+    const reviewSeconds = (performance.now() - reviewStarted) / 1000;
+
+    // The same 50 people working as people do: 0–2 s between opening an item and saving it.
+    const PACED = 10;
+    const pacedOpen: number[] = [];
+    const pacedSave: number[] = [];
+    const pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 2000));
+    const pacedStarted = performance.now();
+    await Promise.all(sample.map(async (item, r) => {
+      const auth = { Authorization: `Bearer ${reviewerTokens[r]}` };
+      let version = SAVES;
+      for (let n = SAVES; n < SAVES + PACED; n += 1) {
+        await pause();
+        let t0 = performance.now();
+        const page = await fetch(`${url}/rounds/${reviewRound}/items/${encodeURIComponent(item.code)}`, { headers: auth });
+        await page.arrayBuffer();
+        pacedOpen.push(performance.now() - t0);
+        if (page.status !== 200) reviewErrors += 1;
+        await pause();
+        t0 = performance.now();
+        const res = await fetch(`${url}/api/rounds/${reviewRound}/items/${encodeURIComponent(item.code)}/review`, {
+          method: 'PUT',
+          headers: { ...auth, 'Content-Type': 'application/json' },
+          body: JSON.stringify({ version, reviewScore: 60 + n, qualityScore: 80, comment: `第${n + 1}次保存` }),
+        });
+        const saved = (await res.json()) as { version?: number };
+        pacedSave.push(performance.now() - t0);
+        if (res.status !== 200 || saved.version !== version + 1) reviewErrors += 1;
+        else version = saved.version;
+      }
+    }));
+    const pacedSeconds = (performance.now() - pacedStarted) / 1000;
+    const TOTAL_SAVES = SAVES + PACED;
+
+    // Lost writes: every reviewer's last save must be what is stored, at the version it produced.
+    let lostWrites = 0;
+    for (const item of sample) {
+      const stored = await db('reviews').where('submission_id', item.submissionId).first('version', 'review_score', 'comment');
+      if (!stored || Number(stored.version) !== TOTAL_SAVES || Number(stored.review_score) !== (60 + TOTAL_SAVES - 1) * 100 || stored.comment !== `第${TOTAL_SAVES}次保存`) lostWrites += 1;
+    }
+
     console.log(`fuhe bench — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, SQLite (WAL), one process`);
     console.log(`audit_log seeded with ${AUDIT_ROWS} rows in ${seedSeconds.toFixed(1)} s`);
     console.log('');
@@ -301,6 +384,16 @@ async function main(): Promise<void> {
     printTable(populationResults);
     console.log('');
     console.log(`draw 35 + 15 from ${POPULATION_ROWS} records via POST /api/rounds/:id/draws (load, fingerprint, draw, store): ${httpDraws.map((s) => s.toFixed(2)).join(' s, ')} s (target ≤ 0.3 s)`);
+    const sortedOpen = [...openLatencies].sort((a, b) => a - b);
+    const sortedSave = [...saveLatencies].sort((a, b) => a - b);
+    console.log('');
+    console.log(`reviews: ${REVIEWERS} reviewers, each on their own item; ${SAVES} open+save rounds back to back (${reviewSeconds.toFixed(1)} s), then ${PACED} with 0–2 s pauses (${pacedSeconds.toFixed(1)} s); errors ${reviewErrors}, lost writes ${lostWrites}`);
+    printTable([
+      { name: 'open review page, no pauses (stress)', requests: openLatencies.length, concurrency: REVIEWERS, seconds: reviewSeconds, latencies: sortedOpen, errors: 0 },
+      { name: 'save review, no pauses (stress)', requests: saveLatencies.length, concurrency: REVIEWERS, seconds: reviewSeconds, latencies: sortedSave, errors: 0 },
+      { name: 'open review page, 0–2 s pauses', requests: pacedOpen.length, concurrency: REVIEWERS, seconds: pacedSeconds, latencies: [...pacedOpen].sort((a, b) => a - b), errors: 0 },
+      { name: 'save review, 0–2 s pauses', requests: pacedSave.length, concurrency: REVIEWERS, seconds: pacedSeconds, latencies: [...pacedSave].sort((a, b) => a - b), errors: reviewErrors },
+    ]);
     for (const d of domainDraws) console.log(`FUHE-DRAW-1 alone, ${d.size} records, ${d.method}: ${d.seconds.toFixed(2)} s (target ≤ ${d.size > 100_000 ? '1.5' : '0.3'} s)`);
   } finally {
     server.close();

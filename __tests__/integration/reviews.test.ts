@@ -180,3 +180,37 @@ describe('sign-off', () => {
     expect(items.filter((i: { assignee: string | null }) => i.assignee === null)).toEqual([]);
   });
 });
+
+describe('findings', () => {
+  it('an evaluator records a finding on their item, marked with their organisation; bad ones are refused', async () => {
+    const created = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P01', description: '预算执行率仅28.69%，资金大量结余', severity: 'major' });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ category: 'P01', title: '预算执行率低（资金闲置沉淀）', severity: 'major', authorRole: 'evaluator', organisation: '某某会计师事务所' });
+    const unknown = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P99', description: '某个问题描述' });
+    expect(unknown.status).toBe(422);
+    expect(unknown.body.error.details[0].message).toBe('问题类别"P99"不存在或已停用');
+    expect((await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P02', description: '短', severity: 'huge' })).body.error.details.map((d: { field: string }) => d.field)).toEqual(['description', 'severity']);
+    expect((await api('rev1').post(`${item('2023-P004')}/findings`).send({ category: 'P01', description: '越权记录的问题' })).status).toBe(403);
+    expect((await lastAudit(t.db, 'finding.create')).after).toContain('资金大量结余');
+  });
+
+  it('warning signs are offered as findings and accepted in one click; a finding is withdrawn with a reason, not deleted', async () => {
+    const agent = t.agent();
+    await login(agent, 'eval1');
+    const page = await agent.get(`/rounds/${roundId}/items/2023-P004`);
+    expect(page.text).toContain('根据警示信号建议的问题');
+    expect(page.text).toContain('value="warning:lowExecution"');
+    const token = await csrfOf(agent, `/rounds/${roundId}/items/2023-P004`);
+    const accepted = await agent.post(`/rounds/${roundId}/items/2023-P004`).type('form').send({ _csrf: token, action: 'finding', category: 'P08', description: '部分指标得分超过其分值，打分随意。', source: 'warning:overWeight' });
+    expect(accepted.status).toBe(303);
+    const after = await agent.get(`/rounds/${roundId}/items/2023-P004`);
+    expect(after.text).not.toContain('value="warning:overWeight"');
+    const findings = (await api('eval1').get(item('2023-P004'))).body.findings;
+    expect(findings.map((f: { source: string }) => f.source)).toEqual(['manual', 'warning:overWeight']);
+    const withdrawn = await agent.post(`/rounds/${roundId}/items/2023-P004`).type('form').send({ _csrf: token, action: 'withdraw-finding', findingId: String(findings[1].id), reason: '与P01重复' });
+    expect(withdrawn.status).toBe(303);
+    const now = (await api('eval1').get(item('2023-P004'))).body.findings;
+    expect(now).toHaveLength(2);
+    expect(now[1].withdrawn).toBe(true);
+  });
+});

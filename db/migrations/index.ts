@@ -3,6 +3,7 @@ import * as foundation from './20261125000001_foundation';
 import * as population from './20261125000002_population';
 import * as draws from './20261125000003_draws';
 import * as reviews from './20261125000004_reviews';
+import * as findings from './20261125000005_findings';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -14,6 +15,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261125000002_population', module: population },
   { name: '20261125000003_draws', module: draws },
   { name: '20261125000004_reviews', module: reviews },
+  { name: '20261125000005_findings', module: findings },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -31,4 +31,6 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'review.submit': '提交复核',
   'review.confirm': '确认复核',
   'review.return': '退回复核',
+  'finding.create': '记录问题',
+  'finding.withdraw': '撤回问题',
 };

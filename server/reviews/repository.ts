@@ -25,7 +25,7 @@ export interface SampleItem {
 }
 
 /** The active draw's picks of a round with their records, assignees and review status. */
-export async function findSampleItems(db: Queryable, roundId: number, onlyUserId?: number): Promise<SampleItem[]> {
+export async function findSampleItems(db: Queryable, roundId: number, onlyUserId?: number, onlySubmissionId?: number): Promise<SampleItem[]> {
   const query = db('draw_picks')
     .join('draws', 'draws.id', 'draw_picks.draw_id')
     .join('submissions', 'submissions.id', 'draw_picks.submission_id')
@@ -43,6 +43,7 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
     );
   // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
   if (onlyUserId !== undefined) query.where('assignments.user_id', onlyUserId);
+  if (onlySubmissionId !== undefined) query.where('draw_picks.submission_id', onlySubmissionId);
   const rows = (await query) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     submissionId: r.submission_id as number,

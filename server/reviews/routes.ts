@@ -5,6 +5,7 @@ import { KIND_LABELS } from '../domain/population';
 import { DEDUCTION_RULES, DIMENSIONS, JUDGEMENTS, REVIEW_STATUSES } from '../domain/review';
 import { ROLE_LABELS } from '../domain/roles';
 import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
+import { SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { HttpError } from '../http/errors';
@@ -15,7 +16,7 @@ const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交'
 
 const body = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
-const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role });
+const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role, organisation: req.user!.organisation });
 const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
 
 /** Runs a service call; a per-object refusal becomes 403 and an audit entry. */
@@ -145,9 +146,16 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
         selfGrade: view.assessment.scoreGrade,
       },
       versions: view.versions.map((v) => ({ ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleText: ROLE_LABELS[v.changedByRole] })),
+      findings: view.findings.map((f) => ({ ...f, severityLabel: SEVERITIES[f.severity], roleText: ROLE_LABELS[f.authorRole], external: f.authorRole === 'evaluator' })),
+      categories: view.categories,
+      severities: Object.entries(SEVERITIES).map(([value, label]) => ({ value, label })),
+      suggestions: warningKeysOf(s.warnings)
+        .filter((key) => !view.findings.some((f) => f.source === `warning:${key}` && !f.withdrawnAt))
+        .map((key) => ({ key, warning: WARNINGS[key].label, ...SUGGESTED_BY_WARNING[key], categoryTitle: view.categories.find((c) => c.code === SUGGESTED_BY_WARNING[key].category)?.title })),
       version: (extra.version as number | undefined) ?? view.review?.version ?? 0,
       assignee: view.item.assigneeName ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}` : '未分配',
       canWrite: view.canWrite,
+      canWriteFindings: view.canWriteFindings,
       canSubmit: view.canSubmit,
       canConfirm: view.canConfirm,
       canReturn: view.canReturn,
@@ -171,6 +179,10 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
           const ids = view.indicators.filter((i) => !i.isExecution).map((i) => i.id);
           await services.reviews.save(auditContextOf(req), actorOf(req), roundId, code, formToReview(form, ids), Number(form.version));
           if (action === 'submit') await services.reviews.submit(auditContextOf(req), actorOf(req), roundId, code);
+        } else if (action === 'finding') {
+          await services.reviews.addFinding(auditContextOf(req), actorOf(req), roundId, code, { category: form.category, description: form.description, severity: form.severity, source: form.source });
+        } else if (action === 'withdraw-finding') {
+          await services.reviews.withdrawFinding(auditContextOf(req), actorOf(req), roundId, code, Number(form.findingId), str(form.reason));
         } else if (action === 'confirm') await services.reviews.confirm(auditContextOf(req), actorOf(req), roundId, code);
         else if (action === 'return') await services.reviews.return(auditContextOf(req), actorOf(req), roundId, code, str(form.reason));
       });
@@ -217,6 +229,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
       assignee: view.item.assigneeUsername,
       indicators: view.indicators.map((i) => ({ id: i.id, level1: i.level1, level2: i.level2, level3: i.level3, target: i.target, actual: i.actual, weight: i.weight / 100, score: i.score / 100, isExecution: i.isExecution })),
       review: view.review ? reviewJson(view.review, s) : null,
+      findings: view.findings.map((f) => ({ id: f.id, category: f.category, title: f.categoryTitle, description: f.description, severity: f.severity, source: f.source, author: f.authorName, authorRole: f.authorRole, organisation: f.authorOrganisation, withdrawn: f.withdrawnAt !== null })),
       history: view.versions.map((v) => ({ version: v.version, action: v.action, status: v.status, by: v.changedByName, at: v.changedAt.toISOString(), reason: v.reason })),
     });
   });
@@ -225,9 +238,15 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
     const input = body(req.body);
     const version = Number(input.version);
     if (!Number.isInteger(version) || version < 0) throw new HttpError(422, 'invalid', '缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
-    const review = await guarded(req, access, () => services.reviews.save(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), input, version));
+    const saved = await guarded(req, access, () => services.reviews.save(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), input, version));
+    res.json(reviewJson(saved.review, saved.submission));
+  });
+
+  router.post('/rounds/:id/items/:code/findings', signedIn, async (req, res) => {
+    const id = await guarded(req, access, () => services.reviews.addFinding(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), body(req.body)));
     const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code));
-    res.json(reviewJson(review, view.submission));
+    const finding = view.findings.find((f) => f.id === id)!;
+    res.status(201).json({ id, category: finding.category, title: finding.categoryTitle, description: finding.description, severity: finding.severity, source: finding.source, author: finding.authorName, authorRole: finding.authorRole, organisation: finding.authorOrganisation });
   });
 
   for (const action of ['submit', 'confirm', 'return'] as const) {

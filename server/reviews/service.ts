@@ -8,14 +8,17 @@ import { conflict, HttpError, invalid, notFound } from '../http/errors';
 import { findIndicators, findSubmissionByCode, Indicator, Submission } from '../population/repository';
 import { findRound, Round } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
+import { findFindings, findFinding, insertFinding, listCategories, withdrawFinding } from '../findings/repository';
+import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import {
-  currentAssignee, endAssignment, findMyWork, findReview, findReviewVersions, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
+  endAssignment, findMyWork, findReview, findReviewVersions, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
   ReviewWrite, updateReview,
 } from './repository';
 
 export interface Actor {
   id: number;
   role: Role;
+  organisation?: string | null;
 }
 
 /** Refused for a reason the route writes to the audit log as a 403. */
@@ -41,14 +44,13 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
   async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string) {
     const round = await requireRound(q, roundId);
     const submission = await findSubmissionByCode(q, roundId, code);
-    const items = submission ? await findSampleItems(q, roundId) : [];
-    const item = items.find((i) => i.submissionId === submission?.id);
+    const [item] = submission ? await findSampleItems(q, roundId, undefined, submission.id) : [];
     if (!submission || !item) {
       // An outsider learns nothing either way; the attempt is still worth a line in the log.
       if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new AccessRefused(`未分配的项目 ${code}`);
       throw notFound('样本中没有这个编码');
     }
-    const assignee = await currentAssignee(q, submission.id);
+    const assignee = item.assigneeId;
     if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id) throw new AccessRefused(`项目 ${code} 未分配给本人`);
     return { round, submission, item, assignee };
   }
@@ -146,7 +148,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         review,
         figures: reviewFigures(submission, forReview(indicators), content),
         versions: review ? await findReviewVersions(db, review.id) : [],
+        findings: await findFindings(db, submission.id),
+        categories: await listCategories(db),
         canWrite: canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned'),
+        canWriteFindings: canWrite(actor, assignee),
         canSubmit: canWrite(actor, assignee) && !!review && (review.status === 'draft' || review.status === 'returned'),
         canConfirm: actor.role === 'lead' && review?.status === 'submitted',
         canReturn: actor.role === 'lead' && (review?.status === 'submitted' || review?.status === 'confirmed'),
@@ -157,7 +162,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      * Saves a draft. `version` is the one the writer read (0 for a new review); a stale one gets
      * 409 with what is stored now, and nothing changes.
      */
-    async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number): Promise<Review> {
+    async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number): Promise<{ review: Review; submission: Submission }> {
       const at = now();
       return db.transaction(async (trx) => {
         await lockRound(trx, roundId);
@@ -187,7 +192,46 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           before: current ? { version: current.version, reviewScore: current.reviewScore, qualityScore: current.qualityScore } : undefined,
           after: { version: version + 1, reviewScore: write.reviewScore, qualityScore: write.qualityScore },
         }, at);
-        return (await findReview(trx, submission.id))!;
+        return { review: (await findReview(trx, submission.id))!, submission };
+      });
+    },
+
+    /** A finding on a sampled item, by its reviewer or the lead: `{category, description, severity?, source?}`. */
+    async addFinding(context: AuditContext, actor: Actor, roundId: number, code: string, input: Record<string, unknown>): Promise<number> {
+      const at = now();
+      return db.transaction(async (trx) => {
+        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权在项目 ${code} 上记录问题`);
+        const categories = await listCategories(trx);
+        const errors: FieldError[] = [];
+        const category = typeof input.category === 'string' ? input.category.trim() : '';
+        const found = categories.find((c) => c.code === category || c.title === category);
+        if (!found) errors.push({ field: 'category', message: `问题类别"${category}"不存在或已停用` });
+        const description = typeof input.description === 'string' ? input.description.trim() : '';
+        if (description.length < 4) errors.push({ field: 'description', message: '请描述问题（至少4个字）' });
+        if (description.length > 5000) errors.push({ field: 'description', message: '问题描述不能超过5000字' });
+        const severity = input.severity === undefined || input.severity === '' ? 'minor' : String(input.severity);
+        if (!(severity in SEVERITIES)) errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
+        const source = typeof input.source === 'string' && input.source.startsWith('warning:') && input.source.slice(8) in SUGGESTED_BY_WARNING ? input.source : 'manual';
+        if (errors.length) throw invalid('问题记录不正确，未保存', errors);
+        const id = await insertFinding(trx, { roundId, submissionId: submission.id, category: found!.code, description, severity: severity as Severity, source, authorId: actor.id, authorRole: actor.role, authorOrganisation: actor.organisation ?? null }, at);
+        await appendAudit(trx, context, { action: 'finding.create', objectType: 'finding', objectId: id, after: { round: roundId, code, category: found!.code, description, severity, source } }, at);
+        return id;
+      });
+    },
+
+    /** Findings are withdrawn with a reason, never deleted. */
+    async withdrawFinding(context: AuditContext, actor: Actor, roundId: number, code: string, findingId: number, reason: string): Promise<void> {
+      const at = now();
+      await db.transaction(async (trx) => {
+        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权撤回项目 ${code} 的问题`);
+        const finding = await findFinding(trx, findingId);
+        if (!finding || finding.submissionId !== submission.id) throw notFound('问题记录不存在');
+        const text = reason.trim();
+        if (text.length < 2) throw invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
+        if (!(await withdrawFinding(trx, findingId, actor.id, at, text))) throw conflict('该问题已撤回');
+        await appendAudit(trx, context, { action: 'finding.withdraw', objectType: 'finding', objectId: findingId, after: { reason: text } }, at);
       });
     },
 
