@@ -214,3 +214,42 @@ describe('findings', () => {
     expect(now[1].withdrawn).toBe(true);
   });
 });
+
+describe('evidence', () => {
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n');
+  const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
+
+  it('uploads by content type, stores by SHA-256, downloads as an attachment only to those who may read the item', async () => {
+    const up = await api('eval1').post(`${item('2023-P004')}/evidence`).field('description', '满意度调查问卷扫描件').attach('file', pdf, '满意度调查.pdf');
+    expect(up.status).toBe(201);
+    const again = await api('eval1').post(`${item('2023-P004')}/evidence`).attach('file', pdf, '同一文件再传一次.pdf');
+    expect(again.status).toBe(201);
+    expect(Number((await t.db('stored_files').where('media_type', 'application/pdf').count({ n: '*' }).first())!.n)).toBe(1);
+    const record = (await api('eval1').get(item('2023-P004'))).body;
+    expect(record.evidence.map((e: { fileName: string; mediaType: string }) => `${e.fileName}|${e.mediaType}`)).toEqual(['满意度调查.pdf|application/pdf', '同一文件再传一次.pdf|application/pdf']);
+    const download = await api('eval1').get(up.body.href).buffer(true);
+    expect(download.status).toBe(200);
+    expect(download.headers['content-disposition']).toContain('attachment');
+    expect(download.headers['content-disposition']).toContain("filename*=UTF-8''%E6%BB%A1");
+    expect(download.headers['content-security-policy']).toContain('sandbox');
+    expect(download.headers['x-content-type-options']).toBe('nosniff');
+    expect((await api('rev2').get(up.body.href)).status).toBe(403);
+    expect((await lastAudit(t.db, 'evidence.upload')).after).toContain('同一文件再传一次.pdf');
+
+    const cited = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P10', description: '满意度问卷样本量不足', evidence: [up.body.id] });
+    expect(cited.status).toBe(201);
+    expect((await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P10', description: '引用了别的文件', evidence: [999] })).status).toBe(422);
+  });
+
+  it.each([
+    [png, '截图.pdf', '文件内容是PNG 图片，与文件名"截图.pdf"不符'],
+    [Buffer.from('<html><script>alert(1)</script></html>'), '说明.html', '不支持的文件类型'],
+    [Buffer.from('MZ\u0090\u0000binary'), 'tool.pdf', '不支持的文件类型'],
+  ])('%#: a forbidden or mislabelled file is refused and nothing is stored', async (data, name, message) => {
+    const before = (await api('eval1').get(item('2023-P004'))).body.evidence.length;
+    const res = await api('eval1').post(`${item('2023-P004')}/evidence`).attach('file', data, name);
+    expect(res.status).toBe(422);
+    expect(res.body.error.message).toContain(message);
+    expect((await api('eval1').get(item('2023-P004'))).body.evidence.length).toBe(before);
+  });
+});

@@ -4,6 +4,7 @@ import * as population from './20261125000002_population';
 import * as draws from './20261125000003_draws';
 import * as reviews from './20261125000004_reviews';
 import * as findings from './20261125000005_findings';
+import * as evidence from './20261125000006_evidence';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -16,6 +17,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261125000003_draws', module: draws },
   { name: '20261125000004_reviews', module: reviews },
   { name: '20261125000005_findings', module: findings },
+  { name: '20261125000006_evidence', module: evidence },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

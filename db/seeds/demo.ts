@@ -75,9 +75,38 @@ export async function seedDemo(services: Services): Promise<void> {
         }
       : { reviewScore: Math.max(60, view.submission.selfScore / 100 - 6 - (index % 4)), qualityScore: 70 + (index % 3) * 8, comment: '整体打分：绩效目标不够细化，自评报告问题分析流于形式。', dimensions };
     await services.reviews.save(who.context, who.actor, round.id, item.code, body, 0);
+    if (index === 11) {
+      // Evidence, and a finding of the bureau's that cites it (the agency's findings are on its own items).
+      const evidenceId = await services.reviews.addEvidence(who.context, who.actor, round.id, item.code, { name: '满意度调查说明.pdf', data: minimalPdf('Satisfaction survey: no questionnaire records') }, '单位提供的满意度说明（无问卷）');
+      await services.reviews.addFinding(who.context, who.actor, round.id, item.code, { category: 'P10', description: '满意度指标按"未收到投诉"计满分，未开展问卷调查。', severity: 'major', evidence: [evidenceId] });
+    }
+    if (people[index % people.length] === 'evaluator' && index >= 9) {
+      await services.reviews.addFinding(who.context, who.actor, round.id, item.code, { category: 'P09', description: '产出指标完成情况无台账和签收记录，佐证不足。' });
+    }
     if (index % 4 === 0) continue; // left as a draft
     await services.reviews.submit(who.context, who.actor, round.id, item.code);
     if (index % 4 === 1) await services.reviews.confirm(asLeadActor.context, asLeadActor.actor, round.id, item.code);
     if (index % 4 === 2) await services.reviews.return(asLeadActor.context, asLeadActor.actor, round.id, item.code, '请补充满意度调查的佐证材料后重新提交');
   }
+}
+
+/** A small, valid one-page PDF (the demo's evidence file). */
+function minimalPdf(text: string): Buffer {
+  const objects = [
+    '<< /Type /Catalog /Pages 2 0 R >>',
+    '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',
+    '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R /Resources << /Font << /F1 5 0 R >> >> >>',
+    `<< /Length ${`BT /F1 14 Tf 72 760 Td (${text}) Tj ET`.length} >>\nstream\nBT /F1 14 Tf 72 760 Td (${text}) Tj ET\nendstream`,
+    '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>',
+  ];
+  let body = '%PDF-1.4\n';
+  const offsets: number[] = [];
+  objects.forEach((object, i) => {
+    offsets.push(Buffer.byteLength(body));
+    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
+  });
+  const xref = Buffer.byteLength(body);
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  return Buffer.from(body, 'latin1');
 }

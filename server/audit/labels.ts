@@ -33,4 +33,6 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'review.return': '退回复核',
   'finding.create': '记录问题',
   'finding.withdraw': '撤回问题',
+  'evidence.upload': '上传佐证材料',
+  'evidence.withdraw': '撤回佐证材料',
 };

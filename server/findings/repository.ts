@@ -25,6 +25,7 @@ export interface Finding {
   description: string;
   severity: Severity;
   source: string;
+  evidenceIds: number[];
   authorName: string;
   authorRole: Role;
   authorOrganisation: string | null;
@@ -47,6 +48,7 @@ export async function findFindings(db: Queryable, submissionId: number): Promise
     description: r.description as string,
     severity: r.severity as Severity,
     source: r.source as string,
+    evidenceIds: r.evidence_ids ? (JSON.parse(r.evidence_ids as string) as number[]) : [],
     authorName: r.author_name as string,
     authorRole: r.author_role as Role,
     authorOrganisation: r.author_organisation as string | null,
@@ -63,6 +65,7 @@ export interface NewFinding {
   description: string;
   severity: Severity;
   source: string;
+  evidenceIds: number[];
   authorId: number;
   authorRole: Role;
   authorOrganisation: string | null;
@@ -70,7 +73,7 @@ export interface NewFinding {
 
 export async function insertFinding(db: Queryable, f: NewFinding, at: Date): Promise<number> {
   return insertedId((await db('findings')
-    .insert({ round_id: f.roundId, submission_id: f.submissionId, category: f.category, description: f.description, severity: f.severity, source: f.source, author_id: f.authorId, author_role: f.authorRole, author_organisation: f.authorOrganisation, created_at: at })
+    .insert({ round_id: f.roundId, submission_id: f.submissionId, category: f.category, description: f.description, severity: f.severity, source: f.source, evidence_ids: f.evidenceIds.length ? JSON.stringify(f.evidenceIds) : null, author_id: f.authorId, author_role: f.authorRole, author_organisation: f.authorOrganisation, created_at: at })
     .returning('id')) as Array<{ id: number } | number>);
 }
 

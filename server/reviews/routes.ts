@@ -11,6 +11,8 @@ import { auditContextOf } from '../http/context';
 import { HttpError } from '../http/errors';
 import { Services } from '../services';
 import { AccessRefused, Actor, reviewJson } from './service';
+import { readMultipart } from '../http/upload';
+import { MAX_UPLOAD_BYTES } from '../population/files';
 
 const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回' };
 
@@ -146,8 +148,11 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
         selfGrade: view.assessment.scoreGrade,
       },
       versions: view.versions.map((v) => ({ ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleText: ROLE_LABELS[v.changedByRole] })),
-      findings: view.findings.map((f) => ({ ...f, severityLabel: SEVERITIES[f.severity], roleText: ROLE_LABELS[f.authorRole], external: f.authorRole === 'evaluator' })),
+      findings: view.findings.map((f) => ({ ...f, citedFiles: f.evidenceIds.map((id) => view.evidence.find((e) => e.id === id)?.fileName).filter(Boolean).join('、'), severityLabel: SEVERITIES[f.severity], roleText: ROLE_LABELS[f.authorRole], external: f.authorRole === 'evaluator' })),
       categories: view.categories,
+      evidence: view.evidence.map((e) => ({ ...e, sizeText: e.size >= 1048576 ? `${(e.size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(e.size / 1024))} KB`, href: `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}/evidence/${e.id}` })),
+      activeEvidence: view.evidence.filter((e) => !e.withdrawnAt),
+      maxUploadMb: Math.round(MAX_UPLOAD_BYTES / 1048576),
       severities: Object.entries(SEVERITIES).map(([value, label]) => ({ value, label })),
       suggestions: warningKeysOf(s.warnings)
         .filter((key) => !view.findings.some((f) => f.source === `warning:${key}` && !f.withdrawnAt))
@@ -166,6 +171,30 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
 
   router.get('/rounds/:id/items/:code', signedIn, (req, res) => renderItem(req, res));
 
+  router.post('/rounds/:id/items/:code/evidence', signedIn, async (req, res) => {
+    const roundId = Number(req.params.id);
+    const code = String(req.params.code);
+    const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
+    try {
+      if (!form.files.file) throw new HttpError(422, 'invalid', '请选择要上传的文件');
+      await guarded(req, access, () => services.reviews.addEvidence(auditContextOf(req), actorOf(req), roundId, code, form.files.file!, form.fields.description ?? ''));
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      res.status(422);
+      return renderItem(req, res, { evidenceError: err.message });
+    }
+    res.redirect(303, `/rounds/${roundId}/items/${encodeURIComponent(code)}?saved=1#evidence`);
+  });
+
+  // Evidence is always a download, never shown inline: a PDF or an image from a unit is not trusted content.
+  router.get('/rounds/:id/items/:code/evidence/:evidenceId', signedIn, async (req, res) => {
+    const file = await guarded(req, access, () => services.reviews.evidenceFile(actorOf(req), Number(req.params.id), String(req.params.code), Number(req.params.evidenceId)));
+    res.attachment(file.name);
+    res.type(file.mediaType);
+    res.set('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.send(file.content);
+  });
+
   router.post('/rounds/:id/items/:code', signedIn, async (req, res) => {
     const roundId = Number(req.params.id);
     const code = String(req.params.code);
@@ -180,7 +209,9 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
           await services.reviews.save(auditContextOf(req), actorOf(req), roundId, code, formToReview(form, ids), Number(form.version));
           if (action === 'submit') await services.reviews.submit(auditContextOf(req), actorOf(req), roundId, code);
         } else if (action === 'finding') {
-          await services.reviews.addFinding(auditContextOf(req), actorOf(req), roundId, code, { category: form.category, description: form.description, severity: form.severity, source: form.source });
+          await services.reviews.addFinding(auditContextOf(req), actorOf(req), roundId, code, { category: form.category, description: form.description, severity: form.severity, source: form.source, evidence: form.evidence });
+        } else if (action === 'withdraw-evidence') {
+          await services.reviews.withdrawEvidence(auditContextOf(req), actorOf(req), roundId, code, Number(form.evidenceId), str(form.reason));
         } else if (action === 'withdraw-finding') {
           await services.reviews.withdrawFinding(auditContextOf(req), actorOf(req), roundId, code, Number(form.findingId), str(form.reason));
         } else if (action === 'confirm') await services.reviews.confirm(auditContextOf(req), actorOf(req), roundId, code);
@@ -229,7 +260,8 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
       assignee: view.item.assigneeUsername,
       indicators: view.indicators.map((i) => ({ id: i.id, level1: i.level1, level2: i.level2, level3: i.level3, target: i.target, actual: i.actual, weight: i.weight / 100, score: i.score / 100, isExecution: i.isExecution })),
       review: view.review ? reviewJson(view.review, s) : null,
-      findings: view.findings.map((f) => ({ id: f.id, category: f.category, title: f.categoryTitle, description: f.description, severity: f.severity, source: f.source, author: f.authorName, authorRole: f.authorRole, organisation: f.authorOrganisation, withdrawn: f.withdrawnAt !== null })),
+      evidence: view.evidence.map((e) => ({ id: e.id, fileName: e.fileName, mediaType: e.mediaType, size: e.size, sha256: e.fileSha256, uploadedBy: e.uploadedByName, uploadedAt: e.uploadedAt.toISOString(), withdrawn: e.withdrawnAt !== null })),
+      findings: view.findings.map((f) => ({ id: f.id, evidence: f.evidenceIds, category: f.category, title: f.categoryTitle, description: f.description, severity: f.severity, source: f.source, author: f.authorName, authorRole: f.authorRole, organisation: f.authorOrganisation, withdrawn: f.withdrawnAt !== null })),
       history: view.versions.map((v) => ({ version: v.version, action: v.action, status: v.status, by: v.changedByName, at: v.changedAt.toISOString(), reason: v.reason })),
     });
   });
@@ -240,6 +272,13 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
     if (!Number.isInteger(version) || version < 0) throw new HttpError(422, 'invalid', '缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
     const saved = await guarded(req, access, () => services.reviews.save(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), input, version));
     res.json(reviewJson(saved.review, saved.submission));
+  });
+
+  router.post('/rounds/:id/items/:code/evidence', signedIn, async (req, res) => {
+    const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
+    if (!form.files.file) throw new HttpError(422, 'invalid', '缺少文件：请用 multipart/form-data 的 file 字段上传');
+    const id = await guarded(req, access, () => services.reviews.addEvidence(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), form.files.file!, form.fields.description ?? ''));
+    res.status(201).json({ id, fileName: form.files.file.name, href: `/rounds/${req.params.id}/items/${encodeURIComponent(String(req.params.code))}/evidence/${id}` });
   });
 
   router.post('/rounds/:id/items/:code/findings', signedIn, async (req, res) => {

@@ -8,6 +8,10 @@ import { conflict, HttpError, invalid, notFound } from '../http/errors';
 import { findIndicators, findSubmissionByCode, Indicator, Submission } from '../population/repository';
 import { findRound, Round } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
+import { findEvidence, insertEvidence, withdrawEvidence } from '../findings/evidence';
+import { readStoredFile, storeFile } from '../population/repository';
+import { ACCEPTED_LABELS, detectFileType, nameMatches } from '../domain/fileTypes';
+import crypto from 'node:crypto';
 import { findFindings, findFinding, insertFinding, listCategories, withdrawFinding } from '../findings/repository';
 import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import {
@@ -149,6 +153,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         figures: reviewFigures(submission, forReview(indicators), content),
         versions: review ? await findReviewVersions(db, review.id) : [],
         findings: await findFindings(db, submission.id),
+        evidence: await findEvidence(db, submission.id),
         categories: await listCategories(db),
         canWrite: canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned'),
         canWriteFindings: canWrite(actor, assignee),
@@ -212,12 +217,58 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         if (description.length > 5000) errors.push({ field: 'description', message: '问题描述不能超过5000字' });
         const severity = input.severity === undefined || input.severity === '' ? 'minor' : String(input.severity);
         if (!(severity in SEVERITIES)) errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
+        const available = new Set((await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id));
+        const cited = (Array.isArray(input.evidence) ? input.evidence : input.evidence === undefined || input.evidence === '' ? [] : [input.evidence]).map(Number);
+        const unknownEvidence = cited.filter((id) => !available.has(id));
+        if (unknownEvidence.length) errors.push({ field: 'evidence', message: `引用的佐证材料不属于该项目：${unknownEvidence.join('、')}` });
         const source = typeof input.source === 'string' && input.source.startsWith('warning:') && input.source.slice(8) in SUGGESTED_BY_WARNING ? input.source : 'manual';
         if (errors.length) throw invalid('问题记录不正确，未保存', errors);
-        const id = await insertFinding(trx, { roundId, submissionId: submission.id, category: found!.code, description, severity: severity as Severity, source, authorId: actor.id, authorRole: actor.role, authorOrganisation: actor.organisation ?? null }, at);
+        const id = await insertFinding(trx, { roundId, submissionId: submission.id, category: found!.code, description, severity: severity as Severity, source, evidenceIds: cited, authorId: actor.id, authorRole: actor.role, authorOrganisation: actor.organisation ?? null }, at);
         await appendAudit(trx, context, { action: 'finding.create', objectType: 'finding', objectId: id, after: { round: roundId, code, category: found!.code, description, severity, source } }, at);
         return id;
       });
+    },
+
+    /**
+     * Evidence for an item, by its reviewer or the lead. What the file is comes from its bytes,
+     * and its name must agree; the bytes are stored once, by SHA-256.
+     */
+    async addEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, file: { name: string; data: Buffer }, description: string): Promise<number> {
+      const type = detectFileType(file.data);
+      if (!type) throw invalid(`不支持的文件类型：佐证材料可以是 ${ACCEPTED_LABELS}`, [{ field: 'file', message: `"${file.name}"不是支持的文件类型` }]);
+      if (!nameMatches(file.name, type)) throw invalid(`文件内容是${type.label}，与文件名"${file.name}"不符`, [{ field: 'file', message: `文件内容是${type.label}，扩展名应为 .${type.extensions[0]}` }]);
+      const at = now();
+      const sha256 = crypto.createHash('sha256').update(file.data).digest('hex');
+      return db.transaction(async (trx) => {
+        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权为项目 ${code} 上传佐证材料`);
+        await storeFile(trx, { sha256, size: file.data.length, mediaType: type.mediaType, content: file.data }, at);
+        const id = await insertEvidence(trx, { roundId, submissionId: submission.id, sha256, fileName: file.name, mediaType: type.mediaType, size: file.data.length, description: description.trim().slice(0, 500) || null, by: actor.id }, at);
+        await appendAudit(trx, context, { action: 'evidence.upload', objectType: 'evidence', objectId: id, after: { round: roundId, code, fileName: file.name, sha256, size: file.data.length, mediaType: type.mediaType } }, at);
+        return id;
+      });
+    },
+
+    async withdrawEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, evidenceId: number, reason: string): Promise<void> {
+      const at = now();
+      await db.transaction(async (trx) => {
+        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权撤回项目 ${code} 的佐证材料`);
+        const text = reason.trim();
+        if (text.length < 2) throw invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
+        if (!(await withdrawEvidence(trx, evidenceId, submission.id, actor.id, at, text))) throw notFound('佐证材料不存在或已撤回');
+        await appendAudit(trx, context, { action: 'evidence.withdraw', objectType: 'evidence', objectId: evidenceId, after: { reason: text } }, at);
+      });
+    },
+
+    /** The bytes of an item's evidence file, for anyone who may read the item. */
+    async evidenceFile(actor: Actor, roundId: number, code: string, evidenceId: number) {
+      const { submission } = await sampledItem(db, actor, roundId, code);
+      const evidence = (await findEvidence(db, submission.id)).find((e) => e.id === evidenceId);
+      if (!evidence) throw notFound('佐证材料不存在');
+      const file = await readStoredFile(db, evidence.fileSha256);
+      if (!file) throw notFound('佐证材料不存在');
+      return { name: evidence.fileName, mediaType: evidence.mediaType, content: file.content };
     },
 
     /** Findings are withdrawn with a reason, never deleted. */
