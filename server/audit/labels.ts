@@ -35,4 +35,5 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'finding.withdraw': '撤回问题',
   'evidence.upload': '上传佐证材料',
   'evidence.withdraw': '撤回佐证材料',
+  'conflict.declare': '申报利益冲突',
 };

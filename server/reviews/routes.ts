@@ -96,6 +96,35 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     }
   });
 
+  router.get('/rounds/:id/conflicts', signedIn, async (req, res) => {
+    const round = await services.rounds.get(Number(req.params.id));
+    const user = req.user!;
+    if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin') return access.deny(req, '只有第三方评价机构、组长和管理员查看利益冲突申报');
+    const declarations = await services.reviews.conflicts(round.id, user.role === 'evaluator' ? (user.organisation ?? '') : undefined);
+    const population = user.role === 'evaluator' ? await services.population.current(round.id) : undefined;
+    res.render('reviews/conflicts', {
+      title: `利益冲突申报：${round.title}`,
+      round,
+      declarations: declarations.map((d) => ({ ...d, scopeLabel: d.scope === 'department' ? '主管部门' : '预算单位' })),
+      canDeclare: user.role === 'evaluator',
+      departments: population?.summary.byDepartment.map((d) => d.department) ?? [],
+      saved: req.query.saved === '1',
+      error: str(req.query.error) || undefined,
+    });
+  });
+
+  router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
+    const roundId = Number(req.params.id);
+    try {
+      await guarded(req, access, () => services.reviews.declareConflict(auditContextOf(req), actorOf(req), roundId, body(req.body)));
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      const details = Array.isArray(err.details) ? (err.details as Array<{ message: string }>).map((d) => d.message).join('；') : err.message;
+      return res.redirect(303, `/rounds/${roundId}/conflicts?error=${encodeURIComponent(details)}`);
+    }
+    res.redirect(303, `/rounds/${roundId}/conflicts?saved=1`);
+  });
+
   router.get('/work', signedIn, async (req, res) => {
     const work = await services.reviews.myWork(req.user!.id);
     res.render('reviews/work', {
@@ -238,6 +267,11 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
     const entries = Array.isArray(req.body) ? (req.body as Array<{ code: string; username: string }>) : [];
     const changed = await services.reviews.assign(auditContextOf(req), Number(req.params.id), entries);
     res.json({ changed, items: (await services.reviews.items(Number(req.params.id))).map((i) => ({ code: i.code, kind: i.kind, assignee: i.assigneeUsername, status: i.status ?? 'none' })) });
+  });
+
+  router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
+    const id = await guarded(req, access, () => services.reviews.declareConflict(auditContextOf(req), actorOf(req), Number(req.params.id), body(req.body)));
+    res.status(201).json({ id });
   });
 
   router.get('/work', signedIn, async (req, res) => {

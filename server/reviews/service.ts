@@ -9,6 +9,7 @@ import { findIndicators, findSubmissionByCode, Indicator, Submission } from '../
 import { findRound, Round } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
 import { findEvidence, insertEvidence, withdrawEvidence } from '../findings/evidence';
+import { findDeclarations, insertDeclaration } from './conflicts';
 import { readStoredFile, storeFile } from '../population/repository';
 import { ACCEPTED_LABELS, detectFileType, nameMatches } from '../domain/fileTypes';
 import crypto from 'node:crypto';
@@ -121,6 +122,11 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           if (!item) errors.push({ field: `${index}.code`, message: `编码"${String(entry?.code)}"不在本批次的样本中` });
           if (!user || user.disabledAt) errors.push({ field: `${index}.username`, message: `用户"${String(entry?.username)}"不存在或已停用` });
           else if (user.role !== 'reviewer' && user.role !== 'evaluator') errors.push({ field: `${index}.username`, message: `用户"${user.username}"不是复核人员或第三方评价机构人员` });
+          if (item && user && user.role === 'evaluator') {
+            const conflicts = (await findDeclarations(trx, roundId, user.organisation ?? '')).filter((d) => !d.withdrawnAt && (d.scope === 'department' ? d.name === item.department : d.name === item.unit));
+            for (const d of conflicts) errors.push({ field: `${index}.username`, message: `利益冲突：${user.organisation}已申报与${d.scope === 'department' ? '主管部门' : '预算单位'}"${d.name}"的关系（${d.reason}），不能复核 ${item.code}` });
+            if (conflicts.length) continue;
+          }
           if (item && user && item.assigneeId !== user.id) plan.push({ submissionId: item.submissionId, userId: user.id, code: item.code, username: user.username, from: item.assigneeUsername });
         }
         if (entries.length === 0) errors.push({ field: 'assignments', message: '没有要分配的项目' });
@@ -135,6 +141,33 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     },
 
     items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, onlyUserId),
+
+    /** Declarations of a round; an evaluator sees their organisation's only. */
+    conflicts: (roundId: number, organisation?: string) => findDeclarations(db, roundId, organisation),
+
+    /**
+     * An evaluator declares, for their organisation and this round, a department or unit it has
+     * advised or belongs to; none of its items is then assigned to the organisation's evaluators.
+     */
+    async declareConflict(context: AuditContext, actor: Actor, roundId: number, input: Record<string, unknown>): Promise<number> {
+      const at = now();
+      return db.transaction(async (trx) => {
+        await requireRound(trx, roundId);
+        if (actor.role !== 'evaluator' || !actor.organisation) throw new AccessRefused('只有第三方评价机构人员申报利益冲突');
+        const scope = input.scope === 'unit' ? 'unit' : input.scope === 'department' ? 'department' : '';
+        const name = typeof input.name === 'string' ? input.name.trim() : '';
+        const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
+        const errors: FieldError[] = [];
+        if (!scope) errors.push({ field: 'scope', message: '请选择主管部门或预算单位' });
+        const column = scope === 'unit' ? 'unit' : 'department';
+        if (scope && !(await trx('submissions').where({ round_id: roundId, [column]: name }).first('id'))) errors.push({ field: 'name', message: `本批次中没有${scope === 'unit' ? '预算单位' : '主管部门'}"${name}"` });
+        if (reason.length < 4) errors.push({ field: 'reason', message: '请说明关系（如"2023年为其提供过预算编制咨询"）' });
+        if (errors.length) throw invalid('利益冲突申报不完整', errors);
+        const id = await insertDeclaration(trx, { roundId, userId: actor.id, organisation: actor.organisation, scope, name, reason }, at);
+        await appendAudit(trx, context, { action: 'conflict.declare', objectType: 'round', objectId: roundId, after: { organisation: actor.organisation, scope, name, reason } }, at);
+        return id;
+      });
+    },
     myWork: (userId: number) => findMyWork(db, userId),
 
     /** One sampled item as its reviewer sees it. */

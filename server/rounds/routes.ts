@@ -85,6 +85,7 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
       canImport: can(req.user!.role, 'population.import') && round.state === 'preparing',
       draw: population ? await services.draws.active(round.id) : undefined,
       canDraw: can(req.user!.role, 'draws.create'),
+      isEvaluator: req.user!.role === 'evaluator',
       history,
       canEdit: can(req.user!.role, 'rounds.edit'),
       created: req.query.created === '1',
