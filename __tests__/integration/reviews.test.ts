@@ -271,3 +271,39 @@ describe('conflict of interest', () => {
     expect((await agent.get(`/rounds/${roundId}/conflicts`)).text).toContain('2023年为其提供预算编制咨询服务');
   });
 });
+
+describe('quality rating and round settings', () => {
+  it('及时性 comes from the dates, overriding it needs a reason; 100/60/70 at 20/40/40 is 72, 中', async () => {
+    const current = (await api('lead1').get(item('2023-P001'))).body.review;
+    const noReason = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: current.version, quality: { timeliness: 80, normative: 60, report: 70 } });
+    expect(noReason.status).toBe(422);
+    expect(noReason.body.error.details[0].message).toBe('及时性按报送日期应为100分，改为其他分值须说明理由');
+    const ok = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: current.version, quality: { normative: 60, report: 70 }, indicators: [], dimensions: {} });
+    expect(ok.status).toBe(200);
+    expect(ok.body).toMatchObject({ qualityScore: 72, qualityGrade: '中' });
+  });
+
+  it('weights and blind review are set before reviews start; then 409', async () => {
+    const round = (await api('lead1').get(`/api/rounds/${roundId}`)).body;
+    const late = await api('lead1').put(`/api/rounds/${roundId}/review-settings`).send({ qualityWeights: { timeliness: 30, normative: 30, report: 40 }, blindReview: true, version: round.version });
+    expect(late.status).toBe(409);
+    const created = await api('lead1').post('/api/rounds').send({ title: '盲评批次', fiscalYear: 2023, deadline: '2024-03-31' });
+    const blindRound = created.body.id;
+    await api('lead1').post(`/api/rounds/${blindRound}/population`).attach('file', fs.readFileSync(path.resolve(__dirname, '../fixtures/round-2023.xlsx')), 'round-2023.xlsx');
+    await api('lead1').post(`/api/rounds/${blindRound}/draws`).send({ seed: 'blind', method: 'srs', quota: { project: 2, department: 1 }, mandatory: { codes: ['2023-P002'] } });
+    const bad = await api('lead1').put(`/api/rounds/${blindRound}/review-settings`).send({ qualityWeights: { timeliness: 30, normative: 30, report: 30 }, blindReview: true, version: 1 });
+    expect(bad.status).toBe(422);
+    const version = (await api('lead1').get(`/api/rounds/${blindRound}`)).body.version;
+    const set = await api('lead1').put(`/api/rounds/${blindRound}/review-settings`).send({ qualityWeights: { timeliness: 30, normative: 30, report: 40 }, blindReview: true, version });
+    expect(set.body).toMatchObject({ qualityWeights: { timeliness: 30, normative: 30, report: 40 }, blindReview: true });
+    await api('lead1').post(`/api/rounds/${blindRound}/assignments`).send([{ code: '2023-P002', username: 'rev2' }]);
+    const before = (await api('rev2').get(`/api/rounds/${blindRound}/items/2023-P002`)).body;
+    expect(before).toMatchObject({ blind: true, selfScore: null, selfGrade: null });
+    expect(before.indicators.every((i: { score: number | null }) => i.score === null)).toBe(true);
+    const scored = before.indicators.filter((i: { isExecution: boolean }) => !i.isExecution).map((i: { id: number; weight: number }) => ({ id: i.id, reviewScore: i.weight, note: '' }));
+    await api('rev2').put(`/api/rounds/${blindRound}/items/2023-P002/review`).send({ version: 0, indicators: scored });
+    const after = (await api('rev2').get(`/api/rounds/${blindRound}/items/2023-P002`)).body;
+    expect(after).toMatchObject({ blind: false, selfScore: 85.5 });
+    expect((await api('lead1').get(`/api/rounds/${blindRound}/items/2023-P002`)).body.blind).toBe(false);
+  });
+});

@@ -53,12 +53,43 @@ export interface ReviewContent {
   /** Hundredths: the whole score of a record without indicators (ignored with indicators). */
   wholeScore: number | null;
   qualityScore: number | null;
+  /** The sub-scores the quality score came from, when given that way. */
+  quality?: QualityRating;
   comment: string | null;
   indicators: IndicatorReview[];
   dimensions: Partial<Record<(typeof DIMENSIONS)[number], { judgement: Judgement; note: string | null }>>;
 }
 
 export type FieldError = { field: string; message: string };
+
+export interface QualityWeights {
+  timeliness: number;
+  normative: number;
+  report: number;
+}
+export const DEFAULT_QUALITY_WEIGHTS: QualityWeights = { timeliness: 20, normative: 40, report: 40 };
+
+/** Hundredths: 100 points on time, 60 up to a week late, 0 later; null without a submission date or deadline. */
+export function timelinessScore(submittedOn: string | null, deadline: string | null): number | null {
+  if (submittedOn === null || deadline === null) return null;
+  if (submittedOn <= deadline) return 10000;
+  const days = (Date.parse(submittedOn) - Date.parse(deadline)) / 86_400_000;
+  return days <= 7 ? 6000 : 0;
+}
+
+export interface QualityRating {
+  /** Sub-scores in hundredths (0–10000). */
+  timeliness: number | null;
+  timelinessReason: string | null;
+  normative: number | null;
+  report: number | null;
+}
+
+/** The quality score from its sub-scores and the round's weights; null until all three are there. */
+export function qualityScoreOf(rating: QualityRating, weights: QualityWeights): number | null {
+  if (rating.timeliness === null || rating.normative === null || rating.report === null) return null;
+  return Math.round((rating.timeliness * weights.timeliness + rating.normative * weights.normative + rating.report * weights.report) / 100);
+}
 
 /** The score a rule leaves of an indicator's points: weight × (100 − percent) / 100, half up. */
 export function scoreUnderRule(weight: number, rule: RuleCode): number {
@@ -84,12 +115,33 @@ const text = (value: unknown, max: number): string | null => {
  * Scores are points with up to two decimals. A rule fixes the score; a score below the unit's own
  * for that indicator, or any rule, needs a note. A draft may be incomplete.
  */
-export function parseReviewContent(body: Record<string, unknown>, indicators: readonly IndicatorForReview[]): { value?: ReviewContent; errors: FieldError[] } {
+export function parseReviewContent(
+  body: Record<string, unknown>,
+  indicators: readonly IndicatorForReview[],
+  rating: { weights: QualityWeights; timelinessDefault: number | null } = { weights: DEFAULT_QUALITY_WEIGHTS, timelinessDefault: null },
+): { value?: ReviewContent; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const whole = points(body.reviewScore, '复核得分', 10000);
   if (whole.error) errors.push({ field: 'reviewScore', message: whole.error });
-  const quality = points(body.qualityScore, '自评工作质量得分', 10000);
+  let quality = points(body.qualityScore, '自评工作质量得分', 10000);
   if (quality.error) errors.push({ field: 'qualityScore', message: quality.error });
+  // 及时性, 规范性, 报告质量 as sub-scores: 及时性 defaults to what the dates say; another value needs a reason.
+  let qualityRating: QualityRating | undefined;
+  const sub = (body.quality && typeof body.quality === 'object' ? body.quality : undefined) as Record<string, unknown> | undefined;
+  if (sub) {
+    const timeliness = points(sub.timeliness, '及时性得分', 10000);
+    const normative = points(sub.normative, '规范性得分', 10000);
+    const report = points(sub.report, '报告质量得分', 10000);
+    for (const [key, part] of [['timeliness', timeliness], ['normative', normative], ['report', report]] as const) if (part.error) errors.push({ field: `quality.${key}`, message: part.error });
+    const reason = text(sub.timelinessReason, 1000);
+    const t = timeliness.value ?? rating.timelinessDefault;
+    if (timeliness.value !== undefined && rating.timelinessDefault !== null && timeliness.value !== rating.timelinessDefault && reason === null) {
+      errors.push({ field: 'quality.timelinessReason', message: `及时性按报送日期应为${rating.timelinessDefault / 100}分，改为其他分值须说明理由` });
+    }
+    qualityRating = { timeliness: t ?? null, timelinessReason: reason, normative: normative.value ?? null, report: report.value ?? null };
+    const computed = qualityScoreOf(qualityRating, rating.weights);
+    if (computed !== null) quality = { value: computed };
+  }
 
   const byId = new Map(indicators.map((i) => [i.id, i]));
   const given = Array.isArray(body.indicators) ? (body.indicators as Array<Record<string, unknown>>) : [];
@@ -150,6 +202,7 @@ export function parseReviewContent(body: Record<string, unknown>, indicators: re
     value: {
       wholeScore: indicators.length === 0 ? (whole.value ?? null) : null,
       qualityScore: quality.value ?? null,
+      ...(qualityRating && { quality: qualityRating }),
       comment: text(body.comment, 5000),
       indicators: indicators.filter((i) => !i.isExecution).map((i) => reviews.get(i.id) ?? { id: i.id, reviewActual: null, reviewScore: null, rule: null, note: null }),
       dimensions,

@@ -38,9 +38,12 @@ function formToReview(form: Record<string, unknown>, indicatorIds: number[]) {
     const judgement = str(form[`dim_${i}_judgement`]);
     if (judgement) dimensions[name] = { judgement, note: str(form[`dim_${i}_note`]) };
   });
+  const quality = ['q_timeliness', 'q_normative', 'q_report'].some((k) => str(form[k]) !== '')
+    ? { timeliness: str(form.q_timeliness), timelinessReason: str(form.q_timeliness_reason), normative: str(form.q_normative), report: str(form.q_report) }
+    : undefined;
   return {
     reviewScore: str(form.reviewScore),
-    qualityScore: str(form.qualityScore),
+    quality,
     comment: str(form.comment),
     indicators: indicatorIds.map((id) => ({ id, reviewActual: str(form[`ind_${id}_actual`]), reviewScore: str(form[`ind_${id}_score`]), rule: str(form[`ind_${id}_rule`]), note: str(form[`ind_${id}_note`]) })),
     dimensions,
@@ -69,6 +72,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       departments: [...new Set(items.map((i) => i.department))].sort(),
       progress,
       saved: req.query.saved,
+      settingsSaved: req.query.settings === '1',
       error: str(req.query.error) || undefined,
     });
   });
@@ -125,6 +129,18 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     res.redirect(303, `/rounds/${roundId}/conflicts?saved=1`);
   });
 
+  router.post('/rounds/:id/review-settings', canAssign, async (req, res) => {
+    const roundId = Number(req.params.id);
+    const form = body(req.body);
+    try {
+      await services.reviews.updateSettings(auditContextOf(req), roundId, { weights: { timeliness: Number(form.wTimeliness), normative: Number(form.wNormative), report: Number(form.wReport) }, blindReview: form.blindReview === 'on' }, Number(form.version));
+    } catch (err) {
+      if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
+      return res.redirect(303, `/rounds/${roundId}/assignments?error=${encodeURIComponent(err.message)}`);
+    }
+    res.redirect(303, `/rounds/${roundId}/assignments?settings=1`);
+  });
+
   router.get('/work', signedIn, async (req, res) => {
     const work = await services.reviews.myWork(req.user!.id);
     res.render('reviews/work', {
@@ -161,7 +177,16 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       }),
       hasIndicators: view.indicators.length > 0,
       wholeScore: value('reviewScore', view.indicators.length === 0 ? scoreText(view.review?.reviewScore) : ''),
-      qualityScore: value('qualityScore', scoreText(view.review?.qualityScore)),
+      quality: {
+        timeliness: value('q_timeliness', scoreText(view.review?.content.quality?.timeliness ?? view.timelinessDefault)),
+        timelinessReason: value('q_timeliness_reason', view.review?.content.quality?.timelinessReason ?? ''),
+        normative: value('q_normative', scoreText(view.review?.content.quality?.normative)),
+        report: value('q_report', scoreText(view.review?.content.quality?.report)),
+        timelinessDefault: view.timelinessDefault === null ? '（无报送日期或截止日期，请打分）' : `按报送日期为 ${formatScore(view.timelinessDefault)} 分`,
+        weights: view.round.qualityWeights,
+        score: scoreText(view.review?.qualityScore),
+      },
+      blind: view.blind,
       comment: value('comment', view.review?.comment ?? ''),
       dimensions: DIMENSIONS.map((name, index) => {
         const stored = content?.dimensions[name];
@@ -269,6 +294,14 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
     res.json({ changed, items: (await services.reviews.items(Number(req.params.id))).map((i) => ({ code: i.code, kind: i.kind, assignee: i.assigneeUsername, status: i.status ?? 'none' })) });
   });
 
+  router.put('/rounds/:id/review-settings', access.requirePermission('reviews.assign'), async (req, res) => {
+    const input = body(req.body);
+    const weights = body(input.qualityWeights);
+    await services.reviews.updateSettings(auditContextOf(req), Number(req.params.id), { weights: { timeliness: Number(weights.timeliness), normative: Number(weights.normative), report: Number(weights.report) }, blindReview: input.blindReview === true }, Number(input.version));
+    const round = await services.rounds.get(Number(req.params.id));
+    res.json({ qualityWeights: round.qualityWeights, blindReview: round.blindReview, version: round.version });
+  });
+
   router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
     const id = await guarded(req, access, () => services.reviews.declareConflict(auditContextOf(req), actorOf(req), Number(req.params.id), body(req.body)));
     res.status(201).json({ id });
@@ -288,11 +321,12 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
       unit: s.unit,
       department: s.department,
       budgetWan: formatWan(s.budgetFen).replace(/,/g, ''),
-      selfScore: s.selfScore / 100,
-      selfGrade: s.selfGrade,
+      blind: view.blind,
+      selfScore: view.blind ? null : s.selfScore / 100,
+      selfGrade: view.blind ? null : s.selfGrade,
       warnings: warningKeysOf(s.warnings),
       assignee: view.item.assigneeUsername,
-      indicators: view.indicators.map((i) => ({ id: i.id, level1: i.level1, level2: i.level2, level3: i.level3, target: i.target, actual: i.actual, weight: i.weight / 100, score: i.score / 100, isExecution: i.isExecution })),
+      indicators: view.indicators.map((i) => ({ id: i.id, level1: i.level1, level2: i.level2, level3: i.level3, target: i.target, actual: i.actual, weight: i.weight / 100, score: view.blind ? null : i.score / 100, isExecution: i.isExecution })),
       review: view.review ? reviewJson(view.review, s) : null,
       evidence: view.evidence.map((e) => ({ id: e.id, fileName: e.fileName, mediaType: e.mediaType, size: e.size, sha256: e.fileSha256, uploadedBy: e.uploadedByName, uploadedAt: e.uploadedAt.toISOString(), withdrawn: e.withdrawnAt !== null })),
       findings: view.findings.map((f) => ({ id: f.id, evidence: f.evidenceIds, category: f.category, title: f.categoryTitle, description: f.description, severity: f.severity, source: f.source, author: f.authorName, authorRole: f.authorRole, organisation: f.authorOrganisation, withdrawn: f.withdrawnAt !== null })),

@@ -1,12 +1,12 @@
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, engineOf, Queryable } from '../data/database';
 import { KIND_LABELS } from '../domain/population';
-import { FieldError, parseReviewContent, ReviewContent, reviewFigures, ReviewStatus, submitProblems } from '../domain/review';
+import { FieldError, parseReviewContent, QualityWeights, ReviewContent, reviewFigures, ReviewStatus, submitProblems, timelinessScore } from '../domain/review';
 import { Role } from '../domain/roles';
 import { assess } from '../domain/warnings';
 import { conflict, HttpError, invalid, notFound } from '../http/errors';
 import { findIndicators, findSubmissionByCode, Indicator, Submission } from '../population/repository';
-import { findRound, Round } from '../rounds/repository';
+import { findRound, Round, updateReviewSettings } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
 import { findEvidence, insertEvidence, withdrawEvidence } from '../findings/evidence';
 import { findDeclarations, insertDeclaration } from './conflicts';
@@ -142,6 +142,22 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
 
     items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, onlyUserId),
 
+    /** Quality weights and blind review, settable until the first review is saved. */
+    async updateSettings(context: AuditContext, roundId: number, input: { weights: QualityWeights; blindReview: boolean }, version: number): Promise<void> {
+      const { weights } = input;
+      const values = [weights.timeliness, weights.normative, weights.report];
+      if (!values.every((v) => Number.isInteger(v) && v >= 0 && v <= 100) || values.reduce((a, b) => a + b, 0) !== 100) {
+        throw invalid('质量评分权重须为0–100的整数，合计100', [{ field: 'weights', message: '及时性、规范性、报告质量的权重须为0–100的整数，合计100' }]);
+      }
+      const at = now();
+      await db.transaction(async (trx) => {
+        const before = await requireRound(trx, roundId);
+        if (await trx('reviews').where('round_id', roundId).first('id')) throw conflict('复核已经开始，不能再修改质量权重和盲评设置');
+        if (!(await updateReviewSettings(trx, roundId, weights, input.blindReview, version, at))) throw conflict('该复核批次已被他人修改，请刷新后重试');
+        await appendAudit(trx, context, { action: 'round.review-settings', objectType: 'round', objectId: roundId, before: { qualityWeights: before.qualityWeights, blindReview: before.blindReview }, after: input }, at);
+      });
+    },
+
     /** Declarations of a round; an evaluator sees their organisation's only. */
     conflicts: (roundId: number, organisation?: string) => findDeclarations(db, roundId, organisation),
 
@@ -190,6 +206,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         categories: await listCategories(db),
         canWrite: canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned'),
         canWriteFindings: canWrite(actor, assignee),
+        // Blind review: a reviewer sees the unit's own scores only after saving theirs.
+        blind: round.blindReview && (actor.role === 'reviewer' || actor.role === 'evaluator') && (review?.reviewScore ?? null) === null,
+        timelinessDefault: timelinessScore(submission.submittedOn, round.deadline),
         canSubmit: canWrite(actor, assignee) && !!review && (review.status === 'draft' || review.status === 'returned'),
         canConfirm: actor.role === 'lead' && review?.status === 'submitted',
         canReturn: actor.role === 'lead' && (review?.status === 'submitted' || review?.status === 'confirmed'),
@@ -204,10 +223,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       return db.transaction(async (trx) => {
         await lockRound(trx, roundId);
-        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new AccessRefused(`无权修改项目 ${code} 的复核`);
         const indicators = forReview(await findIndicators(trx, submission.id));
-        const parsed = parseReviewContent(body, indicators);
+        const parsed = parseReviewContent(body, indicators, { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) });
         if (!parsed.value) throw invalid('复核内容不正确，未保存', parsed.errors);
         const content = parsed.value;
         const figures = reviewFigures(submission, indicators, content);

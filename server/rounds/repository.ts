@@ -1,9 +1,14 @@
 import { Queryable } from '../data/database';
 import { insertedId, toDate } from '../data/values';
+import { QualityWeights } from '../domain/review';
 import { RoundFields, RoundState } from '../domain/rounds';
 
 export interface Round extends RoundFields {
   id: number;
+  /** Weights of 及时性, 规范性 and 报告质量 in the quality score, whole percent adding up to 100. */
+  qualityWeights: QualityWeights;
+  /** Reviewers see the self-score only after saving their own. */
+  blindReview: boolean;
   state: RoundState;
   createdBy: number;
   createdByName: string;
@@ -19,6 +24,10 @@ interface RoundRow {
   bureau: string | null;
   work_plan_ref: string | null;
   deadline: string | null;
+  quality_weight_timeliness: unknown;
+  quality_weight_normative: unknown;
+  quality_weight_report: unknown;
+  blind_review: unknown;
   state: RoundState;
   created_by: number;
   created_by_name: string;
@@ -35,6 +44,8 @@ function toRound(row: RoundRow): Round {
     bureau: row.bureau,
     workPlanRef: row.work_plan_ref,
     deadline: row.deadline,
+    qualityWeights: { timeliness: Number(row.quality_weight_timeliness ?? 20), normative: Number(row.quality_weight_normative ?? 40), report: Number(row.quality_weight_report ?? 40) },
+    blindReview: row.blind_review === true || row.blind_review === 1,
     state: row.state,
     createdBy: row.created_by,
     createdByName: row.created_by_name,
@@ -83,4 +94,17 @@ export async function updateRound(db: Queryable, id: number, fields: RoundFields
     .where({ id, version: expectedVersion })
     .update({ ...columns(fields), updated_at: now, version: expectedVersion + 1 });
   return changed === 1;
+}
+
+/** The round's review settings; a stale version changes nothing. */
+export async function updateReviewSettings(db: Queryable, id: number, weights: QualityWeights, blindReview: boolean, version: number, at: Date): Promise<boolean> {
+  const changed = await db('rounds').where({ id, version }).update({
+    quality_weight_timeliness: weights.timeliness,
+    quality_weight_normative: weights.normative,
+    quality_weight_report: weights.report,
+    blind_review: blindReview,
+    updated_at: at,
+    version: version + 1,
+  });
+  return Number(changed) === 1;
 }
