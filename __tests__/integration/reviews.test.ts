@@ -1,3 +1,4 @@
+import ExcelJS from 'exceljs';
 import fs from 'node:fs';
 import path from 'node:path';
 import { csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
@@ -305,5 +306,61 @@ describe('quality rating and round settings', () => {
     const after = (await api('rev2').get(`/api/rounds/${blindRound}/items/2023-P002`)).body;
     expect(after).toMatchObject({ blind: false, selfScore: 85.5 });
     expect((await api('lead1').get(`/api/rounds/${blindRound}/items/2023-P002`)).body.blind).toBe(false);
+  });
+});
+
+describe('offline results for agencies', () => {
+  async function download(user: string): Promise<ExcelJS.Workbook> {
+    const res = await api(user).get(`/rounds/${roundId}/results.xlsx`).buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    expect(res.status).toBe(200);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(res.body as unknown as ArrayBuffer);
+    return workbook;
+  }
+  const upload = async (user: string, workbook: ExcelJS.Workbook) => api(user).post(`/api/rounds/${roundId}/reviews/import`).attach('file', Buffer.from(await workbook.xlsx.writeBuffer()), '复核结果.xlsx');
+
+  it('the agency downloads its items, fills the sheet and uploads it; the results are stored with findings', async () => {
+    const workbook = await download('eval1');
+    const sheet = workbook.getWorksheet('复核结果')!;
+    const codes = sheet.getColumn(1).values.slice(2);
+    expect(codes).toContain('2023-P004');
+    expect(codes).not.toContain('2023-P001');
+    const row = sheet.getRow(2 + codes.indexOf('2023-P004'));
+    row.getCell(2).value = 70.5;
+    row.getCell(3).value = 65;
+    row.getCell(4).value = '执行率低，指标得分明显偏高';
+    row.getCell(5).value = 'P01；P08';
+    row.getCell(6).value = '执行率28.69%，得分99分';
+    const res = await upload('eval1', workbook);
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ imported: 1 });
+    const record = (await api('eval1').get(item('2023-P004'))).body;
+    expect(record.review).toMatchObject({ reviewScore: 70.5, reviewGrade: '中', qualityScore: 65, comment: '执行率低，指标得分明显偏高', version: 1 });
+    expect(record.findings.filter((f: { source: string }) => f.source === 'offline').map((f: { category: string }) => f.category)).toEqual(['P01', 'P08']);
+    expect(record.history[0]).toMatchObject({ action: 'import', reason: '复核结果.xlsx' });
+  });
+
+  it('a sheet with someone else’s item, a stale version or a bad score is refused whole, listing each row', async () => {
+    const workbook = await download('eval1');
+    const sheet = workbook.getWorksheet('复核结果')!;
+    const codes = sheet.getColumn(1).values.slice(2);
+    const p004 = 2 + codes.indexOf('2023-P004');
+    sheet.getRow(p004).getCell(2).value = 71;
+    sheet.getRow(p004).getCell(7).value = 0; // as if downloaded before the upload above: stale
+    const last = sheet.rowCount;
+    sheet.addRow(['2023-P001', 50]);
+    sheet.addRow(['2023-NOPE', 'abc']);
+    const res = await upload('eval1', workbook);
+    expect(res.status).toBe(422);
+    expect(res.body.error.details.map((d: { row: number; column: string; message: string }) => `${d.row}|${d.column}|${d.message}`)).toEqual([
+      `${p004}|版本（勿改）|"2023-P004"的复核在系统中已是第1版（表中为第0版），请重新下载后再填`,
+      `${last + 1}|编码|编码"2023-P001"不在本批次样本中，或未分配给您`,
+      `${last + 2}|复核得分|不是数字"abc"`,
+    ]);
+    expect((await api('eval1').get(item('2023-P004'))).body.review).toMatchObject({ reviewScore: 70.5, version: 1 });
   });
 });

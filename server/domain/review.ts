@@ -50,7 +50,7 @@ export interface IndicatorReview {
 }
 
 export interface ReviewContent {
-  /** Hundredths: the whole score of a record without indicators (ignored with indicators). */
+  /** Hundredths: the whole score of a record without indicators, or of one scored offline as a whole. */
   wholeScore: number | null;
   qualityScore: number | null;
   /** The sub-scores the quality score came from, when given that way. */
@@ -200,7 +200,7 @@ export function parseReviewContent(
   if (errors.length) return { errors };
   return {
     value: {
-      wholeScore: indicators.length === 0 ? (whole.value ?? null) : null,
+      wholeScore: whole.value ?? null,
       qualityScore: quality.value ?? null,
       ...(qualityRating && { quality: qualityRating }),
       comment: text(body.comment, 5000),
@@ -237,7 +237,10 @@ export function reviewFigures(record: RecordForReview, indicators: readonly Indi
     const executionWeight = indicators.filter((i) => i.isExecution).reduce((t, i) => t + i.weight, 0);
     execution = executionWeight > 0 ? (executionPoints(executionWeight, record.budgetFen, record.executedFen) ?? 0) : 0;
     const scored = content.indicators.every((i) => i.reviewScore !== null);
-    reviewScore = scored ? Math.min(10000, content.indicators.reduce((t, i) => t + (i.reviewScore ?? 0), 0) + execution) : null;
+    const untouched = content.indicators.every((i) => i.reviewScore === null);
+    // A record with indicators scored as a whole (offline, from an agency's sheet) keeps that score
+    // until its indicators are reviewed one by one.
+    reviewScore = scored ? Math.min(10000, content.indicators.reduce((t, i) => t + (i.reviewScore ?? 0), 0) + execution) : untouched ? content.wholeScore : null;
   } else {
     reviewScore = content.wholeScore;
   }
@@ -257,7 +260,9 @@ export function reviewFigures(record: RecordForReview, indicators: readonly Indi
 /** What submitting needs beyond a valid draft: every score, a reason for a whole score, every dimension judged. */
 export function submitProblems(indicators: readonly IndicatorForReview[], content: ReviewContent, figures: ReviewFigures): FieldError[] {
   const problems: FieldError[] = [];
-  if (indicators.length > 0) {
+  if (indicators.length > 0 && content.wholeScore !== null && content.indicators.every((i) => i.reviewScore === null)) {
+    if (content.comment === null) problems.push({ field: 'comment', message: '整体打分须写明理由' });
+  } else if (indicators.length > 0) {
     for (const i of content.indicators) {
       if (i.reviewScore === null) problems.push({ field: `indicators.${i.id}.reviewScore`, message: `指标"${indicators.find((x) => x.id === i.id)?.level3}"还没有复核得分` });
     }

@@ -14,7 +14,7 @@ import { AccessRefused, Actor, reviewJson } from './service';
 import { readMultipart } from '../http/upload';
 import { MAX_UPLOAD_BYTES } from '../population/files';
 
-const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回' };
+const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回', import: '离线导入' };
 
 const body = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
 const str = (value: unknown) => (typeof value === 'string' ? value : '');
@@ -141,10 +141,39 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     res.redirect(303, `/rounds/${roundId}/assignments?settings=1`);
   });
 
+  router.get('/rounds/:id/results.xlsx', signedIn, async (req, res) => {
+    const user = req.user!;
+    if (!['lead', 'reviewer', 'evaluator'].includes(user.role)) return access.deny(req, '只有复核人员下载离线复核表');
+    const data = await services.reviews.resultsSheet(actorOf(req), Number(req.params.id));
+    res.attachment(`复核结果-${req.params.id}-${user.username}.xlsx`);
+    res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    res.send(data);
+  });
+
+  router.post('/rounds/:id/results', signedIn, async (req, res) => {
+    const roundId = Number(req.params.id);
+    const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
+    let message: string;
+    try {
+      if (!form.files.file) throw new HttpError(422, 'invalid', '请选择要上传的复核结果文件');
+      const count = await guarded(req, access, () => services.reviews.importResults(auditContextOf(req), actorOf(req), roundId, form.files.file!));
+      message = `notice=${encodeURIComponent(`已导入 ${count} 个项目的复核结果`)}`;
+    } catch (err) {
+      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      const details = Array.isArray(err.details) ? (err.details as Array<{ row: number | null; column: string | null; message: string }>).slice(0, 20).map((d) => `${d.row ? `行 ${d.row}，` : ''}${d.column ? `列"${d.column}"：` : ''}${d.message}`).join('；') : '';
+      message = `error=${encodeURIComponent(`${err.message}${details ? `：${details}` : ''}`)}`;
+    }
+    res.redirect(303, `/work?round=${roundId}&${message}`);
+  });
+
   router.get('/work', signedIn, async (req, res) => {
     const work = await services.reviews.myWork(req.user!.id);
+    const rounds = [...new Map(work.map((w) => [w.roundId, { id: w.roundId, title: w.roundTitle }])).values()];
     res.render('reviews/work', {
       title: '我的复核任务',
+      rounds,
+      notice: str(req.query.notice) || undefined,
+      error: str(req.query.error) || undefined,
       items: work.map((w) => ({ ...w, kindLabel: KIND_LABELS[w.kind], statusLabel: REVIEW_STATUSES[w.status ?? 'none'], score: formatScore(w.selfScore), reviewScoreText: scoreText(w.reviewScore), warningList: warningKeysOf(w.warnings).map((k) => WARNINGS[k]), href: `/rounds/${w.roundId}/items/${encodeURIComponent(w.code)}` })),
     });
   });
@@ -347,6 +376,13 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
     if (!form.files.file) throw new HttpError(422, 'invalid', '缺少文件：请用 multipart/form-data 的 file 字段上传');
     const id = await guarded(req, access, () => services.reviews.addEvidence(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), form.files.file!, form.fields.description ?? ''));
     res.status(201).json({ id, fileName: form.files.file.name, href: `/rounds/${req.params.id}/items/${encodeURIComponent(String(req.params.code))}/evidence/${id}` });
+  });
+
+  router.post('/rounds/:id/reviews/import', signedIn, async (req, res) => {
+    const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
+    if (!form.files.file) throw new HttpError(422, 'invalid', '缺少文件：请用 multipart/form-data 的 file 字段上传');
+    const imported = await guarded(req, access, () => services.reviews.importResults(auditContextOf(req), actorOf(req), Number(req.params.id), form.files.file!));
+    res.json({ imported });
   });
 
   router.post('/rounds/:id/items/:code/findings', signedIn, async (req, res) => {

@@ -10,6 +10,9 @@ import { findRound, Round, updateReviewSettings } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
 import { findEvidence, insertEvidence, withdrawEvidence } from '../findings/evidence';
 import { findDeclarations, insertDeclaration } from './conflicts';
+import { parseResults, RESULTS_SHEET, resultsWorkbook } from './offline';
+import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from '../population/files';
+import { Sheet, sortProblems } from '../domain/population';
 import { readStoredFile, storeFile } from '../population/repository';
 import { ACCEPTED_LABELS, detectFileType, nameMatches } from '../domain/fileTypes';
 import crypto from 'node:crypto';
@@ -335,6 +338,88 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         if (text.length < 2) throw invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
         if (!(await withdrawFinding(trx, findingId, actor.id, at, text))) throw conflict('该问题已撤回');
         await appendAudit(trx, context, { action: 'finding.withdraw', objectType: 'finding', objectId: findingId, after: { reason: text } }, at);
+      });
+    },
+
+    /** The `复核结果` sheet of the items this actor may review (a lead: all of the sample). */
+    async resultsSheet(actor: Actor, roundId: number): Promise<Buffer> {
+      const round = await requireRound(db, roundId);
+      const items = await findSampleItems(db, roundId, actor.role === 'lead' ? undefined : actor.id);
+      const rows = [];
+      for (const item of items) {
+        const review = await findReview(db, item.submissionId);
+        rows.push({ ...item, version: review?.version ?? 0, comment: review?.comment ?? null, qualityScore: review?.qualityScore ?? null });
+      }
+      return resultsWorkbook(rows, round.blindReview && actor.role !== 'lead');
+    },
+
+    /**
+     * Results filled in offline (import-format.md §3), all or nothing: every row must be an item of
+     * the sample assigned to the uploader (a lead may upload any), still open, at the version it
+     * was downloaded at; every problem is listed by row and column.
+     */
+    async importResults(context: AuditContext, actor: Actor, roundId: number, file: { name: string; data: Buffer }): Promise<number> {
+      let sheet: Sheet;
+      try {
+        if (detectFormat(file.data) === 'xlsx') {
+          const workbook = await readWorkbook(file.data);
+          const found = findWorksheet(workbook, RESULTS_SHEET) ?? workbook.worksheets[0];
+          if (!found) throw new UnreadableFile('工作簿里没有工作表');
+          sheet = sheetOf(found, 100_000);
+        } else {
+          sheet = parseCsv(decodeText(file.data).text, RESULTS_SHEET, 100_000);
+        }
+      } catch (err) {
+        if (err instanceof UnreadableFile) throw new HttpError(422, 'invalid_file', `${file.name}：${err.message}`, [{ sheet: RESULTS_SHEET, row: null, column: null, message: err.message }]);
+        throw err;
+      }
+      const { rows, problems } = parseResults(sheet);
+      const at = now();
+      return db.transaction(async (trx) => {
+        await lockRound(trx, roundId);
+        await requireRound(trx, roundId);
+        const categories = await listCategories(trx);
+        const seen = new Set<string>();
+        const plan = [];
+        for (const row of rows) {
+          const problem = (column: string, message: string) => problems.add({ sheet: sheet.name, row: row.row, column, message });
+          if (seen.has(row.code)) { problem('编码', `编码"${row.code}"在表中出现了不止一次`); continue; }
+          seen.add(row.code);
+          let target;
+          try {
+            target = await sampledItem(trx, actor, roundId, row.code);
+          } catch (err) {
+            if (err instanceof AccessRefused || (err instanceof HttpError && err.status === 404)) { problem('编码', `编码"${row.code}"不在本批次样本中，或未分配给您`); continue; }
+            throw err;
+          }
+          if (!canWrite(actor, target.assignee)) { problem('编码', `编码"${row.code}"未分配给您`); continue; }
+          const current = await findReview(trx, target.submission.id);
+          if (current && current.status !== 'draft' && current.status !== 'returned') { problem('编码', `"${row.code}"的复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再导入`); continue; }
+          if (row.version !== null && row.version !== (current?.version ?? 0)) { problem('版本（勿改）', `"${row.code}"的复核在系统中已是第${current?.version ?? 0}版（表中为第${row.version}版），请重新下载后再填`); continue; }
+          const codes = row.categories.map((c) => categories.find((x) => x.code === c || x.title === c));
+          row.categories.forEach((c, i) => { if (!codes[i]) problem('问题类别', `问题类别"${c}"不存在`); });
+          plan.push({ row, target, current, categoryCodes: codes.filter(Boolean).map((c) => c!.code) });
+        }
+        if (problems.count > 0) throw new HttpError(422, 'invalid_file', `文件有${problems.count}处错误，未导入任何复核结果`, sortProblems(problems.listed, [sheet.name]));
+        for (const { row, target, current, categoryCodes } of plan) {
+          const indicators = forReview(await findIndicators(trx, target.submission.id));
+          const base = current?.content ?? { ...EMPTY, indicators: indicators.filter((i) => !i.isExecution).map((i) => ({ id: i.id, reviewActual: null, reviewScore: null, rule: null, note: null })) };
+          const content: ReviewContent = { ...base, wholeScore: row.reviewScore, qualityScore: row.qualityScore ?? base.qualityScore, comment: row.comment ?? base.comment };
+          const figures = reviewFigures(target.submission, indicators, content);
+          const write: ReviewWrite = { status: current?.status === 'returned' ? 'returned' : 'draft', reviewScore: figures.reviewScore, qualityScore: content.qualityScore, comment: content.comment, content, returnReason: current?.returnReason ?? null };
+          const version = current?.version ?? 0;
+          let id: number;
+          if (current) {
+            if (!(await updateReview(trx, current.id, version, write, actor.id, at))) throw conflict('复核在导入时被他人修改，请重新下载');
+            id = current.id;
+          } else id = await insertReview(trx, roundId, target.submission.id, write, actor.id, at);
+          await insertReviewVersion(trx, id, version + 1, 'import', write.status, snapshot(write), file.name, actor.id, at);
+          for (const category of categoryCodes) {
+            await insertFinding(trx, { roundId, submissionId: target.submission.id, category, description: row.findingDescription!, severity: 'minor', source: 'offline', evidenceIds: [], authorId: actor.id, authorRole: actor.role, authorOrganisation: actor.organisation ?? null }, at);
+          }
+        }
+        await appendAudit(trx, context, { action: 'review.import', objectType: 'round', objectId: roundId, detail: `${file.name}：${plan.length}个项目`, after: { codes: plan.map((p) => p.row.code) } }, at);
+        return plan.length;
       });
     },
 
