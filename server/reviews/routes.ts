@@ -200,7 +200,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
           reviewActual: value(`ind_${i.id}_actual`, r?.reviewActual ?? ''),
           reviewScore: value(`ind_${i.id}_score`, scoreText(r?.reviewScore)),
           note: value(`ind_${i.id}_note`, r?.note ?? ''),
-          rules: Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, label: `${rule.label}（扣${rule.percent}%）`, selected: value(`ind_${i.id}_rule`, r?.rule ?? '') === code })),
+          rules: Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, percent: rule.percent, label: `${rule.label}（扣${rule.percent}%）`, selected: value(`ind_${i.id}_rule`, r?.rule ?? '') === code })),
           executionPoints: i.isExecution ? scoreText(view.figures.executionPoints) : '',
         };
       }),

@@ -69,3 +69,59 @@ document.addEventListener('submit', function (event) {
   });
   xhr.send(new FormData(form));
 });
+
+// The review form (data-review): the review score, grade and deviation follow the inputs as they
+// are typed, and a deduction rule fills in the score it leaves. The server computes the same
+// figures on save; this only saves a round trip.
+(function () {
+  var form = document.querySelector('form[data-review]');
+  var figures = document.querySelector('[data-figures]');
+  if (!form || !figures) return;
+  var toHundredths = function (text) {
+    var t = String(text || '').trim();
+    if (!/^\d+(\.\d{1,2})?$/.test(t)) return null;
+    var parts = t.split('.');
+    return Number(parts[0]) * 100 + Number(((parts[1] || '') + '00').slice(0, 2));
+  };
+  var show = function (h) { return (h / 100).toFixed(2).replace(/\.?0+$/, ''); };
+  var grade = function (h) { return h >= 9000 ? '优' : h >= 8000 ? '良' : h >= 6000 ? '中' : '差'; };
+  var recompute = function () {
+    var total;
+    if (figures.getAttribute('data-indicators') === 'true') {
+      total = Number(figures.getAttribute('data-execution') || 0);
+      var inputs = form.querySelectorAll('[data-indicator-score]');
+      for (var i = 0; i < inputs.length; i++) {
+        var v = toHundredths(inputs[i].value);
+        if (v === null) { total = null; break; }
+        total += v;
+      }
+    } else {
+      var whole = form.querySelector('[name="reviewScore"]');
+      total = whole ? toHundredths(whole.value) : null;
+    }
+    var scoreEl = figures.querySelector('[data-figure="score"]');
+    var gradeEl = figures.querySelector('[data-figure="grade"]');
+    var deviationEl = figures.querySelector('[data-figure="deviation"]');
+    if (scoreEl) scoreEl.textContent = total === null ? '' : show(Math.min(total, 10000));
+    if (gradeEl) gradeEl.textContent = total === null ? '' : grade(Math.min(total, 10000));
+    var self = Number(figures.getAttribute('data-self'));
+    if (deviationEl && figures.getAttribute('data-self') && total !== null) {
+      var d = self - Math.min(total, 10000);
+      deviationEl.textContent = '自评 − 复核 = ' + show(d) + ' 分（' + (self ? ((d / self) * 100).toFixed(2) : '0') + '%）';
+    }
+  };
+  form.addEventListener('change', function (event) {
+    var select = event.target;
+    if (select instanceof HTMLSelectElement && select.hasAttribute('data-rule-for')) {
+      var option = select.options[select.selectedIndex];
+      var percent = option && option.getAttribute('data-percent');
+      var input = document.getElementById(select.getAttribute('data-rule-for'));
+      if (percent !== null && input) {
+        var weight = Number(select.getAttribute('data-weight'));
+        input.value = show(Math.floor((weight * (100 - Number(percent)) + 50) / 100));
+      }
+    }
+    recompute();
+  });
+  form.addEventListener('input', recompute);
+})();
