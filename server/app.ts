@@ -16,6 +16,7 @@ import { setUpViews } from './http/views';
 import { createLogger, Logger } from './logger';
 import { drawApiRoutes, drawPageRoutes, publicDrawRoutes } from './draws/routes';
 import { reviewApiRoutes, reviewPageRoutes } from './reviews/routes';
+import { categoryRoutes } from './categories/routes';
 import { populationApiRoutes, populationPageRoutes } from './population/routes';
 import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
 import { createServices } from './services';
@@ -73,6 +74,7 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   app.use(populationPageRoutes({ services, access }));
   app.use(drawPageRoutes({ services, access }));
   app.use(reviewPageRoutes({ services, access }));
+  app.use(categoryRoutes({ db, access, now }));
   app.use(adminRoutes({ db, services, access }));
 
   app.use(notFoundHandler);

@@ -364,3 +364,33 @@ describe('offline results for agencies', () => {
     expect((await api('eval1').get(item('2023-P004'))).body.review).toMatchObject({ reviewScore: 70.5, version: 1 });
   });
 });
+
+describe('the bureau’s own categories, and deductions citing evidence', () => {
+  it('a lead adds P19 and retires it; a retired category cannot be used', async () => {
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    const token = await csrfOf(lead, '/categories');
+    expect((await lead.post('/categories').type('form').send({ _csrf: token, title: '项目资金使用不合规', recommendation: '严格按照资金管理办法使用项目资金。' })).status).toBe(303);
+    expect((await lead.get('/categories')).text).toContain('P19');
+    const used = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P19', description: '购置了与项目无关的设备' });
+    expect(used.body).toMatchObject({ category: 'P19', title: '项目资金使用不合规' });
+    await lead.post('/categories/P19/retire').type('form').send({ _csrf: token });
+    expect((await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P19', description: '购置了与项目无关的设备' })).status).toBe(422);
+    expect((await lastAudit(t.db, 'category.retire')).object_id).toBe('P19');
+    const reviewer = t.agent();
+    await login(reviewer, 'rev1');
+    expect((await reviewer.get('/categories')).status).toBe(403);
+  });
+
+  it('an indicator deduction cites evidence of its own item only', async () => {
+    const record = (await api('rev1').get(item('2023-P001'))).body;
+    const scored = record.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
+    const up = await api('rev1').post(`${item('2023-P001')}/evidence`).attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), '台账.pdf');
+    const foreign = (await api('eval1').get(item('2023-P004'))).body.evidence[0].id;
+    const bad = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: record.review.version, indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [foreign] }] });
+    expect(bad.status).toBe(422);
+    const ok = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: record.review.version, indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [up.body.id] }] });
+    expect(ok.status).toBe(200);
+    expect(ok.body.indicators[0]).toMatchObject({ rule: 'R1', reviewScore: 0, evidence: [up.body.id] });
+  });
+});

@@ -42,6 +42,8 @@ export interface IndicatorForReview {
 
 export interface IndicatorReview {
   id: number;
+  /** Evidence files the deduction cites. */
+  evidence?: number[];
   reviewActual: string | null;
   /** Hundredths; null while not yet scored. */
   reviewScore: number | null;
@@ -178,7 +180,8 @@ export function parseReviewContent(
     const note = text(entry.note, 2000);
     const deducted = rule !== null || (score.value !== undefined && score.value < indicator.score);
     if (deducted && note === null) errors.push({ field: `${field}.note`, message: `${name}扣分须写明说明（所依据的规则、比例和佐证）` });
-    reviews.set(id, { id, reviewActual: text(entry.reviewActual, 200), reviewScore: score.value ?? null, rule, note });
+    const cited = (Array.isArray(entry.evidence) ? entry.evidence : entry.evidence === undefined || entry.evidence === '' || entry.evidence === null ? [] : [entry.evidence]).map(Number);
+    reviews.set(id, { id, ...(cited.length && { evidence: cited }), reviewActual: text(entry.reviewActual, 200), reviewScore: score.value ?? null, rule, note });
   }
 
   const dimensions: ReviewContent['dimensions'] = {};

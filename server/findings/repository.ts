@@ -85,3 +85,17 @@ export async function findFinding(db: Queryable, id: number): Promise<{ id: numb
 export async function withdrawFinding(db: Queryable, id: number, by: number, at: Date, reason: string): Promise<boolean> {
   return Number(await db('findings').where({ id }).whereNull('withdrawn_at').update({ withdrawn_by: by, withdrawn_at: at, withdraw_reason: reason })) === 1;
 }
+
+/** The next free code after the highest P-number (P19 onwards for a bureau's own categories). */
+export async function nextCategoryCode(db: Queryable): Promise<string> {
+  const codes = ((await db('finding_categories').select('code')) as Array<{ code: string }>).map((r) => Number(/^P(\d+)$/.exec(r.code)?.[1] ?? 0));
+  return `P${String(Math.max(18, ...codes) + 1).padStart(2, '0')}`;
+}
+
+export async function insertCategory(db: Queryable, c: { code: string; title: string; recommendation: string }): Promise<void> {
+  await db('finding_categories').insert({ ...c, builtin: false });
+}
+
+export async function setCategoryRetired(db: Queryable, code: string, at: Date | null): Promise<boolean> {
+  return Number(await db('finding_categories').where({ code }).update({ retired_at: at })) === 1;
+}

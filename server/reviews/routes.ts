@@ -45,7 +45,7 @@ function formToReview(form: Record<string, unknown>, indicatorIds: number[]) {
     reviewScore: str(form.reviewScore),
     quality,
     comment: str(form.comment),
-    indicators: indicatorIds.map((id) => ({ id, reviewActual: str(form[`ind_${id}_actual`]), reviewScore: str(form[`ind_${id}_score`]), rule: str(form[`ind_${id}_rule`]), note: str(form[`ind_${id}_note`]) })),
+    indicators: indicatorIds.map((id) => ({ id, reviewActual: str(form[`ind_${id}_actual`]), reviewScore: str(form[`ind_${id}_score`]), rule: str(form[`ind_${id}_rule`]), note: str(form[`ind_${id}_note`]), evidence: form[`ind_${id}_evidence`] })),
     dimensions,
   };
 }
@@ -202,6 +202,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
           note: value(`ind_${i.id}_note`, r?.note ?? ''),
           rules: Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, percent: rule.percent, label: `${rule.label}（扣${rule.percent}%）`, selected: value(`ind_${i.id}_rule`, r?.rule ?? '') === code })),
           executionPoints: i.isExecution ? scoreText(view.figures.executionPoints) : '',
+          evidenceOptions: view.evidence.filter((e) => !e.withdrawnAt).map((e) => ({ id: e.id, fileName: e.fileName, selected: (r?.evidence ?? []).includes(e.id) })),
         };
       }),
       hasIndicators: view.indicators.length > 0,

@@ -232,6 +232,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         const parsed = parseReviewContent(body, indicators, { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) });
         if (!parsed.value) throw invalid('复核内容不正确，未保存', parsed.errors);
         const content = parsed.value;
+        const available = new Set((await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id));
+        const unknown = content.indicators.flatMap((i) => (i.evidence ?? []).filter((id) => !available.has(id)));
+        if (unknown.length) throw invalid('复核内容不正确，未保存', [{ field: 'indicators.evidence', message: `引用的佐证材料不属于该项目：${unknown.join('、')}` }]);
         const figures = reviewFigures(submission, indicators, content);
         const current = await findReview(trx, submission.id);
         if ((current?.version ?? 0) !== version) throw new HttpError(409, 'stale_version', '该复核已被他人修改；你的内容没有保存，请对照最新版本后再保存', { current: current && reviewJson(current, submission) });

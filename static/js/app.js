@@ -125,3 +125,63 @@ document.addEventListener('submit', function (event) {
   });
   form.addEventListener('input', recompute);
 })();
+
+// Saving a draft without leaving the page: the same review goes to the JSON API with the version
+// the page was built from. A stale version is reported and nothing typed is lost; the next save
+// then builds on the stored version, as the plain form does.
+(function () {
+  var form = document.querySelector('form[data-review][data-api]');
+  if (!form || !window.fetch) return;
+  var button = form.querySelector('[data-save-draft]');
+  var status = form.querySelector('.save-status');
+  if (!button || !status) return;
+  var field = function (name) { var el = form.querySelector('[name="' + name + '"]'); return el ? el.value : ''; };
+  var collect = function () {
+    var indicators = [];
+    var inputs = form.querySelectorAll('[data-indicator-score]');
+    for (var i = 0; i < inputs.length; i++) {
+      var id = inputs[i].name.replace(/^ind_(\d+)_score$/, '$1');
+      var evidenceSelect = form.querySelector('[name="ind_' + id + '_evidence"]');
+      var evidence = evidenceSelect ? Array.prototype.filter.call(evidenceSelect.options, function (o) { return o.selected; }).map(function (o) { return Number(o.value); }) : [];
+      indicators.push({ id: Number(id), reviewScore: field('ind_' + id + '_score'), rule: field('ind_' + id + '_rule'), note: field('ind_' + id + '_note'), reviewActual: field('ind_' + id + '_actual'), evidence: evidence });
+    }
+    var dimensions = {};
+    var selects = form.querySelectorAll('[data-dimension]');
+    for (var j = 0; j < selects.length; j++) {
+      if (!selects[j].value) continue;
+      var index = selects[j].name.replace(/^dim_(\d+)_judgement$/, '$1');
+      dimensions[selects[j].getAttribute('data-dimension')] = { judgement: selects[j].value, note: field('dim_' + index + '_note') };
+    }
+    var quality = ['q_timeliness', 'q_normative', 'q_report'].some(function (k) { return field(k) !== ''; })
+      ? { timeliness: field('q_timeliness'), timelinessReason: field('q_timeliness_reason'), normative: field('q_normative'), report: field('q_report') }
+      : undefined;
+    return { version: Number(field('version')), reviewScore: field('reviewScore'), comment: field('comment'), quality: quality, indicators: indicators, dimensions: dimensions };
+  };
+  button.addEventListener('click', function (event) {
+    event.preventDefault();
+    status.textContent = '正在保存……';
+    fetch(form.getAttribute('data-api'), {
+      method: 'PUT',
+      credentials: 'same-origin',
+      headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': field('_csrf') },
+      body: JSON.stringify(collect()),
+    }).then(function (res) {
+      return res.json().then(function (body) { return { status: res.status, body: body }; });
+    }).then(function (result) {
+      var versionInput = form.querySelector('[name="version"]');
+      if (result.status === 200) {
+        versionInput.value = result.body.version;
+        status.textContent = '已保存草稿（第' + result.body.version + '版，' + new Date().toLocaleTimeString('zh-CN') + '）';
+      } else if (result.status === 409 && result.body.error && result.body.error.details && result.body.error.details.current) {
+        var current = result.body.error.details.current;
+        versionInput.value = current.version;
+        status.textContent = result.body.error.message + '（最新为第' + current.version + '版，' + current.updatedBy + '保存，复核得分 ' + (current.reviewScore === null ? '未评完' : current.reviewScore) + '）。您填写的内容仍在页面上，再次保存将以最新版本为基础。';
+      } else {
+        var details = result.body.error && Array.isArray(result.body.error.details) ? result.body.error.details.map(function (d) { return d.message; }).join('；') : '';
+        status.textContent = (result.body.error ? result.body.error.message : '保存失败') + (details ? '：' + details : '');
+      }
+    }).catch(function () {
+      status.textContent = '网络错误，草稿没有保存，请重试';
+    });
+  });
+})();
