@@ -113,3 +113,11 @@ export async function auditActions(db: Database): Promise<string[]> {
 export async function lastAudit(db: Database, action: string) {
   return db('audit_log').where({ action }).orderBy('id', 'desc').first();
 }
+
+/** A supertest parser that keeps a binary answer (an .xlsx download) as a Buffer in `res.body`. */
+export function binaryParser(res: request.Response, callback: (err: Error | null, body: Buffer) => void): void {
+  const chunks: Buffer[] = [];
+  const stream = res as unknown as NodeJS.ReadableStream;
+  stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+  stream.on('end', () => callback(null, Buffer.concat(chunks)));
+}

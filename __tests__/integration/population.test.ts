@@ -3,7 +3,7 @@ import path from 'node:path';
 import ExcelJS from 'exceljs';
 import iconv from 'iconv-lite';
 import { zipWith } from '../helpers/zip';
-import { csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
+import { binaryParser, csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
 
 const FIXTURES = path.resolve(__dirname, '../fixtures');
 const fixture = (name: string) => fs.readFileSync(path.join(FIXTURES, name));
@@ -331,11 +331,7 @@ describe('the population pages', () => {
   it('exports the filtered list to xlsx with formula text made safe, and audits the export', async () => {
     const agent = t.agent();
     await login(agent, 'lead1');
-    const res = await agent.get(`/rounds/${id}/population/export.xlsx`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await agent.get(`/rounds/${id}/population/export.xlsx`).buffer(true).parse(binaryParser);
     expect(res.status).toBe(200);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(res.body as unknown as ArrayBuffer);
@@ -351,11 +347,7 @@ describe('the population pages', () => {
   it('the template downloads with both sheets and notes, and imports as it is', async () => {
     const agent = t.agent();
     await login(agent, 'lead1');
-    const res = await agent.get('/population/template.xlsx').buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await agent.get('/population/template.xlsx').buffer(true).parse(binaryParser);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(res.body as unknown as ArrayBuffer);
     expect(workbook.worksheets.map((w) => w.name)).toEqual(['自评汇总', '绩效指标', '填写说明']);

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
+import { binaryParser, csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
 
 let t: TestApp;
 const tokens: Record<string, string> = {};
@@ -311,11 +311,7 @@ describe('quality rating and round settings', () => {
 
 describe('offline results for agencies', () => {
   async function download(user: string): Promise<ExcelJS.Workbook> {
-    const res = await api(user).get(`/rounds/${roundId}/results.xlsx`).buffer(true).parse((r, cb) => {
-      const chunks: Buffer[] = [];
-      r.on('data', (c: Buffer) => chunks.push(c));
-      r.on('end', () => cb(null, Buffer.concat(chunks)));
-    });
+    const res = await api(user).get(`/rounds/${roundId}/results.xlsx`).buffer(true).parse(binaryParser);
     expect(res.status).toBe(200);
     const workbook = new ExcelJS.Workbook();
     await workbook.xlsx.load(res.body as unknown as ArrayBuffer);

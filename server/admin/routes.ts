@@ -1,3 +1,4 @@
+import { trimmed } from '../http/input';
 import { Router } from 'express';
 import { AUDIT_ACTION_LABELS } from '../audit/labels';
 import { AuditFilter, findAudit } from '../audit/repository';
@@ -12,7 +13,7 @@ import { parseUserInput } from '../users/validation';
 const PAGE_SIZE = 50;
 const roleOptions = ROLES.map((value) => ({ value, label: ROLE_LABELS[value] }));
 
-const str = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
+const str = trimmed;
 
 /** "2026-11-25" as the start (or end) of that day in Beijing time. */
 function dayBound(text: string, end: boolean): Date | undefined {

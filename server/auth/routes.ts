@@ -1,3 +1,4 @@
+import { asText } from '../http/input';
 import { Request, Response, Router } from 'express';
 import { appendAudit } from '../audit/repository';
 import { Database } from '../data/database';
@@ -13,7 +14,7 @@ export function safeNext(value: unknown): string {
   return value.slice(0, 500);
 }
 
-const str = (value: unknown): string => (typeof value === 'string' ? value : '');
+const str = asText;
 
 export function authRoutes({ db, services, sessions, access }: { db: Database; services: Services; sessions: SessionManager; access: AccessControl }): Router {
   const router = Router();

@@ -1,3 +1,4 @@
+import { trimmed } from '../http/input';
 import { Router } from 'express';
 import { appendAudit } from '../audit/repository';
 import { Database } from '../data/database';
@@ -5,7 +6,7 @@ import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { insertCategory, listCategories, nextCategoryCode, setCategoryRetired } from '../findings/repository';
 
-const str = (value: unknown) => (typeof value === 'string' ? value.trim() : '');
+const str = trimmed;
 
 /**
  * The finding categories (问题类别): P01–P18 come with the application; a bureau adds its own from

@@ -119,8 +119,6 @@ export interface Pick {
   /** 1-based, within the stratum, in the order taken. */
   rank: number;
   u: number;
-  /** Position in canonical order. */
-  index: number;
 }
 
 export interface StratumResult {
@@ -244,7 +242,7 @@ export function drawSample(population: readonly PopulationRecord[], input: DrawI
       taken.push(i);
       reasons.push(previousQuota && rank > previousQuota[kind] ? 'expansion' : 'random');
     }
-    taken.forEach((i, k) => picks.push({ code: records[i].code, kind, reason: reasons[k], rank: k + 1, u: u[i], index: i }));
+    taken.forEach((i, k) => picks.push({ code: records[i].code, kind, reason: reasons[k], rank: k + 1, u: u[i] }));
     const eligible = mandatory.length + others.length;
     strata[kind] = { size, excluded: excludedCount, eligible, mandatory: mandatory.length, quota, taken: taken.length, mandatoryFilled: mandatory.length >= quota, short: eligible < quota };
   }

@@ -1,3 +1,4 @@
+import { objectBody, trimmed } from '../http/input';
 import { Request, Response, Router } from 'express';
 import { formatScore } from '../domain/grades';
 import { fenToWan, formatWan } from '../domain/money';
@@ -14,7 +15,7 @@ import { Draw, StoredPick } from './repository';
 import { parseDrawRequest } from './validation';
 import { writeSampleXlsx } from './spreadsheet';
 
-const body = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const body = objectBody;
 
 export function drawJson(draw: Draw, picks: StoredPick[]) {
   return {
@@ -228,9 +229,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   return router;
 }
 
-function str(value: unknown): string {
-  return typeof value === 'string' ? value.trim() : '';
-}
+const str = trimmed;
 
 /** Public pages: no login. Everything needed to re-draw, and nothing else about the round. */
 export function publicDrawRoutes({ services }: { services: Services }): Router {

@@ -1,23 +1,19 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, engineOf, Queryable } from '../data/database';
+import { Database, Queryable } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
 import { conflict, HttpError, invalid, notFound } from '../http/errors';
 import { findActiveImport } from '../population/repository';
 import { PopulationRecordsCache } from '../population/recordsCache';
-import { findRound, Round } from '../rounds/repository';
+import { findRound, lockRound, Round } from '../rounds/repository';
 import {
   cancelDraw, Draw, findActiveDraw, findDraw, findDrawByPublicId, findPicks, insertDraw, insertExpansion, insertPicks,
   listDraws, NewPick, setRoundState, StoredPick, updateDrawStrata,
 } from './repository';
 import { DrawRequest, FieldError } from './validation';
 
-async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
-  if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
-  return findRound(trx, roundId);
-}
 
 /** What the audit log keeps of a draw. */
 function auditView(draw: Draw, picks?: number) {
@@ -111,7 +107,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
     async preview(roundId: number, request: DrawRequest) {
       const round = await requireRound(roundId);
       const population = await recordsOf(db, roundId);
-      const { excludeCodes } = await resolve(db, round, { ...request, seed: request.seed ?? 'preview' }, population);
+      const { excludeCodes } = await resolve(db, round, request, population);
       const result = drawSample(population, { seed: 'preview', method: request.method, quota: { project: 0, department: 0 }, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
       return result.strata;
     },

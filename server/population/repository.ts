@@ -263,27 +263,12 @@ export async function countLate(db: Queryable, roundId: number): Promise<number>
 // ---------------------------------------------------------------------------------------------
 // Reading
 
-export interface Submission {
+/** A stored self-evaluation: what was imported, and what the import computed for it. */
+export interface Submission extends SubmissionInput {
   id: number;
   roundId: number;
-  rowNumber: number;
-  kind: Kind;
-  code: string;
-  department: string;
-  unit: string;
-  name: string;
-  fundingSource: string | null;
-  budgetFen: bigint;
-  executedFen: bigint | null;
-  /** Hundredths of a point. */
-  selfScore: number;
-  selfGrade: Grade | null;
   /** The grade the self-score earns. */
   scoreGrade: Grade;
-  submittedOn: string | null;
-  contact: string | null;
-  note: string | null;
-  extra: Record<string, string> | null;
   executionRateBp: number | null;
   warnings: number;
   indicatorCount: number;
@@ -374,10 +359,6 @@ export async function findSubmissionsByIds(db: Queryable, ids: ArrayLike<number>
 export async function findSubmissionByCode(db: Queryable, roundId: number, code: string): Promise<Submission | undefined> {
   const row = (await db('submissions').where({ round_id: roundId, code }).first()) as SubmissionRow | undefined;
   return row && toSubmission(row);
-}
-
-export async function allSubmissions(db: Queryable, roundId: number): Promise<Submission[]> {
-  return ((await db('submissions').where('round_id', roundId).orderBy('code')) as SubmissionRow[]).map(toSubmission);
 }
 
 export interface Indicator {

@@ -1,3 +1,4 @@
+import { trimmed } from '../http/input';
 import { Request, Response, Router } from 'express';
 import { formatScore, GRADES, isGrade } from '../domain/grades';
 import { fenToWan, formatWan } from '../domain/money';
@@ -18,9 +19,7 @@ import { populationTemplate, writePopulationXlsx } from './spreadsheets';
 
 const PAGE_SIZES = [20, 50, 100, 200];
 
-function str(value: unknown): string {
-  return typeof value === 'string' ? value.trim() : '';
-}
+const str = trimmed;
 
 /** The filters, sort and page of a population list, from the query string; anything unknown is ignored. */
 export function parseListQuery(query: Record<string, unknown>): { filter: PopulationQuery; page: number; pageSize: number } {
@@ -149,7 +148,7 @@ export function populationPageRoutes({ services, access }: { services: Services;
 
   async function renderList(req: Request, res: Response, round: Round, extra: Record<string, unknown> = {}) {
     const { filter, page, pageSize } = parseListQuery(req.query as Record<string, unknown>);
-    const result = await services.population.page(round.id, filter, { offset: (page - 1) * pageSize, limit: pageSize });
+    const result = await services.population.page(round, filter, { offset: (page - 1) * pageSize, limit: pageSize });
     const active = result.active;
     const pages = Math.max(1, Math.ceil(result.total / pageSize));
     const params = (changes: Record<string, string | number | undefined>) => {
@@ -242,7 +241,7 @@ export function populationPageRoutes({ services, access }: { services: Services;
     await services.population.recordExport(auditContextOf(req), round.id, new URLSearchParams(req.query as Record<string, string>).toString());
     res.attachment(`自评记录-${round.fiscalYear}-${round.id}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    await writePopulationXlsx(res, round.title, services.population.each(round.id, filter));
+    await writePopulationXlsx(res, round.title, services.population.each(round, filter));
   });
 
   let template: Promise<Buffer> | undefined;
@@ -270,7 +269,7 @@ export function populationApiRoutes({ services, access }: { services: Services; 
   router.get('/rounds/:id/population', access.requirePermission('population.read'), async (req, res) => {
     const round = await services.rounds.get(roundId(req));
     const { filter, page, pageSize } = parseListQuery(req.query as Record<string, unknown>);
-    const result = await services.population.page(round.id, filter, { offset: (page - 1) * pageSize, limit: pageSize });
+    const result = await services.population.page(round, filter, { offset: (page - 1) * pageSize, limit: pageSize });
     res.json({ total: result.total, page, pageSize, items: result.items.map(submissionJson) });
   });
 

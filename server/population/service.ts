@@ -1,12 +1,12 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, engineOf, Queryable } from '../data/database';
+import { Database } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { checkIndicatorCodes, ImportProblem, IndicatorInput, MAX_ROWS, ProblemList, readIndicators, readSubmissions, Sheet, sortProblems, summarisePopulation } from '../domain/population';
 import { canonicalOrder, populationFingerprint } from '../domain/sampling';
 import { assess, isExecutionIndicator } from '../domain/warnings';
 import { conflict, HttpError, notFound } from '../http/errors';
-import { findRound, Round } from '../rounds/repository';
+import { findRound, lockRound, Round } from '../rounds/repository';
 import { ListIndexCache } from './listIndex';
 import { PopulationRecordsCache } from './recordsCache';
 import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from './files';
@@ -108,11 +108,6 @@ function auditView(value: PopulationImport) {
   };
 }
 
-/** One writer per round at a time: PostgreSQL locks the round's row; SQLite has one writer anyway. */
-async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
-  if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
-  return findRound(trx, roundId);
-}
 
 /** Records per batch handed to the database while the next batch is read. */
 const IMPORT_BATCH = 2000;
@@ -128,12 +123,11 @@ export function populationService({ db, now, populationRecords }: { db: Database
 
   const indexes = new ListIndexCache();
 
-  /** The ids of the records a query selects, in its order; none without a population. */
-  async function selection(roundId: number, query: PopulationQuery): Promise<{ active: PopulationImport | undefined; ids: Int32Array }> {
-    const round = await requireRound(roundId);
-    const active = await findActiveImport(db, roundId);
+  /** The ids of the records a query selects, in its order; none without a population. The caller has read the round. */
+  async function selection(round: Round, query: PopulationQuery): Promise<{ active: PopulationImport | undefined; ids: Int32Array }> {
+    const active = await findActiveImport(db, round.id);
     if (!active) return { active, ids: new Int32Array(0) };
-    const index = await indexes.get(db, roundId, `${active.id}:${round.version}`);
+    const index = await indexes.get(db, round.id, `${active.id}:${round.version}`);
     return { active, ids: index.select(query) };
   }
 
@@ -276,14 +270,14 @@ export function populationService({ db, now, populationRecords }: { db: Database
     byRound: () => activeImportsByRound(db),
 
     /** A page of the population, filtered, searched and sorted through the round's list index. */
-    async page(roundId: number, query: PopulationQuery, page: { offset: number; limit: number }) {
-      const { active, ids } = await selection(roundId, query);
+    async page(round: Round, query: PopulationQuery, page: { offset: number; limit: number }) {
+      const { active, ids } = await selection(round, query);
       return { active, total: ids.length, items: await findSubmissionsByIds(db, ids.subarray(page.offset, page.offset + page.limit)) };
     },
 
     /** Every record of a selection, in its order, a batch at a time (for exports). */
-    async *each(roundId: number, query: PopulationQuery): AsyncGenerator<Submission> {
-      const { ids } = await selection(roundId, query);
+    async *each(round: Round, query: PopulationQuery): AsyncGenerator<Submission> {
+      const { ids } = await selection(round, query);
       for (let start = 0; start < ids.length; start += 2000) {
         for (const submission of await findSubmissionsByIds(db, ids.subarray(start, start + 2000))) yield submission;
       }

@@ -1,3 +1,4 @@
+import { asText, objectBody } from '../http/input';
 import { Request, Response, Router } from 'express';
 import { formatScore } from '../domain/grades';
 import { formatWan } from '../domain/money';
@@ -16,8 +17,8 @@ import { MAX_UPLOAD_BYTES } from '../population/files';
 
 const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回', import: '离线导入' };
 
-const body = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
-const str = (value: unknown) => (typeof value === 'string' ? value : '');
+const body = objectBody;
+const str = asText;
 const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role, organisation: req.user!.organisation });
 const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
 
@@ -396,9 +397,8 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   for (const action of ['submit', 'confirm', 'return'] as const) {
     router.post(`/rounds/:id/items/:code/review/${action}`, signedIn, async (req, res) => {
       const args = [auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code)] as const;
-      const review = await guarded(req, access, () => (action === 'return' ? services.reviews.return(...args, str(body(req.body).reason)) : services.reviews[action](...args)));
-      const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code));
-      res.json(reviewJson(review, view.submission));
+      const { review, submission } = await guarded(req, access, () => (action === 'return' ? services.reviews.return(...args, str(body(req.body).reason)) : services.reviews[action](...args)));
+      res.json(reviewJson(review, submission));
     });
   }
 

@@ -1,12 +1,12 @@
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, engineOf, Queryable } from '../data/database';
+import { Database, Queryable } from '../data/database';
 import { KIND_LABELS } from '../domain/population';
 import { FieldError, parseReviewContent, QualityWeights, ReviewContent, reviewFigures, ReviewStatus, submitProblems, timelinessScore } from '../domain/review';
 import { Role } from '../domain/roles';
 import { assess } from '../domain/warnings';
 import { conflict, HttpError, invalid, notFound } from '../http/errors';
 import { findIndicators, findSubmissionByCode, Indicator, Submission } from '../population/repository';
-import { findRound, Round, updateReviewSettings } from '../rounds/repository';
+import { findRound, lockRound, Round, updateReviewSettings } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
 import { findEvidence, insertEvidence, withdrawEvidence } from '../findings/evidence';
 import { findDeclarations, insertDeclaration } from './conflicts';
@@ -67,9 +67,6 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     return actor.role === 'lead' || (assignee === actor.id && (actor.role === 'reviewer' || actor.role === 'evaluator'));
   }
 
-  async function lockRound(trx: Queryable, roundId: number) {
-    if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
-  }
 
   function forReview(indicators: Indicator[]) {
     return indicators.map((i) => ({ id: i.id, level1: i.level1, level3: i.level3, weight: i.weight, score: i.score, isExecution: i.isExecution }));
@@ -105,7 +102,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       if (!(await updateReview(trx, review.id, review.version, write, actor.id, at))) throw conflict('该复核已被他人修改，请刷新后重试');
       await insertReviewVersion(trx, review.id, review.version + 1, action, status, snapshot(write), write.returnReason, actor.id, at);
       await appendAudit(trx, context, { action: `review.${action}`, objectType: 'review', objectId: `${roundId}:${code}`, before: { status: review.status, version: review.version }, after: { status, version: review.version + 1, reason: write.returnReason } }, at);
-      return (await findReview(trx, submission.id))!;
+      return { review: (await findReview(trx, submission.id))!, submission };
     });
   }
 
@@ -434,6 +431,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
 
 /** A review as the API answers it. */
 export function reviewJson(review: Review, submission: Submission) {
+  // The stored score as a whole score: the same figures (grade, deviation) without the indicators.
   const figures = reviewFigures(submission, [], { ...review.content, wholeScore: review.reviewScore });
   return {
     code: submission.code,

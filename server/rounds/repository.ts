@@ -1,4 +1,4 @@
-import { Queryable } from '../data/database';
+import { engineOf, Queryable } from '../data/database';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
 import { RoundFields, RoundState } from '../domain/rounds';
@@ -107,4 +107,13 @@ export async function updateReviewSettings(db: Queryable, id: number, weights: Q
     version: version + 1,
   });
   return Number(changed) === 1;
+}
+
+/**
+ * Reads the round for a write that must not interleave with another on the same round (an
+ * import, a draw, a review): PostgreSQL locks its row; SQLite has one writer anyway.
+ */
+export async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
+  if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
+  return findRound(trx, roundId);
 }

@@ -1,3 +1,4 @@
+import { objectBody } from '../http/input';
 import { Response, Router } from 'express';
 import { findAudit } from '../audit/repository';
 import { Database } from '../data/database';
@@ -31,7 +32,7 @@ export function roundJson(round: Round, population?: PopulationImport) {
   };
 }
 
-const body = (value: unknown): Record<string, unknown> => (value && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : {});
+const body = objectBody;
 
 export function roundPageRoutes({ db, services, access }: { db: Database; services: Services; access: AccessControl }): Router {
   const router = Router();
