@@ -1,6 +1,7 @@
 import path from 'node:path';
 import express, { Express, Router } from 'express';
 import { adminRoutes } from './admin/routes';
+import { announcementApiRoutes, announcementPageRoutes, publicAnnouncementRoutes } from './announcements/routes';
 import { authRoutes } from './auth/routes';
 import { Config } from './config';
 import { Database } from './data/database';
@@ -43,11 +44,14 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
 
   app.use(requestContext);
   app.use(setUpWebSecurity());
+  // chart.js for the announcement's charts, served from the installed package (no CDN).
+  app.get('/static/vendor/chart.umd.min.js', (_req, res) => res.sendFile(require.resolve('chart.js/dist/chart.umd.min.js'), { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use('/static', express.static(STATIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
   setUpViews(app, { cache: config.env !== 'development' });
   app.use(healthRoutes(db));
   // Public pages need no session: anyone may re-check a draw.
   app.use(publicDrawRoutes({ services }));
+  app.use(publicAnnouncementRoutes({ services }));
 
   app.use(express.json({ limit: '1mb' }));
   app.use(express.urlencoded({ extended: false, limit: '1mb' }));
@@ -68,12 +72,14 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   api.use(populationApiRoutes({ services, access }));
   api.use(drawApiRoutes({ services, access }));
   api.use(reviewApiRoutes({ services, access }));
+  api.use(announcementApiRoutes({ services, access }));
   app.use('/api', api);
 
   app.use(roundPageRoutes({ db, services, access }));
   app.use(populationPageRoutes({ services, access }));
   app.use(drawPageRoutes({ services, access }));
   app.use(reviewPageRoutes({ services, access }));
+  app.use(announcementPageRoutes({ services, access }));
   app.use(categoryRoutes({ db, access, now }));
   app.use(adminRoutes({ db, services, access }));
 

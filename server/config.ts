@@ -43,6 +43,8 @@ export interface Config {
   trustProxy: string | false;
   /** scrypt cost parameter N (a power of two). */
   scryptCost: number;
+  /** The address the public reaches the application at, for links printed in announcements. */
+  publicUrl: string;
 }
 
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
@@ -98,5 +100,6 @@ export function loadConfig(env: Env = process.env): Config {
     },
     trustProxy: trustProxy ? trustProxy : false,
     scryptCost: getInt(env, 'FUHE_SCRYPT_COST', 2 ** 15),
+    publicUrl: get(env, 'FUHE_PUBLIC_URL', `http://localhost:${getInt(env, 'PORT', 3000)}`).replace(/\/+$/, ''),
   };
 }

@@ -1,5 +1,6 @@
 import { Config } from './config';
 import { Database } from './data/database';
+import { announcementService } from './announcements/service';
 import { authService } from './auth/service';
 import { drawService } from './draws/service';
 import { reviewService } from './reviews/service';
@@ -25,6 +26,7 @@ export function createServices({ db, config, now }: ServiceDeps) {
     population: populationService({ db, now, populationRecords }),
     draws: drawService({ db, now, populationRecords }),
     reviews: reviewService({ db, now }),
+    announcements: announcementService({ db, now, publicUrl: config.publicUrl }),
   };
 }
 

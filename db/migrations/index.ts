@@ -6,6 +6,7 @@ import * as reviews from './20261125000004_reviews';
 import * as findings from './20261125000005_findings';
 import * as evidence from './20261125000006_evidence';
 import * as conflictsQuality from './20261125000007_conflicts_quality';
+import * as announcements from './20261125000008_announcements';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -20,6 +21,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261125000005_findings', module: findings },
   { name: '20261125000006_evidence', module: evidence },
   { name: '20261125000007_conflicts_quality', module: conflictsQuality },
+  { name: '20261125000008_announcements', module: announcements },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

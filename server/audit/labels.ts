@@ -41,4 +41,9 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'category.create': '增加问题类别',
   'category.retire': '停用问题类别',
   'category.restore': '恢复问题类别',
+  'announcement.compile': '生成公示稿',
+  'announcement.edit': '编辑公示稿',
+  'announcement.submit': '提交公示审批',
+  'announcement.return': '退回公示稿',
+  'announcement.publish': '发布公示',
 };

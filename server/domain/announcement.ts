@@ -409,7 +409,8 @@ export interface StaleFigure {
  * they saved it, where that figure has since changed: "文中的“19”原为{项目优数}，现为18".
  */
 export function staleFigures(sectionKey: string, text: string, savedWith: Record<string, string>, current: Record<string, string>): StaleFigure[] {
-  const literals = new Set(text.replace(TOKEN, ' ').match(/\d+(?:\.\d+)?%?/g) ?? []);
+  // Numbers written as figures are: "19个", "54%", "10215.46万元", "3.5分" (not "alert(1)" or a year).
+  const literals = new Set([...text.replace(TOKEN, ' ').matchAll(/(\d+(?:\.\d+)?)(%|个|万元|分|项|家)/g)].map((m) => (m[2] === '%' ? `${m[1]}%` : m[1])));
   const stale: StaleFigure[] = [];
   for (const literal of literals) {
     for (const [figure, before] of Object.entries(savedWith)) {

@@ -21,15 +21,19 @@ export type Permission =
   | 'population.read'
   | 'draws.create'
   | 'reviews.assign'
-  | 'reviews.work';
+  | 'reviews.work'
+  | 'announcements.compile'
+  | 'announcements.read'
+  | 'announcements.publish';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read', 'population.read'],
-  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read', 'draws.create', 'reviews.assign'],
+  admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read', 'population.read', 'announcements.read'],
+  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read', 'draws.create', 'reviews.assign', 'announcements.compile', 'announcements.read'],
   reviewer: ['rounds.read', 'population.read', 'reviews.work'],
   // A third-party evaluator sees only the items assigned to them, never the whole population.
   evaluator: ['rounds.read', 'reviews.work'],
-  official: ['rounds.read', 'population.read'],
+  // The official (分管领导) approves and publishes the announcement.
+  official: ['rounds.read', 'population.read', 'announcements.read', 'announcements.publish'],
 };
 
 export function isRole(value: unknown): value is Role {

@@ -87,6 +87,8 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
       draw: population ? await services.draws.active(round.id) : undefined,
       canDraw: can(req.user!.role, 'draws.create'),
       isEvaluator: req.user!.role === 'evaluator',
+      canReadAnnouncement: can(req.user!.role, 'announcements.read'),
+      announcement: can(req.user!.role, 'announcements.read') ? (await services.announcements.current(round.id))?.announcement : undefined,
       history,
       canEdit: can(req.user!.role, 'rounds.edit'),
       created: req.query.created === '1',

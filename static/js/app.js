@@ -185,3 +185,21 @@ document.addEventListener('submit', function (event) {
     });
   });
 })();
+
+// Announcement charts: the server puts the chart.js configurations in data-charts; the same
+// configurations are drawn on the server as images for the Word export.
+(function () {
+  var box = document.querySelector('[data-charts]');
+  if (!box || !window.Chart) return;
+  var configs;
+  try { configs = JSON.parse(box.getAttribute('data-charts')); } catch (e) { return; }
+  window.Chart.defaults.font.family = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif';
+  box.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
+    var config = configs[canvas.getAttribute('data-chart')];
+    if (!config) return;
+    config.options = config.options || {};
+    config.options.maintainAspectRatio = false;
+    config.options.animation = false;
+    new window.Chart(canvas, config);
+  });
+})();
