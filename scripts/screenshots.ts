@@ -2,6 +2,7 @@
  * `npm run screenshots`: the demo in a temporary directory, photographed by Debian's Chromium
  * (playwright-core; no downloaded browser) into docs/screenshots/.
  */
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import http from 'node:http';
 import { AddressInfo } from 'node:net';
@@ -90,9 +91,44 @@ async function main(): Promise<void> {
     await shot('my-work');
     await page.click('.site-header button.link-button');
     await signIn('lead');
+    // The announcement: last year's, published (charts drawn by chart.js), and this year's draft in the editor.
+    await page.goto(`${base}/rounds/2/announcement`);
+    await page.waitForTimeout(600);
+    await shot('announcement');
+    await page.locator('.charts').screenshot({ path: path.join(OUT, 'announcement-charts.png') });
+    process.stdout.write('docs/screenshots/announcement-charts.png\n');
+    const publicHref = await page.getAttribute('a:text("公开页面")', 'href');
+    await page.goto(`${base}/rounds/1/announcement`);
+    await Promise.all([page.waitForURL(/done=compiled/), page.click('text=生成公示稿')]);
+    await shot('announcement-draft');
+    await page.goto(`${base}/rounds/1/announcement/edit`);
+    await shot('announcement-editor');
     await page.goto(`${base}/rounds/new`);
     await page.click('#main button[type=submit]');
     await shot('round-new-errors');
+    // The public page as a citizen reads it: desktop, phone, and printed on A4.
+    const visitor = await browser.newContext({ viewport: { width: 1280, height: 800 }, locale: 'zh-CN' });
+    const reader = await visitor.newPage();
+    await reader.goto(`${base}${publicHref}`);
+    await reader.waitForTimeout(600);
+    await reader.screenshot({ path: path.join(OUT, 'announcement-public.png'), fullPage: true });
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    const phonePage = await phone.newPage();
+    await phonePage.goto(`${base}${publicHref}`);
+    await phonePage.waitForTimeout(600);
+    await phonePage.screenshot({ path: path.join(OUT, 'announcement-public-phone.png'), fullPage: true });
+    await phone.close();
+    // Printed by Chromium on A4 with the print stylesheet (公文 margins), first page as PNG.
+    const printed = path.join(os.tmpdir(), `fuhe-print-${process.pid}.pdf`);
+    await reader.pdf({ path: printed, preferCSSPageSize: true, format: 'A4' });
+    try {
+      execFileSync('pdftoppm', ['-r', '60', '-f', '1', '-l', '1', '-singlefile', '-png', printed, path.join(OUT, 'announcement-public-a4')], { stdio: 'pipe' });
+    } finally {
+      fs.rmSync(printed, { force: true });
+    }
+    process.stdout.write('docs/screenshots/announcement-public{,-phone,-a4}.png\n');
+    await wordPages(`${base}${publicHref}.docx`);
+    await visitor.close();
     await page.goto(`${base}/account`);
     await page.fill('#token-name', '预算一体化系统对接');
     await page.click('#main form[action="/account/tokens"] button[type=submit]');
@@ -108,6 +144,22 @@ async function main(): Promise<void> {
     server.close();
     await db.destroy();
     fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** The Word export converted by LibreOffice, its first two pages as PNG (skipped without soffice). */
+async function wordPages(url: string): Promise<void> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-docx-'));
+  try {
+    const docx = Buffer.from(await (await fetch(url)).arrayBuffer());
+    fs.writeFileSync(path.join(dir, 'announcement.docx'), docx);
+    execFileSync('soffice', [`-env:UserInstallation=file://${dir}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', dir, path.join(dir, 'announcement.docx')], { stdio: 'pipe', timeout: 120_000 });
+    execFileSync('pdftoppm', ['-r', '60', '-f', '1', '-l', '2', '-png', path.join(dir, 'announcement.pdf'), path.join(OUT, 'announcement-docx')], { stdio: 'pipe' });
+    process.stdout.write('docs/screenshots/announcement-docx-{1,2}.png\n');
+  } catch (err) {
+    process.stdout.write(`Word pages skipped (needs soffice and pdftoppm): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 

@@ -45,7 +45,8 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   app.use(requestContext);
   app.use(setUpWebSecurity());
   // chart.js for the announcement's charts, served from the installed package (no CDN).
-  app.get('/static/vendor/chart.umd.min.js', (_req, res) => res.sendFile(require.resolve('chart.js/dist/chart.umd.min.js'), { maxAge: config.env === 'production' ? '1d' : 0 }));
+  const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
+  app.get('/static/vendor/chart.umd.min.js', (_req, res) => res.sendFile(chartJs, { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use('/static', express.static(STATIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
   setUpViews(app, { cache: config.env !== 'development' });
   app.use(healthRoutes(db));

@@ -2,6 +2,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import JSZip from 'jszip';
 import { binaryParser, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
 
 let t: TestApp;
@@ -309,6 +310,11 @@ describe('drafting, approval and corrections', () => {
     expect(old.text).toContain('已有更正后的版本');
     expect((await t.agent().get(`${slugUrl}/v/9`)).status).toBe(404);
     expect((await t.agent().get('/p/2023-000000000000')).status).toBe(404);
+    // The page's charts: chart.js from the installed package, same origin (the CSP allows nothing else).
+    const chartJs = await t.agent().get('/static/vendor/chart.umd.min.js');
+    expect(chartJs.status).toBe(200);
+    expect(chartJs.headers['content-type']).toContain('javascript');
+    expect(old.text).toContain('data-charts="{&quot;grades&quot;');
   });
 
   it('the Word export is a real .docx that LibreOffice turns into a PDF', async () => {
@@ -317,6 +323,15 @@ describe('drafting, approval and corrections', () => {
     expect(docx.status).toBe(200);
     expect(docx.headers['content-type']).toContain('wordprocessingml');
     expect((docx.body as Buffer).subarray(0, 2).toString()).toBe('PK');
+    const zip = await JSZip.loadAsync(docx.body as Buffer);
+    const documentXml = await zip.file('word/document.xml')!.async('string');
+    // GB/T 9704: A4 (11906 × 16838 twips), margins 37/35/28/26 mm, 三号 (16 pt) 仿宋 text, 二号 title.
+    expect(documentXml).toMatch(/<w:pgSz w:w="11907" w:h="16840"/);
+    expect(documentXml).toMatch(/<w:pgMar w:top="2098" w:right="1474" w:bottom="1985" w:left="1588"/);
+    expect(documentXml).toContain('w:eastAsia="仿宋_GB2312"');
+    expect(documentXml).toContain('<w:sz w:val="44"/>');
+    expect(Object.keys(zip.files).filter((n) => n.startsWith('word/media/'))).toHaveLength(4);
+    expect(await zip.file('word/fontTable.xml')!.async('string')).toContain('<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>');
     const soffice = spawnSync('soffice', ['--version'], { encoding: 'utf8' });
     if (soffice.error) {
       console.warn('LibreOffice (soffice) is not installed: the .docx → PDF conversion check is skipped. `apt-get install libreoffice-writer-nogui` to run it.');

@@ -88,6 +88,61 @@ export async function seedDemo(services: Services): Promise<void> {
     if (index % 4 === 1) await services.reviews.confirm(asLeadActor.context, asLeadActor.actor, round.id, item.code);
     if (index % 4 === 2) await services.reviews.return(asLeadActor.context, asLeadActor.actor, round.id, item.code, '请补充满意度调查的佐证材料后重新提交');
   }
+  await seedPublishedRound(services, asLead);
+}
+
+async function actorOf(services: Services, username: string) {
+  const user = (await services.users.findByUsername(username))!;
+  return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role } };
+}
+
+/**
+ * Last year's round, finished: 12 projects and 3 departments drawn, every review confirmed, and
+ * the announcement compiled, approved by the official and published at /p/….
+ */
+async function seedPublishedRound(services: Services, asLead: AuditContext): Promise<void> {
+  const round = await services.rounds.create(asLead, {
+    title: '2022年度绩效自评结果抽查复核',
+    fiscalYear: 2022,
+    bureau: '太康县财政局',
+    workPlanRef: '太财字〔2022〕27号',
+    deadline: '2023-03-31',
+  });
+  const file = path.join(__dirname, 'population-2022.csv');
+  await services.population.import(asLead, round.id, { name: 'population-2022.csv', data: fs.readFileSync(file) });
+  await services.draws.create(asLead, round.id, {
+    seed: '福彩3D 2023年第58期 开奖号码 3 0 7', method: 'srs', quota: { project: 12, department: 3 },
+    mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null,
+  });
+  const items = await services.reviews.items(round.id);
+  const people = ['reviewer', 'evaluator'];
+  await services.reviews.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
+  const lead = await actorOf(services, 'lead');
+  const dimensions = Object.fromEntries(DIMENSIONS.map((name) => [name, { judgement: '符合', note: '' }]));
+  const findings: Record<number, Array<{ category: string; description: string }>> = {
+    1: [{ category: 'P01', description: '年末仍有部分资金未支出，预算执行率低于80%。' }],
+    3: [{ category: 'P09', description: '产出数量指标无台账、签收单等佐证材料。' }, { category: 'P16', description: '自评报告只描述项目背景，未分析扣分原因。' }],
+    5: [{ category: 'P16', description: '自评报告套用模板，问题和改进措施空泛。' }],
+    8: [{ category: 'P09', description: '满意度指标无调查记录。' }],
+    12: [{ category: 'P01', description: '部门整体支出预算执行率偏低。' }],
+  };
+  for (const [index, item] of items.entries()) {
+    const who = await actorOf(services, people[index % people.length]);
+    const view = await services.reviews.item(who.actor, round.id, item.code);
+    const self = view.submission.selfScore / 100;
+    const review = Math.max(62, self - [0, 3, 6, 2, 11][index % 5]);
+    await services.reviews.save(who.context, who.actor, round.id, item.code, {
+      reviewScore: review, qualityScore: [94, 91, 86, 93, 72][index % 5], comment: '依据上报资料和实地核查综合评价。', dimensions,
+    }, 0);
+    for (const f of findings[index] ?? []) await services.reviews.addFinding(who.context, who.actor, round.id, item.code, f);
+    await services.reviews.submit(who.context, who.actor, round.id, item.code);
+    await services.reviews.confirm(lead.context, lead.actor, round.id, item.code);
+  }
+  const draft = await services.announcements.compile(lead.context, lead.actor, round.id);
+  await services.announcements.save(lead.context, lead.actor, round.id, { revision: draft.announcement.revision, deadline: '2023-08-31' });
+  await services.announcements.submit(lead.context, lead.actor, round.id);
+  const official = await actorOf(services, 'official');
+  await services.announcements.publish(official.context, official.actor, round.id);
 }
 
 /** A small, valid one-page PDF (the demo's evidence file). */

@@ -1,3 +1,4 @@
+import JSZip from 'jszip';
 import { AlignmentType, Document, Footer, ImageRun, LineRuleType, Packer, PageNumber, Paragraph, TextRun } from 'docx';
 import { AnnouncementFigures, PARTS, Section } from '../domain/announcement';
 import { KIND_LABELS } from '../domain/population';
@@ -102,5 +103,29 @@ export async function announcementDocx(input: { title: string; sections: Section
       children,
     }],
   });
-  return Packer.toBuffer(document);
+  return withFontFallbacks(await Packer.toBuffer(document));
+}
+
+/**
+ * The GB/T 9704 fonts are not on every machine: the font table names, for each, the font Word and
+ * WPS fall back to (w:altName) and that it is a GB2312 (simplified Chinese) font, so that a
+ * substitute of the same script and kind is chosen.
+ */
+const FALLBACKS: Array<{ name: string; alt: string; family: 'roman' | 'modern' | 'swiss' }> = [
+  { name: FONTS.title, alt: '宋体', family: 'roman' },
+  { name: FONTS.heading1, alt: 'SimHei', family: 'modern' },
+  { name: FONTS.heading2, alt: '楷体', family: 'modern' },
+  { name: FONTS.body, alt: '仿宋', family: 'modern' },
+];
+
+async function withFontFallbacks(docx: Buffer): Promise<Buffer> {
+  const zip = await JSZip.loadAsync(docx);
+  const file = zip.file('word/fontTable.xml');
+  if (!file) return docx;
+  const xml = await file.async('string');
+  const entries = FALLBACKS.map((f) => `<w:font w:name="${f.name}"><w:altName w:val="${f.alt}"/><w:charset w:val="86"/><w:family w:val="${f.family}"/><w:pitch w:val="fixed"/></w:font>`).join('');
+  // The generated table is empty and self-closing (<w:fonts …/>), or has entries already.
+  const filled = xml.includes('</w:fonts>') ? xml.replace('</w:fonts>', `${entries}</w:fonts>`) : xml.replace(/<w:fonts([^>]*)\/>/, `<w:fonts$1>${entries}</w:fonts>`);
+  zip.file('word/fontTable.xml', filled);
+  return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }

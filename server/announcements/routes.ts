@@ -41,6 +41,8 @@ export function announcementJson(view: AnnouncementView, publicUrl?: string) {
   };
 }
 
+const REVISION_ACTIONS: Record<string, string> = { compile: '生成/更新数据', edit: '编辑文字', submit: '提交审批', return: '退回修改', publish: '批准发布', supersede: '被新草稿替代' };
+
 /** What the pages show beside the text: figures as tables, charts, statistics. */
 function figuresView(f: AnnouncementFigures) {
   return {
@@ -123,7 +125,7 @@ export function announcementPageRoutes({ services, access }: { services: Service
       round,
       view: view && { ...documentView(view), ...figuresView(view.figures), announcement: a, statusLabel: ANNOUNCEMENT_STATUSES[a!.status], warnings: view.warnings, deadline: a!.document.deadline },
       versions: history.versions.map((v) => ({ ...v, statusLabel: ANNOUNCEMENT_STATUSES[v.status], href: v.slug && v.status === 'published' ? `/p/${v.slug}/v/${v.version}` : null })),
-      revisions: history.revisions,
+      revisions: history.revisions.map((r) => ({ ...r, actionLabel: REVISION_ACTIONS[r.action] ?? r.action })),
       canCompile: can(role, 'announcements.compile'),
       canEdit: can(role, 'announcements.compile') && a?.status === 'draft',
       canSubmit: can(role, 'announcements.compile') && a?.status === 'draft',
