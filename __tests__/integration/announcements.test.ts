@@ -358,6 +358,10 @@ describe('drafting, approval and corrections', () => {
     const show = await lead.get(`/rounds/${roundId}/announcement`);
     expect(show.status).toBe(200);
     expect(show.text).toContain('按最新复核结果重新生成');
+    // Inside the workbench the document sits under the page's h1: its headings step down one level.
+    expect(show.text.match(/<h1[ >]/g)).toHaveLength(1);
+    expect(show.text).toContain('<h2 class="gongwen__title">');
+    expect(show.text).toContain('<h4 class="gongwen__heading">（一）复核范围</h4>');
     const evaluator = t.agent();
     await login(evaluator, 'eval1');
     expect((await evaluator.get(`/rounds/${roundId}/announcement`)).status).toBe(403);
