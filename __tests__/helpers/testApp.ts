@@ -3,6 +3,7 @@ import http from 'node:http';
 import { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { createDatabaseFrom, dropDatabase, pgUrlFor } from './postgres';
 import request from 'supertest';
 import { createApp } from '../../server/app';
 import { AuditContext } from '../../server/audit/repository';
@@ -12,6 +13,11 @@ import { Role } from '../../server/domain/roles';
 import { createLogger } from '../../server/logger';
 import { createServices, Services } from '../../server/services';
 import { User } from '../../server/users/repository';
+
+/** The engine this test file runs on: the jest project sets it (see jest.config.js). */
+export const TEST_ENGINE: 'sqlite' | 'postgres' = process.env.FUHE_TEST_ENGINE === 'postgres' ? 'postgres' : 'sqlite';
+/** For tests of SQLite-only behaviour (the database file, PRAGMAs). */
+export const sqliteOnly = TEST_ENGINE === 'sqlite' ? it : it.skip;
 
 export const TEST_PASSWORD = 'correct horse battery staple';
 export const SETUP_CONTEXT: AuditContext = { actor: null, ip: 'test-setup', userAgent: 'jest', requestId: null };
@@ -46,7 +52,11 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const golden = process.env.FUHE_GOLDEN_DIR;
   if (!golden) throw new Error('globalSetup did not run');
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-test-'));
-  fs.copyFileSync(path.join(golden, 'fuhe.sqlite3'), path.join(dataDir, 'fuhe.sqlite3'));
+  let pgDatabase: string | undefined;
+  if (TEST_ENGINE === 'postgres') {
+    pgDatabase = await createDatabaseFrom(process.env.FUHE_GOLDEN_PG!);
+    env = { DATABASE_URL: pgUrlFor(pgDatabase), ...env };
+  } else fs.copyFileSync(path.join(golden, 'fuhe.sqlite3'), path.join(dataDir, 'fuhe.sqlite3'));
   const config = loadConfig({ NODE_ENV: 'test', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'test-secret-'.padEnd(48, 'x'), ...env });
   const db = createDatabase(config);
   const clock = new TestClock();
@@ -79,6 +89,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await db.destroy();
+      if (pgDatabase) await dropDatabase(pgDatabase);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

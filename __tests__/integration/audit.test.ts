@@ -26,7 +26,7 @@ describe('the audit log', () => {
     const round = await t.db('rounds').where({ title: '审计测试批次' }).first();
     const entry = await t.db('audit_log').where({ action: 'round.create', object_id: String(round.id) }).first();
     expect(entry).toMatchObject({ actor_username: 'lead1', actor_role: 'lead', object_type: 'round', ip: '127.0.0.1' });
-    expect(entry.at).toBe('2026-11-25T02:00:00.000Z');
+    expect(new Date(entry.at).toISOString()).toBe('2026-11-25T02:00:00.000Z');
     expect(entry.request_id).toMatch(/^[0-9a-f-]{36}$/);
     expect(JSON.parse(entry.after)).toMatchObject({ title: '审计测试批次', fiscalYear: 2023 });
   });
