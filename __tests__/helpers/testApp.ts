@@ -95,6 +95,29 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   };
 }
 
+/**
+ * A second instance of the application on the same database (and session secret): its own
+ * process state, connection pool and port, as a second server behind a load balancer would be.
+ */
+export async function startSecondInstance(t: TestApp): Promise<{ server: http.Server; baseUrl: string; db: Database; agent(): ReturnType<typeof request.agent>; close(): Promise<void> }> {
+  const db = createDatabase(t.config);
+  const app = createApp({ db, config: t.config, logger: createLogger({ silent: true }), now: t.clock.now });
+  const server = http.createServer(app);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    server,
+    db,
+    baseUrl: `http://127.0.0.1:${port}`,
+    agent: () => request.agent(server),
+    async close() {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await db.destroy();
+    },
+  };
+}
+
 /** The CSRF token of the first form in a page, as a browser would submit it. */
 export function csrfFrom(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);

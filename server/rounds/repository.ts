@@ -111,9 +111,13 @@ export async function updateReviewSettings(db: Queryable, id: number, weights: Q
 
 /**
  * Reads the round for a write that must not interleave with another on the same round (an
- * import, a draw, a review): PostgreSQL locks its row; SQLite has one writer anyway.
+ * import, a draw, a review). PostgreSQL locks its row. SQLite has one writer, but a transaction
+ * that reads first and writes later cannot wait for the lock (another instance on the same file
+ * gets SQLITE_BUSY at once): a no-op write as the first statement takes the write lock up front,
+ * waiting for it under busy_timeout, before anything is read.
  */
 export async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
   if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
+  else await trx('rounds').where('id', roundId).update({ id: trx.ref('id') });
   return findRound(trx, roundId);
 }
