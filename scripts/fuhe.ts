@@ -4,6 +4,7 @@
  */
 import { AuditContext } from '../server/audit/repository';
 import { loadConfig } from '../server/config';
+import { backup, restore } from '../server/data/backup';
 import { createDatabase, Database, migrateToLatest, migrationStatus } from '../server/data/database';
 import { isRole, ROLES } from '../server/domain/roles';
 import { HttpError } from '../server/http/errors';
@@ -23,6 +24,9 @@ const USAGE = `用法 / usage: npm run fuhe -- <command>
   token list <username>
   migrate                            applies pending migrations
   migrate status
+  backup <file>                      SQLite: a consistent copy, taken while the server runs;
+                                     PostgreSQL: pg_dump (custom format)
+  restore <file>                     stop the server first; SQLite keeps the replaced file beside it
 `;
 
 const cliContext: AuditContext = { actor: null, ip: 'cli', userAgent: 'fuhe-cli', requestId: null };
@@ -141,6 +145,19 @@ async function main(): Promise<number> {
   if (argv.length === 0 || argv[0] === 'help' || argv.includes('--help')) {
     process.stdout.write(USAGE);
     return argv.length === 0 ? 2 : 0;
+  }
+  if (argv[0] === 'backup' || argv[0] === 'restore') {
+    if (!argv[1]) {
+      process.stderr.write(`错误：缺少文件名\n\n${USAGE}`);
+      return 2;
+    }
+    try {
+      console.log(argv[0] === 'backup' ? await backup(loadConfig(), argv[1]) : await restore(loadConfig(), argv[1]));
+      return 0;
+    } catch (err) {
+      process.stderr.write(`错误：${err instanceof Error ? err.message : String(err)}\n`);
+      return 1;
+    }
   }
   const db = createDatabase(loadConfig());
   try {

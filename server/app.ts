@@ -8,7 +8,7 @@ import { Database } from './data/database';
 import { ROLE_LABELS } from './domain/roles';
 import { healthRoutes } from './health/routes';
 import { accessControl } from './http/access';
-import { requestContext } from './http/context';
+import { requestContext, requestLog } from './http/context';
 import { errorHandler, notFoundHandler } from './http/errors';
 import { navigation } from './http/navigation';
 import { noStore, setUpWebSecurity } from './http/security';
@@ -43,6 +43,7 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   app.set('query parser', 'simple');
 
   app.use(requestContext);
+  app.use(requestLog(logger));
   app.use(setUpWebSecurity());
   // chart.js for the announcement's charts, served from the installed package (no CDN).
   const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');

@@ -81,6 +81,11 @@ describe('npm start and the command line on an empty data directory', () => {
     const html = await res.text();
     expect(html).toContain('绩效自评抽查复核工作台');
     expect(html).not.toMatch(/<script(?![^>]*\bsrc=)[^>]*>/);
+    // Structured logs: one JSON object per line, the request's line carrying its X-Request-Id.
+    const id = res.headers.get('x-request-id');
+    await new Promise((r) => setTimeout(r, 200));
+    const line = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.message === 'request' && l.requestId === id);
+    expect(line).toMatchObject({ level: 'info', app: 'fuhe', method: 'GET', path: '/login', status: 200 });
   });
 
   it('`fuhe user add` and `fuhe token create` work against the running server\'s data directory', async () => {

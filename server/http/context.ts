@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import { Request, RequestHandler } from 'express';
 import { AuditContext } from '../audit/repository';
+import { Logger } from '../logger';
 import { User } from '../users/repository';
 
 declare global {
@@ -25,6 +26,24 @@ export const requestContext: RequestHandler = (req, res, next) => {
   res.setHeader('X-Request-Id', req.requestId);
   next();
 };
+
+/**
+ * One log line per request when it ends: request id, method, path (no query: it may hold search
+ * terms), status, duration and who. Health checks are left out; they would drown the rest.
+ */
+export function requestLog(logger: Logger): RequestHandler {
+  return (req, res, next) => {
+    const started = process.hrtime.bigint();
+    res.on('finish', () => {
+      if (req.path === '/healthz') return;
+      logger.info('request', {
+        requestId: req.requestId, method: req.method, path: req.path, status: res.statusCode,
+        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000, user: req.user?.username,
+      });
+    });
+    next();
+  };
+}
 
 export function auditContextOf(req: Request): AuditContext {
   return {
