@@ -14,6 +14,7 @@ import { createDatabase, migrateToLatest } from '../server/data/database';
 import { createLogger } from '../server/logger';
 import { createServices } from '../server/services';
 import { drawSample } from '../server/domain/sampling';
+import { loadOnPostgres, loadOnSqlite, printLoad } from './load';
 import { syntheticPopulationCsv } from './synthetic';
 
 const PASSWORD = 'benchmark password 2023';
@@ -348,6 +349,14 @@ async function main(): Promise<void> {
       { name: 'save review, 0–2 s pauses', requests: pacedSave.length, concurrency: REVIEWERS, seconds: pacedSeconds, latencies: [...pacedSave].sort((a, b) => a - b), errors: reviewErrors },
     ]);
     for (const d of domainDraws) console.log(`FUHE-DRAW-1 alone, ${d.size} records, ${d.method}: ${d.seconds.toFixed(2)} s (target ≤ ${d.size > 100_000 ? '1.5' : '0.3'} s)`);
+    // The load run against real server processes: one instance on SQLite, two on PostgreSQL.
+    const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
+    const pg = process.env.FUHE_BENCH_PG_URL ?? process.env.FUHE_TEST_PG_URL;
+    const loads = [await loadOnSqlite(loadSeconds)];
+    if (pg) loads.push(await loadOnPostgres(pg, loadSeconds));
+    console.log('');
+    printLoad(loads);
+    if (!pg) console.log('PostgreSQL load run skipped: set FUHE_BENCH_PG_URL (or FUHE_TEST_PG_URL) to a role that may create databases.');
   } finally {
     server.close();
     await db.destroy();

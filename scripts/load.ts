@@ -1,0 +1,228 @@
+/**
+ * The load run of `npm run bench`: 50 simulated reviewers, each opening and saving the review of
+ * their own sampled item back to back for 60 s (BENCH_LOAD_SECONDS), against real server
+ * processes — one instance on SQLite, and two instances on one PostgreSQL database with the
+ * reviewers spread over them (as behind a load balancer). A prober reads /healthz every 100 ms
+ * meanwhile as the baseline. Errors are any non-200 answer or failed request; a lost write is a
+ * review whose stored version or text is not the last one its reviewer saved.
+ */
+import { ChildProcess, spawn } from 'node:child_process';
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import knex from 'knex';
+import { Config, loadConfig } from '../server/config';
+import { createDatabase, migrateToLatest } from '../server/data/database';
+import { createServices } from '../server/services';
+
+const ROOT = path.resolve(__dirname, '..');
+const REVIEWERS = 50;
+
+export interface LoadResult {
+  name: string;
+  instances: number;
+  seconds: number;
+  opens: number[];
+  saves: number[];
+  healthz: number[];
+  errors: number;
+  lostWrites: number;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const s = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as net.AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function startInstance(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
+  const port = await freePort();
+  const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
+  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), FUHE_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
+  const base = `http://127.0.0.1:${port}`;
+  for (let i = 0; i < 300; i += 1) {
+    try {
+      if ((await fetch(`${base}/healthz`)).ok) return { child, base };
+    } catch {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+  throw new Error('instance did not start');
+}
+
+/** 50 reviewers, each with one sampled item assigned and a token; returns what the clients need. */
+async function prepare(config: Config): Promise<{ roundId: number; reviewers: Array<{ token: string; code: string }> }> {
+  const db = createDatabase(config);
+  try {
+    await migrateToLatest(db);
+    const services = createServices({ db, config, now: () => new Date() });
+    const setup = { actor: null, ip: 'bench', userAgent: 'bench', requestId: null };
+    const { user: lead } = await services.users.create(setup, { username: 'lead', displayName: '组长', role: 'lead', organisation: null, password: 'load test password 1' });
+    const asLead = { ...setup, actor: { id: lead.id, username: lead.username, role: lead.role } };
+    const round = await services.rounds.create(asLead, { title: '负载测试', fiscalYear: 2023, bureau: null, workPlanRef: null, deadline: null });
+    const csv = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分', ...Array.from({ length: REVIEWERS }, (_, i) => `项目支出,L${String(i).padStart(3, '0')},县第${i % 9}局,县第${i % 9}局,项目${i},${i + 10},${80 + (i % 20)}`)].join('\n');
+    await services.population.import(asLead, round.id, { name: 'load.csv', data: Buffer.from(csv) });
+    await services.draws.create(asLead, round.id, { seed: 'load', method: 'srs', quota: { project: REVIEWERS, department: 0 }, mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null });
+    const reviewers: Array<{ token: string; code: string }> = [];
+    for (let i = 0; i < REVIEWERS; i += 1) {
+      const username = `rev${i}`;
+      const { user } = await services.users.create(setup, { username, displayName: `复核${i}`, role: 'reviewer', organisation: null, password: 'load test password 1' });
+      reviewers.push({ token: (await services.tokens.create(setup, user, 'load')).token, code: `L${String(i).padStart(3, '0')}` });
+    }
+    await services.reviews.assign(asLead, round.id, reviewers.map((r, i) => ({ code: r.code, username: `rev${i}` })));
+    return { roundId: round.id, reviewers };
+  } finally {
+    await db.destroy();
+  }
+}
+
+async function drive(name: string, config: Config, bases: string[], seconds: number): Promise<LoadResult> {
+  const { roundId, reviewers } = await prepare(config);
+  const opens: number[] = [];
+  const saves: number[] = [];
+  const healthz: number[] = [];
+  let errors = 0;
+  const last = new Map<string, { version: number; comment: string }>();
+  const until = Date.now() + seconds * 1000;
+
+  const reviewer = async ({ token, code }: { token: string; code: string }, index: number) => {
+    const base = bases[index % bases.length];
+    const headers = { Authorization: `Bearer ${token}` };
+    for (let n = 0; Date.now() < until; n += 1) {
+      try {
+        let t0 = performance.now();
+        const opened = await fetch(`${base}/api/rounds/${roundId}/items/${code}`, { headers });
+        opens.push(performance.now() - t0);
+        if (opened.status !== 200) {
+          errors += 1;
+          continue;
+        }
+        const version = ((await opened.json()) as { review: { version: number } | null }).review?.version ?? 0;
+        const comment = `第${n}次保存：${crypto.randomBytes(8).toString('hex')}`;
+        t0 = performance.now();
+        const saved = await fetch(`${base}/api/rounds/${roundId}/items/${code}/review`, {
+          method: 'PUT', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ version, reviewScore: 60 + (n % 40), comment }),
+        });
+        saves.push(performance.now() - t0);
+        if (saved.status !== 200) {
+          errors += 1;
+          continue;
+        }
+        last.set(code, { version: ((await saved.json()) as { version: number }).version, comment });
+      } catch {
+        errors += 1;
+      }
+    }
+  };
+  const prober = async () => {
+    while (Date.now() < until) {
+      const t0 = performance.now();
+      try {
+        if ((await fetch(`${bases[0]}/healthz`)).status !== 200) errors += 1;
+      } catch {
+        errors += 1;
+      }
+      healthz.push(performance.now() - t0);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  const started = performance.now();
+  await Promise.all([...reviewers.map(reviewer), prober()]);
+  const elapsed = (performance.now() - started) / 1000;
+
+  // Every reviewer's last acknowledged save is what the database holds.
+  const db = createDatabase(config);
+  let lostWrites = 0;
+  try {
+    for (const [code, expected] of last) {
+      const row = (await db('reviews').join('submissions', 'submissions.id', 'reviews.submission_id').where({ 'submissions.round_id': roundId, 'submissions.code': code }).first('reviews.version', 'reviews.comment')) as { version: unknown; comment: string } | undefined;
+      if (!row || Number(row.version) !== expected.version || row.comment !== expected.comment) lostWrites += 1;
+    }
+  } finally {
+    await db.destroy();
+  }
+  return { name, instances: bases.length, seconds: elapsed, opens, saves, healthz, errors, lostWrites };
+}
+
+export async function loadOnSqlite(seconds: number): Promise<LoadResult> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-load-'));
+  const env = { FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'load-'.padEnd(48, 'l'), DATABASE_URL: '' };
+  const config = loadConfig(env);
+  const instance = await startInstance(env);
+  try {
+    return await drive('SQLite, 1 instance', config, [instance.base], seconds);
+  } finally {
+    instance.child.kill('SIGTERM');
+    await new Promise((r) => instance.child.once('exit', r));
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** Two instances on a fresh database of the PostgreSQL server at `adminUrl` (a role that may create databases). */
+export async function loadOnPostgres(adminUrl: string, seconds: number): Promise<LoadResult> {
+  const name = `fuhe_load_${crypto.randomBytes(4).toString('hex')}`;
+  const admin = knex({ client: 'pg', connection: adminUrl, pool: { min: 0, max: 1 } });
+  await admin.raw(`CREATE DATABASE ${name}`);
+  const url = new URL(adminUrl);
+  url.pathname = `/${name}`;
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-load-'));
+  const env = { FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'load-'.padEnd(48, 'l'), DATABASE_URL: url.toString() };
+  const config = loadConfig(env);
+  const instances: Array<{ child: ChildProcess; base: string }> = [];
+  try {
+    const db = createDatabase(config);
+    await migrateToLatest(db);
+    await db.destroy();
+    instances.push(await startInstance(env), await startInstance(env));
+    return await drive('PostgreSQL, 2 instances', config, instances.map((i) => i.base), seconds);
+  } finally {
+    for (const i of instances) {
+      i.child.kill('SIGTERM');
+      await new Promise((r) => i.child.once('exit', r));
+    }
+    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    await admin.destroy();
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+const percentile = (values: number[], p: number) => {
+  if (!values.length) return NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+};
+
+export function printLoad(results: LoadResult[]): void {
+  const header = ['load run (50 reviewers, back to back)', 'inst.', 's', 'opens', 'saves', 'req/s', 'open p50', 'open p99', 'save p50', 'save p99', '/healthz p50', '/healthz p99', 'errors', 'lost writes'];
+  const rows = results.map((r) => [
+    r.name, String(r.instances), r.seconds.toFixed(0), String(r.opens.length), String(r.saves.length), ((r.opens.length + r.saves.length) / r.seconds).toFixed(0),
+    percentile(r.opens, 50).toFixed(1), percentile(r.opens, 99).toFixed(1), percentile(r.saves, 50).toFixed(1), percentile(r.saves, 99).toFixed(1),
+    percentile(r.healthz, 50).toFixed(1), percentile(r.healthz, 99).toFixed(1), String(r.errors), String(r.lostWrites),
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
+  console.log(line(header));
+  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
+  for (const row of rows) console.log(line(row));
+  console.log('(latencies in ms; errors = non-200 answers or failed requests; lost writes = reviews whose stored version or text is not the last acknowledged save)');
+}
+
+/** `tsx scripts/load.ts`: the load run alone. */
+async function main(): Promise<void> {
+  const seconds = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
+  const results = [await loadOnSqlite(seconds)];
+  const pg = process.env.FUHE_BENCH_PG_URL ?? process.env.FUHE_TEST_PG_URL;
+  if (pg) results.push(await loadOnPostgres(pg, seconds));
+  printLoad(results);
+  if (!pg) console.log('PostgreSQL part skipped: set FUHE_BENCH_PG_URL (or FUHE_TEST_PG_URL) to a role that may create databases.');
+}
+
+if (require.main === module) main().catch((err) => {
+  process.stderr.write(`load run failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+  process.exit(1);
+});
