@@ -1,4 +1,5 @@
-import { engineOf, Queryable } from '../data/database';
+import { Queryable } from '../data/database';
+import { lockForWrite } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
 import { RoundFields, RoundState } from '../domain/rounds';
@@ -109,15 +110,8 @@ export async function updateReviewSettings(db: Queryable, id: number, weights: Q
   return Number(changed) === 1;
 }
 
-/**
- * Reads the round for a write that must not interleave with another on the same round (an
- * import, a draw, a review). PostgreSQL locks its row. SQLite has one writer, but a transaction
- * that reads first and writes later cannot wait for the lock (another instance on the same file
- * gets SQLITE_BUSY at once): a no-op write as the first statement takes the write lock up front,
- * waiting for it under busy_timeout, before anything is read.
- */
+/** Reads the round for a write that must not interleave with another on the same round (an import, a draw, a review, the announcement). */
 export async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
-  if (engineOf(trx) === 'postgres') await trx('rounds').where('id', roundId).forUpdate().first('id');
-  else await trx('rounds').where('id', roundId).update({ id: trx.ref('id') });
+  await lockForWrite(trx, 'rounds', roundId);
   return findRound(trx, roundId);
 }
