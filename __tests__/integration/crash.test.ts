@@ -180,3 +180,16 @@ it('SIGKILL during review saves: every review is at a version whose history is c
   const restarted = await startServer();
   await kill(restarted.child);
 }, 120_000);
+
+it('SIGTERM lets an import in flight finish, answers it, and then exits cleanly', async () => {
+  const auth = { Authorization: `Bearer ${token}` };
+  const roundId = (await t.agent().post('/api/rounds').set(auth).send({ title: '平稳停止测试', fiscalYear: 2023 })).body.id as number;
+  const server = await startServer();
+  const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+  const { answered } = upload(server.base, `/api/rounds/${roundId}/population`, syntheticPopulationCsv(100_000), 'mid.csv');
+  await new Promise((r) => setTimeout(r, 300));
+  server.child.kill('SIGTERM');
+  expect(await answered).toBe(201);
+  expect(await exited).toBe(0);
+  expect(await countOf('submissions', roundId)).toBe(100_000);
+}, 60_000);
