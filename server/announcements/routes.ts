@@ -250,7 +250,8 @@ export function publicAnnouncementRoutes({ services }: { services: Services }): 
       latestHref: `/p/${slug}`,
       base: `/p/${slug}${version ? `/v/${version}` : ''}`,
       versions: versions.map((v) => ({ version: v.version, publishedAt: v.publishedAt, correctionNote: v.correctionNote, href: `/p/${slug}/v/${v.version}`, current: v.version === a.version })),
-      drawUrl: view.figures.draw.publicUrl,
+      // The page links within this site; the absolute address (FUHE_PUBLIC_URL) is for the printed text.
+      drawUrl: new URL(view.figures.draw.publicUrl).pathname,
     });
   }
 

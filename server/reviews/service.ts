@@ -209,7 +209,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         // Blind review: a reviewer sees the unit's own scores only after saving theirs.
         blind: round.blindReview && (actor.role === 'reviewer' || actor.role === 'evaluator') && (review?.reviewScore ?? null) === null,
         timelinessDefault: timelinessScore(submission.submittedOn, round.deadline),
-        canSubmit: canWrite(actor, assignee) && !!review && (review.status === 'draft' || review.status === 'returned'),
+        // "保存并提交" saves first, so it is offered from the start, not only once a draft exists.
+        canSubmit: canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned'),
         canConfirm: actor.role === 'lead' && review?.status === 'submitted',
         canReturn: actor.role === 'lead' && (review?.status === 'submitted' || review?.status === 'confirmed'),
       };
