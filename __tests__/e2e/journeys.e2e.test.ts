@@ -58,6 +58,10 @@ describeIfBrowser('journeys in Chromium', () => {
       if (res.status() >= 400 && !expected.has(key)) problems.push(key);
     });
     page.on('dialog', (dialog) => dialog.accept());
+    // Every page visited: each input, select and textarea has a label.
+    page.on('load', () => {
+      unlabelled(page).then((names) => names.length && problems.push(`unlabelled on ${page.url()}: ${names.join(', ')}`), () => undefined);
+    });
     if (username) {
       await page.goto(`${t.baseUrl}/login`);
       await page.fill('#username', username);
