@@ -1,6 +1,5 @@
 /// <reference lib="dom" />
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium';
@@ -11,7 +10,7 @@ import { SETUP_CONTEXT, startTestApp, TestApp, TEST_PASSWORD } from '../helpers/
  * the lead sets it up, an agency's evaluator and a reviewer review, the lead returns and confirms,
  * the official publishes, a visitor checks it, and nobody gets past a page that is not theirs.
  * The journeys share one round (each starts where the last one left it). Screenshots of the key
- * pages go to FUHE_E2E_SHOTS (default: a temporary directory, printed).
+ * pages go to FUHE_E2E_SHOTS (default: __tests__/e2e/screenshots/, git-ignored).
  */
 
 const describeIfBrowser = fs.existsSync(CHROMIUM_PATH) ? describe : describe.skip;
@@ -21,7 +20,8 @@ describeIfBrowser('journeys in Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let roundId: number;
-  const shots = process.env.FUHE_E2E_SHOTS ?? fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-e2e-shots-'));
+  // Kept for people to look at (git-ignored), replaced on every run.
+  const shots = process.env.FUHE_E2E_SHOTS ?? path.resolve(__dirname, 'screenshots');
   /** Problems seen by any page: console errors, failed requests, answers ≥ 400 that were not expected. */
   const problems: string[] = [];
   const expected = new Set<string>();
@@ -33,6 +33,7 @@ describeIfBrowser('journeys in Chromium', () => {
     await t.createUser('eval1', 'evaluator', { organisation: '中原联合会计师事务所' });
     await t.createUser('off1', 'official');
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    fs.rmSync(shots, { recursive: true, force: true });
     fs.mkdirSync(shots, { recursive: true });
   }, 60_000);
   afterAll(async () => {
