@@ -16,6 +16,7 @@ import { createServices } from '../server/services';
 import { drawSample } from '../server/domain/sampling';
 import { loadOnPostgres, loadOnSqlite, printLoad } from './load';
 import { syntheticPopulationCsv } from './synthetic';
+import { percentile, printMarkdownTable } from './table';
 
 const PASSWORD = 'benchmark password 2023';
 const POPULATION_ROWS = Number(process.env.BENCH_POPULATION_ROWS ?? 100_000);
@@ -29,11 +30,6 @@ interface Result {
   seconds: number;
   latencies: number[];
   errors: number;
-}
-
-function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
 }
 
 async function scenario(
@@ -66,8 +62,7 @@ async function scenario(
 }
 
 function printTable(results: Result[]): void {
-  const header = ['scenario', 'requests', 'conc.', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'];
-  const rows = results.map((r) => [
+  printMarkdownTable(['scenario', 'requests', 'conc.', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'], results.map((r) => [
     r.name,
     String(r.requests),
     String(r.concurrency),
@@ -77,12 +72,7 @@ function printTable(results: Result[]): void {
     percentile(r.latencies, 99).toFixed(1),
     r.latencies[r.latencies.length - 1].toFixed(1),
     String(r.errors),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const row of rows) console.log(line(row));
+  ]));
 }
 
 async function main(): Promise<void> {

@@ -6,18 +6,18 @@
  * meanwhile as the baseline. Errors are any non-200 answer or failed request; a lost write is a
  * review whose stored version or text is not the last one its reviewer saved.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import knex from 'knex';
 import { Config, loadConfig } from '../server/config';
 import { createDatabase, migrateToLatest } from '../server/data/database';
 import { createServices } from '../server/services';
+import { startServerProcess, stopProcess } from './serverProcess';
+import { percentile, printMarkdownTable } from './table';
 
-const ROOT = path.resolve(__dirname, '..');
 const REVIEWERS = 50;
 
 export interface LoadResult {
@@ -31,28 +31,10 @@ export interface LoadResult {
   lostWrites: number;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function startInstance(env: Record<string, string>): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
+/** A server process for the load; BENCH_CPU_PROF=<dir> profiles it. */
+function startInstance(env: Record<string, string>) {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
-  const child = spawn(process.execPath, [...profile, '--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...process.env, ...env, NODE_ENV: 'production', PORT: String(port), FUHE_LOG_LEVEL: 'warn' }, stdio: 'ignore' });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 300; i += 1) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return { child, base };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('instance did not start');
+  return startServerProcess({ ...env, NODE_ENV: 'production' }, profile);
 }
 
 /** 50 reviewers, each with one sampled item assigned and a token; returns what the clients need. */
@@ -157,8 +139,7 @@ export async function loadOnSqlite(seconds: number): Promise<LoadResult> {
   try {
     return await drive('SQLite, 1 instance', config, [instance.base], seconds);
   } finally {
-    instance.child.kill('SIGTERM');
-    await new Promise((r) => instance.child.once('exit', r));
+    await stopProcess(instance.child);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
@@ -181,34 +162,26 @@ export async function loadOnPostgres(adminUrl: string, seconds: number): Promise
     instances.push(await startInstance(env), await startInstance(env));
     return await drive('PostgreSQL, 2 instances', config, instances.map((i) => i.base), seconds);
   } finally {
-    for (const i of instances) {
-      i.child.kill('SIGTERM');
-      await new Promise((r) => i.child.once('exit', r));
-    }
+    for (const i of instances) await stopProcess(i.child);
     await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
     await admin.destroy();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
 }
 
-const percentile = (values: number[], p: number) => {
-  if (!values.length) return NaN;
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
-};
-
 export function printLoad(results: LoadResult[]): void {
-  const header = ['load run (50 reviewers, back to back)', 'inst.', 's', 'opens', 'saves', 'req/s', 'open p50', 'open p99', 'save p50', 'save p99', '/healthz p50', '/healthz p99', 'errors', 'lost writes'];
-  const rows = results.map((r) => [
-    r.name, String(r.instances), r.seconds.toFixed(0), String(r.opens.length), String(r.saves.length), ((r.opens.length + r.saves.length) / r.seconds).toFixed(0),
-    percentile(r.opens, 50).toFixed(1), percentile(r.opens, 99).toFixed(1), percentile(r.saves, 50).toFixed(1), percentile(r.saves, 99).toFixed(1),
-    percentile(r.healthz, 50).toFixed(1), percentile(r.healthz, 99).toFixed(1), String(r.errors), String(r.lostWrites),
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
-  const line = (cells: string[]) => '| ' + cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join(' | ') + ' |';
-  console.log(line(header));
-  console.log('|' + widths.map((w, i) => (i === 0 ? '-'.repeat(w + 2) : '-'.repeat(w + 1) + ':')).join('|') + '|');
-  for (const row of rows) console.log(line(row));
+  const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
+  printMarkdownTable(
+    ['load run (50 reviewers, back to back)', 'inst.', 's', 'opens', 'saves', 'req/s', 'open p50', 'open p99', 'save p50', 'save p99', '/healthz p50', '/healthz p99', 'errors', 'lost writes'],
+    results.map((r) => {
+      const [opens, saves, healthz] = [sorted(r.opens), sorted(r.saves), sorted(r.healthz)];
+      return [
+        r.name, String(r.instances), r.seconds.toFixed(0), String(r.opens.length), String(r.saves.length), ((r.opens.length + r.saves.length) / r.seconds).toFixed(0),
+        percentile(opens, 50).toFixed(1), percentile(opens, 99).toFixed(1), percentile(saves, 50).toFixed(1), percentile(saves, 99).toFixed(1),
+        percentile(healthz, 50).toFixed(1), percentile(healthz, 99).toFixed(1), String(r.errors), String(r.lostWrites),
+      ];
+    }),
+  );
   console.log('(latencies in ms; errors = non-200 answers or failed requests; lost writes = reviews whose stored version or text is not the last acknowledged save)');
 }
 

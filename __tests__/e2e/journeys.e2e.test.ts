@@ -2,6 +2,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
+import { minimalPdf } from '../../db/seeds/demo';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium';
 import { SETUP_CONTEXT, startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
 
@@ -144,7 +145,7 @@ describeIfBrowser('journeys in Chromium', () => {
     await page.goto(`${t.baseUrl}/work`);
     await Promise.all([page.waitForNavigation(), page.click('a:text("2023-P001")')]);
     // Evidence first, so that the deductions can cite it.
-    await page.setInputFiles('#ev-file', { name: '满意度调查说明.pdf', mimeType: 'application/pdf', buffer: minimalPdf() });
+    await page.setInputFiles('#ev-file', { name: '满意度调查说明.pdf', mimeType: 'application/pdf', buffer: minimalPdf('Satisfaction survey: no questionnaire records') });
     await page.fill('#ev-desc', '单位提供的满意度说明（无问卷）');
     await Promise.all([page.waitForNavigation(), page.click('#evidence button:text("上传")')]);
     await expect(page.locator('#evidence').textContent()).resolves.toContain('满意度调查说明.pdf');
@@ -355,17 +356,3 @@ describeIfBrowser('journeys in Chromium', () => {
     expect(problems).toEqual([]);
   });
 });
-
-/** A small valid one-page PDF. */
-function minimalPdf(): Buffer {
-  const objects = ['<< /Type /Catalog /Pages 2 0 R >>', '<< /Type /Pages /Kids [3 0 R] /Count 1 >>', '<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>'];
-  let body = '%PDF-1.4\n';
-  const offsets: number[] = [];
-  objects.forEach((o, i) => {
-    offsets.push(Buffer.byteLength(body));
-    body += `${i + 1} 0 obj\n${o}\nendobj\n`;
-  });
-  const xref = Buffer.byteLength(body);
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(body, 'latin1');
-}

@@ -118,6 +118,17 @@ export async function startSecondInstance(t: TestApp): Promise<{ server: http.Se
   };
 }
 
+/** An API client that sends a bearer token with every request. */
+export function asBearer(t: Pick<TestApp, 'agent'>, token: string) {
+  const agent = t.agent();
+  const auth = { Authorization: `Bearer ${token}` };
+  return {
+    get: (url: string) => agent.get(url).set(auth),
+    post: (url: string) => agent.post(url).set(auth),
+    put: (url: string) => agent.put(url).set(auth),
+  };
+}
+
 /** The CSRF token of the first form in a page, as a browser would submit it. */
 export function csrfFrom(html: string): string {
   const match = /name="_csrf" value="([^"]+)"/.exec(html);

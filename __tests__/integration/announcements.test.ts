@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
-import { binaryParser, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
+import { asBearer, binaryParser, csrfOf, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
 
 let t: TestApp;
 const tokens: Record<string, string> = {};
@@ -17,15 +17,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function api(user: string) {
-  const agent = t.agent();
-  const auth = { Authorization: `Bearer ${tokens[user]}` };
-  return {
-    get: (url: string) => agent.get(url).set(auth),
-    post: (url: string) => agent.post(url).set(auth),
-    put: (url: string) => agent.put(url).set(auth),
-  };
-}
+const api = (user: string) => asBearer(t, tokens[user]);
 
 interface Spec {
   bureau: string;
@@ -352,7 +344,6 @@ describe('drafting, approval and corrections', () => {
   }, 180_000);
 
   it('pages: the lead edits in the browser form, the official sees approval buttons, an evaluator is refused', async () => {
-    const { csrfOf, login } = await import('../helpers/testApp');
     const lead = t.agent();
     await login(lead, 'lead1');
     const show = await lead.get(`/rounds/${roundId}/announcement`);

@@ -1,7 +1,6 @@
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess } from 'node:child_process';
 import http from 'node:http';
-import net from 'node:net';
-import path from 'node:path';
+import { startServerProcess, stopProcess } from '../../scripts/serverProcess';
 import { syntheticPopulationCsv } from '../../scripts/synthetic';
 import { SETUP_CONTEXT, startTestApp, TestApp, TEST_ENGINE } from '../helpers/testApp';
 
@@ -11,7 +10,6 @@ import { SETUP_CONTEXT, startTestApp, TestApp, TEST_ENGINE } from '../helpers/te
  * whole or not at all, and the SQLite file passes integrity_check. Runs on either engine.
  */
 
-const ROOT = path.resolve(__dirname, '../..');
 
 let t: TestApp;
 let token: string;
@@ -26,42 +24,12 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = net.createServer().listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as net.AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
-
 /** The real server as an operator runs it, on the test's database. */
-async function startServer(): Promise<{ child: ChildProcess; base: string }> {
-  const port = await freePort();
-  // node itself, with tsx as a loader: the tsx command would run the server in a child process that SIGKILL would not reach.
-  const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], {
-    cwd: ROOT,
-    env: { ...process.env, NODE_ENV: 'test', PORT: String(port), FUHE_DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '', FUHE_SESSION_SECRET: t.config.sessionSecret, FUHE_LOG_LEVEL: 'warn' },
-    stdio: 'ignore',
-  });
-  const base = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 200; i += 1) {
-    try {
-      if ((await fetch(`${base}/healthz`)).ok) return { child, base };
-    } catch {
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  }
-  throw new Error('server did not start');
+function startServer() {
+  return startServerProcess({ NODE_ENV: 'test', FUHE_DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '', FUHE_SESSION_SECRET: t.config.sessionSecret });
 }
 
-function kill(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.once('exit', () => resolve());
-    child.kill('SIGKILL');
-  });
-}
+const kill = (child: ChildProcess) => stopProcess(child, 'SIGKILL');
 
 async function integrityOk(): Promise<void> {
   if (TEST_ENGINE !== 'sqlite') return;

@@ -1,7 +1,7 @@
 import ExcelJS from 'exceljs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { binaryParser, csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
+import { asBearer, binaryParser, csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
 
 let t: TestApp;
 const tokens: Record<string, string> = {};
@@ -28,15 +28,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-function api(user: string) {
-  const agent = t.agent();
-  const auth = { Authorization: `Bearer ${tokens[user]}` };
-  return {
-    get: (url: string) => agent.get(url).set(auth),
-    post: (url: string) => agent.post(url).set(auth),
-    put: (url: string) => agent.put(url).set(auth),
-  };
-}
+const api = (user: string) => asBearer(t, tokens[user]);
 const item = (code: string) => `/api/rounds/${roundId}/items/${code}`;
 const DIMENSIONS = Object.fromEntries(['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [d, { judgement: '基本符合', note: '' }]));
 

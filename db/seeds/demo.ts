@@ -145,8 +145,8 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
   await services.announcements.publish(official.context, official.actor, round.id);
 }
 
-/** A small, valid one-page PDF (the demo's evidence file). */
-function minimalPdf(text: string): Buffer {
+/** A small, valid one-page PDF (the demo's evidence file, and the browser tests' upload). */
+export function minimalPdf(text: string): Buffer {
   const objects = [
     '<< /Type /Catalog /Pages 2 0 R >>',
     '<< /Type /Pages /Kids [3 0 R] /Count 1 >>',

@@ -21,6 +21,8 @@ export const CHART_TITLES: Record<ChartName, string> = { grades: '复核等级�
 
 export function chartConfigs(f: AnnouncementFigures): Record<ChartName, ChartConfiguration> {
   const title = (name: ChartName) => ({ display: true, text: CHART_TITLES[name], font: { size: 16 } });
+  // Both axes start at the lowest score shown, rounded down to ten.
+  const low = Math.max(0, Math.floor(Math.min(100, ...f.scatter.map((s) => Math.min(s.self, s.review))) / 10) * 10);
   const problemLabels = f.problems.map((p) => `${shortTitle(p.title)}（${p.kind === 'project' ? '项目' : '部门'}）`);
   return {
     grades: {
@@ -41,7 +43,7 @@ export function chartConfigs(f: AnnouncementFigures): Record<ChartName, ChartCon
       },
       options: {
         plugins: { title: title('scatter') },
-        scales: { x: { min: Math.max(0, Math.floor(Math.min(100, ...f.scatter.map((s) => Math.min(s.self, s.review))) / 10) * 10), max: 100, title: { display: true, text: '自评得分' } }, y: { min: Math.max(0, Math.floor(Math.min(100, ...f.scatter.map((s) => Math.min(s.self, s.review))) / 10) * 10), max: 100, title: { display: true, text: '复核得分' } } },
+        scales: { x: { min: low, max: 100, title: { display: true, text: '自评得分' } }, y: { min: low, max: 100, title: { display: true, text: '复核得分' } } },
       },
     },
     deviation: {

@@ -26,7 +26,7 @@ export function announcementJson(view: AnnouncementView, publicUrl?: string) {
     quality: { project: f.quality.project, department: f.quality.department, unrated: f.quality.unrated, share: f.quality.share },
     deviation: f.deviation,
     problems: f.problems,
-    recommendations: view.sections.filter((s) => s.key.startsWith('recommendation:')).map((s) => ({ category: s.key.slice('recommendation:'.length), heading: s.heading, text: fillFigures(s.text, view.values) })),
+    recommendations: view.rendered.filter((s) => s.key.startsWith('recommendation:')).map((s) => ({ category: s.key.slice('recommendation:'.length), heading: s.heading, text: s.text })),
     statistics: { inflated: f.inflation.estimates, note: f.inflation.note },
     draw: { procedure: f.draw.procedure, seed: f.draw.seed, fingerprint: f.draw.fingerprint, method: f.draw.method, quota: f.draw.quota, verifyUrl: f.draw.publicUrl },
     deadline: a.document.deadline,

@@ -84,14 +84,17 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     return sections.map((s) => ({ ...s, text: fillFigures(s.text, values) }));
   }
 
-  async function viewOf(q: Queryable, round: Round, a: Announcement): Promise<AnnouncementView> {
+  type Compiled = Awaited<ReturnType<typeof compileNow>>;
+
+  /** The announcement as it reads now; a transaction that has just compiled passes what it compiled. */
+  async function viewOf(q: Queryable, round: Round, a: Announcement, compiled?: Compiled): Promise<AnnouncementView> {
     if (a.status === 'published' || a.status === 'superseded') {
       // Frozen at publication (a superseded submission shows the text it was submitted with).
       const values = figureValues(a.figures, { bureau: round.bureau ?? '财政局', deadline: formatCalendarDateZh(a.document.deadline), fiscalYear: round.fiscalYear, workPlanRef: round.workPlanRef });
       const sections = a.publishedSections ?? mergeEdits(generateSections(a.figures, { evaluatorsTookPart: false, hasWorkPlanRef: Boolean(round.workPlanRef) }), a.document.edits);
       return { announcement: a, figures: a.figures, values, sections, rendered: render(sections, values), warnings: [], round };
     }
-    const { figures, values, generated } = await compileNow(q, round, a.document.deadline);
+    const { figures, values, generated } = compiled ?? (await compileNow(q, round, a.document.deadline));
     const sections = mergeEdits(generated, a.document.edits);
     const warnings: Warning[] = [];
     if (figures.unconfirmed.length) {
@@ -119,13 +122,18 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     return { preamble: '导语', results: '复核结果', problems: '问题概述', recommendations: '建议导语', appendix: '抽样说明' }[s.key] ?? s.key;
   }
 
+  /** The open version if there is one, else the latest published, as stored (nothing compiled). */
+  async function latest(roundId: number): Promise<Announcement | undefined> {
+    return (await findOpen(db, roundId)) ?? (await findPublished(db, roundId))[0];
+  }
+
   async function requireOpen(q: Queryable, roundId: number): Promise<Announcement> {
     const open = await findOpen(q, roundId);
     if (!open) throw conflict('本批次没有公示草稿，请先生成');
     return open;
   }
 
-  async function audit(q: Queryable, context: AuditContext, action: string, a: Announcement, before: unknown, after: unknown, at: Date) {
+  async function audit(q: Queryable, context: AuditContext, action: string, a: Pick<Announcement, 'roundId' | 'version'>, before: unknown, after: unknown, at: Date) {
     await appendAudit(q, context, { action: `announcement.${action}`, objectType: 'announcement', objectId: `${a.roundId}:v${a.version}`, before, after }, at);
   }
 
@@ -141,14 +149,13 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         const round = await requireRound(trx, roundId);
         const open = await findOpen(trx, roundId);
         const deadline = open?.document.deadline ?? addDays(at, DEFAULT_DEADLINE_DAYS);
-        const { figures } = await compileNow(trx, round, deadline);
+        const compiled = await compileNow(trx, round, deadline);
+        const { figures } = compiled;
         if (figures.confirmed === 0) throw invalid('还没有已确认的复核结果，无法生成公示稿', [{ field: 'reviews', message: '至少需要一条已确认的复核' }]);
-        let id: number;
         if (open?.status === 'draft') {
           if (!(await updateAnnouncement(trx, open.id, open.revision, { figures }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
           await insertRevision(trx, open.id, open.revision + 1, 'compile', open.title, open.document, null, actor.id, at);
           await audit(trx, context, 'compile', open, { revision: open.revision }, { revision: open.revision + 1, confirmed: figures.confirmed }, at);
-          id = open.id;
         } else {
           if (open) {
             if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'superseded' }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
@@ -158,24 +165,23 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
           // A correction starts from the text last published, with the lead's edits.
           const document: AnnouncementDocument = open?.document ?? published[0]?.document ?? { edits: {}, savedWith: {}, deadline };
           const version = (published[0]?.version ?? 0) + 1;
-          id = await insertAnnouncement(trx, {
+          const id = await insertAnnouncement(trx, {
             roundId, version, title: open?.title ?? published[0]?.title ?? defaultTitle(round), document, figures,
             correctionNote: open?.correctionNote ?? null, slug: published[0]?.slug ?? null,
           }, actor.id, at);
           await insertRevision(trx, id, 1, 'compile', open?.title ?? defaultTitle(round), document, null, actor.id, at);
-          const created = (await findOpen(trx, roundId))!;
-          await audit(trx, context, 'compile', created, open ? { supersededVersion: open.version, status: open.status } : null, { version, confirmed: figures.confirmed }, at);
+          await audit(trx, context, 'compile', { roundId, version }, open ? { supersededVersion: open.version, status: open.status } : null, { version, confirmed: figures.confirmed }, at);
         }
-        const current = (await findOpen(trx, roundId))!;
-        if (current.id !== id) throw new Error('announcement changed under compile');
-        return viewOf(trx, round, current);
+        return viewOf(trx, round, (await findOpen(trx, roundId))!, compiled);
       });
     },
 
-    /** The open version if there is one, else the latest published; undefined before the first compile. */
+    latest,
+
+    /** The latest version as it reads now; undefined before the first compile. */
     async current(roundId: number): Promise<AnnouncementView | undefined> {
       const round = await requireRound(db, roundId);
-      const a = (await findOpen(db, roundId)) ?? (await findPublished(db, roundId))[0];
+      const a = await latest(roundId);
       return a && viewOf(db, round, a);
     },
 
@@ -207,7 +213,8 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         const correctionNote = body.correctionNote === undefined ? open.correctionNote : String(body.correctionNote).trim() || null;
         if (correctionNote && [...correctionNote].length > LIMITS.correctionNote) errors.push({ field: 'correctionNote', message: `更正说明不能超过${LIMITS.correctionNote}个字符` });
 
-        const { values, generated } = await compileNow(trx, round, isCalendarDate(deadline) ? deadline : open.document.deadline);
+        const compiled = await compileNow(trx, round, isCalendarDate(deadline) ? deadline : open.document.deadline);
+        const { values, generated } = compiled;
         const byKey = new Map(generated.map((s) => [s.key, s]));
         const edits = { ...open.document.edits };
         const savedWith = { ...open.document.savedWith };
@@ -238,7 +245,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         await insertRevision(trx, open.id, open.revision + 1, 'edit', title, document, null, actor.id, at);
         await audit(trx, context, 'edit', open, { revision: open.revision, title: open.title, edits: open.document.edits, deadline: open.document.deadline },
           { revision: open.revision + 1, title, edits, deadline, correctionNote }, at);
-        return viewOf(trx, round, (await findOpen(trx, roundId))!);
+        return viewOf(trx, round, (await findOpen(trx, roundId))!, compiled);
       });
     },
 
@@ -250,14 +257,15 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
         if (open.status !== 'draft') throw conflict('公示稿已提交审批');
-        const view = await viewOf(trx, round, open);
+        const compiled = await compileNow(trx, round, open.document.deadline);
+        const view = await viewOf(trx, round, open, compiled);
         const problems: Array<{ field: string; message: string }> = view.warnings.filter((w) => w.blocks.includes('submit')).map((w) => ({ field: w.code, message: w.message }));
         if (open.version > 1 && !open.correctionNote) problems.push({ field: 'correctionNote', message: `这是第${open.version}版（更正版），须写明更正了什么` });
         if (problems.length) throw invalid('公示稿还不能提交审批', problems);
         if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'submitted', figures: view.figures, submittedBy: actor.id, submittedAt: at }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'submit', open.title, open.document, null, actor.id, at);
         await audit(trx, context, 'submit', open, { status: 'draft' }, { status: 'submitted' }, at);
-        return viewOf(trx, round, (await findOpen(trx, roundId))!);
+        return viewOf(trx, round, (await findOpen(trx, roundId))!, compiled);
       });
     },
 

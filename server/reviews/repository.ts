@@ -46,24 +46,31 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
   if (onlySubmissionId !== undefined) query.where('draw_picks.submission_id', onlySubmissionId);
   const rows = (await query) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
+    ...recordWithStatus(r),
     submissionId: r.submission_id as number,
-    code: r.code as string,
-    kind: r.kind as Kind,
     rank: toInt(r.rank),
     reason: r.reason as string,
-    name: r.name as string,
-    unit: r.unit as string,
-    department: r.department as string,
-    selfScore: toInt(r.self_score),
-    warnings: toInt(r.warnings),
     assigneeId: (r.assignee_id as number | null) ?? null,
     assigneeUsername: (r.assignee_username as string | null) ?? null,
     assigneeName: (r.assignee_name as string | null) ?? null,
     assigneeRole: (r.assignee_role as Role | null) ?? null,
     assigneeOrganisation: (r.assignee_organisation as string | null) ?? null,
+  }));
+}
+
+/** The record and review-status columns both item lists select. */
+function recordWithStatus(r: Record<string, unknown>) {
+  return {
+    code: r.code as string,
+    kind: r.kind as Kind,
+    name: r.name as string,
+    unit: r.unit as string,
+    department: r.department as string,
+    selfScore: toInt(r.self_score),
+    warnings: toInt(r.warnings),
     status: (r.status as ReviewStatus | null) ?? null,
     reviewScore: r.review_score === null || r.review_score === undefined ? null : toInt(r.review_score),
-  }));
+  };
 }
 
 export async function currentAssignee(db: Queryable, submissionId: number): Promise<number | null> {
@@ -91,17 +98,9 @@ export async function findMyWork(db: Queryable, userId: number) {
     .select('rounds.id as round_id', 'rounds.title as round_title', 'submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department',
       'submissions.self_score', 'submissions.warnings', 'reviews.status', 'reviews.review_score', 'reviews.updated_at')) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
+    ...recordWithStatus(r),
     roundId: r.round_id as number,
     roundTitle: r.round_title as string,
-    code: r.code as string,
-    kind: r.kind as Kind,
-    name: r.name as string,
-    unit: r.unit as string,
-    department: r.department as string,
-    selfScore: toInt(r.self_score),
-    warnings: toInt(r.warnings),
-    status: (r.status as ReviewStatus | null) ?? null,
-    reviewScore: r.review_score === null || r.review_score === undefined ? null : toInt(r.review_score),
     updatedAt: r.updated_at ? toDate(r.updated_at) : null,
   }));
 }

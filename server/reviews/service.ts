@@ -192,6 +192,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const indicators = await findIndicators(db, submission.id);
       const review = await findReview(db, submission.id);
       const content = review?.content ?? EMPTY;
+      // Writable while there is no review yet, or it is a draft or returned; "保存并提交" saves first, so submitting goes with writing.
+      const writable = canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned');
       return {
         round,
         submission,
@@ -204,13 +206,12 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         findings: await findFindings(db, submission.id),
         evidence: await findEvidence(db, submission.id),
         categories: await listCategories(db),
-        canWrite: canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned'),
+        canWrite: writable,
         canWriteFindings: canWrite(actor, assignee),
         // Blind review: a reviewer sees the unit's own scores only after saving theirs.
         blind: round.blindReview && (actor.role === 'reviewer' || actor.role === 'evaluator') && (review?.reviewScore ?? null) === null,
         timelinessDefault: timelinessScore(submission.submittedOn, round.deadline),
-        // "保存并提交" saves first, so it is offered from the start, not only once a draft exists.
-        canSubmit: canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned'),
+        canSubmit: writable,
         canConfirm: actor.role === 'lead' && review?.status === 'submitted',
         canReturn: actor.role === 'lead' && (review?.status === 'submitted' || review?.status === 'confirmed'),
       };

@@ -88,7 +88,7 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
       canDraw: can(req.user!.role, 'draws.create'),
       isEvaluator: req.user!.role === 'evaluator',
       canReadAnnouncement: can(req.user!.role, 'announcements.read'),
-      announcement: can(req.user!.role, 'announcements.read') ? (await services.announcements.current(round.id))?.announcement : undefined,
+      announcement: can(req.user!.role, 'announcements.read') ? await services.announcements.latest(round.id) : undefined,
       history,
       canEdit: can(req.user!.role, 'rounds.edit'),
       created: req.query.created === '1',
