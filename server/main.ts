@@ -9,7 +9,7 @@ import { countUsers } from './users/repository';
 async function main(): Promise<void> {
   const logger = createLogger();
   const config = loadConfig();
-  const db = createDatabase(config);
+  const db = createDatabase(config, { backgroundCheckpoints: true });
   const applied = await migrateToLatest(db);
   logger.info('database ready', { engine: engineOf(db), migrationsApplied: applied });
 

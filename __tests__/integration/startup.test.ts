@@ -138,13 +138,13 @@ describe('a database newer than the code', () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-newer-'));
     try {
       await run(TSX, ['scripts/fuhe.ts', 'migrate'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir } });
-      const sqlite = await import('sqlite3');
-      await new Promise<void>((resolve, reject) => {
-        const db = new sqlite.default.Database(path.join(dataDir, 'fuhe.sqlite3'));
-        db.run("insert into knex_migrations (name, batch, migration_time) values ('29990101000000_future', 9, 0)", (err) =>
-          db.close(() => (err ? reject(err) : resolve())),
-        );
-      });
+      const { default: Sqlite } = await import('better-sqlite3');
+      const db = new Sqlite(path.join(dataDir, 'fuhe.sqlite3'));
+      try {
+        db.prepare("insert into knex_migrations (name, batch, migration_time) values ('29990101000000_future', 9, 0)").run();
+      } finally {
+        db.close();
+      }
       await expect(run(TSX, ['server/main.ts'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir, PORT: '0' } })).rejects.toMatchObject({
         stderr: expect.stringContaining('upgraded by a newer version'),
       });

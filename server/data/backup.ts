@@ -37,7 +37,7 @@ export async function backup(config: Config, file: string): Promise<string> {
 
 /** Opens a SQLite file (a copy, or the backup itself: only read) and checks it is a sound fuhe database. */
 async function checkSqlite(file: string): Promise<{ migrations: number }> {
-  const db = knex({ client: 'sqlite3', connection: { filename: file }, useNullAsDefault: true });
+  const db = knex({ client: 'better-sqlite3', connection: { filename: file, options: { readonly: true } }, useNullAsDefault: true });
   try {
     const [{ integrity_check: integrity }] = (await db.raw('PRAGMA integrity_check')) as Array<{ integrity_check: string }>;
     if (integrity !== 'ok') throw new BackupError(`备份文件已损坏（integrity_check：${integrity}）`);

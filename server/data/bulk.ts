@@ -3,21 +3,20 @@ import { engineOf } from './database';
 
 export type Value = string | number | boolean | null;
 
-interface SqliteStatement {
-  run(params: Value[], callback: (err: Error | null) => void): void;
-  finalize(callback: (err: Error | null) => void): void;
-}
 interface SqliteConnection {
-  prepare(sql: string, callback: (err: Error | null) => void): SqliteStatement;
+  prepare(sql: string): { run(params: Array<string | number | null>): unknown };
 }
+/** better-sqlite3 binds no booleans. */
+const sqliteValue = (value: Value) => (value === true ? 1 : value === false ? 0 : value);
+
 interface PgConnection {
   query(sql: string, values: Value[]): Promise<unknown>;
 }
 
 export interface Inserter {
   /**
-   * Hands rows to the database and returns at once: the database stores them while the caller
-   * goes on (reading the next rows of a file, say). Errors surface in `finish`.
+   * Hands rows to the database. PostgreSQL stores them while the caller goes on (reading the
+   * next rows of a file, say); SQLite stores them before this returns. Errors surface in `finish`.
    */
   add(rows: Value[][]): void;
   /** Waits until every row added is stored; throws the first error. */
@@ -28,13 +27,11 @@ export interface Inserter {
  * Inserts many rows inside a transaction, straight through the driver rather than knex's query
  * builder, which costs more than the database for 100,000 rows.
  *
- * Each batch goes in as one JSON text that the database takes apart (SQLite: `json_each` on the
- * driver's own thread; PostgreSQL: `json_populate_recordset`), so binding 1.7 million values
- * one by one does not hold up the JavaScript thread.
+ * On PostgreSQL each batch goes in as one JSON text that the server takes apart
+ * (`json_populate_recordset`); SQLite runs a prepared insert per row in this thread.
  */
 export async function openInserter(trx: Knex.Transaction, table: string, columns: string[]): Promise<Inserter> {
   const connection: unknown = await trx.client.acquireConnection();
-  const pending: Array<Promise<unknown>> = [];
 
   if (engineOf(trx) === 'postgres') {
     const pg = connection as PgConnection;
@@ -55,25 +52,23 @@ export async function openInserter(trx: Knex.Transaction, table: string, columns
     };
   }
 
+  // better-sqlite3 runs a prepared statement here and now, row by row: binding costs less than
+  // the JSON text would (0.41 s against 0.8 s for 100,000 records), and a batch is stored
+  // before `add` returns.
   const sqlite = connection as SqliteConnection;
-  const sql = `insert into ${table} (${columns.join(',')}) select ${columns.map((_, i) => `value->>${i}`).join(',')} from json_each(?)`;
-  const statement = await new Promise<SqliteStatement>((resolve, reject) => {
-    const prepared = sqlite.prepare(sql, (err) => (err ? reject(err) : resolve(prepared)));
-  });
+  const statement = sqlite.prepare(`insert into ${table} (${columns.join(',')}) values (${columns.map(() => '?').join(',')})`);
+  let failure: unknown = null;
   return {
     add(rows) {
-      if (rows.length === 0) return;
-      const json = JSON.stringify(rows);
-      // node-sqlite3 queues runs of a busy statement, so batches are stored in order.
-      pending.push(new Promise<void>((resolve, reject) => statement.run([json], (err) => (err ? reject(err) : resolve()))));
-      pending[pending.length - 1].catch(() => undefined);
+      if (failure) return;
+      try {
+        for (const row of rows) statement.run(row.map(sqliteValue));
+      } catch (err) {
+        failure = err;
+      }
     },
     async finish() {
-      try {
-        await Promise.all(pending);
-      } finally {
-        await new Promise<void>((resolve) => statement.finalize(() => resolve()));
-      }
+      if (failure) throw failure;
     },
   };
 }

@@ -1,6 +1,7 @@
 /**
  * Normalises what the two engines return: PostgreSQL gives `count(*)` and bigint as strings and
- * timestamps as Date; SQLite gives numbers for both (node-sqlite3 stores a Date as milliseconds).
+ * timestamps as Date; SQLite gives numbers for both (timestamps are
+ * bound as ISO text, but older rows may hold milliseconds).
  */
 
 export function toInt(value: unknown): number {

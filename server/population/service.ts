@@ -200,7 +200,7 @@ export function populationService({ db, now, populationRecords }: { db: Database
             if (assessed.length - batchStart === IMPORT_BATCH) {
               if (problems.count === 0) inserter.add(assessed.slice(batchStart));
               batchStart = assessed.length;
-              // Let the driver's callbacks run: it starts the next stored batch only from this thread.
+              // Let other work run between batches: PostgreSQL's replies, other requests' pages.
               await new Promise<void>((resolve) => setImmediate(resolve));
             }
           }

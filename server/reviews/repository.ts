@@ -35,7 +35,6 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
     .leftJoin('users', 'users.id', 'assignments.user_id')
     .leftJoin('reviews', 'reviews.submission_id', 'submissions.id')
     .where({ 'draws.round_id': roundId, 'draws.status': 'active' })
-    .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }])
     .select(
       'submissions.id as submission_id', 'draw_picks.code', 'draw_picks.kind', 'draw_picks.rank', 'draw_picks.reason', 'submissions.name', 'submissions.unit',
       'submissions.department', 'submissions.self_score', 'submissions.warnings', 'users.id as assignee_id', 'users.username as assignee_username',
@@ -43,7 +42,9 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
     );
   // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
   if (onlyUserId !== undefined) query.where('assignments.user_id', onlyUserId);
+  // One item needs no order (sorting even one row costs SQLite a temporary b-tree).
   if (onlySubmissionId !== undefined) query.where('draw_picks.submission_id', onlySubmissionId);
+  else query.orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }]);
   const rows = (await query) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     ...recordWithStatus(r),

@@ -49,8 +49,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
    * A sampled record and whether this actor may see it. Leads, admins and officials see every
    * sampled item; reviewers and evaluators only those assigned to them now.
    */
-  async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string) {
-    const round = await requireRound(q, roundId);
+  async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string, locked?: Round) {
+    const round = locked ?? (await requireRound(q, roundId));
     const submission = await findSubmissionByCode(q, roundId, code);
     const [item] = submission ? await findSampleItems(q, roundId, undefined, submission.id) : [];
     if (!submission || !item) {
@@ -75,8 +75,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
   async function transition(context: AuditContext, actor: Actor, roundId: number, code: string, action: 'submit' | 'confirm' | 'return', reason?: string) {
     const at = now();
     return db.transaction(async (trx) => {
-      await lockRound(trx, roundId);
-      const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+      const locked = await lockRound(trx, roundId);
+      if (!locked) throw notFound('复核批次不存在');
+      const { submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
       const review = await findReview(trx, submission.id);
       if (action === 'submit' && !canWrite(actor, assignee)) throw new AccessRefused(`无权提交项目 ${code} 的复核`);
       if (action !== 'submit' && actor.role !== 'lead') throw new AccessRefused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
@@ -224,15 +225,17 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number): Promise<{ review: Review; submission: Submission }> {
       const at = now();
       return db.transaction(async (trx) => {
-        await lockRound(trx, roundId);
-        const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        const locked = await lockRound(trx, roundId);
+        if (!locked) throw notFound('复核批次不存在');
+        const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
         if (!canWrite(actor, assignee)) throw new AccessRefused(`无权修改项目 ${code} 的复核`);
         const indicators = forReview(await findIndicators(trx, submission.id));
         const parsed = parseReviewContent(body, indicators, { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) });
         if (!parsed.value) throw invalid('复核内容不正确，未保存', parsed.errors);
         const content = parsed.value;
-        const available = new Set((await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id));
-        const unknown = content.indicators.flatMap((i) => (i.evidence ?? []).filter((id) => !available.has(id)));
+        const cited = content.indicators.flatMap((i) => i.evidence ?? []);
+        const available = new Set(cited.length ? (await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id) : []);
+        const unknown = cited.filter((id) => !available.has(id));
         if (unknown.length) throw invalid('复核内容不正确，未保存', [{ field: 'indicators.evidence', message: `引用的佐证材料不属于该项目：${unknown.join('、')}` }]);
         const figures = reviewFigures(submission, indicators, content);
         const current = await findReview(trx, submission.id);
