@@ -1,7 +1,9 @@
 /**
  * `npm run bench`: measured speed, printed as a table. The app runs in this process on a fresh
  * SQLite file in a temporary directory, on a free loopback port; every scenario is a bounded
- * number of requests at a fixed concurrency. Nothing here asserts: the numbers go in the notes.
+ * number of requests at a fixed concurrency. The review readings (scripts/reviewBench.ts) and the
+ * load run (scripts/load.ts) run the real server in a process of its own, with the clients in
+ * this one. Nothing here asserts: the numbers go in the notes.
  */
 import fs from 'node:fs';
 import http from 'node:http';
@@ -13,8 +15,10 @@ import { loadConfig } from '../server/config';
 import { createDatabase, migrateToLatest } from '../server/data/database';
 import { createLogger } from '../server/logger';
 import { createServices } from '../server/services';
+import { importReader } from '../server/population/importReader';
 import { drawSample } from '../server/domain/sampling';
 import { loadOnPostgres, loadOnSqlite, printLoad } from './load';
+import { benchReviews, printReviews } from './reviewBench';
 import { syntheticPopulationCsv } from './synthetic';
 import { percentile, printMarkdownTable } from './table';
 
@@ -78,8 +82,10 @@ function printTable(results: Result[]): void {
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-bench-'));
   const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'b'), FUHE_LOGIN_MAX_FAILURES_ADDRESS: '1000000' });
-  const db = createDatabase(config);
+  const db = createDatabase(config, { backgroundCheckpoints: true });
   const server = http.createServer(createApp({ db, config, logger: createLogger({ silent: true }) }));
+  // As server/main.ts does at start-up: the thread that reads population files is ready.
+  importReader().start();
   // The long in-process computations below would otherwise let idle keep-alive sockets time out under the client.
   server.keepAliveTimeout = 120_000;
   try {
@@ -247,76 +253,10 @@ async function main(): Promise<void> {
       }
     }
 
-    // Review work: 50 reviewers, each with an item of their own, open their review page and save
-    // at the same time, 20 rounds each. Every save carries the version it read.
-    const REVIEWERS = 50;
-    const SAVES = 20;
-    const reviewRound = ((await (await fetch(`${url}/api/rounds`, { method: 'POST', headers: { Authorization: `Bearer ${token}`, 'Content-Type': 'application/json' }, body: JSON.stringify({ title: '复核压力测试', fiscalYear: 2023 }) })).json()) as { id: number }).id;
-    const smallCsv = syntheticPopulationCsv(2000);
-    await services.population.import(asLead, reviewRound, { name: 'population.csv', data: smallCsv });
-    await services.draws.create(asLead, reviewRound, { seed: 'bench-reviews', method: 'srs', quota: { project: REVIEWERS, department: 1 }, mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null });
-    const sample = (await services.reviews.items(reviewRound)).filter((i) => i.kind === 'project');
-    const reviewerTokens: string[] = [];
-    for (let r = 0; r < REVIEWERS; r += 1) {
-      const { user } = await services.users.create(setup, { username: `rev${r}`, displayName: `复核${r}`, role: 'reviewer', organisation: null, password: PASSWORD });
-      reviewerTokens.push((await services.tokens.create(setup, user, 'bench')).token);
-    }
-    await services.reviews.assign(asLead, reviewRound, sample.map((item, r) => ({ code: item.code, username: `rev${r}` })));
-    let reviewErrors = 0;
-    /**
-     * Every reviewer opens their item's page and saves it, rounds `from` to `to`, carrying the
-     * version each save returned; `pause` is the time a person takes before each step.
-     */
-    const work = async (from: number, to: number, pause: () => Promise<unknown>) => {
-      const opens: number[] = [];
-      const saves: number[] = [];
-      const started = performance.now();
-      await Promise.all(sample.map(async (item, r) => {
-        const auth = { Authorization: `Bearer ${reviewerTokens[r]}` };
-        let version = from;
-        for (let n = from; n < to; n += 1) {
-          await pause();
-          let t0 = performance.now();
-          const page = await fetch(`${url}/rounds/${reviewRound}/items/${encodeURIComponent(item.code)}`, { headers: auth });
-          await page.arrayBuffer();
-          opens.push(performance.now() - t0);
-          if (page.status !== 200) reviewErrors += 1;
-          await pause();
-          t0 = performance.now();
-          const res = await fetch(`${url}/api/rounds/${reviewRound}/items/${encodeURIComponent(item.code)}/review`, {
-            method: 'PUT',
-            headers: { ...auth, 'Content-Type': 'application/json' },
-            body: JSON.stringify({ version, reviewScore: 60 + n, qualityScore: 80, comment: `第${n + 1}次保存` }),
-          });
-          const saved = (await res.json()) as { version?: number };
-          saves.push(performance.now() - t0);
-          if (res.status !== 200 || saved.version !== version + 1) reviewErrors += 1;
-          else version = saved.version;
-        }
-      }));
-      return { opens, saves, seconds: (performance.now() - started) / 1000 };
-    };
-    const stress = await work(0, SAVES, async () => undefined);
-    const openLatencies = stress.opens;
-    const saveLatencies = stress.saves;
-    const reviewSeconds = stress.seconds;
+    // Review work: 50 reviewers against the real server in its own process (scripts/reviewBench.ts).
+    const reviews = await benchReviews();
 
-    // The same 50 people working as people do: 0–2 s before opening an item and before saving it.
-    const PACED = 10;
-    const paced = await work(SAVES, SAVES + PACED, () => new Promise((resolve) => setTimeout(resolve, Math.random() * 2000)));
-    const pacedOpen = paced.opens;
-    const pacedSave = paced.saves;
-    const pacedSeconds = paced.seconds;
-    const TOTAL_SAVES = SAVES + PACED;
-
-    // Lost writes: every reviewer's last save must be what is stored, at the version it produced.
-    let lostWrites = 0;
-    for (const item of sample) {
-      const stored = await db('reviews').where('submission_id', item.submissionId).first('version', 'review_score', 'comment');
-      if (!stored || Number(stored.version) !== TOTAL_SAVES || Number(stored.review_score) !== (60 + TOTAL_SAVES - 1) * 100 || stored.comment !== `第${TOTAL_SAVES}次保存`) lostWrites += 1;
-    }
-
-    console.log(`fuhe bench — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, SQLite (WAL), one process`);
+    console.log(`fuhe bench — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, SQLite (WAL, better-sqlite3); the app in this process except for the review and load readings`);
     console.log(`audit_log seeded with ${AUDIT_ROWS} rows in ${seedSeconds.toFixed(1)} s`);
     console.log('');
     printTable(results);
@@ -328,16 +268,8 @@ async function main(): Promise<void> {
     printTable(populationResults);
     console.log('');
     console.log(`draw 35 + 15 from ${POPULATION_ROWS} records via POST /api/rounds/:id/draws (load, fingerprint, draw, store): ${httpDraws.map((s) => s.toFixed(2)).join(' s, ')} s (target ≤ 0.3 s)`);
-    const sortedOpen = [...openLatencies].sort((a, b) => a - b);
-    const sortedSave = [...saveLatencies].sort((a, b) => a - b);
     console.log('');
-    console.log(`reviews: ${REVIEWERS} reviewers, each on their own item; ${SAVES} open+save rounds back to back (${reviewSeconds.toFixed(1)} s), then ${PACED} with 0–2 s pauses (${pacedSeconds.toFixed(1)} s); errors ${reviewErrors}, lost writes ${lostWrites}`);
-    printTable([
-      { name: 'open review page, no pauses (stress)', requests: openLatencies.length, concurrency: REVIEWERS, seconds: reviewSeconds, latencies: sortedOpen, errors: 0 },
-      { name: 'save review, no pauses (stress)', requests: saveLatencies.length, concurrency: REVIEWERS, seconds: reviewSeconds, latencies: sortedSave, errors: 0 },
-      { name: 'open review page, 0–2 s pauses', requests: pacedOpen.length, concurrency: REVIEWERS, seconds: pacedSeconds, latencies: [...pacedOpen].sort((a, b) => a - b), errors: 0 },
-      { name: 'save review, 0–2 s pauses', requests: pacedSave.length, concurrency: REVIEWERS, seconds: pacedSeconds, latencies: [...pacedSave].sort((a, b) => a - b), errors: reviewErrors },
-    ]);
+    printReviews(reviews);
     for (const d of domainDraws) console.log(`FUHE-DRAW-1 alone, ${d.size} records, ${d.method}: ${d.seconds.toFixed(2)} s (target ≤ ${d.size > 100_000 ? '1.5' : '0.3'} s)`);
     // The load run against real server processes: one instance on SQLite, two on PostgreSQL.
     const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 60);

@@ -37,8 +37,28 @@ function startInstance(env: Record<string, string>) {
   return startServerProcess({ ...env, NODE_ENV: 'production' }, profile);
 }
 
+/**
+ * The indicators of every load-test item: budget execution (recomputed, never entered) and five
+ * the reviewer re-scores, as a county's project self-evaluation has them.
+ */
+const INDICATORS = [
+  ['预算执行', '预算执行率', '预算执行率', '=', '100%', '%', 10, '96%', 9.6],
+  ['产出指标', '数量指标', '完成服务人次', '≥', '≥1000人次', '人次', 20, '1032人次', 20],
+  ['产出指标', '质量指标', '服务对象合格率', '≥', '≥95%', '%', 20, '96%', 19],
+  ['产出指标', '时效指标', '按期完成率', '=', '100%', '%', 10, '100%', 10],
+  ['效益指标', '社会效益指标', '群众生活条件改善', '定性', '明显改善', '', 20, '明显改善', 18],
+  ['满意度指标', '服务对象满意度指标', '服务对象满意度', '≥', '≥90%', '%', 20, '93%', 19],
+] as const;
+
+export interface LoadReviewer {
+  token: string;
+  code: string;
+  /** Ids and weights (hundredths) of the indicators a reviewer re-scores. */
+  indicators: Array<{ id: number; weight: number }>;
+}
+
 /** 50 reviewers, each with one sampled item assigned and a token; returns what the clients need. */
-async function prepare(config: Config): Promise<{ roundId: number; reviewers: Array<{ token: string; code: string }> }> {
+export async function prepare(config: Config): Promise<{ roundId: number; reviewers: LoadReviewer[] }> {
   const db = createDatabase(config);
   try {
     await migrateToLatest(db);
@@ -47,20 +67,47 @@ async function prepare(config: Config): Promise<{ roundId: number; reviewers: Ar
     const { user: lead } = await services.users.create(setup, { username: 'lead', displayName: '组长', role: 'lead', organisation: null, password: 'load test password 1' });
     const asLead = { ...setup, actor: { id: lead.id, username: lead.username, role: lead.role } };
     const round = await services.rounds.create(asLead, { title: '负载测试', fiscalYear: 2023, bureau: null, workPlanRef: null, deadline: null });
-    const csv = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分', ...Array.from({ length: REVIEWERS }, (_, i) => `项目支出,L${String(i).padStart(3, '0')},县第${i % 9}局,县第${i % 9}局,项目${i},${i + 10},${80 + (i % 20)}`)].join('\n');
-    await services.population.import(asLead, round.id, { name: 'load.csv', data: Buffer.from(csv) });
+    const code = (i: number) => `L${String(i).padStart(3, '0')}`;
+    const csv = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,执行数（万元）,自评得分', ...Array.from({ length: REVIEWERS }, (_, i) => `项目支出,${code(i)},县第${i % 9}局,县第${i % 9}局,项目${i},${i + 10},${((i + 10) * 0.96).toFixed(4)},95.6`)].join('\n');
+    const indicatorsCsv = ['编码,一级指标,二级指标,三级指标,指标性质,指标值,度量单位,分值,完成值,自评得分', ...Array.from({ length: REVIEWERS }, (_, i) => INDICATORS.map((row) => [code(i), ...row].join(',')))].flat().join('\n');
+    await services.population.import(asLead, round.id, { name: 'load.csv', data: Buffer.from(csv) }, { name: 'indicators.csv', data: Buffer.from(indicatorsCsv) });
     await services.draws.create(asLead, round.id, { seed: 'load', method: 'srs', quota: { project: REVIEWERS, department: 0 }, mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null });
-    const reviewers: Array<{ token: string; code: string }> = [];
+    const indicators = (await db('indicators').join('submissions', 'submissions.id', 'indicators.submission_id').where('indicators.round_id', round.id).where('indicators.is_execution', false)
+      .orderBy(['submissions.code', 'indicators.position']).select('submissions.code', 'indicators.id', 'indicators.weight')) as Array<{ code: string; id: number; weight: number }>;
+    const reviewers: LoadReviewer[] = [];
     for (let i = 0; i < REVIEWERS; i += 1) {
       const username = `rev${i}`;
       const { user } = await services.users.create(setup, { username, displayName: `复核${i}`, role: 'reviewer', organisation: null, password: 'load test password 1' });
-      reviewers.push({ token: (await services.tokens.create(setup, user, 'load')).token, code: `L${String(i).padStart(3, '0')}` });
+      reviewers.push({
+        token: (await services.tokens.create(setup, user, 'load')).token,
+        code: code(i),
+        indicators: indicators.filter((row) => row.code === code(i)).map((row) => ({ id: row.id, weight: Number(row.weight) })),
+      });
     }
     await services.reviews.assign(asLead, round.id, reviewers.map((r, i) => ({ code: r.code, username: `rev${i}` })));
     return { roundId: round.id, reviewers };
   } finally {
     await db.destroy();
   }
+}
+
+const DIMENSION_NAMES = ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'];
+
+/**
+ * A whole review as the review page sends it: every indicator re-scored (the effect indicator
+ * deducted under rule R5 with its note), the seven dimensions judged, the quality sub-scores and
+ * a comment, carrying the version the reviewer read.
+ */
+export function reviewBody(reviewer: LoadReviewer, version: number, comment: string): string {
+  return JSON.stringify({
+    version,
+    indicators: reviewer.indicators.map((indicator, i) => (i === 3
+      ? { id: indicator.id, reviewActual: '有所改善', rule: 'R5', percent: 30, reviewScore: (indicator.weight * 0.7) / 100, note: '指标表述不规范，未量化改善程度，按R5扣30%' }
+      : { id: indicator.id, reviewActual: '与自评一致', reviewScore: indicator.weight / 100 })),
+    dimensions: Object.fromEntries(DIMENSION_NAMES.map((name, i) => [name, { judgement: i === 2 ? '基本符合' : '符合', note: i === 2 ? '效益指标未量化' : '' }])),
+    quality: { normative: 85, report: 80 },
+    comment,
+  });
 }
 
 async function drive(name: string, config: Config, bases: string[], seconds: number): Promise<LoadResult> {
@@ -72,7 +119,8 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
   const last = new Map<string, { version: number; comment: string }>();
   const until = Date.now() + seconds * 1000;
 
-  const reviewer = async ({ token, code }: { token: string; code: string }, index: number) => {
+  const reviewer = async (one: LoadReviewer, index: number) => {
+    const { token, code } = one;
     const base = bases[index % bases.length];
     const headers = { Authorization: `Bearer ${token}` };
     for (let n = 0; Date.now() < until; n += 1) {
@@ -88,7 +136,7 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
         const comment = `第${n}次保存：${crypto.randomBytes(8).toString('hex')}`;
         t0 = performance.now();
         const saved = await fetch(`${base}/api/rounds/${roundId}/items/${code}/review`, {
-          method: 'PUT', headers: { ...headers, 'Content-Type': 'application/json' }, body: JSON.stringify({ version, reviewScore: 60 + (n % 40), comment }),
+          method: 'PUT', headers: { ...headers, 'Content-Type': 'application/json' }, body: reviewBody(one, version, comment),
         });
         saves.push(performance.now() - t0);
         if (saved.status !== 200) {

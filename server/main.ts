@@ -3,6 +3,7 @@ import { createApp } from './app';
 import { loadConfig } from './config';
 import { createDatabase, engineOf, migrateToLatest } from './data/database';
 import { createLogger } from './logger';
+import { importReader } from './population/importReader';
 import { countUsers } from './users/repository';
 
 /** Start-up only: config → database → migrations → listen → graceful shutdown. */
@@ -20,6 +21,8 @@ async function main(): Promise<void> {
   }
 
   const server = http.createServer(createApp({ db, config, logger }));
+  // Population files are read on a thread of their own: ready before the first upload.
+  importReader().start();
   server.listen(config.port, () => logger.info('listening', { port: config.port, dataDir: config.dataDir }));
 
   let stopping = false;

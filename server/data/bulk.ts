@@ -6,9 +6,6 @@ export type Value = string | number | boolean | null;
 interface SqliteConnection {
   prepare(sql: string): { run(params: Array<string | number | null>): unknown };
 }
-/** better-sqlite3 binds no booleans. */
-const sqliteValue = (value: Value) => (value === true ? 1 : value === false ? 0 : value);
-
 interface PgConnection {
   query(sql: string, values: Value[]): Promise<unknown>;
 }
@@ -62,7 +59,11 @@ export async function openInserter(trx: Knex.Transaction, table: string, columns
     add(rows) {
       if (failure) return;
       try {
-        for (const row of rows) statement.run(row.map(sqliteValue));
+        for (const row of rows) {
+          // better-sqlite3 binds no booleans: 1 and 0 instead (in the caller's row, which is ours to fill).
+          for (let i = 0; i < row.length; i += 1) if (typeof row[i] === 'boolean') row[i] = row[i] ? 1 : 0;
+          statement.run(row as Array<string | number | null>);
+        }
       } catch (err) {
         failure = err;
       }

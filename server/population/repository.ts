@@ -1,10 +1,11 @@
 import { Knex } from 'knex';
-import { insertRows, openInserter } from '../data/bulk';
+import { Inserter, insertRows, openInserter } from '../data/bulk';
 import { Queryable } from '../data/database';
 import { countOf, insertedId, toDate, toInt } from '../data/values';
 import { Grade, gradeFor } from '../domain/grades';
 import { IndicatorInput, Kind, PopulationSummary, SubmissionInput, DepartmentTotals } from '../domain/population';
-import { Assessment, WARNINGS, WarningKey } from '../domain/warnings';
+import { WARNINGS, WarningKey } from '../domain/warnings';
+import { SUBMISSION_COLUMNS } from './reading';
 
 export interface StoredFileInput {
   sha256: string;
@@ -188,49 +189,14 @@ export async function updateImportSummary(db: Queryable, importId: number, summa
   await db('population_imports').where('id', importId).update({ summary: summaryToJson(summary) });
 }
 
-const SUBMISSION_COLUMNS = [
-  'round_id', 'row_number', 'kind', 'code', 'department', 'unit', 'name', 'funding_source', 'budget_fen',
-  'executed_fen', 'self_score', 'self_grade', 'submitted_on', 'execution_rate_bp', 'warnings', 'indicator_count',
-  'details',
-];
-
 const INDICATOR_COLUMNS = [
   'submission_id', 'round_id', 'row_number', 'position', 'level1', 'level2', 'level3', 'nature', 'target',
   'unit', 'weight', 'actual', 'score', 'is_execution',
 ];
 
-export interface AssessedSubmission {
-  input: SubmissionInput;
-  assessment: Assessment;
-  indicatorCount: number;
-}
-
-/** Fen as a number where that is exact (below 2^53 fen, about 90 billion 万元), else as text. */
-function fenValue(fen: bigint): number | string {
-  return fen <= MAX_SAFE_FEN ? Number(fen) : fen.toString();
-}
-const MAX_SAFE_FEN = BigInt(Number.MAX_SAFE_INTEGER);
-
-function detailsOf(s: SubmissionInput): string | null {
-  if (s.contact === null && s.note === null && s.extra === null) return null;
-  return JSON.stringify({ contact: s.contact, note: s.note, extra: s.extra });
-}
-
-/** Stores records as they are handed over (see Inserter); `finish` waits for them. */
-export async function openSubmissionInserter(db: Knex.Transaction, roundId: number) {
-  const inserter = await openInserter(db, 'submissions', SUBMISSION_COLUMNS);
-  return {
-    add(records: AssessedSubmission[]) {
-      inserter.add(
-        records.map(({ input: s, assessment: a, indicatorCount }) => [
-          roundId, s.rowNumber, s.kind, s.code, s.department, s.unit, s.name, s.fundingSource, fenValue(s.budgetFen),
-          s.executedFen === null ? null : fenValue(s.executedFen), s.selfScore, s.selfGrade, s.submittedOn, a.executionRateBp,
-          a.warnings, indicatorCount, detailsOf(s),
-        ]),
-      );
-    },
-    finish: () => inserter.finish(),
-  };
+/** Stores the rows of `reading.ts` as they are handed over (see Inserter); `finish` waits for them. */
+export function openSubmissionInserter(db: Knex.Transaction): Promise<Inserter> {
+  return openInserter(db, 'submissions', SUBMISSION_COLUMNS);
 }
 
 export async function insertIndicators(db: Knex.Transaction, roundId: number, indicators: Array<IndicatorInput & { isExecution: boolean }>): Promise<void> {

@@ -2,27 +2,20 @@ import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database } from '../data/database';
 import { fenToWan } from '../domain/money';
-import { checkIndicatorCodes, ImportProblem, IndicatorInput, MAX_ROWS, ProblemList, readIndicators, readSubmissions, Sheet, sortProblems, summarisePopulation } from '../domain/population';
-import { canonicalOrder, populationFingerprint } from '../domain/sampling';
-import { assess, isExecutionIndicator } from '../domain/warnings';
+import { ImportProblem, Kind } from '../domain/population';
+import { canonicalOrder, PopulationRecord, populationFingerprint } from '../domain/sampling';
 import { conflict, HttpError, notFound } from '../http/errors';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import { ListIndexCache } from './listIndex';
 import { PopulationRecordsCache } from './recordsCache';
-import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from './files';
+import { assess } from '../domain/warnings';
+import { importReader } from './importReader';
+import { ROW, UploadedFile } from './reading';
 import {
-  activeImportsByRound, AssessedSubmission, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
+  activeImportsByRound, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
   insertImport, insertIndicators, openSubmissionInserter, listImports, PopulationImport, PopulationQuery,
   retirePopulation, storeFile,
 } from './repository';
-
-export interface UploadedFile {
-  name: string;
-  data: Buffer;
-}
-
-export const POPULATION_SHEET = '自评汇总';
-export const INDICATOR_SHEET = '绩效指标';
 
 /** A refused import: every problem found, listed (up to the cap) and counted. */
 export class ImportRefused extends HttpError {
@@ -46,48 +39,6 @@ export function describeProblem(p: ImportProblem): string {
 
 const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
 
-interface ReadFile {
-  format: 'csv' | 'xlsx';
-  encoding: string | null;
-  population?: Sheet;
-  indicators?: Sheet;
-}
-
-async function readUpload(file: UploadedFile, role: 'population' | 'indicators'): Promise<ReadFile> {
-  const format = detectFormat(file.data);
-  if (format === 'csv') {
-    const { text, encoding } = decodeText(file.data);
-    const sheet = parseCsv(text, role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET, MAX_ROWS);
-    return { format, encoding, [role]: sheet };
-  }
-  const workbook = await readWorkbook(file.data);
-  const first = workbook.worksheets[0];
-  if (!first) throw new UnreadableFile('工作簿里没有工作表');
-  if (role === 'indicators') {
-    return { format, encoding: null, indicators: sheetOf(findWorksheet(workbook, INDICATOR_SHEET) ?? first, MAX_ROWS) };
-  }
-  const populationSheet = findWorksheet(workbook, POPULATION_SHEET) ?? first;
-  const indicatorSheet = findWorksheet(workbook, INDICATOR_SHEET);
-  return {
-    format,
-    encoding: null,
-    population: sheetOf(populationSheet, MAX_ROWS),
-    indicators: indicatorSheet && indicatorSheet !== populationSheet ? sheetOf(indicatorSheet, MAX_ROWS) : undefined,
-  };
-}
-
-async function readOrRefuse(file: UploadedFile, role: 'population' | 'indicators'): Promise<ReadFile> {
-  try {
-    return await readUpload(file, role);
-  } catch (err) {
-    if (err instanceof UnreadableFile) {
-      const sheet = role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET;
-      throw new ImportRefused([{ sheet, row: null, column: null, message: `${file.name}：${err.message}` }], 1);
-    }
-    throw err;
-  }
-}
-
 export interface ImportResult {
   import: PopulationImport;
   replaced: PopulationImport | undefined;
@@ -109,7 +60,7 @@ function auditView(value: PopulationImport) {
 }
 
 
-/** Records per batch handed to the database while the next batch is read. */
+/** Records per batch handed over by the import thread while it reads the next. */
 const IMPORT_BATCH = 2000;
 
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
@@ -122,6 +73,7 @@ export function populationService({ db, now, populationRecords }: { db: Database
   }
 
   const indexes = new ListIndexCache();
+  const reader = importReader();
 
   /** The ids of the records a query selects, in its order; none without a population. The caller has read the round. */
   async function selection(round: Round, query: PopulationQuery): Promise<{ active: PopulationImport | undefined; ids: Int32Array }> {
@@ -142,35 +94,9 @@ export function populationService({ db, now, populationRecords }: { db: Database
     async import(context: AuditContext, roundId: number, file: UploadedFile, indicatorsFile?: UploadedFile): Promise<ImportResult> {
       const round = await requireRound(roundId);
       if (round.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
-      const refused = async (err: ImportRefused) => {
-        await appendAudit(db, context, {
-          action: 'population.refused',
-          objectType: 'round',
-          objectId: roundId,
-          detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${err.problemCount}处错误；${err.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
-        });
-        return err;
-      };
-
-      let read: ReadFile;
-      let indicatorSheet: Sheet | undefined;
-      try {
-        read = await readOrRefuse(file, 'population');
-        indicatorSheet = read.indicators;
-        if (indicatorsFile) {
-          if (indicatorSheet) {
-            throw new ImportRefused([{ sheet: INDICATOR_SHEET, row: null, column: null, message: `工作簿中已有"${INDICATOR_SHEET}"工作表，又另外上传了指标文件，请只保留一处` }], 1);
-          }
-          indicatorSheet = (await readOrRefuse(indicatorsFile, 'indicators')).indicators;
-        }
-      } catch (err) {
-        throw err instanceof ImportRefused ? await refused(err) : err;
-      }
-      const populationSheet = read.population!;
       const at = now();
       const fileSha = sha256(file.data);
       const indicatorsSha = indicatorsFile ? sha256(indicatorsFile.data) : null;
-
       try {
         const result = await db.transaction(async (trx) => {
           const locked = await lockRound(trx, roundId);
@@ -179,39 +105,19 @@ export function populationService({ db, now, populationRecords }: { db: Database
           const replaced = await findActiveImport(trx, roundId);
           if (replaced) await retirePopulation(trx, roundId, at);
 
-          // Indicators first (a record's warning signs depend on them); their codes are checked
-          // against the population once it has been read.
-          const problems = new ProblemList();
-          const indicatorRead = indicatorSheet ? readIndicators(indicatorSheet, problems) : undefined;
-          const byCode = new Map<string, IndicatorInput[]>();
-          for (const indicator of indicatorRead?.indicators ?? []) {
-            const list = byCode.get(indicator.code);
-            if (list) list.push(indicator);
-            else byCode.set(indicator.code, [indicator]);
-          }
-          const noIndicators: IndicatorInput[] = [];
-          const seenCodes = new Set<string>();
-          const inserter = await openSubmissionInserter(trx, roundId);
-          const assessed: AssessedSubmission[] = [];
-          let batchStart = 0;
-          for (const input of readSubmissions(populationSheet, problems, seenCodes)) {
-            const indicators = byCode.get(input.code) ?? noIndicators;
-            assessed.push({ input, assessment: assess(input, indicators, locked.deadline), indicatorCount: indicators.length });
-            if (assessed.length - batchStart === IMPORT_BATCH) {
-              if (problems.count === 0) inserter.add(assessed.slice(batchStart));
-              batchStart = assessed.length;
-              // Let other work run between batches: PostgreSQL's replies, other requests' pages.
-              await new Promise<void>((resolve) => setImmediate(resolve));
-            }
-          }
-          if (indicatorRead) checkIndicatorCodes(indicatorSheet!.name, indicatorRead, seenCodes, problems);
-          if (problems.count === 0) inserter.add(assessed.slice(batchStart));
+          // The import thread reads and checks the file; the rows it hands over are stored here
+          // meanwhile. They stop coming at the first problem, and a refused file rolls back.
+          const inserter = await openSubmissionInserter(trx);
+          const records: PopulationRecord[] = [];
+          const read = await reader.read({ roundId, deadline: locked.deadline, file, indicatorsFile, batchSize: IMPORT_BATCH }, (rows) => {
+            for (const row of rows) records.push({ code: row[ROW.code] as string, kind: row[ROW.kind] as Kind, budgetFen: BigInt(row[ROW.budgetFen] as number | string), selfScore: row[ROW.selfScore] as number });
+            inserter.add(rows);
+          });
           await inserter.finish();
-          if (problems.count > 0) throw new ImportRefused(sortProblems(problems.listed, [populationSheet.name, indicatorSheet?.name ?? '']), problems.count);
+          if (read.problemCount > 0) throw new ImportRefused(read.problems, read.problemCount);
 
-          const summary = summarisePopulation(assessed);
-          const records = canonicalOrder(assessed.map((a) => a.input));
-          const indicatorInputs = indicatorRead?.indicators ?? [];
+          const summary = read.summary!;
+          const ordered = canonicalOrder(records);
           await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
           if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
           await insertImport(trx, {
@@ -222,18 +128,18 @@ export function populationService({ db, now, populationRecords }: { db: Database
             encoding: read.encoding,
             indicatorsFileName: indicatorsFile?.name ?? null,
             indicatorsFileSha256: indicatorsSha,
-            recordCount: records.length,
+            recordCount: read.recordCount,
             projectCount: summary.byKind.project.count,
             departmentCount: summary.byKind.department.count,
-            indicatorCount: indicatorInputs.length,
+            indicatorCount: read.indicators.length,
             budgetFen: summary.byKind.project.budgetFen + summary.byKind.department.budgetFen,
             executedFen: summary.byKind.project.executedFen + summary.byKind.department.executedFen,
-            fingerprint: populationFingerprint(records),
+            fingerprint: populationFingerprint(ordered),
             summary,
             importedBy: context.actor!.id,
             importedAt: at,
           });
-          await insertIndicators(trx, roundId, indicatorInputs.map((i) => ({ ...i, isExecution: isExecutionIndicator(i.level1) })));
+          await insertIndicators(trx, roundId, read.indicators);
           const stored = (await findActiveImport(trx, roundId))!;
           await appendAudit(
             trx,
@@ -247,13 +153,20 @@ export function populationService({ db, now, populationRecords }: { db: Database
             },
             at,
           );
-          return { result: { import: stored, replaced }, records };
+          return { result: { import: stored, replaced }, records: ordered };
         });
         // Only once committed: the draw will read these records rather than the database.
         populationRecords.put(roundId, result.result.import.id, result.records);
         return result.result;
       } catch (err) {
-        throw err instanceof ImportRefused ? await refused(err) : err;
+        if (!(err instanceof ImportRefused)) throw err;
+        await appendAudit(db, context, {
+          action: 'population.refused',
+          objectType: 'round',
+          objectId: roundId,
+          detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${err.problemCount}处错误；${err.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
+        });
+        throw err;
       }
     },
 
