@@ -65,6 +65,28 @@ onSqlite('the SQLite engine', () => {
     }
   });
 
+  it('waiting for another process\'s write lock does not stop this process', async () => {
+    const db = await open(false);
+    const other = new Sqlite(file(), { timeout: 0 });
+    try {
+      other.exec('BEGIN IMMEDIATE');
+      let ticks = 0;
+      const timer = setInterval(() => (ticks += 1), 5);
+      let stored = false;
+      const write = insertAudit(db, 1).then(() => (stored = true));
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      clearInterval(timer);
+      expect(stored).toBe(false);
+      expect(ticks).toBeGreaterThan(20); // timers, sockets and signals were served all along
+      other.exec('COMMIT');
+      await write;
+      expect(stored).toBe(true);
+    } finally {
+      if (other.inTransaction) other.exec('ROLLBACK');
+      other.close();
+    }
+  });
+
   it('database errors are real errors, with their code', async () => {
     const db = await open(false);
     await insertAudit(db, 1);

@@ -76,8 +76,8 @@ type BetterSqliteInternals = {
 const betterSqlite = BetterSqliteClient.prototype as unknown as BetterSqliteInternals;
 
 /**
- * Every transaction on SQLite begins IMMEDIATE: it takes the write lock at once, waiting for it
- * under busy_timeout, so that a transaction that reads first and writes later never fails with
+ * Every transaction on SQLite begins IMMEDIATE: it takes the write lock at once (waiting for it
+ * as below), so that a transaction that reads first and writes later never fails with
  * SQLITE_BUSY when another process on the same file wrote in between.
  */
 type TransactionClass = new (...args: unknown[]) => { query(conn: unknown, sql: string): Promise<unknown> };
@@ -87,6 +87,9 @@ class ImmediateTransaction extends SqliteTransactionBase {
     return this.query(conn, 'BEGIN IMMEDIATE;');
   }
 }
+
+/** How long a statement waits for another process's write lock before it fails with SQLITE_BUSY. */
+const BUSY_WAIT_MS = 10_000;
 
 const SqliteClient = class extends BetterSqliteClient {
   private checkpointer: Checkpointer | undefined;
@@ -100,9 +103,9 @@ const SqliteClient = class extends BetterSqliteClient {
     cachedPrepare(connection);
     connection.pragma('foreign_keys = ON');
     connection.pragma('journal_mode = WAL');
-    // Waiting for another process's write lock blocks this one's thread (the driver is
-    // synchronous); writers hold the lock for milliseconds, so the wait is short.
-    connection.pragma('busy_timeout = 10000');
+    // No waiting inside SQLite: the driver is synchronous, so SQLite's own wait for another
+    // process's write lock would stop this process's every request. `_query` waits instead.
+    connection.pragma('busy_timeout = 0');
     connection.pragma('synchronous = NORMAL');
     // 64 MB of page cache (the default is 2 MB): a 100,000-row import touches every index.
     connection.pragma('cache_size = -65536');
@@ -119,11 +122,24 @@ const SqliteClient = class extends BetterSqliteClient {
     this.checkpointer = undefined;
   }
 
+  /**
+   * A statement that finds the file locked by another process (another instance, a backup)
+   * is tried again after a pause, 1 ms at first and doubling up to 50 ms, for up to 10 s in all:
+   * meanwhile the event loop runs (timers, sockets, signals), where SQLite's own busy wait would
+   * hold the thread. Inside a transaction the lock is already held (IMMEDIATE), so only a
+   * transaction's BEGIN and statements outside one ever wait.
+   */
   async _query(connection: unknown, obj: unknown): Promise<unknown> {
-    try {
-      return await betterSqlite._query.call(this, connection, obj);
-    } catch (err) {
-      throw genuineError(err);
+    const started = Date.now();
+    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+      try {
+        return await betterSqlite._query.call(this, connection, obj);
+      } catch (err) {
+        const busy = String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY');
+        const waiting = busy && !(connection as BetterSqlite3.Database).inTransaction && Date.now() - started < BUSY_WAIT_MS;
+        if (!waiting) throw genuineError(err);
+      }
+      await new Promise((resolve) => setTimeout(resolve, pause));
     }
   }
 } as ClientClass;
