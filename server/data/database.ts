@@ -43,10 +43,8 @@ const PostgresClient = withIsoDates(require('knex/lib/dialects/postgres') as Cli
  * connection (knex prepares each query anew), up to a bound, since the app's queries repeat.
  */
 const STATEMENT_CACHE = 500;
-const statementCaches = new WeakMap<BetterSqlite3.Database, Map<string, BetterSqlite3.Statement>>();
 function cachedPrepare(connection: BetterSqlite3.Database): void {
   const cache = new Map<string, BetterSqlite3.Statement>();
-  statementCaches.set(connection, cache);
   const prepare = connection.prepare.bind(connection);
   connection.prepare = ((sql: string) => {
     let statement = cache.get(sql);
@@ -101,11 +99,10 @@ const SqliteClient = class extends BetterSqliteClient {
   override async acquireRawConnection(): Promise<unknown> {
     const connection = await betterSqlite.acquireRawConnection.call(this);
     cachedPrepare(connection);
+    // While connecting, SQLite may wait for another process (switching to WAL takes a lock).
+    connection.pragma('busy_timeout = 10000');
     connection.pragma('foreign_keys = ON');
     connection.pragma('journal_mode = WAL');
-    // No waiting inside SQLite: the driver is synchronous, so SQLite's own wait for another
-    // process's write lock would stop this process's every request. `_query` waits instead.
-    connection.pragma('busy_timeout = 0');
     connection.pragma('synchronous = NORMAL');
     // 64 MB of page cache (the default is 2 MB): a 100,000-row import touches every index.
     connection.pragma('cache_size = -65536');
@@ -113,6 +110,9 @@ const SqliteClient = class extends BetterSqliteClient {
       connection.pragma('wal_autocheckpoint = 0');
       this.checkpointer ??= startCheckpointer(connection.name);
     }
+    // From then on no waiting inside SQLite: the driver is synchronous, so SQLite's own wait
+    // for another process's write lock would stop this process's every request. `_query` waits.
+    connection.pragma('busy_timeout = 0');
     return connection;
   }
 

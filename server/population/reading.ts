@@ -147,20 +147,26 @@ export async function readPopulation(request: ReadRequest, emit: (rows: Value[][
   }
   const noIndicators: IndicatorInput[] = [];
   const seenCodes = new Set<string>();
-  const assessed: Array<{ input: SubmissionInput; assessment: Assessment; indicatorCount: number }> = [];
+  let recordCount = 0;
   let batch: Value[][] = [];
-  for (const input of readSubmissions(populationSheet, problems, seenCodes)) {
-    const indicators = byCode.get(input.code) ?? noIndicators;
-    const assessment = assess(input, indicators, request.deadline);
-    assessed.push({ input, assessment, indicatorCount: indicators.length });
-    if (problems.count === 0) {
-      batch.push(submissionRow(request.roundId, input, assessment, indicators.length));
-      if (batch.length === request.batchSize) {
-        emit(batch);
-        batch = [];
+  // Each record is totalled as it is read and then let go: 100,000 records kept until the end
+  // would cost the garbage collector more than reading them.
+  function* assessed() {
+    for (const input of readSubmissions(populationSheet, problems, seenCodes)) {
+      const indicators = byCode.get(input.code) ?? noIndicators;
+      const assessment = assess(input, indicators, request.deadline);
+      recordCount += 1;
+      if (problems.count === 0) {
+        batch.push(submissionRow(request.roundId, input, assessment, indicators.length));
+        if (batch.length === request.batchSize) {
+          emit(batch);
+          batch = [];
+        }
       }
+      yield { input, assessment, indicatorCount: indicators.length };
     }
   }
+  const summary = summarisePopulation(assessed());
   if (indicatorRead) checkIndicatorCodes(indicatorSheet!.name, indicatorRead, seenCodes, problems);
   if (problems.count === 0 && batch.length) emit(batch);
   if (problems.count > 0) {
@@ -174,8 +180,8 @@ export async function readPopulation(request: ReadRequest, emit: (rows: Value[][
     encoding: read.encoding,
     problems: [],
     problemCount: 0,
-    summary: summarisePopulation(assessed),
-    recordCount: assessed.length,
+    summary,
+    recordCount,
     indicators: (indicatorRead?.indicators ?? []).map((i) => ({ ...i, isExecution: isExecutionIndicator(i.level1) })),
   };
 }
