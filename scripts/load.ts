@@ -165,18 +165,27 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
   await Promise.all([...reviewers.map(reviewer), prober()]);
   const elapsed = (performance.now() - started) / 1000;
 
-  // Every reviewer's last acknowledged save is what the database holds.
+  const lostWrites = await countLostWrites(config, roundId, [...last.keys()], last);
+  return { name, instances: bases.length, seconds: elapsed, opens, saves, healthz, errors, lostWrites };
+}
+
+/**
+ * Lost writes: items of `codes` whose stored review is not the last save acknowledged for it
+ * (its version and text), or that have no acknowledged save at all.
+ */
+export async function countLostWrites(config: Config, roundId: number, codes: string[], last: Map<string, { version: number; comment: string }>): Promise<number> {
   const db = createDatabase(config);
   let lostWrites = 0;
   try {
-    for (const [code, expected] of last) {
+    for (const code of codes) {
+      const expected = last.get(code);
       const row = (await db('reviews').join('submissions', 'submissions.id', 'reviews.submission_id').where({ 'submissions.round_id': roundId, 'submissions.code': code }).first('reviews.version', 'reviews.comment')) as { version: unknown; comment: string } | undefined;
-      if (!row || Number(row.version) !== expected.version || row.comment !== expected.comment) lostWrites += 1;
+      if (!expected || !row || Number(row.version) !== expected.version || row.comment !== expected.comment) lostWrites += 1;
     }
   } finally {
     await db.destroy();
   }
-  return { name, instances: bases.length, seconds: elapsed, opens, saves, healthz, errors, lostWrites };
+  return lostWrites;
 }
 
 export async function loadOnSqlite(seconds: number): Promise<LoadResult> {

@@ -70,6 +70,7 @@ function genuineError(err: unknown): unknown {
 type BetterSqliteInternals = {
   acquireRawConnection(): Promise<BetterSqlite3.Database>;
   _query(connection: unknown, obj: unknown): Promise<unknown>;
+  destroy(callback?: unknown): Promise<void>;
 };
 const betterSqlite = BetterSqliteClient.prototype as unknown as BetterSqliteInternals;
 
@@ -117,7 +118,7 @@ const SqliteClient = class extends BetterSqliteClient {
   }
 
   override async destroy(callback?: unknown): Promise<void> {
-    await (BetterSqliteClient.prototype as unknown as { destroy(callback?: unknown): Promise<void> }).destroy.call(this, callback);
+    await betterSqlite.destroy.call(this, callback);
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
   }

@@ -4,11 +4,11 @@ import { Database } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { ImportProblem, Kind } from '../domain/population';
 import { canonicalOrder, PopulationRecord, populationFingerprint } from '../domain/sampling';
+import { assess } from '../domain/warnings';
 import { conflict, HttpError, notFound } from '../http/errors';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import { ListIndexCache } from './listIndex';
 import { PopulationRecordsCache } from './recordsCache';
-import { assess } from '../domain/warnings';
 import { importReader } from './importReader';
 import { ROW, UploadedFile } from './reading';
 import {
