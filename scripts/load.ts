@@ -32,7 +32,7 @@ export interface LoadResult {
 }
 
 /** A server process for the load; BENCH_CPU_PROF=<dir> profiles it. */
-function startInstance(env: Record<string, string>) {
+export function startInstance(env: Record<string, string>) {
   const profile = process.env.BENCH_CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] : [];
   return startServerProcess({ ...env, NODE_ENV: 'production' }, profile);
 }

@@ -17,8 +17,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../server/config';
-import { countLostWrites, LoadReviewer, prepare, reviewBody } from './load';
-import { startServerProcess, stopProcess } from './serverProcess';
+import { countLostWrites, LoadReviewer, prepare, reviewBody, startInstance } from './load';
+import { httpClient } from './httpClient';
+import { stopProcess } from './serverProcess';
 import { percentile, printMarkdownTable } from './table';
 
 export interface Reading {
@@ -34,6 +35,8 @@ export interface ReviewBench {
   warmUpErrors: number;
   lostWrites: number;
   serverCpuMsPerSave: number;
+  /** The clients' CPU (this process) per save: they share the machine with the server. */
+  clientCpuMsPerSave: number;
 }
 
 const AT_ONCE_ROUNDS = 20;
@@ -42,12 +45,13 @@ const PACED_ROUNDS = 10;
 
 export async function benchReviews(): Promise<ReviewBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-reviews-'));
-  const env = { FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'reviews-'.padEnd(48, 'r'), DATABASE_URL: '', NODE_ENV: 'production' };
+  const env = { FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'reviews-'.padEnd(48, 'r'), DATABASE_URL: '' };
   const config = loadConfig(env);
   const { roundId, reviewers } = await prepare(config);
-  const server = await startServerProcess(env);
+  const server = await startInstance(env);
   const base = server.base;
   const last = new Map<string, { version: number; comment: string }>();
+  const client = httpClient(reviewers.length);
   let saves = 0;
 
   /** The latencies of one kind of request in one reading, and how many of them failed. */
@@ -59,8 +63,7 @@ export async function benchReviews(): Promise<ReviewBench> {
   const open = async (r: LoadReviewer, into: Series): Promise<void> => {
     const t0 = performance.now();
     try {
-      const res = await fetch(`${base}/rounds/${roundId}/items/${encodeURIComponent(r.code)}`, { headers: { Authorization: `Bearer ${r.token}` } });
-      await res.arrayBuffer();
+      const res = await client.request('GET', `${base}/rounds/${roundId}/items/${encodeURIComponent(r.code)}`, { Authorization: `Bearer ${r.token}` });
       if (res.status !== 200) into.errors += 1;
     } catch {
       into.errors += 1;
@@ -73,12 +76,8 @@ export async function benchReviews(): Promise<ReviewBench> {
     const comment = `第${saves}次保存：复核意见`;
     const t0 = performance.now();
     try {
-      const res = await fetch(`${base}/api/rounds/${roundId}/items/${encodeURIComponent(r.code)}/review`, {
-        method: 'PUT',
-        headers: { Authorization: `Bearer ${r.token}`, 'Content-Type': 'application/json' },
-        body: reviewBody(r, version, comment),
-      });
-      const body = (await res.json()) as { version?: number };
+      const res = await client.request('PUT', `${base}/api/rounds/${roundId}/items/${encodeURIComponent(r.code)}/review`, { Authorization: `Bearer ${r.token}`, 'Content-Type': 'application/json' }, reviewBody(r, version, comment));
+      const body = JSON.parse(res.body.toString('utf8')) as { version?: number };
       if (res.status !== 200 || body.version !== version + 1) into.errors += 1;
       else last.set(r.code, { version: body.version, comment });
     } catch {
@@ -111,11 +110,14 @@ export async function benchReviews(): Promise<ReviewBench> {
       for (let i = 0; i < AT_ONCE_ROUNDS; i += 1) await Promise.all(reviewers.map((r) => open(r, opens)));
     });
     const cpuBefore = serverCpu();
+    const clientBefore = process.cpuUsage();
     const savesBefore = saves;
     await reading(['save review, 50 at once'], async (stored) => {
       for (let i = 0; i < AT_ONCE_ROUNDS; i += 1) await Promise.all(reviewers.map((r) => save(r, stored)));
     });
     const serverCpuMsPerSave = (serverCpu() - cpuBefore) / (saves - savesBefore);
+    const client = process.cpuUsage(clientBefore);
+    const clientCpuMsPerSave = (client.user + client.system) / 1000 / (saves - savesBefore);
 
     await reading(['open review page, back to back (stress)', 'save review, back to back (stress)'], (opens, stored) =>
       Promise.all(reviewers.map(async (r) => {
@@ -138,8 +140,9 @@ export async function benchReviews(): Promise<ReviewBench> {
 
     await stopProcess(server.child);
     const lostWrites = await countLostWrites(config, roundId, reviewers.map((r) => r.code), last);
-    return { readings, warmUpErrors: warmUp.errors, lostWrites, serverCpuMsPerSave };
+    return { readings, warmUpErrors: warmUp.errors, lostWrites, serverCpuMsPerSave, clientCpuMsPerSave };
   } finally {
+    client.close();
     await stopProcess(server.child);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -150,7 +153,7 @@ export function printReviews(result: ReviewBench): void {
     r.name, String(r.requests), (r.requests / r.seconds).toFixed(0), percentile(r.latencies, 50).toFixed(1), percentile(r.latencies, 95).toFixed(1),
     percentile(r.latencies, 99).toFixed(1), r.latencies[r.latencies.length - 1].toFixed(1), String(r.errors),
   ]));
-  console.log(`errors in the warm-up ${result.warmUpErrors}; lost writes ${result.lostWrites}; server CPU per save (50 at once) ${result.serverCpuMsPerSave.toFixed(2)} ms; target: median ≤ 30 ms with 50 at once, no error, no lost write`);
+  console.log(`errors in the warm-up ${result.warmUpErrors}; lost writes ${result.lostWrites}; CPU per save (50 at once): server ${result.serverCpuMsPerSave.toFixed(2)} ms, clients ${result.clientCpuMsPerSave.toFixed(2)} ms; target: median ≤ 30 ms with 50 at once, no error, no lost write`);
 }
 
 /** `tsx scripts/reviewBench.ts`: the review readings alone. */

@@ -41,6 +41,9 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   app.disable('x-powered-by');
   app.set('trust proxy', config.trustProxy);
   app.set('query parser', 'simple');
+  // No ETags: signed-in pages and answers are never stored (no-store), and hashing every body
+  // (the review page is tens of kilobytes) only cost time. Static files keep theirs.
+  app.set('etag', false);
 
   app.use(requestContext);
   app.use(requestLog(logger));

@@ -273,15 +273,15 @@ describeIfBrowser('journeys in Chromium', () => {
     const lead = await t.services.users.findByUsername('lead1');
     const ctx = (u: typeof rev) => ({ ...SETUP_CONTEXT, actor: { id: u!.id, username: u!.username, role: u!.role } });
     const dims = Object.fromEntries(['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [d, { judgement: '符合', note: null }]));
-    const view = await t.services.reviews.item({ id: rev!.id, role: 'reviewer' }, roundId, '2023-P004');
+    const view = await t.services.reviews.item({ id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004');
     const body = view.indicators.length
       ? { indicators: view.indicators.filter((i) => !i.isExecution).map((i) => ({ id: i.id, reviewScore: Math.min(i.score, i.weight) / 100, note: '按台账核定' })), dimensions: dims, qualityScore: 90, comment: '符合要求' }
       : { reviewScore: 90, qualityScore: 90, comment: '符合要求', dimensions: dims };
-    await t.services.reviews.save(ctx(rev), { id: rev!.id, role: 'reviewer' }, roundId, '2023-P004', body, 0).catch((err) => {
+    await t.services.reviews.save(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004', body, 0).catch((err) => {
       throw new Error(`setting up 2023-P004 failed: ${JSON.stringify(err.details)}`);
     });
-    await t.services.reviews.submit(ctx(rev), { id: rev!.id, role: 'reviewer' }, roundId, '2023-P004');
-    await t.services.reviews.confirm(ctx(lead), { id: lead!.id, role: 'lead' }, roundId, '2023-P004');
+    await t.services.reviews.submit(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004');
+    await t.services.reviews.confirm(ctx(lead), { id: lead!.id, role: 'lead', displayName: lead!.displayName }, roundId, '2023-P004');
 
     const { page, context } = await as('lead1');
     await page.goto(`${t.baseUrl}/rounds/${roundId}`);

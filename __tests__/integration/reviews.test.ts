@@ -153,6 +153,34 @@ describe('sign-off', () => {
     await expect(t.db('review_versions').update({ reason: 'x' })).rejects.toThrow(/append-only/);
   });
 
+  it('the history lists every version with what it changed; the review page lists the latest ten', async () => {
+    let version = (await api('rev1').get(item('2023-D001'))).body.review.version;
+    for (let i = 0; i < 5; i += 1) version = (await api('rev1').put(`${item('2023-D001')}/review`).send({ version, reviewScore: 70 + i, comment: `第${i}次调整`, dimensions: DIMENSIONS })).body.version;
+    expect(version).toBe(12);
+    const history = await api('lead1').get(`${item('2023-D001')}/history`);
+    expect(history.status).toBe(200);
+    expect(history.body.versions.map((v: { version: number }) => v.version)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
+    expect(history.body.versions[0]).toMatchObject({ action: 'save', by: 'rev1', reviewScore: 74, changes: [{ field: '复核得分', from: '73', to: '74' }, { field: '整体复核得分', from: '73', to: '74' }, { field: '复核意见', from: '第3次调整', to: '第4次调整' }] });
+    // Returning changes the status only.
+    expect(history.body.versions.find((v: { action: string }) => v.action === 'return').changes).toEqual([]);
+    expect(history.body.versions[11].changes).toContainEqual({ field: '复核得分', from: '—', to: '85.5' });
+    // An evaluator not assigned the item reaches neither the history nor its page.
+    expect((await api('eval1').get(`${item('2023-D001')}/history`)).status).toBe(403);
+    expect((await lastAudit(t.db, 'access.denied')).detail).toContain('项目 2023-D001 未分配给本人');
+
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    const page = await lead.get(`/rounds/${roundId}/items/2023-D001`);
+    expect(page.text).toContain('共12个版本，下表为最近10个。');
+    expect(page.text).toContain(`href="/rounds/${roundId}/items/2023-D001/history"`);
+    expect(page.text.match(/<tr><td class="num">\d+<\/td>/g)).toHaveLength(10);
+    const full = await lead.get(`/rounds/${roundId}/items/2023-D001/history`);
+    expect(full.status).toBe(200);
+    expect(full.text).toContain('第1版 · 保存');
+    expect(full.text).toContain('<th scope="row">复核意见</th><td>第3次调整</td><td>第4次调整</td>');
+    expect(full.text).toContain('内容未改动（仅状态变化）。');
+  });
+
   it('the review page, my work and the assignment page render for their roles', async () => {
     const reviewer = t.agent();
     await login(reviewer, 'rev1');

@@ -57,7 +57,7 @@ export async function seedDemo(services: Services): Promise<void> {
   await services.reviews.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
   const actorOf = async (username: string) => {
     const user = (await services.users.findByUsername(username))!;
-    return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role } };
+    return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role, displayName: user.displayName } };
   };
   const dimensions = Object.fromEntries(DIMENSIONS.map((name, i) => [name, { judgement: i === 2 ? '基本符合' : '符合', note: i === 2 ? '部分指标值设置偏低' : '' }]));
   const asLeadActor = await actorOf('lead');
@@ -93,7 +93,7 @@ export async function seedDemo(services: Services): Promise<void> {
 
 async function actorOf(services: Services, username: string) {
   const user = (await services.users.findByUsername(username))!;
-  return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role } };
+  return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role, displayName: user.displayName } };
 }
 
 /**

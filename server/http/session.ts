@@ -3,9 +3,9 @@ import { CookieOptions, Request, RequestHandler, Response } from 'express';
 import { appendAudit } from '../audit/repository';
 import { Config } from '../config';
 import { Database } from '../data/database';
-import { deleteExpiredSessions, deleteSession, findSession, insertSession, touchSession } from '../sessions/repository';
+import { deleteExpiredSessions, deleteSession, findSessionWithUser, insertSession, touchSession } from '../sessions/repository';
 import { TokenService } from '../tokens/service';
-import { findUserById, publicUser, User } from '../users/repository';
+import { User } from '../users/repository';
 import { auditContextOf } from './context';
 import { hmac, parseCookies, safeEqual, sign, unsign } from './cookies';
 import { forbidden, HttpError, unauthorized, wantsJson } from './errors';
@@ -69,18 +69,18 @@ export function sessionManager({ db, config, tokens, now }: SessionDeps) {
     const token = unsign(secret, parseCookies(req.headers.cookie)[cookieName]);
     if (!token) return;
     const id = sessionIdOf(token);
-    const session = await findSession(db, id);
-    if (!session) return clear(req, res);
+    const found = await findSessionWithUser(db, id);
+    if (!found) return clear(req, res);
+    const { session, user } = found;
     const at = now();
     const idleLimit = new Date(at.getTime() - idleMinutes * 60_000);
-    const user = await findUserById(db, session.userId);
     let ended: string | undefined;
     if (session.expiresAt <= at) ended = '会话已超过最长时限';
     else if (session.lastSeenAt <= idleLimit) ended = '会话因长时间未操作已超时';
-    else if (!user || user.disabledAt) ended = '账号已停用';
+    else if (user.disabledAt) ended = '账号已停用';
     if (ended) {
       await deleteSession(db, id);
-      await appendAudit(db, { ...auditContextOf(req), actor: user ? { id: user.id, username: user.username, role: user.role } : null }, {
+      await appendAudit(db, { ...auditContextOf(req), actor: { id: user.id, username: user.username, role: user.role } }, {
         action: 'session.expired',
         objectType: 'user',
         objectId: session.userId,
@@ -90,7 +90,7 @@ export function sessionManager({ db, config, tokens, now }: SessionDeps) {
       return clear(req, res);
     }
     if (at.getTime() - session.lastSeenAt.getTime() > TOUCH_EVERY_MS) await touchSession(db, id, at);
-    req.user = publicUser(user!);
+    req.user = user;
     req.sessionId = id;
     req.authMethod = 'session';
   }

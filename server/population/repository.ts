@@ -240,7 +240,7 @@ export interface Submission extends SubmissionInput {
   indicatorCount: number;
 }
 
-interface SubmissionRow {
+export interface SubmissionRow {
   id: number;
   round_id: number;
   row_number: unknown;
@@ -263,7 +263,7 @@ interface SubmissionRow {
 
 const intOrNull = (value: unknown) => (value === null || value === undefined ? null : toInt(value));
 
-function toSubmission(row: SubmissionRow): Submission {
+export function toSubmission(row: SubmissionRow): Submission {
   const details = row.details ? (JSON.parse(row.details) as { contact: string | null; note: string | null; extra: Record<string, string> | null }) : null;
   const selfScore = toInt(row.self_score);
   return {

@@ -1,8 +1,11 @@
 import { Queryable } from '../data/database';
+import { whereState } from '../data/engine';
 import { insertedId, toDate, toInt } from '../data/values';
 import { Kind } from '../domain/population';
 import { ReviewContent, ReviewStatus } from '../domain/review';
+import { ReviewSnapshot } from '../domain/reviewHistory';
 import { Role } from '../domain/roles';
+import { Submission, SubmissionRow, toSubmission } from '../population/repository';
 
 export interface SampleItem {
   submissionId: number;
@@ -24,8 +27,8 @@ export interface SampleItem {
   reviewScore: number | null;
 }
 
-/** The active draw's picks of a round with their records, assignees and review status. */
-export async function findSampleItems(db: Queryable, roundId: number, onlyUserId?: number, onlySubmissionId?: number): Promise<SampleItem[]> {
+/** The active draw's picks of a round, joined to their records, current assignees and reviews. */
+function samplePicks(db: Queryable, roundId: number) {
   const query = db('draw_picks')
     .join('draws', 'draws.id', 'draw_picks.draw_id')
     .join('submissions', 'submissions.id', 'draw_picks.submission_id')
@@ -34,19 +37,18 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
     })
     .leftJoin('users', 'users.id', 'assignments.user_id')
     .leftJoin('reviews', 'reviews.submission_id', 'submissions.id')
-    .where({ 'draws.round_id': roundId, 'draws.status': 'active' })
-    .select(
-      'submissions.id as submission_id', 'draw_picks.code', 'draw_picks.kind', 'draw_picks.rank', 'draw_picks.reason', 'submissions.name', 'submissions.unit',
-      'submissions.department', 'submissions.self_score', 'submissions.warnings', 'users.id as assignee_id', 'users.username as assignee_username',
-      'users.display_name as assignee_name', 'users.role as assignee_role', 'users.organisation as assignee_organisation', 'reviews.status', 'reviews.review_score',
-    );
-  // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
-  if (onlyUserId !== undefined) query.where('assignments.user_id', onlyUserId);
-  // One item needs no order (sorting even one row costs SQLite a temporary b-tree).
-  if (onlySubmissionId !== undefined) query.where('draw_picks.submission_id', onlySubmissionId);
-  else query.orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }]);
-  const rows = (await query) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({
+    .where('draws.round_id', roundId);
+  return whereState(query, 'draws.status', 'active');
+}
+
+/** What a sample item adds to its record: the pick, the assignee and the review status. */
+const PICK_COLUMNS = [
+  'submissions.id as submission_id', 'draw_picks.rank', 'draw_picks.reason', 'users.id as assignee_id', 'users.username as assignee_username',
+  'users.display_name as assignee_name', 'users.role as assignee_role', 'users.organisation as assignee_organisation', 'reviews.status', 'reviews.review_score',
+];
+
+function toSampleItem(r: Record<string, unknown>): SampleItem {
+  return {
     ...recordWithStatus(r),
     submissionId: r.submission_id as number,
     rank: toInt(r.rank),
@@ -56,7 +58,26 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
     assigneeName: (r.assignee_name as string | null) ?? null,
     assigneeRole: (r.assignee_role as Role | null) ?? null,
     assigneeOrganisation: (r.assignee_organisation as string | null) ?? null,
-  }));
+  };
+}
+
+/** The active draw's picks of a round with their records, assignees and review status. */
+export async function findSampleItems(db: Queryable, roundId: number, only: { userId?: number } = {}): Promise<SampleItem[]> {
+  const query = samplePicks(db, roundId)
+    .select('submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department', 'submissions.self_score', 'submissions.warnings', ...PICK_COLUMNS)
+    .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }]);
+  // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
+  if (only.userId !== undefined) query.where('assignments.user_id', only.userId);
+  return ((await query) as Array<Record<string, unknown>>).map(toSampleItem);
+}
+
+/**
+ * One record of a round by its code with its sample item, in one query; undefined unless the
+ * record is in the round's active draw. The picks are indexed by their draw and code.
+ */
+export async function findSampledRecord(db: Queryable, roundId: number, code: string): Promise<{ submission: Submission; item: SampleItem } | undefined> {
+  const row = (await samplePicks(db, roundId).where({ 'draw_picks.code': code, 'submissions.code': code }).first('submissions.*', ...PICK_COLUMNS)) as Record<string, unknown> | undefined;
+  return row && { submission: toSubmission(row as unknown as SubmissionRow), item: toSampleItem(row) };
 }
 
 /** The record and review-status columns both item lists select. */
@@ -177,14 +198,28 @@ export async function insertReviewVersion(db: Queryable, reviewId: number, versi
   await db('review_versions').insert({ review_id: reviewId, version, action, status, snapshot: JSON.stringify(snapshot), reason, changed_by: by, changed_at: at });
 }
 
-export async function findReviewVersions(db: Queryable, reviewId: number) {
-  const rows = (await db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId).orderBy('version', 'desc')
-    .select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role')) as Array<Record<string, unknown>>;
+export interface ReviewVersion {
+  version: number;
+  action: string;
+  status: ReviewStatus;
+  snapshot: ReviewSnapshot;
+  reason: string | null;
+  changedByName: string;
+  changedByRole: Role;
+  changedAt: Date;
+}
+
+/** A review's versions, the latest first; `latest` of them only, when given. */
+export async function findReviewVersions(db: Queryable, reviewId: number, latest?: number): Promise<ReviewVersion[]> {
+  const query = db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId).orderBy('version', 'desc')
+    .select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role');
+  if (latest !== undefined) query.limit(latest);
+  const rows = (await query) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     version: toInt(r.version),
     action: r.action as string,
     status: r.status as ReviewStatus,
-    snapshot: JSON.parse(r.snapshot as string) as { reviewScore: number | null; qualityScore: number | null; comment: string | null },
+    snapshot: JSON.parse(r.snapshot as string) as ReviewSnapshot,
     reason: r.reason as string | null,
     changedByName: r.changed_by_name as string,
     changedByRole: r.changed_by_role as Role,

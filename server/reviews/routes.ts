@@ -12,6 +12,7 @@ import { auditContextOf } from '../http/context';
 import { HttpError } from '../http/errors';
 import { Services } from '../services';
 import { AccessRefused, Actor, reviewJson } from './service';
+import { ReviewVersion } from './repository';
 import { readMultipart } from '../http/upload';
 import { MAX_UPLOAD_BYTES } from '../population/files';
 
@@ -19,8 +20,12 @@ const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交'
 
 const body = objectBody;
 const str = asText;
-const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role, organisation: req.user!.organisation });
+const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role, displayName: req.user!.displayName, organisation: req.user!.organisation });
 const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
+/** One line of a review's history, as the review page and the history page list it. */
+const versionRow = (v: ReviewVersion) => ({
+  ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleText: ROLE_LABELS[v.changedByRole],
+});
 
 /** Runs a service call; a per-object refusal becomes 403 and an audit entry. */
 async function guarded<T>(req: Request, access: AccessControl, run: () => Promise<T>): Promise<T> {
@@ -232,7 +237,10 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
         deviationRate: view.figures.deviationBp === null ? '' : formatRateBp(view.figures.deviationBp),
         selfGrade: view.assessment.scoreGrade,
       },
-      versions: view.versions.map((v) => ({ ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleText: ROLE_LABELS[v.changedByRole] })),
+      versions: view.versions.map(versionRow),
+      versionCount: view.versionCount,
+      olderVersions: view.versionCount > view.versions.length,
+      historyHref: `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}/history`,
       findings: view.findings.map((f) => ({ ...f, citedFiles: f.evidenceIds.map((id) => view.evidence.find((e) => e.id === id)?.fileName).filter(Boolean).join('、'), severityLabel: SEVERITIES[f.severity], roleText: ROLE_LABELS[f.authorRole], external: f.authorRole === 'evaluator' })),
       categories: view.categories,
       evidence: view.evidence.map((e) => ({ ...e, sizeText: e.size >= 1048576 ? `${(e.size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(e.size / 1024))} KB`, href: `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}/evidence/${e.id}` })),
@@ -255,6 +263,19 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   }
 
   router.get('/rounds/:id/items/:code', signedIn, (req, res) => renderItem(req, res));
+
+  router.get('/rounds/:id/items/:code/history', signedIn, async (req, res) => {
+    const view = await guarded(req, access, () => services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code)));
+    const s = view.submission;
+    res.render('reviews/history', {
+      title: `修改记录：${s.code} ${s.name}`,
+      round: view.round,
+      record: { ...s, kindLabel: KIND_LABELS[s.kind] },
+      itemHref: `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}`,
+      review: view.review && { ...view.review, statusLabel: REVIEW_STATUSES[view.review.status] },
+      versions: view.versions.map((v) => ({ ...versionRow(v), changes: v.changes })),
+    });
+  });
 
   router.post('/rounds/:id/items/:code/evidence', signedIn, async (req, res) => {
     const roundId = Number(req.params.id);
@@ -343,7 +364,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   });
 
   router.get('/rounds/:id/items/:code', signedIn, async (req, res) => {
-    const view = await guarded(req, access, () => services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code)));
+    const view = await guarded(req, access, () => services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code), { allVersions: true }));
     const s = view.submission;
     res.json({
       code: s.code,
@@ -362,6 +383,18 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
       evidence: view.evidence.map((e) => ({ id: e.id, fileName: e.fileName, mediaType: e.mediaType, size: e.size, sha256: e.fileSha256, uploadedBy: e.uploadedByName, uploadedAt: e.uploadedAt.toISOString(), withdrawn: e.withdrawnAt !== null })),
       findings: view.findings.map((f) => ({ id: f.id, evidence: f.evidenceIds, category: f.category, title: f.categoryTitle, description: f.description, severity: f.severity, source: f.source, author: f.authorName, authorRole: f.authorRole, organisation: f.authorOrganisation, withdrawn: f.withdrawnAt !== null })),
       history: view.versions.map((v) => ({ version: v.version, action: v.action, status: v.status, by: v.changedByName, at: v.changedAt.toISOString(), reason: v.reason })),
+    });
+  });
+
+  router.get('/rounds/:id/items/:code/history', signedIn, async (req, res) => {
+    const view = await guarded(req, access, () => services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code)));
+    res.json({
+      code: view.submission.code,
+      versions: view.versions.map((v) => ({
+        version: v.version, action: v.action, status: v.status, by: v.changedByName, role: v.changedByRole, at: v.changedAt.toISOString(), reason: v.reason,
+        reviewScore: v.snapshot.reviewScore === null ? null : v.snapshot.reviewScore / 100, qualityScore: v.snapshot.qualityScore === null ? null : v.snapshot.qualityScore / 100,
+        changes: v.changes,
+      })),
     });
   });
 

@@ -5,11 +5,12 @@ import { FieldError, parseReviewContent, QualityWeights, ReviewContent, reviewFi
 import { Role } from '../domain/roles';
 import { assess } from '../domain/warnings';
 import { conflict, HttpError, invalid, notFound } from '../http/errors';
-import { findIndicators, findSubmissionByCode, Indicator, Submission } from '../population/repository';
+import { findIndicators, Indicator, Submission } from '../population/repository';
 import { findRound, lockRound, Round, updateReviewSettings } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
 import { findEvidence, insertEvidence, withdrawEvidence } from '../findings/evidence';
 import { findDeclarations, insertDeclaration } from './conflicts';
+import { reviewChanges, ReviewSnapshot } from '../domain/reviewHistory';
 import { parseResults, RESULTS_SHEET, resultsWorkbook } from './offline';
 import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from '../population/files';
 import { Sheet, sortProblems } from '../domain/population';
@@ -19,22 +20,27 @@ import crypto from 'node:crypto';
 import { findFindings, findFinding, insertFinding, listCategories, withdrawFinding } from '../findings/repository';
 import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import {
-  endAssignment, findMyWork, findReview, findReviewVersions, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
+  endAssignment, findMyWork, findReview, findReviewVersions, findSampledRecord, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
   ReviewWrite, updateReview,
 } from './repository';
 
 export interface Actor {
   id: number;
   role: Role;
+  /** The name a saved review is shown with as its last writer. */
+  displayName: string;
   organisation?: string | null;
 }
+
+/** How many of a review's versions its page lists; the history page has them all. */
+export const RECENT_VERSIONS = 10;
 
 /** Refused for a reason the route writes to the audit log as a 403. */
 export class AccessRefused extends Error {}
 
 const EMPTY: ReviewContent = { wholeScore: null, qualityScore: null, comment: null, indicators: [], dimensions: {} };
 
-function snapshot(write: ReviewWrite) {
+function snapshot(write: ReviewWrite): ReviewSnapshot {
   return { reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, content: write.content };
 }
 
@@ -51,8 +57,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
    */
   async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string, locked?: Round) {
     const round = locked ?? (await requireRound(q, roundId));
-    const submission = await findSubmissionByCode(q, roundId, code);
-    const [item] = submission ? await findSampleItems(q, roundId, undefined, submission.id) : [];
+    const { submission, item } = (await findSampledRecord(q, roundId, code)) ?? {};
     if (!submission || !item) {
       // An outsider learns nothing either way; the attempt is still worth a line in the log.
       if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new AccessRefused(`未分配的项目 ${code}`);
@@ -141,7 +146,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       });
     },
 
-    items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, onlyUserId),
+    items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, { userId: onlyUserId }),
 
     /** Quality weights and blind review, settable until the first review is saved. */
     async updateSettings(context: AuditContext, roundId: number, input: { weights: QualityWeights; blindReview: boolean }, version: number): Promise<void> {
@@ -187,8 +192,11 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     },
     myWork: (userId: number) => findMyWork(db, userId),
 
-    /** One sampled item as its reviewer sees it. */
-    async item(actor: Actor, roundId: number, code: string) {
+    /**
+     * One sampled item as its reviewer sees it, with the latest RECENT_VERSIONS versions of its
+     * review (all of them with `allVersions`); `versionCount` says how many there are.
+     */
+    async item(actor: Actor, roundId: number, code: string, { allVersions = false } = {}) {
       const { round, submission, item, assignee } = await sampledItem(db, actor, roundId, code);
       const indicators = await findIndicators(db, submission.id);
       const review = await findReview(db, submission.id);
@@ -203,7 +211,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         assessment: assess(submission, indicators, round.deadline),
         review,
         figures: reviewFigures(submission, forReview(indicators), content),
-        versions: review ? await findReviewVersions(db, review.id) : [],
+        versions: review ? await findReviewVersions(db, review.id, allVersions ? undefined : RECENT_VERSIONS) : [],
+        // Versions are numbered from 1 without gaps, so the latest number is the count.
+        versionCount: review?.version ?? 0,
         findings: await findFindings(db, submission.id),
         evidence: await findEvidence(db, submission.id),
         categories: await listCategories(db),
@@ -257,8 +267,27 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           before: current ? { version: current.version, reviewScore: current.reviewScore, qualityScore: current.qualityScore } : undefined,
           after: { version: version + 1, reviewScore: write.reviewScore, qualityScore: write.qualityScore },
         }, at);
-        return { review: (await findReview(trx, submission.id))!, submission };
+        const review: Review = { id, roundId, submissionId: submission.id, ...write, version: version + 1, updatedBy: actor.id, updatedByName: actor.displayName, updatedAt: at };
+        return { review, submission };
       });
+    },
+
+    /**
+     * Every version of an item's review, the latest first, each with what it changed from the one
+     * before, for anyone who may read the item.
+     */
+    async history(actor: Actor, roundId: number, code: string) {
+      const { round, submission, item } = await sampledItem(db, actor, roundId, code);
+      const review = await findReview(db, submission.id);
+      const versions = review ? await findReviewVersions(db, review.id) : [];
+      const names = new Map((await findIndicators(db, submission.id)).map((i) => [i.id, i.level3]));
+      return {
+        round,
+        submission,
+        item,
+        review,
+        versions: versions.map((v, i) => ({ ...v, changes: reviewChanges(versions[i + 1]?.snapshot ?? null, v.snapshot, names) })),
+      };
     },
 
     /** A finding on a sampled item, by its reviewer or the lead: `{category, description, severity?, source?}`. */
@@ -349,7 +378,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     /** The `复核结果` sheet of the items this actor may review (a lead: all of the sample). */
     async resultsSheet(actor: Actor, roundId: number): Promise<Buffer> {
       const round = await requireRound(db, roundId);
-      const items = await findSampleItems(db, roundId, actor.role === 'lead' ? undefined : actor.id);
+      const items = await findSampleItems(db, roundId, { userId: actor.role === 'lead' ? undefined : actor.id });
       const rows = [];
       for (const item of items) {
         const review = await findReview(db, item.submissionId);

@@ -1,5 +1,6 @@
 import { Queryable } from '../data/database';
 import { toDate } from '../data/values';
+import { JOINED_USER_COLUMNS, joinedUser, User } from '../users/repository';
 
 /** Sessions live in the database so that several instances share them. */
 
@@ -35,9 +36,14 @@ export async function insertSession(db: Queryable, session: SessionRecord): Prom
   });
 }
 
-export async function findSession(db: Queryable, id: string): Promise<SessionRecord | undefined> {
-  const row = (await db('sessions').where({ id }).first()) as SessionRow | undefined;
-  if (!row) return undefined;
+/** A session with its user, in one query (every signed-in request reads both). */
+export async function findSessionWithUser(db: Queryable, id: string): Promise<{ session: SessionRecord; user: User } | undefined> {
+  const row = (await db('sessions').join('users', 'users.id', 'sessions.user_id').where('sessions.id', id)
+    .first('sessions.*', ...JOINED_USER_COLUMNS)) as (SessionRow & Record<string, unknown>) | undefined;
+  return row && { session: toSession(row), user: joinedUser(row) };
+}
+
+function toSession(row: SessionRow): SessionRecord {
   return {
     id: row.id,
     userId: row.user_id,

@@ -1,5 +1,6 @@
 import { Queryable } from '../data/database';
 import { insertedId, toDate, toDateOrNull } from '../data/values';
+import { JOINED_USER_COLUMNS, joinedUser, User } from '../users/repository';
 
 export interface ApiToken {
   id: number;
@@ -48,6 +49,13 @@ export async function insertToken(
 export async function findTokenByHash(db: Queryable, tokenHash: string): Promise<ApiToken | undefined> {
   const row = (await db('api_tokens').select(COLUMNS).where({ token_hash: tokenHash }).first()) as TokenRow | undefined;
   return row && toToken(row);
+}
+
+/** A token by its hash with the user it belongs to, in one query. */
+export async function findTokenWithUser(db: Queryable, tokenHash: string): Promise<{ token: ApiToken; user: User } | undefined> {
+  const row = (await db('api_tokens').join('users', 'users.id', 'api_tokens.user_id').where({ token_hash: tokenHash })
+    .first(...COLUMNS.map((c) => `api_tokens.${c}`), ...JOINED_USER_COLUMNS)) as (TokenRow & Record<string, unknown>) | undefined;
+  return row && { token: toToken(row), user: joinedUser(row) };
 }
 
 export async function findTokenById(db: Queryable, id: number): Promise<ApiToken | undefined> {

@@ -2,8 +2,8 @@ import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database } from '../data/database';
 import { forbidden, invalid, notFound } from '../http/errors';
-import { findUserById, findUserByUsername, publicUser, User } from '../users/repository';
-import { ApiToken, findTokenByHash, findTokenById, insertToken, listTokensOfUser, markTokenUsed, revokeToken } from './repository';
+import { findUserByUsername, publicUser, User } from '../users/repository';
+import { ApiToken, findTokenByHash, findTokenById, findTokenWithUser, insertToken, listTokensOfUser, markTokenUsed, revokeToken } from './repository';
 
 /**
  * API tokens: `fuhe_` and 43 base64url characters (256 random bits), shown once and stored only
@@ -77,15 +77,15 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
     /** The user a bearer token stands for, or why it does not. */
     async authenticate(token: string): Promise<{ user: User } | { reason: string }> {
       if (!token.startsWith(TOKEN_PREFIX) || token.length > 100) return { reason: '令牌格式不正确' };
-      const record = await findTokenByHash(db, hashToken(token));
-      if (!record) return { reason: '令牌无效' };
+      const found = await findTokenWithUser(db, hashToken(token));
+      if (!found) return { reason: '令牌无效' };
+      const { token: record, user } = found;
       if (record.revokedAt) return { reason: '令牌已吊销' };
-      const user = await findUserById(db, record.userId);
-      if (!user || user.disabledAt) return { reason: '令牌所属账号已停用' };
+      if (user.disabledAt) return { reason: '令牌所属账号已停用' };
       const at = now();
       // Recording every use would make every API read a write; once a minute is enough to see activity.
       if (!record.lastUsedAt || at.getTime() - record.lastUsedAt.getTime() > 60_000) await markTokenUsed(db, record.id, at);
-      return { user: publicUser(user) };
+      return { user };
     },
   };
 }

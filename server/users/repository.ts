@@ -35,7 +35,7 @@ interface UserRow {
   version: number;
 }
 
-function toUser(row: UserRow): UserWithHash {
+function toPublicUser(row: Omit<UserRow, 'password_hash'>): User {
   return {
     id: row.id,
     username: row.username,
@@ -48,8 +48,21 @@ function toUser(row: UserRow): UserWithHash {
     createdAt: toDate(row.created_at),
     updatedAt: toDate(row.updated_at),
     version: row.version,
-    passwordHash: row.password_hash,
   };
+}
+
+function toUser(row: UserRow): UserWithHash {
+  return { ...toPublicUser(row), passwordHash: row.password_hash };
+}
+
+const PUBLIC_COLUMNS = ['id', 'username', 'display_name', 'role', 'organisation', 'must_change_password', 'password_changed_at', 'disabled_at', 'created_at', 'updated_at', 'version'];
+
+/** A user's columns but the hash, as `user_<column>`: for reading a user in the same query as what refers to it. */
+export const JOINED_USER_COLUMNS = PUBLIC_COLUMNS.map((column) => `users.${column} as user_${column}`);
+
+/** The user of a row selected with JOINED_USER_COLUMNS. */
+export function joinedUser(row: Record<string, unknown>): User {
+  return toPublicUser(Object.fromEntries(PUBLIC_COLUMNS.map((name) => [name, row[`user_${name}`]])) as Omit<UserRow, 'password_hash'>);
 }
 
 /** The user without the hash: what services hand on and what the audit log may record. */
