@@ -85,6 +85,8 @@ async function main(): Promise<void> {
     // A submitted review with indicator deductions, as the lead sees it (confirm, return, history).
     await page.goto(`${base}/rounds/1/items/2023-P005`);
     await shot('review');
+    await page.goto(`${base}/rounds/1/items/2023-P005/history`);
+    await shot('review-history');
     await page.click('.site-header button.link-button');
     await signIn('reviewer');
     await page.goto(`${base}/work`);
