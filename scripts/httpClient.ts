@@ -1,8 +1,8 @@
 /**
  * The bench's HTTP client: node:http with kept-alive connections, one per simulated reviewer.
  * The clients share the machine with the server they measure, so they should cost it as little
- * as they can; `fetch` (undici) spent about 1.1–1.3 ms of CPU per request in the review
- * readings, this about a third of that.
+ * as they can: in two review readings one after the other, `fetch` (undici) spent 1.05 ms of
+ * CPU per save and this 0.45 ms.
  */
 import http from 'node:http';
 

@@ -116,8 +116,8 @@ export async function benchReviews(): Promise<ReviewBench> {
       for (let i = 0; i < AT_ONCE_ROUNDS; i += 1) await Promise.all(reviewers.map((r) => save(r, stored)));
     });
     const serverCpuMsPerSave = (serverCpu() - cpuBefore) / (saves - savesBefore);
-    const client = process.cpuUsage(clientBefore);
-    const clientCpuMsPerSave = (client.user + client.system) / 1000 / (saves - savesBefore);
+    const clientCpu = process.cpuUsage(clientBefore);
+    const clientCpuMsPerSave = (clientCpu.user + clientCpu.system) / 1000 / (saves - savesBefore);
 
     await reading(['open review page, back to back (stress)', 'save review, back to back (stress)'], (opens, stored) =>
       Promise.all(reviewers.map(async (r) => {

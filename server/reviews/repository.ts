@@ -62,12 +62,12 @@ function toSampleItem(r: Record<string, unknown>): SampleItem {
 }
 
 /** The active draw's picks of a round with their records, assignees and review status. */
-export async function findSampleItems(db: Queryable, roundId: number, only: { userId?: number } = {}): Promise<SampleItem[]> {
+export async function findSampleItems(db: Queryable, roundId: number, onlyUserId?: number): Promise<SampleItem[]> {
   const query = samplePicks(db, roundId)
     .select('submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department', 'submissions.self_score', 'submissions.warnings', ...PICK_COLUMNS)
     .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }]);
   // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
-  if (only.userId !== undefined) query.where('assignments.user_id', only.userId);
+  if (onlyUserId !== undefined) query.where('assignments.user_id', onlyUserId);
   return ((await query) as Array<Record<string, unknown>>).map(toSampleItem);
 }
 

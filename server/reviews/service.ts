@@ -146,7 +146,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       });
     },
 
-    items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, { userId: onlyUserId }),
+    items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, onlyUserId),
 
     /** Quality weights and blind review, settable until the first review is saved. */
     async updateSettings(context: AuditContext, roundId: number, input: { weights: QualityWeights; blindReview: boolean }, version: number): Promise<void> {
@@ -277,14 +277,13 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      * before, for anyone who may read the item.
      */
     async history(actor: Actor, roundId: number, code: string) {
-      const { round, submission, item } = await sampledItem(db, actor, roundId, code);
+      const { round, submission } = await sampledItem(db, actor, roundId, code);
       const review = await findReview(db, submission.id);
       const versions = review ? await findReviewVersions(db, review.id) : [];
       const names = new Map((await findIndicators(db, submission.id)).map((i) => [i.id, i.level3]));
       return {
         round,
         submission,
-        item,
         review,
         versions: versions.map((v, i) => ({ ...v, changes: reviewChanges(versions[i + 1]?.snapshot ?? null, v.snapshot, names) })),
       };
@@ -378,7 +377,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     /** The `复核结果` sheet of the items this actor may review (a lead: all of the sample). */
     async resultsSheet(actor: Actor, roundId: number): Promise<Buffer> {
       const round = await requireRound(db, roundId);
-      const items = await findSampleItems(db, roundId, { userId: actor.role === 'lead' ? undefined : actor.id });
+      const items = await findSampleItems(db, roundId, actor.role === 'lead' ? undefined : actor.id);
       const rows = [];
       for (const item of items) {
         const review = await findReview(db, item.submissionId);
