@@ -253,8 +253,10 @@ async function main(): Promise<void> {
       }
     }
 
-    // Review work: 50 reviewers against the real server in its own process (scripts/reviewBench.ts).
-    const reviews = await benchReviews();
+    // Review work: 50 reviewers against the real server in its own process (scripts/reviewBench.ts),
+    // then the same readings with the server as two worker processes (FUHE_WORKERS=2).
+    const reviews = await benchReviews(1);
+    const reviewsOnTwoWorkers = await benchReviews(2);
 
     console.log(`fuhe bench — ${new Date().toISOString()} — node ${process.version}, ${os.cpus().length} cores, SQLite (WAL, better-sqlite3); the app in this process except for the review and load readings`);
     console.log(`audit_log seeded with ${AUDIT_ROWS} rows in ${seedSeconds.toFixed(1)} s`);
@@ -270,6 +272,8 @@ async function main(): Promise<void> {
     console.log(`draw 35 + 15 from ${POPULATION_ROWS} records via POST /api/rounds/:id/draws (load, fingerprint, draw, store): ${httpDraws.map((s) => s.toFixed(2)).join(' s, ')} s (target ≤ 0.3 s)`);
     console.log('');
     printReviews(reviews);
+    console.log('');
+    printReviews(reviewsOnTwoWorkers);
     for (const d of domainDraws) console.log(`FUHE-DRAW-1 alone, ${d.size} records, ${d.method}: ${d.seconds.toFixed(2)} s (target ≤ ${d.size > 100_000 ? '1.5' : '0.3'} s)`);
     // The load run against real server processes: one instance on SQLite, two on PostgreSQL.
     const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 60);

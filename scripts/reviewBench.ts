@@ -9,6 +9,8 @@
  *   requests are always waiting (a stress reading: it measures the queue, not a person's wait);
  * - paced: 10 more opens and saves each, with 0–2 s before every step, as people work.
  *
+ * `workers` above 1 runs the server as that many processes (FUHE_WORKERS, server/main.ts).
+ *
  * Every save carries the version its reviewer last saw; an error is any answer but 200 (or a
  * save that did not return the next version), and a lost write is a review whose stored
  * version or text is not its reviewer's last acknowledged save.
@@ -31,9 +33,12 @@ export interface Reading {
 }
 
 export interface ReviewBench {
+  /** Server processes (FUHE_WORKERS): the target is on one, the default. */
+  workers: number;
   readings: Reading[];
   warmUpErrors: number;
   lostWrites: number;
+  serverCpuMsPerOpen: number;
   serverCpuMsPerSave: number;
   /** The clients' CPU (this process) per save: they share the machine with the server. */
   clientCpuMsPerSave: number;
@@ -43,9 +48,9 @@ const AT_ONCE_ROUNDS = 20;
 const BACK_TO_BACK_ROUNDS = 20;
 const PACED_ROUNDS = 10;
 
-export async function benchReviews(): Promise<ReviewBench> {
+export async function benchReviews(workers = 1): Promise<ReviewBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-reviews-'));
-  const env = { FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'reviews-'.padEnd(48, 'r'), DATABASE_URL: '' };
+  const env = { FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'reviews-'.padEnd(48, 'r'), DATABASE_URL: '', FUHE_WORKERS: String(workers) };
   const config = loadConfig(env);
   const { roundId, reviewers } = await prepare(config);
   const server = await startInstance(env);
@@ -85,11 +90,8 @@ export async function benchReviews(): Promise<ReviewBench> {
     }
     into.latencies.push(performance.now() - t0);
   };
-  // User CPU + system CPU of the server process, in ms (Linux).
-  const serverCpu = (): number => {
-    const fields = fs.readFileSync(`/proc/${server.child.pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
-  };
+  // User CPU + system CPU of the server's processes (its workers too), in ms (Linux).
+  const serverCpu = (): number => serverProcesses(server.child.pid!).reduce((sum, pid) => sum + cpuOf(pid), 0);
 
   const readings: Reading[] = [];
   /** Runs one reading; `names` and the series `run` fills are in the same order. */
@@ -106,9 +108,11 @@ export async function benchReviews(): Promise<ReviewBench> {
     const warmUp = series();
     for (let i = 0; i < 2; i += 1) await Promise.all(reviewers.map(async (r) => { await open(r, warmUp); await save(r, warmUp); }));
 
+    const openCpuBefore = serverCpu();
     await reading(['open review page, 50 at once'], async (opens) => {
       for (let i = 0; i < AT_ONCE_ROUNDS; i += 1) await Promise.all(reviewers.map((r) => open(r, opens)));
     });
+    const serverCpuMsPerOpen = (serverCpu() - openCpuBefore) / (AT_ONCE_ROUNDS * reviewers.length);
     const cpuBefore = serverCpu();
     const clientBefore = process.cpuUsage();
     const savesBefore = saves;
@@ -140,7 +144,7 @@ export async function benchReviews(): Promise<ReviewBench> {
 
     await stopProcess(server.child);
     const lostWrites = await countLostWrites(config, roundId, reviewers.map((r) => r.code), last);
-    return { readings, warmUpErrors: warmUp.errors, lostWrites, serverCpuMsPerSave, clientCpuMsPerSave };
+    return { workers, readings, warmUpErrors: warmUp.errors, lostWrites, serverCpuMsPerOpen, serverCpuMsPerSave, clientCpuMsPerSave };
   } finally {
     client.close();
     await stopProcess(server.child);
@@ -148,16 +152,37 @@ export async function benchReviews(): Promise<ReviewBench> {
   }
 }
 
+/** A process's fields in /proc/<pid>/stat after its name, or undefined once it has ended. */
+function statOf(pid: number): string[] | undefined {
+  try {
+    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+  } catch {
+    return undefined;
+  }
+}
+
+/** User + system CPU of a process, in ms. */
+function cpuOf(pid: number): number {
+  const fields = statOf(pid);
+  return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 : 0;
+}
+
+/** The server process and its workers (the processes whose parent it is). */
+function serverProcesses(pid: number): number[] {
+  const children = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((child) => Number(statOf(child)?.[1]) === pid);
+  return [pid, ...children];
+}
+
 export function printReviews(result: ReviewBench): void {
-  printMarkdownTable(['reviews (50 reviewers, server in its own process, SQLite)', 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'], result.readings.map((r) => [
+  printMarkdownTable([`reviews (50 reviewers, SQLite, the server in ${result.workers === 1 ? 'a process of its own' : `${result.workers} worker processes`})`, 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'], result.readings.map((r) => [
     r.name, String(r.requests), (r.requests / r.seconds).toFixed(0), percentile(r.latencies, 50).toFixed(1), percentile(r.latencies, 95).toFixed(1),
     percentile(r.latencies, 99).toFixed(1), r.latencies[r.latencies.length - 1].toFixed(1), String(r.errors),
   ]));
-  console.log(`errors in the warm-up ${result.warmUpErrors}; lost writes ${result.lostWrites}; CPU per save (50 at once): server ${result.serverCpuMsPerSave.toFixed(2)} ms, clients ${result.clientCpuMsPerSave.toFixed(2)} ms; target: median ≤ 30 ms with 50 at once, no error, no lost write`);
+  console.log(`errors in the warm-up ${result.warmUpErrors}; lost writes ${result.lostWrites}; server CPU per open ${result.serverCpuMsPerOpen.toFixed(2)} ms and per save ${result.serverCpuMsPerSave.toFixed(2)} ms, clients' CPU per save ${result.clientCpuMsPerSave.toFixed(2)} ms (50 at once); target: median ≤ 30 ms with 50 at once, no error, no lost write`);
 }
 
-/** `tsx scripts/reviewBench.ts`: the review readings alone. */
-if (require.main === module) benchReviews().then(printReviews, (err) => {
+/** `tsx scripts/reviewBench.ts [workers]`: the review readings alone. */
+if (require.main === module) benchReviews(Number(process.argv[2] ?? 1)).then(printReviews, (err) => {
   process.stderr.write(`review bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
   process.exit(1);
 });

@@ -45,7 +45,11 @@ export interface Config {
   scryptCost: number;
   /** The address the public reaches the application at, for links printed in announcements. */
   publicUrl: string;
+  /** Server processes on the one port (server/main.ts); 1 runs the server in this process alone. */
+  workers: number;
 }
+
+
 
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'fuhe.sqlite3');
@@ -101,5 +105,6 @@ export function loadConfig(env: Env = process.env): Config {
     trustProxy: trustProxy ? trustProxy : false,
     scryptCost: getInt(env, 'FUHE_SCRYPT_COST', 2 ** 15),
     publicUrl: get(env, 'FUHE_PUBLIC_URL', `http://localhost:${getInt(env, 'PORT', 3000)}`).replace(/\/+$/, ''),
+    workers: Math.max(1, getInt(env, 'FUHE_WORKERS', 1)),
   };
 }

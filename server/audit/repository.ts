@@ -1,5 +1,6 @@
 import { Queryable } from '../data/database';
 import { countOf, toDate } from '../data/values';
+import { preparedWrite } from '../data/prepared';
 
 /** The append-only audit log. This module only inserts and reads; the database refuses the rest. */
 
@@ -58,22 +59,30 @@ export interface AuditFilter {
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 const parse = (text: unknown): unknown => (typeof text === 'string' ? JSON.parse(text) : null);
 
+const insertAudit = preparedWrite((db, at: Date, actorId: number | null, actorUsername: string | null, actorRole: string | null, action: string, objectType: string | null,
+  objectId: string | null, before: string | null, after: string | null, detail: string | null, ip: string | null, userAgent: string | null, requestId: string | null) =>
+  db('audit_log').insert({
+    at, actor_id: actorId, actor_username: actorUsername, actor_role: actorRole, action, object_type: objectType, object_id: objectId, before, after, detail, ip,
+    user_agent: userAgent, request_id: requestId,
+  }));
+
 export async function appendAudit(db: Queryable, context: AuditContext, event: AuditEvent, at = new Date()): Promise<void> {
-  await db('audit_log').insert({
+  await insertAudit(
+    db,
     at,
-    actor_id: context.actor?.id ?? null,
-    actor_username: context.actor?.username ?? context.attemptedUsername?.slice(0, 64) ?? null,
-    actor_role: context.actor?.role ?? null,
-    action: event.action,
-    object_type: event.objectType ?? null,
-    object_id: event.objectId === undefined ? null : String(event.objectId),
-    before: json(event.before),
-    after: json(event.after),
-    detail: event.detail ?? null,
-    ip: context.ip?.slice(0, 64) ?? null,
-    user_agent: context.userAgent?.slice(0, 300) ?? null,
-    request_id: context.requestId,
-  });
+    context.actor?.id ?? null,
+    context.actor?.username ?? context.attemptedUsername?.slice(0, 64) ?? null,
+    context.actor?.role ?? null,
+    event.action,
+    event.objectType ?? null,
+    event.objectId === undefined ? null : String(event.objectId),
+    json(event.before),
+    json(event.after),
+    event.detail ?? null,
+    context.ip?.slice(0, 64) ?? null,
+    context.userAgent?.slice(0, 300) ?? null,
+    context.requestId ?? null,
+  );
 }
 
 function applyFilter(query: ReturnType<Queryable>, filter: AuditFilter): void {

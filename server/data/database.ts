@@ -101,8 +101,29 @@ class SqliteQueryCompiler extends SqliteQueryCompilerBase {
   }
 }
 
+/** The one SQLite connection of each database, by its config (which its transactions share). */
+const connections = new WeakMap<object, BetterSqlite3.Database>();
+
+/**
+ * The SQLite connection when a statement may run on it at once (data/prepared.ts): inside a
+ * transaction when `q` is that transaction, which holds the connection; outside any only while
+ * no transaction is open on it, since one begun by another request must finish first (knex's
+ * pool of one connection keeps that order for every other query).
+ */
+export function sqliteConnectionOf(q: Queryable): BetterSqlite3.Database | undefined {
+  const connection = connections.get(q.client.config);
+  if (!connection?.open) return undefined;
+  if ((q as Knex.Transaction).isTransaction) return (q as Knex.Transaction).isCompleted() ? undefined : connection;
+  return connection.inTransaction ? undefined : connection;
+}
+
 /** How long a statement waits for another process's write lock before it fails with SQLITE_BUSY. */
 const BUSY_WAIT_MS = 10_000;
+/**
+ * Another worker's write (server/main.ts) holds the lock for well under a millisecond, less than
+ * the shortest timer: for this long the lock is tried again at every turn of the event loop.
+ */
+const QUICK_RETRIES_MS = 2;
 
 const SqliteClient = class extends BetterSqliteClient {
   private checkpointer: Checkpointer | undefined;
@@ -132,10 +153,12 @@ const SqliteClient = class extends BetterSqliteClient {
     // From then on no waiting inside SQLite: the driver is synchronous, so SQLite's own wait
     // for another process's write lock would stop this process's every request. `_query` waits.
     connection.pragma('busy_timeout = 0');
+    connections.set(this.config, connection);
     return connection;
   }
 
   override async destroy(callback?: unknown): Promise<void> {
+    connections.delete(this.config);
     await betterSqlite.destroy.call(this, callback);
     await this.checkpointer?.stop();
     this.checkpointer = undefined;
@@ -149,16 +172,21 @@ const SqliteClient = class extends BetterSqliteClient {
    * transaction's BEGIN and statements outside one ever wait.
    */
   async _query(connection: unknown, obj: unknown): Promise<unknown> {
-    const started = Date.now();
-    for (let pause = 1; ; pause = Math.min(pause * 2, 50)) {
+    const started = performance.now();
+    for (let pause = 1; ; ) {
       try {
         return await betterSqlite._query.call(this, connection, obj);
       } catch (err) {
         const busy = String((err as { code?: unknown })?.code ?? '').startsWith('SQLITE_BUSY');
-        const waiting = busy && !(connection as BetterSqlite3.Database).inTransaction && Date.now() - started < BUSY_WAIT_MS;
+        const waiting = busy && !(connection as BetterSqlite3.Database).inTransaction && performance.now() - started < BUSY_WAIT_MS;
         if (!waiting) throw genuineError(err);
       }
-      await new Promise((resolve) => setTimeout(resolve, pause));
+      if (performance.now() - started < QUICK_RETRIES_MS) {
+        await new Promise(setImmediate);
+      } else {
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        pause = Math.min(pause * 2, 50);
+      }
     }
   }
 } as ClientClass;

@@ -1,5 +1,6 @@
 import { Queryable } from '../data/database';
 import { insertedId, toDate, toInt } from '../data/values';
+import { preparedRead } from '../data/prepared';
 
 export interface Evidence {
   id: number;
@@ -14,9 +15,11 @@ export interface Evidence {
   withdrawReason: string | null;
 }
 
+const evidenceOf = preparedRead((db, submissionId: number) => db('evidence').join('users', 'users.id', 'evidence.uploaded_by').where('evidence.submission_id', submissionId)
+  .orderBy('evidence.id').select('evidence.*', 'users.display_name as uploaded_by_name'));
+
 export async function findEvidence(db: Queryable, submissionId: number): Promise<Evidence[]> {
-  const rows = (await db('evidence').join('users', 'users.id', 'evidence.uploaded_by').where('evidence.submission_id', submissionId).orderBy('evidence.id')
-    .select('evidence.*', 'users.display_name as uploaded_by_name')) as Array<Record<string, unknown>>;
+  const rows = await evidenceOf(db, submissionId);
   return rows.map((r) => ({
     id: r.id as number,
     fileSha256: r.file_sha256 as string,

@@ -2,6 +2,7 @@ import { Queryable } from '../data/database';
 import { insertedId, toDate } from '../data/values';
 import { Severity } from '../domain/findings';
 import { Role } from '../domain/roles';
+import { preparedRead } from '../data/prepared';
 
 export interface Category {
   code: string;
@@ -11,10 +12,10 @@ export interface Category {
   retired: boolean;
 }
 
+const currentCategories = preparedRead((db) => db('finding_categories').whereNull('retired_at').orderBy('code'));
+
 export async function listCategories(db: Queryable, includeRetired = false): Promise<Category[]> {
-  const query = db('finding_categories').orderBy('code');
-  if (!includeRetired) query.whereNull('retired_at');
-  const rows = (await query) as Array<Record<string, unknown>>;
+  const rows = includeRetired ? ((await db('finding_categories').orderBy('code')) as Array<Record<string, unknown>>) : await currentCategories(db);
   return rows.map((r) => ({ code: r.code as string, title: r.title as string, recommendation: r.recommendation as string, builtin: r.builtin === true || r.builtin === 1, retired: r.retired_at !== null && r.retired_at !== undefined }));
 }
 
@@ -34,13 +35,15 @@ export interface Finding {
   withdrawReason: string | null;
 }
 
+const findingsOf = preparedRead((db, submissionId: number) => db('findings')
+  .join('finding_categories', 'finding_categories.code', 'findings.category')
+  .join('users', 'users.id', 'findings.author_id')
+  .where('findings.submission_id', submissionId)
+  .orderBy('findings.id')
+  .select('findings.*', 'finding_categories.title as category_title', 'users.display_name as author_name'));
+
 export async function findFindings(db: Queryable, submissionId: number): Promise<Finding[]> {
-  const rows = (await db('findings')
-    .join('finding_categories', 'finding_categories.code', 'findings.category')
-    .join('users', 'users.id', 'findings.author_id')
-    .where('findings.submission_id', submissionId)
-    .orderBy('findings.id')
-    .select('findings.*', 'finding_categories.title as category_title', 'users.display_name as author_name')) as Array<Record<string, unknown>>;
+  const rows = await findingsOf(db, submissionId);
   return rows.map((r) => ({
     id: r.id as number,
     category: r.category as string,

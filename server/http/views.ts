@@ -40,18 +40,21 @@ export function setUpViews(app: Express, options: { cache: boolean }): void {
   registerHelpers(hbs);
   const cache = new Map<string, Handlebars.TemplateDelegate>();
 
+  const compileText = (text: string) => hbs.compile(text, { strict: false, preventIndent: true });
   const compile = (file: string): Handlebars.TemplateDelegate => {
     const cached = options.cache ? cache.get(file) : undefined;
     if (cached) return cached;
-    const template = hbs.compile(fs.readFileSync(file, 'utf8'), { strict: false, preventIndent: true });
+    const template = compileText(fs.readFileSync(file, 'utf8'));
     if (options.cache) cache.set(file, template);
     return template;
   };
 
+  // Partials are registered compiled: one registered as text is compiled again at every render
+  // that uses it (handlebars keeps the compiled partial on that render's copy of the partials).
   const loadPartials = () => {
     const dir = path.join(VIEWS_DIR, 'partials');
     for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith('.hbs')) hbs.registerPartial(name.slice(0, -4), fs.readFileSync(path.join(dir, name), 'utf8'));
+      if (name.endsWith('.hbs')) hbs.registerPartial(name.slice(0, -4), compileText(fs.readFileSync(path.join(dir, name), 'utf8')));
     }
   };
   loadPartials();

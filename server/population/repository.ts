@@ -6,6 +6,7 @@ import { Grade, gradeFor } from '../domain/grades';
 import { IndicatorInput, Kind, PopulationSummary, SubmissionInput, DepartmentTotals } from '../domain/population';
 import { WARNINGS, WarningKey } from '../domain/warnings';
 import { SUBMISSION_COLUMNS } from './reading';
+import { preparedRead } from '../data/prepared';
 
 export interface StoredFileInput {
   sha256: string;
@@ -343,8 +344,10 @@ export interface Indicator {
   isExecution: boolean;
 }
 
+const indicatorsOf = preparedRead((db, submissionId: number) => db('indicators').where('submission_id', submissionId).orderBy('position'));
+
 export async function findIndicators(db: Queryable, submissionId: number): Promise<Indicator[]> {
-  const rows = (await db('indicators').where('submission_id', submissionId).orderBy('position')) as Array<Record<string, unknown>>;
+  const rows = await indicatorsOf(db, submissionId);
   return rows.map((row) => ({
     id: row.id as number,
     rowNumber: toInt(row.row_number),

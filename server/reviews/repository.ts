@@ -6,6 +6,7 @@ import { ReviewContent, ReviewStatus } from '../domain/review';
 import { ReviewSnapshot } from '../domain/reviewHistory';
 import { Role } from '../domain/roles';
 import { Submission, SubmissionRow, toSubmission } from '../population/repository';
+import { preparedRead, preparedWrite } from '../data/prepared';
 
 export interface SampleItem {
   submissionId: number;
@@ -75,8 +76,11 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
  * One record of a round by its code with its sample item, in one query; undefined unless the
  * record is in the round's active draw. The picks are indexed by their draw and code.
  */
+const sampledRecord = preparedRead((db, roundId: number, code: string) => samplePicks(db, roundId).where({ 'draw_picks.code': code }).where({ 'submissions.code': code })
+  .first('submissions.*', ...PICK_COLUMNS));
+
 export async function findSampledRecord(db: Queryable, roundId: number, code: string): Promise<{ submission: Submission; item: SampleItem } | undefined> {
-  const row = (await samplePicks(db, roundId).where({ 'draw_picks.code': code, 'submissions.code': code }).first('submissions.*', ...PICK_COLUMNS)) as Record<string, unknown> | undefined;
+  const [row] = await sampledRecord(db, roundId, code);
   return row && { submission: toSubmission(row as unknown as SubmissionRow), item: toSampleItem(row) };
 }
 
@@ -143,10 +147,11 @@ export interface Review {
   updatedAt: Date;
 }
 
+const reviewOf = preparedRead((db, submissionId: number) => db('reviews').join('users', 'users.id', 'reviews.updated_by').where('reviews.submission_id', submissionId)
+  .first('reviews.*', 'users.display_name as updated_by_name'));
+
 export async function findReview(db: Queryable, submissionId: number): Promise<Review | undefined> {
-  const row = (await db('reviews').join('users', 'users.id', 'reviews.updated_by').where('reviews.submission_id', submissionId).first('reviews.*', 'users.display_name as updated_by_name')) as
-    | Record<string, unknown>
-    | undefined;
+  const [row] = await reviewOf(db, submissionId);
   if (!row) return undefined;
   return {
     id: row.id as number,
@@ -184,18 +189,22 @@ export async function insertReview(db: Queryable, roundId: number, submissionId:
 }
 
 /** Writes only if the stored version is the one the writer read; returns whether it did. */
+const reviewUpdate = preparedWrite((db, id: number, version: number, status: string, reviewScore: number | null, qualityScore: number | null, comment: string | null,
+  details: string, returnReason: string | null, nextVersion: number, by: number, at: Date) =>
+  db('reviews').where({ id, version }).update({
+    status, review_score: reviewScore, quality_score: qualityScore, comment, details, return_reason: returnReason, version: nextVersion, updated_by: by, updated_at: at,
+  }));
+
 export async function updateReview(db: Queryable, id: number, version: number, write: ReviewWrite, by: number, at: Date): Promise<boolean> {
-  const changed = await db('reviews')
-    .where({ id, version })
-    .update({
-      status: write.status, review_score: write.reviewScore, quality_score: write.qualityScore, comment: write.comment, details: JSON.stringify(write.content),
-      return_reason: write.returnReason, version: version + 1, updated_by: by, updated_at: at,
-    });
-  return Number(changed) === 1;
+  const changed = await reviewUpdate(db, id, version, write.status, write.reviewScore, write.qualityScore, write.comment, JSON.stringify(write.content), write.returnReason, version + 1, by, at);
+  return changed === 1;
 }
 
+const versionInsert = preparedWrite((db, reviewId: number, version: number, action: string, status: string, snapshot: string, reason: string | null, by: number, at: Date) =>
+  db('review_versions').insert({ review_id: reviewId, version, action, status, snapshot, reason, changed_by: by, changed_at: at }));
+
 export async function insertReviewVersion(db: Queryable, reviewId: number, version: number, action: string, status: ReviewStatus, snapshot: unknown, reason: string | null, by: number, at: Date): Promise<void> {
-  await db('review_versions').insert({ review_id: reviewId, version, action, status, snapshot: JSON.stringify(snapshot), reason, changed_by: by, changed_at: at });
+  await versionInsert(db, reviewId, version, action, status, JSON.stringify(snapshot), reason, by, at);
 }
 
 export interface ReviewVersion {
@@ -210,11 +219,23 @@ export interface ReviewVersion {
 }
 
 /** A review's versions, the latest first; `latest` of them only, when given. */
+/** The reads of a review's versions, by how many they are limited to (none: all of them). */
+const versionReads = new Map<number | undefined, (db: Queryable, reviewId: number) => Promise<Array<Record<string, unknown>>>>();
+function versionsRead(latest: number | undefined) {
+  let read = versionReads.get(latest);
+  if (!read) {
+    read = preparedRead((db, reviewId: number) => {
+      const query = db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId).orderBy('version', 'desc')
+        .select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role');
+      return latest === undefined ? query : query.limit(latest);
+    });
+    versionReads.set(latest, read);
+  }
+  return read;
+}
+
 export async function findReviewVersions(db: Queryable, reviewId: number, latest?: number): Promise<ReviewVersion[]> {
-  const query = db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId).orderBy('version', 'desc')
-    .select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role');
-  if (latest !== undefined) query.limit(latest);
-  const rows = (await query) as Array<Record<string, unknown>>;
+  const rows = await versionsRead(latest)(db, reviewId);
   return rows.map((r) => ({
     version: toInt(r.version),
     action: r.action as string,

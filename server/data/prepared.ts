@@ -1,0 +1,93 @@
+import { Knex } from 'knex';
+import { engineOf, Queryable, sqliteConnectionOf } from './database';
+
+/**
+ * The reads that every review request makes (the signed-in user, the round, the sampled record,
+ * its indicators and review), compiled by knex once instead of at every call, and on SQLite run
+ * at once on the connection rather than through knex's pool and runner: together those cost
+ * more than SQLite itself for these small lookups.
+ *
+ * `build` writes the query with the builder as usual, using the values it is given only as
+ * bindings, once or more, (in `where`, not in `limit` or to choose the query's shape). It is called once per
+ * engine with stand-ins; every call after that binds the real values into the compiled SQL.
+ */
+export function preparedRead<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
+  const compiled = new Map<string, Compiled>();
+  return async (q: Queryable, ...values: A): Promise<Array<Record<string, unknown>>> => {
+    const engine = engineOf(q);
+    let query = compiled.get(engine);
+    if (!query) {
+      query = compile(q, build, values.length);
+      compiled.set(engine, query);
+    }
+    const bindings = bind(query, values);
+    const connection = engine === 'sqlite' ? sqliteConnectionOf(q) : undefined;
+    if (connection) {
+      try {
+        return connection.prepare(query.sql).all(bindings.map(sqliteValue)) as Array<Record<string, unknown>>;
+      } catch {
+        // Knex's way below: it waits for a lock, or throws the error as every query does.
+      }
+    }
+    const result = (await q.raw(query.sql, bindings as Knex.RawBinding[])) as Array<Record<string, unknown>> | { rows: Array<Record<string, unknown>> };
+    return Array.isArray(result) ? result : result.rows;
+  };
+}
+
+/**
+ * As `preparedRead`, for an insert, update or delete without `returning`: resolves to the number
+ * of rows it changed. A write that fails on the connection is run again through knex, which
+ * waits for another process's lock or throws the error as every query does (a failed statement
+ * changed nothing).
+ */
+export function preparedWrite<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
+  const compiled = new Map<string, Compiled>();
+  return async (q: Queryable, ...values: A): Promise<number> => {
+    const engine = engineOf(q);
+    let query = compiled.get(engine);
+    if (!query) {
+      query = compile(q, build, values.length);
+      compiled.set(engine, query);
+    }
+    const bindings = bind(query, values);
+    const connection = engine === 'sqlite' ? sqliteConnectionOf(q) : undefined;
+    if (connection) {
+      try {
+        return connection.prepare(query.sql).run(bindings.map(sqliteValue)).changes;
+      } catch {
+        // Knex's way below.
+      }
+    }
+    const result = (await q.raw(query.sql, bindings as Knex.RawBinding[])) as { changes?: number; rowCount?: number };
+    return Number(result.changes ?? result.rowCount ?? 0);
+  };
+}
+
+function bind(query: Compiled, values: unknown[]): unknown[] {
+  return query.bindings.map((value, i) => (query.params[i] === null ? value : values[query.params[i]!]));
+}
+
+const STAND_IN = '\u0000fuhe-value-';
+
+interface Compiled {
+  sql: string;
+  bindings: unknown[];
+  /** For each binding, the index of the value it takes, or null for a value of the query's own. */
+  params: Array<number | null>;
+}
+
+function compile<A extends Knex.Value[]>(q: Queryable, build: (q: Queryable, ...values: A) => Knex.QueryBuilder, count: number): Compiled {
+  const standIns = Array.from({ length: count }, (_, i) => `${STAND_IN}${i}`);
+  const { sql, bindings } = build(q, ...(standIns as A)).toSQL();
+  const params = bindings.map((value) => (typeof value === 'string' && value.startsWith(STAND_IN) ? Number(value.slice(STAND_IN.length)) : null));
+  const used = new Set(params.filter((p) => p !== null));
+  if (used.size !== count) throw new Error(`a prepared read must bind each of its ${count} values: ${sql}`);
+  return { sql, bindings: [...bindings], params };
+}
+
+/** As knex binds values for better-sqlite3 (data/database.ts binds instants as ISO text). */
+function sqliteValue(value: unknown): unknown {
+  if (typeof value === 'boolean') return Number(value);
+  if (Object.prototype.toString.call(value) === '[object Date]') return (value as Date).toISOString();
+  return value;
+}
