@@ -188,6 +188,15 @@ describe('sign-off', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('扣分规则');
     expect(page.text).toContain('无佐证材料（扣100%）');
+    // The stored rules are selected, and the assigned reviewer's fields are open to edit…
+    expect(page.text.match(/<option value="R\d" data-percent="\d+" selected>/g)).toEqual(['<option value="R5" data-percent="30" selected>', '<option value="R1" data-percent="100" selected>', '<option value="R6" data-percent="100" selected>']);
+    expect(page.text).toMatch(/<textarea id="f-comment" name="comment" rows="4">/);
+    // …while an official reads the same page with every field disabled.
+    const official = t.agent();
+    await login(official, 'off1');
+    const read = await official.get(`/rounds/${roundId}/items/2023-P001`);
+    expect(read.text).toMatch(/<textarea id="f-comment" name="comment" rows="4" disabled>/);
+    expect(read.text.match(/<select id="ir-\d+" [^>]*>/g)!.every((tag) => tag.endsWith(' disabled>'))).toBe(true);
     expect((await reviewer.get('/work')).text).toContain('2023-P001');
     expect((await reviewer.get(`/rounds/${roundId}/assignments`)).status).toBe(403);
     const lead = t.agent();

@@ -25,3 +25,14 @@ export function whereState<Q extends Knex.QueryBuilder>(query: Q, column: string
   if (!/^[a-z]+$/.test(state)) throw new Error(`not a state: ${state}`);
   return query.whereRaw(`?? = '${state}'`, [column]) as Q;
 }
+
+/**
+ * A number inside a JSON text column, read in the SQL (`as` the given name) so that a list
+ * need not fetch and parse the whole document. Keys are plain names.
+ */
+export function jsonNumber(q: Queryable, column: string, key: string, as: string): Knex.Raw {
+  if (!/^[A-Za-z]\w*$/.test(key) || !/^[a-z_]+$/.test(as)) throw new Error(`not a plain key: ${key}`);
+  return engineOf(q) === 'postgres'
+    ? q.raw(`(??::json ->> '${key}')::integer as ${as}`, [column])
+    : q.raw(`json_extract(??, '$.${key}') as ${as}`, [column]);
+}

@@ -12,6 +12,13 @@ export interface Category {
   retired: boolean;
 }
 
+const currentTitles = preparedRead((db) => db('finding_categories').whereNull('retired_at').orderBy('code').select('code', 'title'));
+
+/** The categories in use, code and title only: what a form to record a finding offers. */
+export async function listCategoryTitles(db: Queryable): Promise<Array<{ code: string; title: string }>> {
+  return (await currentTitles(db)).map((r) => ({ code: r.code as string, title: r.title as string }));
+}
+
 const currentCategories = preparedRead((db) => db('finding_categories').whereNull('retired_at').orderBy('code'));
 
 export async function listCategories(db: Queryable, includeRetired = false): Promise<Category[]> {

@@ -1,5 +1,5 @@
 import { Queryable } from '../data/database';
-import { whereState } from '../data/engine';
+import { jsonNumber, whereState } from '../data/engine';
 import { insertedId, toDate, toInt } from '../data/values';
 import { Kind } from '../domain/population';
 import { ReviewContent, ReviewStatus } from '../domain/review';
@@ -207,43 +207,64 @@ export async function insertReviewVersion(db: Queryable, reviewId: number, versi
   await versionInsert(db, reviewId, version, action, status, JSON.stringify(snapshot), reason, by, at);
 }
 
-export interface ReviewVersion {
+export interface VersionListEntry {
   version: number;
   action: string;
   status: ReviewStatus;
-  snapshot: ReviewSnapshot;
+  /** The review score this version stored (hundredths), or null. */
+  reviewScore: number | null;
   reason: string | null;
   changedByName: string;
   changedByRole: Role;
   changedAt: Date;
 }
 
-/** A review's versions, the latest first; `latest` of them only, when given. */
-/** The reads of a review's versions, by how many they are limited to (none: all of them). */
-const versionReads = new Map<number | undefined, (db: Queryable, reviewId: number) => Promise<Array<Record<string, unknown>>>>();
-function versionsRead(latest: number | undefined) {
-  let read = versionReads.get(latest);
-  if (!read) {
-    read = preparedRead((db, reviewId: number) => {
-      const query = db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId).orderBy('version', 'desc')
-        .select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role');
-      return latest === undefined ? query : query.limit(latest);
-    });
-    versionReads.set(latest, read);
-  }
-  return read;
+export interface ReviewVersion extends VersionListEntry {
+  snapshot: ReviewSnapshot;
 }
 
-export async function findReviewVersions(db: Queryable, reviewId: number, latest?: number): Promise<ReviewVersion[]> {
-  const rows = await versionsRead(latest)(db, reviewId);
-  return rows.map((r) => ({
+/** A review's versions, the latest first; `latest` of them only, when given. */
+const versionsOf = preparedRead((db, reviewId: number) => db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId)
+  .orderBy('version', 'desc').select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role'));
+
+/** Every version of a review with its snapshot, the latest first: for the history and its diffs. */
+export async function findReviewVersions(db: Queryable, reviewId: number): Promise<ReviewVersion[]> {
+  const rows = await versionsOf(db, reviewId);
+  return rows.map((r) => {
+    const snapshot = JSON.parse(r.snapshot as string) as ReviewSnapshot;
+    return { ...versionEntry(r), reviewScore: snapshot.reviewScore, snapshot };
+  });
+}
+
+/** The version lists, by how many versions they are limited to (none: all of them). */
+const versionLists = new Map<number | undefined, (db: Queryable, reviewId: number) => Promise<Array<Record<string, unknown>>>>();
+
+/**
+ * A review's versions without their snapshots, the latest first, up to `latest` of them: what
+ * the review page lists. The score is read from the snapshot in the SQL.
+ */
+export async function findVersionList(db: Queryable, reviewId: number, latest?: number): Promise<VersionListEntry[]> {
+  let read = versionLists.get(latest);
+  if (!read) {
+    read = preparedRead((q, id: number) => {
+      const query = q('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_versions.review_id', id).orderBy('review_versions.version', 'desc')
+        .select('review_versions.version', 'review_versions.action', 'review_versions.status', 'review_versions.reason', 'review_versions.changed_at',
+          jsonNumber(q, 'review_versions.snapshot', 'reviewScore', 'review_score'), 'users.display_name as changed_by_name', 'users.role as changed_by_role');
+      return latest === undefined ? query : query.limit(latest);
+    });
+    versionLists.set(latest, read);
+  }
+  return (await read(db, reviewId)).map((r) => ({ ...versionEntry(r), reviewScore: r.review_score === null ? null : toInt(r.review_score) }));
+}
+
+function versionEntry(r: Record<string, unknown>) {
+  return {
     version: toInt(r.version),
     action: r.action as string,
     status: r.status as ReviewStatus,
-    snapshot: JSON.parse(r.snapshot as string) as ReviewSnapshot,
     reason: r.reason as string | null,
     changedByName: r.changed_by_name as string,
     changedByRole: r.changed_by_role as Role,
     changedAt: toDate(r.changed_at),
-  }));
+  };
 }

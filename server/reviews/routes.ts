@@ -12,7 +12,7 @@ import { auditContextOf } from '../http/context';
 import { HttpError } from '../http/errors';
 import { Services } from '../services';
 import { AccessRefused, Actor, reviewJson } from './service';
-import { ReviewVersion } from './repository';
+import { VersionListEntry } from './repository';
 import { readMultipart } from '../http/upload';
 import { MAX_UPLOAD_BYTES } from '../population/files';
 
@@ -23,8 +23,16 @@ const str = asText;
 const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role, displayName: req.user!.displayName, organisation: req.user!.organisation });
 const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
 /** One line of a review's history, as the review page and the history page list it. */
-const versionRow = (v: ReviewVersion) => ({
-  ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.snapshot.reviewScore), roleText: ROLE_LABELS[v.changedByRole],
+/**
+ * The deduction rules as the review page offers them. The page's repeated attributes (selected,
+ * disabled) are given to the template as text: a block helper for each of them cost more to
+ * render than the rest of the page's rows.
+ */
+const RULE_OPTIONS = Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, percent: rule.percent, label: `${rule.label}（扣${rule.percent}%）` }));
+const attribute = (text: string, on: boolean) => (on ? text : '');
+
+const versionRow = (v: VersionListEntry) => ({
+  ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.reviewScore), roleText: ROLE_LABELS[v.changedByRole],
 });
 
 /** Runs a service call; a per-object refusal becomes 403 and an audit entry. */
@@ -206,9 +214,9 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
           reviewActual: value(`ind_${i.id}_actual`, r?.reviewActual ?? ''),
           reviewScore: value(`ind_${i.id}_score`, scoreText(r?.reviewScore)),
           note: value(`ind_${i.id}_note`, r?.note ?? ''),
-          rules: Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, percent: rule.percent, label: `${rule.label}（扣${rule.percent}%）`, selected: value(`ind_${i.id}_rule`, r?.rule ?? '') === code })),
+          rules: RULE_OPTIONS.map((rule) => ({ ...rule, selectedAttr: attribute(' selected', value(`ind_${i.id}_rule`, r?.rule ?? '') === rule.code) })),
           executionPoints: i.isExecution ? scoreText(view.figures.executionPoints) : '',
-          evidenceOptions: view.evidence.filter((e) => !e.withdrawnAt).map((e) => ({ id: e.id, fileName: e.fileName, selected: (r?.evidence ?? []).includes(e.id) })),
+          evidenceOptions: view.evidence.filter((e) => !e.withdrawnAt).map((e) => ({ id: e.id, fileName: e.fileName, selectedAttr: attribute(' selected', (r?.evidence ?? []).includes(e.id)) })),
         };
       }),
       hasIndicators: view.indicators.length > 0,
@@ -227,7 +235,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       dimensions: DIMENSIONS.map((name, index) => {
         const stored = content?.dimensions[name];
         const judgement = value(`dim_${index}_judgement`, stored?.judgement ?? '');
-        return { name, index, note: value(`dim_${index}_note`, stored?.note ?? ''), options: JUDGEMENTS.map((j) => ({ value: j, selected: judgement === j })) };
+        return { name, index, note: value(`dim_${index}_note`, stored?.note ?? ''), options: JUDGEMENTS.map((j) => ({ value: j, selectedAttr: attribute(' selected', judgement === j) })) };
       }),
       review: view.review && { ...view.review, statusLabel: REVIEW_STATUSES[view.review.status] },
       figures: {
@@ -253,6 +261,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       version: (extra.version as number | undefined) ?? view.review?.version ?? 0,
       assignee: view.item.assigneeName ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}` : '未分配',
       canWrite: view.canWrite,
+      disabledAttr: attribute(' disabled', !view.canWrite),
       canWriteFindings: view.canWriteFindings,
       canSubmit: view.canSubmit,
       canConfirm: view.canConfirm,

@@ -17,10 +17,10 @@ import { Sheet, sortProblems } from '../domain/population';
 import { readStoredFile, storeFile } from '../population/repository';
 import { ACCEPTED_LABELS, detectFileType, nameMatches } from '../domain/fileTypes';
 import crypto from 'node:crypto';
-import { findFindings, findFinding, insertFinding, listCategories, withdrawFinding } from '../findings/repository';
+import { findFindings, findFinding, insertFinding, listCategories, listCategoryTitles, withdrawFinding } from '../findings/repository';
 import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import {
-  endAssignment, findMyWork, findReview, findReviewVersions, findSampledRecord, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
+  endAssignment, findMyWork, findReview, findReviewVersions, findSampledRecord, findVersionList, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
   ReviewWrite, updateReview,
 } from './repository';
 
@@ -211,12 +211,12 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         assessment: assess(submission, indicators, round.deadline),
         review,
         figures: reviewFigures(submission, forReview(indicators), content),
-        versions: review ? await findReviewVersions(db, review.id, allVersions ? undefined : RECENT_VERSIONS) : [],
+        versions: review ? await findVersionList(db, review.id, allVersions ? undefined : RECENT_VERSIONS) : [],
         // Versions are numbered from 1 without gaps, so the latest number is the count.
         versionCount: review?.version ?? 0,
         findings: await findFindings(db, submission.id),
         evidence: await findEvidence(db, submission.id),
-        categories: await listCategories(db),
+        categories: await listCategoryTitles(db),
         canWrite: writable,
         canWriteFindings: canWrite(actor, assignee),
         // Blind review: a reviewer sees the unit's own scores only after saving theirs.
