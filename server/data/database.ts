@@ -121,9 +121,12 @@ export function sqliteConnectionOf(q: Queryable): BetterSqlite3.Database | undef
 const BUSY_WAIT_MS = 10_000;
 /**
  * Another worker's write (server/main.ts) holds the lock for well under a millisecond, less than
- * the shortest timer: for this long the lock is tried again at every turn of the event loop.
+ * the shortest timer: for this long the lock is tried again every 50 µs, at a turn of the event
+ * loop after a pause that blocks (Atomics.wait) rather than spins.
  */
 const QUICK_RETRIES_MS = 2;
+const QUICK_PAUSE_MS = 0.05;
+const PAUSE_CELL = new Int32Array(new SharedArrayBuffer(4));
 
 const SqliteClient = class extends BetterSqliteClient {
   private checkpointer: Checkpointer | undefined;
@@ -182,6 +185,9 @@ const SqliteClient = class extends BetterSqliteClient {
         if (!waiting) throw genuineError(err);
       }
       if (performance.now() - started < QUICK_RETRIES_MS) {
+        // A pause shorter than any timer, so that waiting does not spin: the other process
+        // needs the CPU to finish its write.
+        Atomics.wait(PAUSE_CELL, 0, 0, QUICK_PAUSE_MS);
         await new Promise(setImmediate);
       } else {
         await new Promise((resolve) => setTimeout(resolve, pause));
