@@ -3,33 +3,27 @@ import { engineOf, Queryable, sqliteConnectionOf } from './database';
 
 /**
  * The reads that every review request makes (the signed-in user, the round, the sampled record,
- * its indicators and review), compiled by knex once instead of at every call, and on SQLite run
- * at once on the connection rather than through knex's pool and runner: together those cost
- * more than SQLite itself for these small lookups.
+ * its indicators, review and versions), compiled by knex once instead of at every call, and on
+ * SQLite run at once on the connection rather than through knex's pool and runner: together
+ * those cost more than SQLite itself for these small lookups.
  *
  * `build` writes the query with the builder as usual, using the values it is given only as
- * bindings, once or more, (in `where`, not in `limit` or to choose the query's shape). It is called once per
- * engine with stand-ins; every call after that binds the real values into the compiled SQL.
+ * bindings, once or more (in `where`, not in `limit` or to choose the query's shape). It is
+ * called once per engine with stand-ins; every call after that binds the real values into the
+ * compiled SQL.
  */
 export function preparedRead<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
-  const compiled = new Map<string, Compiled>();
+  const prepare = preparing(build);
   return async (q: Queryable, ...values: A): Promise<Array<Record<string, unknown>>> => {
-    const engine = engineOf(q);
-    let query = compiled.get(engine);
-    if (!query) {
-      query = compile(q, build, values.length);
-      compiled.set(engine, query);
-    }
-    const bindings = bind(query, values);
-    const connection = engine === 'sqlite' ? sqliteConnectionOf(q) : undefined;
+    const { sql, bindings, connection } = prepare(q, values);
     if (connection) {
       try {
-        return connection.prepare(query.sql).all(bindings.map(sqliteValue)) as Array<Record<string, unknown>>;
+        return connection.prepare(sql).all(bindings.map(sqliteValue)) as Array<Record<string, unknown>>;
       } catch {
         // Knex's way below: it waits for a lock, or throws the error as every query does.
       }
     }
-    const result = (await q.raw(query.sql, bindings as Knex.RawBinding[])) as Array<Record<string, unknown>> | { rows: Array<Record<string, unknown>> };
+    const result = (await q.raw(sql, bindings as Knex.RawBinding[])) as Array<Record<string, unknown>> | { rows: Array<Record<string, unknown>> };
     return Array.isArray(result) ? result : result.rows;
   };
 }
@@ -41,30 +35,41 @@ export function preparedRead<A extends Knex.Value[]>(build: (q: Queryable, ...va
  * changed nothing).
  */
 export function preparedWrite<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
-  const compiled = new Map<string, Compiled>();
+  const prepare = preparing(build);
   return async (q: Queryable, ...values: A): Promise<number> => {
+    const { sql, bindings, connection } = prepare(q, values);
+    if (connection) {
+      try {
+        return connection.prepare(sql).run(bindings.map(sqliteValue)).changes;
+      } catch {
+        // Knex's way below.
+      }
+    }
+    const result = (await q.raw(sql, bindings as Knex.RawBinding[])) as { changes?: number; rowCount?: number };
+    return Number(result.changes ?? result.rowCount ?? 0);
+  };
+}
+
+/**
+ * The query's SQL for `q`'s engine (compiled at the first call), its bindings for these values,
+ * and the SQLite connection when the statement may run on it at once.
+ */
+function preparing<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
+  const compiled = new Map<string, Compiled>();
+  return (q: Queryable, values: A) => {
     const engine = engineOf(q);
     let query = compiled.get(engine);
     if (!query) {
       query = compile(q, build, values.length);
       compiled.set(engine, query);
     }
-    const bindings = bind(query, values);
-    const connection = engine === 'sqlite' ? sqliteConnectionOf(q) : undefined;
-    if (connection) {
-      try {
-        return connection.prepare(query.sql).run(bindings.map(sqliteValue)).changes;
-      } catch {
-        // Knex's way below.
-      }
-    }
-    const result = (await q.raw(query.sql, bindings as Knex.RawBinding[])) as { changes?: number; rowCount?: number };
-    return Number(result.changes ?? result.rowCount ?? 0);
+    const { params } = query;
+    return {
+      sql: query.sql,
+      bindings: query.bindings.map((value, i) => (params[i] === null ? value : values[params[i]!])),
+      connection: engine === 'sqlite' ? sqliteConnectionOf(q) : undefined,
+    };
   };
-}
-
-function bind(query: Compiled, values: unknown[]): unknown[] {
-  return query.bindings.map((value, i) => (query.params[i] === null ? value : values[query.params[i]!]));
 }
 
 const STAND_IN = '\u0000fuhe-value-';
