@@ -49,8 +49,6 @@ export interface Config {
   workers: number;
 }
 
-
-
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
   return path.join(config.dataDir, 'fuhe.sqlite3');
 }

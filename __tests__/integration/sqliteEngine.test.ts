@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import Sqlite from 'better-sqlite3';
 import { createDatabase, Database, migrateToLatest } from '../../server/data/database';
-import { listCategories } from '../../server/findings/repository';
+import { listCategoryTitles } from '../../server/findings/repository';
 import { TEST_ENGINE } from '../helpers/testApp';
 
 /** What data/database.ts promises of SQLite: checkpoints off the request path, IMMEDIATE transactions, real errors. */
@@ -90,19 +90,19 @@ onSqlite('the SQLite engine', () => {
 
   it('a prepared read outside a transaction waits for another\'s open transaction and never sees its writes; inside it, it does', async () => {
     const db = await open(false);
-    const before = (await listCategories(db)).map((c) => c.code);
+    const before = (await listCategoryTitles(db)).map((c) => c.code);
     let release!: () => void;
     const held = new Promise<void>((resolve) => (release = resolve));
     let inside: string[] = [];
     const writer = db.transaction(async (trx) => {
       await trx('finding_categories').insert({ code: 'T99', title: '未提交的类别', recommendation: '—', builtin: false });
-      inside = (await listCategories(trx)).map((c) => c.code);
+      inside = (await listCategoryTitles(trx)).map((c) => c.code);
       await held;
       throw new Error('rolled back');
     }).catch((err: Error) => err.message);
     await new Promise((r) => setTimeout(r, 20));
     let outsideDone = false;
-    const outside = listCategories(db).then((list) => {
+    const outside = listCategoryTitles(db).then((list) => {
       outsideDone = true;
       return list.map((c) => c.code);
     });

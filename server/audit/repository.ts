@@ -59,30 +59,31 @@ export interface AuditFilter {
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 const parse = (text: unknown): unknown => (typeof text === 'string' ? JSON.parse(text) : null);
 
-const insertAudit = preparedWrite((db, at: Date, actorId: number | null, actorUsername: string | null, actorRole: string | null, action: string, objectType: string | null,
-  objectId: string | null, before: string | null, after: string | null, detail: string | null, ip: string | null, userAgent: string | null, requestId: string | null) =>
-  db('audit_log').insert({
-    at, actor_id: actorId, actor_username: actorUsername, actor_role: actorRole, action, object_type: objectType, object_id: objectId, before, after, detail, ip,
-    user_agent: userAgent, request_id: requestId,
-  }));
+type AuditRowValues = {
+  at: Date; actor_id: number | null; actor_username: string | null; actor_role: string | null; action: string; object_type: string | null; object_id: string | null;
+  before: string | null; after: string | null; detail: string | null; ip: string | null; user_agent: string | null; request_id: string | null;
+};
+const insertAudit = preparedWrite((db, v: AuditRowValues) => db('audit_log').insert({
+  at: v.at, actor_id: v.actor_id, actor_username: v.actor_username, actor_role: v.actor_role, action: v.action, object_type: v.object_type, object_id: v.object_id,
+  before: v.before, after: v.after, detail: v.detail, ip: v.ip, user_agent: v.user_agent, request_id: v.request_id,
+}));
 
 export async function appendAudit(db: Queryable, context: AuditContext, event: AuditEvent, at = new Date()): Promise<void> {
-  await insertAudit(
-    db,
+  await insertAudit(db, {
     at,
-    context.actor?.id ?? null,
-    context.actor?.username ?? context.attemptedUsername?.slice(0, 64) ?? null,
-    context.actor?.role ?? null,
-    event.action,
-    event.objectType ?? null,
-    event.objectId === undefined ? null : String(event.objectId),
-    json(event.before),
-    json(event.after),
-    event.detail ?? null,
-    context.ip?.slice(0, 64) ?? null,
-    context.userAgent?.slice(0, 300) ?? null,
-    context.requestId ?? null,
-  );
+    actor_id: context.actor?.id ?? null,
+    actor_username: context.actor?.username ?? context.attemptedUsername?.slice(0, 64) ?? null,
+    actor_role: context.actor?.role ?? null,
+    action: event.action,
+    object_type: event.objectType ?? null,
+    object_id: event.objectId === undefined ? null : String(event.objectId),
+    before: json(event.before),
+    after: json(event.after),
+    detail: event.detail ?? null,
+    ip: context.ip?.slice(0, 64) ?? null,
+    user_agent: context.userAgent?.slice(0, 300) ?? null,
+    request_id: context.requestId ?? null,
+  });
 }
 
 function applyFilter(query: ReturnType<Queryable>, filter: AuditFilter): void {

@@ -7,14 +7,14 @@ import { engineOf, Queryable, sqliteConnectionOf } from './database';
  * SQLite run at once on the connection rather than through knex's pool and runner: together
  * those cost more than SQLite itself for these small lookups.
  *
- * `build` writes the query with the builder as usual, using the values it is given only as
- * bindings, once or more (in `where`, not in `limit` or to choose the query's shape). It is
- * called once per engine with stand-ins; every call after that binds the real values into the
- * compiled SQL.
+ * `build` writes the query with the builder as usual, using the named values it is given only
+ * as bindings (in `where`, `insert` or `update`; not in `limit` or to choose the query's shape).
+ * It is called once per engine with stand-ins; every call after that binds the real values into
+ * the compiled SQL.
  */
-export function preparedRead<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
+export function preparedRead<V extends Values>(build: (q: Queryable, values: V) => Knex.QueryBuilder) {
   const prepare = preparing(build);
-  return async (q: Queryable, ...values: A): Promise<Array<Record<string, unknown>>> => {
+  return async (q: Queryable, values: V): Promise<Array<Record<string, unknown>>> => {
     const { sql, bindings, connection } = prepare(q, values);
     if (connection) {
       try {
@@ -34,9 +34,9 @@ export function preparedRead<A extends Knex.Value[]>(build: (q: Queryable, ...va
  * waits for another process's lock or throws the error as every query does (a failed statement
  * changed nothing).
  */
-export function preparedWrite<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
+export function preparedWrite<V extends Values>(build: (q: Queryable, values: V) => Knex.QueryBuilder) {
   const prepare = preparing(build);
-  return async (q: Queryable, ...values: A): Promise<number> => {
+  return async (q: Queryable, values: V): Promise<number> => {
     const { sql, bindings, connection } = prepare(q, values);
     if (connection) {
       try {
@@ -54,40 +54,48 @@ export function preparedWrite<A extends Knex.Value[]>(build: (q: Queryable, ...v
  * The query's SQL for `q`'s engine (compiled at the first call), its bindings for these values,
  * and the SQLite connection when the statement may run on it at once.
  */
-function preparing<A extends Knex.Value[]>(build: (q: Queryable, ...values: A) => Knex.QueryBuilder) {
+function preparing<V extends Values>(build: (q: Queryable, values: V) => Knex.QueryBuilder) {
   const compiled = new Map<string, Compiled>();
-  return (q: Queryable, values: A) => {
+  return (q: Queryable, values: V) => {
     const engine = engineOf(q);
     let query = compiled.get(engine);
     if (!query) {
-      query = compile(q, build, values.length);
+      query = compile(q, build);
       compiled.set(engine, query);
     }
     const { params } = query;
     return {
       sql: query.sql,
-      bindings: query.bindings.map((value, i) => (params[i] === null ? value : values[params[i]!])),
+      bindings: query.bindings.map((value, i) => (params[i] === null ? value : valueOf(values, params[i]!))),
       connection: engine === 'sqlite' ? sqliteConnectionOf(q) : undefined,
     };
   };
 }
 
-const STAND_IN = '\u0000fuhe-value-';
+/** The values of a prepared statement, by name; null where the column takes NULL. */
+type Values = Record<string, Knex.Value>;
+
+const STAND_IN = '\u0000fuhe-value:';
 
 interface Compiled {
   sql: string;
   bindings: unknown[];
-  /** For each binding, the index of the value it takes, or null for a value of the query's own. */
-  params: Array<number | null>;
+  /** For each binding, the name of the value it takes, or null for a value of the query's own. */
+  params: Array<string | null>;
 }
 
-function compile<A extends Knex.Value[]>(q: Queryable, build: (q: Queryable, ...values: A) => Knex.QueryBuilder, count: number): Compiled {
-  const standIns = Array.from({ length: count }, (_, i) => `${STAND_IN}${i}`);
-  const { sql, bindings } = build(q, ...(standIns as A)).toSQL();
-  const params = bindings.map((value) => (typeof value === 'string' && value.startsWith(STAND_IN) ? Number(value.slice(STAND_IN.length)) : null));
-  const used = new Set(params.filter((p) => p !== null));
-  if (used.size !== count) throw new Error(`a prepared read must bind each of its ${count} values: ${sql}`);
+/** Builds the query once with a stand-in for each value it reads, and notes where each goes. */
+function compile<V extends Values>(q: Queryable, build: (q: Queryable, values: V) => Knex.QueryBuilder): Compiled {
+  const standIns = new Proxy({}, { get: (_, name) => (typeof name === 'string' ? `${STAND_IN}${name}` : undefined) }) as V;
+  const { sql, bindings } = build(q, standIns).toSQL();
+  const params = bindings.map((value) => (typeof value === 'string' && value.startsWith(STAND_IN) ? value.slice(STAND_IN.length) : null));
   return { sql, bindings: [...bindings], params };
+}
+
+function valueOf(values: Values, name: string): Knex.Value {
+  const value = values[name];
+  if (value === undefined) throw new Error(`a prepared statement needs the value "${name}"`);
+  return value;
 }
 
 /** As knex binds values for better-sqlite3 (data/database.ts binds instants as ISO text). */

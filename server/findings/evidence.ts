@@ -15,11 +15,11 @@ export interface Evidence {
   withdrawReason: string | null;
 }
 
-const evidenceOf = preparedRead((db, submissionId: number) => db('evidence').join('users', 'users.id', 'evidence.uploaded_by').where('evidence.submission_id', submissionId)
+const evidenceOf = preparedRead((db, v: { submissionId: number }) => db('evidence').join('users', 'users.id', 'evidence.uploaded_by').where('evidence.submission_id', v.submissionId)
   .orderBy('evidence.id').select('evidence.*', 'users.display_name as uploaded_by_name'));
 
 export async function findEvidence(db: Queryable, submissionId: number): Promise<Evidence[]> {
-  const rows = await evidenceOf(db, submissionId);
+  const rows = await evidenceOf(db, { submissionId });
   return rows.map((r) => ({
     id: r.id as number,
     fileSha256: r.file_sha256 as string,

@@ -16,13 +16,13 @@ const currentTitles = preparedRead((db) => db('finding_categories').whereNull('r
 
 /** The categories in use, code and title only: what a form to record a finding offers. */
 export async function listCategoryTitles(db: Queryable): Promise<Array<{ code: string; title: string }>> {
-  return (await currentTitles(db)).map((r) => ({ code: r.code as string, title: r.title as string }));
+  return (await currentTitles(db, {})).map((r) => ({ code: r.code as string, title: r.title as string }));
 }
 
-const currentCategories = preparedRead((db) => db('finding_categories').whereNull('retired_at').orderBy('code'));
-
 export async function listCategories(db: Queryable, includeRetired = false): Promise<Category[]> {
-  const rows = includeRetired ? ((await db('finding_categories').orderBy('code')) as Array<Record<string, unknown>>) : await currentCategories(db);
+  const query = db('finding_categories').orderBy('code');
+  if (!includeRetired) query.whereNull('retired_at');
+  const rows = (await query) as Array<Record<string, unknown>>;
   return rows.map((r) => ({ code: r.code as string, title: r.title as string, recommendation: r.recommendation as string, builtin: r.builtin === true || r.builtin === 1, retired: r.retired_at !== null && r.retired_at !== undefined }));
 }
 
@@ -42,15 +42,15 @@ export interface Finding {
   withdrawReason: string | null;
 }
 
-const findingsOf = preparedRead((db, submissionId: number) => db('findings')
+const findingsOf = preparedRead((db, v: { submissionId: number }) => db('findings')
   .join('finding_categories', 'finding_categories.code', 'findings.category')
   .join('users', 'users.id', 'findings.author_id')
-  .where('findings.submission_id', submissionId)
+  .where('findings.submission_id', v.submissionId)
   .orderBy('findings.id')
   .select('findings.*', 'finding_categories.title as category_title', 'users.display_name as author_name'));
 
 export async function findFindings(db: Queryable, submissionId: number): Promise<Finding[]> {
-  const rows = await findingsOf(db, submissionId);
+  const rows = await findingsOf(db, { submissionId });
   return rows.map((r) => ({
     id: r.id as number,
     category: r.category as string,

@@ -344,10 +344,10 @@ export interface Indicator {
   isExecution: boolean;
 }
 
-const indicatorsOf = preparedRead((db, submissionId: number) => db('indicators').where('submission_id', submissionId).orderBy('position'));
+const indicatorsOf = preparedRead((db, v: { submissionId: number }) => db('indicators').where('submission_id', v.submissionId).orderBy('position'));
 
 export async function findIndicators(db: Queryable, submissionId: number): Promise<Indicator[]> {
-  const rows = await indicatorsOf(db, submissionId);
+  const rows = await indicatorsOf(db, { submissionId });
   return rows.map((row) => ({
     id: row.id as number,
     rowNumber: toInt(row.row_number),

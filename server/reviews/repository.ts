@@ -76,11 +76,11 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
  * One record of a round by its code with its sample item, in one query; undefined unless the
  * record is in the round's active draw. The picks are indexed by their draw and code.
  */
-const sampledRecord = preparedRead((db, roundId: number, code: string) => samplePicks(db, roundId).where({ 'draw_picks.code': code }).where({ 'submissions.code': code })
+const sampledRecord = preparedRead((db, v: { roundId: number; code: string }) => samplePicks(db, v.roundId).where({ 'draw_picks.code': v.code, 'submissions.code': v.code })
   .first('submissions.*', ...PICK_COLUMNS));
 
 export async function findSampledRecord(db: Queryable, roundId: number, code: string): Promise<{ submission: Submission; item: SampleItem } | undefined> {
-  const [row] = await sampledRecord(db, roundId, code);
+  const [row] = await sampledRecord(db, { roundId, code });
   return row && { submission: toSubmission(row as unknown as SubmissionRow), item: toSampleItem(row) };
 }
 
@@ -147,11 +147,11 @@ export interface Review {
   updatedAt: Date;
 }
 
-const reviewOf = preparedRead((db, submissionId: number) => db('reviews').join('users', 'users.id', 'reviews.updated_by').where('reviews.submission_id', submissionId)
+const reviewOf = preparedRead((db, v: { submissionId: number }) => db('reviews').join('users', 'users.id', 'reviews.updated_by').where('reviews.submission_id', v.submissionId)
   .first('reviews.*', 'users.display_name as updated_by_name'));
 
 export async function findReview(db: Queryable, submissionId: number): Promise<Review | undefined> {
-  const [row] = await reviewOf(db, submissionId);
+  const [row] = await reviewOf(db, { submissionId });
   if (!row) return undefined;
   return {
     id: row.id as number,
@@ -189,22 +189,27 @@ export async function insertReview(db: Queryable, roundId: number, submissionId:
 }
 
 /** Writes only if the stored version is the one the writer read; returns whether it did. */
-const reviewUpdate = preparedWrite((db, id: number, version: number, status: string, reviewScore: number | null, qualityScore: number | null, comment: string | null,
-  details: string, returnReason: string | null, nextVersion: number, by: number, at: Date) =>
-  db('reviews').where({ id, version }).update({
-    status, review_score: reviewScore, quality_score: qualityScore, comment, details, return_reason: returnReason, version: nextVersion, updated_by: by, updated_at: at,
-  }));
+const reviewUpdate = preparedWrite((db, v: {
+  id: number; version: number; status: string; reviewScore: number | null; qualityScore: number | null; comment: string | null; details: string;
+  returnReason: string | null; nextVersion: number; by: number; at: Date;
+}) => db('reviews').where({ id: v.id, version: v.version }).update({
+  status: v.status, review_score: v.reviewScore, quality_score: v.qualityScore, comment: v.comment, details: v.details, return_reason: v.returnReason,
+  version: v.nextVersion, updated_by: v.by, updated_at: v.at,
+}));
 
 export async function updateReview(db: Queryable, id: number, version: number, write: ReviewWrite, by: number, at: Date): Promise<boolean> {
-  const changed = await reviewUpdate(db, id, version, write.status, write.reviewScore, write.qualityScore, write.comment, JSON.stringify(write.content), write.returnReason, version + 1, by, at);
+  const changed = await reviewUpdate(db, {
+    id, version, status: write.status, reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, details: JSON.stringify(write.content),
+    returnReason: write.returnReason, nextVersion: version + 1, by, at,
+  });
   return changed === 1;
 }
 
-const versionInsert = preparedWrite((db, reviewId: number, version: number, action: string, status: string, snapshot: string, reason: string | null, by: number, at: Date) =>
-  db('review_versions').insert({ review_id: reviewId, version, action, status, snapshot, reason, changed_by: by, changed_at: at }));
+const versionInsert = preparedWrite((db, v: { reviewId: number; version: number; action: string; status: string; snapshot: string; reason: string | null; by: number; at: Date }) =>
+  db('review_versions').insert({ review_id: v.reviewId, version: v.version, action: v.action, status: v.status, snapshot: v.snapshot, reason: v.reason, changed_by: v.by, changed_at: v.at }));
 
 export async function insertReviewVersion(db: Queryable, reviewId: number, version: number, action: string, status: ReviewStatus, snapshot: unknown, reason: string | null, by: number, at: Date): Promise<void> {
-  await versionInsert(db, reviewId, version, action, status, JSON.stringify(snapshot), reason, by, at);
+  await versionInsert(db, { reviewId, version, action, status, snapshot: JSON.stringify(snapshot), reason, by, at });
 }
 
 export interface VersionListEntry {
@@ -224,12 +229,12 @@ export interface ReviewVersion extends VersionListEntry {
 }
 
 /** A review's versions, the latest first; `latest` of them only, when given. */
-const versionsOf = preparedRead((db, reviewId: number) => db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', reviewId)
+const versionsOf = preparedRead((db, v: { reviewId: number }) => db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', v.reviewId)
   .orderBy('version', 'desc').select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role'));
 
 /** Every version of a review with its snapshot, the latest first: for the history and its diffs. */
 export async function findReviewVersions(db: Queryable, reviewId: number): Promise<ReviewVersion[]> {
-  const rows = await versionsOf(db, reviewId);
+  const rows = await versionsOf(db, { reviewId });
   return rows.map((r) => {
     const snapshot = JSON.parse(r.snapshot as string) as ReviewSnapshot;
     return { ...versionEntry(r), reviewScore: snapshot.reviewScore, snapshot };
@@ -237,7 +242,7 @@ export async function findReviewVersions(db: Queryable, reviewId: number): Promi
 }
 
 /** The version lists, by how many versions they are limited to (none: all of them). */
-const versionLists = new Map<number | undefined, (db: Queryable, reviewId: number) => Promise<Array<Record<string, unknown>>>>();
+const versionLists = new Map<number | undefined, (db: Queryable, v: { reviewId: number }) => Promise<Array<Record<string, unknown>>>>();
 
 /**
  * A review's versions without their snapshots, the latest first, up to `latest` of them: what
@@ -246,15 +251,15 @@ const versionLists = new Map<number | undefined, (db: Queryable, reviewId: numbe
 export async function findVersionList(db: Queryable, reviewId: number, latest?: number): Promise<VersionListEntry[]> {
   let read = versionLists.get(latest);
   if (!read) {
-    read = preparedRead((q, id: number) => {
-      const query = q('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_versions.review_id', id).orderBy('review_versions.version', 'desc')
+    read = preparedRead((q, v: { reviewId: number }) => {
+      const query = q('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_versions.review_id', v.reviewId).orderBy('review_versions.version', 'desc')
         .select('review_versions.version', 'review_versions.action', 'review_versions.status', 'review_versions.reason', 'review_versions.changed_at',
           jsonNumber(q, 'review_versions.snapshot', 'reviewScore', 'review_score'), 'users.display_name as changed_by_name', 'users.role as changed_by_role');
       return latest === undefined ? query : query.limit(latest);
     });
     versionLists.set(latest, read);
   }
-  return (await read(db, reviewId)).map((r) => ({ ...versionEntry(r), reviewScore: r.review_score === null ? null : toInt(r.review_score) }));
+  return (await read(db, { reviewId })).map((r) => ({ ...versionEntry(r), reviewScore: r.review_score === null ? null : toInt(r.review_score) }));
 }
 
 function versionEntry(r: Record<string, unknown>) {

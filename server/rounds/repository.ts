@@ -71,10 +71,10 @@ export async function listRounds(db: Queryable): Promise<Round[]> {
   return rows.map(toRound);
 }
 
-const roundById = preparedRead((db, id: number) => selectRounds(db).where('rounds.id', id).first());
+const roundById = preparedRead((db, v: { id: number }) => selectRounds(db).where('rounds.id', v.id).first());
 
 export async function findRound(db: Queryable, id: number): Promise<Round | undefined> {
-  const [row] = (await roundById(db, id)) as unknown as RoundRow[];
+  const [row] = (await roundById(db, { id })) as unknown as RoundRow[];
   return row && toRound(row);
 }
 

@@ -38,11 +38,11 @@ export async function insertSession(db: Queryable, session: SessionRecord): Prom
 }
 
 /** A session with its user, in one query (every signed-in request reads both). */
-const sessionWithUser = preparedRead((db, id: string) => db('sessions').join('users', 'users.id', 'sessions.user_id').where('sessions.id', id)
+const sessionWithUser = preparedRead((db, v: { id: string }) => db('sessions').join('users', 'users.id', 'sessions.user_id').where('sessions.id', v.id)
   .first('sessions.*', ...JOINED_USER_COLUMNS));
 
 export async function findSessionWithUser(db: Queryable, id: string): Promise<{ session: SessionRecord; user: User } | undefined> {
-  const [row] = (await sessionWithUser(db, id)) as Array<SessionRow & Record<string, unknown>>;
+  const [row] = (await sessionWithUser(db, { id })) as Array<SessionRow & Record<string, unknown>>;
   return row && { session: toSession(row), user: joinedUser(row) };
 }
 
