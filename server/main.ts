@@ -2,7 +2,7 @@ import cluster, { Worker } from 'node:cluster';
 import http from 'node:http';
 import { createApp } from './app';
 import { Config, loadConfig } from './config';
-import { createDatabase, engineOf, migrateToLatest } from './data/database';
+import { createDatabase, Database, engineOf, migrateToLatest } from './data/database';
 import { createLogger, Logger } from './logger';
 import { importReader } from './population/importReader';
 import { countUsers } from './users/repository';
@@ -19,28 +19,24 @@ async function main(): Promise<void> {
   const logger = createLogger();
   const config = loadConfig();
   if (config.workers > 1 && cluster.isPrimary) return supervise(config, logger);
-  if (cluster.isPrimary) await prepareDatabase(config, logger);
-  await serve(config, logger);
+  const db = createDatabase(config, { backgroundCheckpoints: true });
+  // A worker's database was prepared by the process that started it.
+  if (cluster.isPrimary) await prepareDatabase(db, logger);
+  serve(db, config, logger);
 }
 
 /** Migrations, and the hint for a database without users: once, before any request is served. */
-async function prepareDatabase(config: Config, logger: Logger): Promise<void> {
-  const db = createDatabase(config);
-  try {
-    const applied = await migrateToLatest(db);
-    logger.info('database ready', { engine: engineOf(db), migrationsApplied: applied });
-    if ((await countUsers(db)) === 0) {
-      logger.warn('no users yet', {
-        hint: 'create the first administrator: npm run fuhe -- user add <username> --role admin --name <显示名>',
-      });
-    }
-  } finally {
-    await db.destroy();
+async function prepareDatabase(db: Database, logger: Logger): Promise<void> {
+  const applied = await migrateToLatest(db);
+  logger.info('database ready', { engine: engineOf(db), migrationsApplied: applied });
+  if ((await countUsers(db)) === 0) {
+    logger.warn('no users yet', {
+      hint: 'create the first administrator: npm run fuhe -- user add <username> --role admin --name <显示名>',
+    });
   }
 }
 
-async function serve(config: Config, logger: Logger): Promise<void> {
-  const db = createDatabase(config, { backgroundCheckpoints: true });
+function serve(db: Database, config: Config, logger: Logger): void {
   const server = http.createServer(createApp({ db, config, logger }));
   // Population files are read on a thread of their own: ready before the first upload.
   importReader().start();
@@ -66,7 +62,12 @@ async function serve(config: Config, logger: Logger): Promise<void> {
 const RESTART_PAUSE_MS = 1_000;
 
 async function supervise(config: Config, logger: Logger): Promise<void> {
-  await prepareDatabase(config, logger);
+  const db = createDatabase(config);
+  try {
+    await prepareDatabase(db, logger);
+  } finally {
+    await db.destroy();
+  }
   let stopping = false;
   const started = new Map<Worker, number>();
   const fork = () => started.set(cluster.fork(), Date.now());

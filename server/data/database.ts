@@ -19,7 +19,7 @@ export function engineOf(db: Queryable): Engine {
  * it comes from their own realm (and better-sqlite3 would bind one as milliseconds), so the
  * conversion happens once here, for every query, rather than in each repository.
  */
-function bindable(value: unknown): unknown {
+export function bindable(value: unknown): unknown {
   return Object.prototype.toString.call(value) === '[object Date]' ? (value as Date).toISOString() : value;
 }
 

@@ -1,5 +1,5 @@
 import { Knex } from 'knex';
-import { engineOf, Queryable, sqliteConnectionOf } from './database';
+import { bindable, engineOf, Queryable, sqliteConnectionOf } from './database';
 
 /**
  * The reads that every review request makes (the signed-in user, the round, the sampled record,
@@ -98,9 +98,5 @@ function valueOf(values: Values, name: string): Knex.Value {
   return value;
 }
 
-/** As knex binds values for better-sqlite3 (data/database.ts binds instants as ISO text). */
-function sqliteValue(value: unknown): unknown {
-  if (typeof value === 'boolean') return Number(value);
-  if (Object.prototype.toString.call(value) === '[object Date]') return (value as Date).toISOString();
-  return value;
-}
+/** As knex binds a value for better-sqlite3: booleans as 0/1, instants as ISO text. */
+const sqliteValue = (value: unknown): unknown => (typeof value === 'boolean' ? Number(value) : bindable(value));

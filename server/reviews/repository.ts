@@ -72,13 +72,13 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
   return ((await query) as Array<Record<string, unknown>>).map(toSampleItem);
 }
 
+const sampledRecord = preparedRead((db, v: { roundId: number; code: string }) => samplePicks(db, v.roundId).where({ 'draw_picks.code': v.code, 'submissions.code': v.code })
+  .first('submissions.*', ...PICK_COLUMNS));
+
 /**
  * One record of a round by its code with its sample item, in one query; undefined unless the
  * record is in the round's active draw. The picks are indexed by their draw and code.
  */
-const sampledRecord = preparedRead((db, v: { roundId: number; code: string }) => samplePicks(db, v.roundId).where({ 'draw_picks.code': v.code, 'submissions.code': v.code })
-  .first('submissions.*', ...PICK_COLUMNS));
-
 export async function findSampledRecord(db: Queryable, roundId: number, code: string): Promise<{ submission: Submission; item: SampleItem } | undefined> {
   const [row] = await sampledRecord(db, { roundId, code });
   return row && { submission: toSubmission(row as unknown as SubmissionRow), item: toSampleItem(row) };
@@ -188,7 +188,6 @@ export async function insertReview(db: Queryable, roundId: number, submissionId:
     .returning('id')) as Array<{ id: number } | number>);
 }
 
-/** Writes only if the stored version is the one the writer read; returns whether it did. */
 const reviewUpdate = preparedWrite((db, v: {
   id: number; version: number; status: string; reviewScore: number | null; qualityScore: number | null; comment: string | null; details: string;
   returnReason: string | null; nextVersion: number; by: number; at: Date;
@@ -197,6 +196,7 @@ const reviewUpdate = preparedWrite((db, v: {
   version: v.nextVersion, updated_by: v.by, updated_at: v.at,
 }));
 
+/** Writes only if the stored version is the one the writer read; returns whether it did. */
 export async function updateReview(db: Queryable, id: number, version: number, write: ReviewWrite, by: number, at: Date): Promise<boolean> {
   const changed = await reviewUpdate(db, {
     id, version, status: write.status, reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, details: JSON.stringify(write.content),
@@ -228,9 +228,12 @@ export interface ReviewVersion extends VersionListEntry {
   snapshot: ReviewSnapshot;
 }
 
-/** A review's versions, the latest first; `latest` of them only, when given. */
-const versionsOf = preparedRead((db, v: { reviewId: number }) => db('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_id', v.reviewId)
-  .orderBy('version', 'desc').select('review_versions.*', 'users.display_name as changed_by_name', 'users.role as changed_by_role'));
+/** A review's versions with who made them, the latest first. */
+const versionsQuery = (q: Queryable, reviewId: number) => q('review_versions').join('users', 'users.id', 'review_versions.changed_by')
+  .where('review_versions.review_id', reviewId).orderBy('review_versions.version', 'desc');
+const WRITER_COLUMNS = ['users.display_name as changed_by_name', 'users.role as changed_by_role'];
+
+const versionsOf = preparedRead((db, v: { reviewId: number }) => versionsQuery(db, v.reviewId).select('review_versions.*', ...WRITER_COLUMNS));
 
 /** Every version of a review with its snapshot, the latest first: for the history and its diffs. */
 export async function findReviewVersions(db: Queryable, reviewId: number): Promise<ReviewVersion[]> {
@@ -252,9 +255,8 @@ export async function findVersionList(db: Queryable, reviewId: number, latest?: 
   let read = versionLists.get(latest);
   if (!read) {
     read = preparedRead((q, v: { reviewId: number }) => {
-      const query = q('review_versions').join('users', 'users.id', 'review_versions.changed_by').where('review_versions.review_id', v.reviewId).orderBy('review_versions.version', 'desc')
-        .select('review_versions.version', 'review_versions.action', 'review_versions.status', 'review_versions.reason', 'review_versions.changed_at',
-          jsonNumber(q, 'review_versions.snapshot', 'reviewScore', 'review_score'), 'users.display_name as changed_by_name', 'users.role as changed_by_role');
+      const query = versionsQuery(q, v.reviewId).select('review_versions.version', 'review_versions.action', 'review_versions.status', 'review_versions.reason',
+        'review_versions.changed_at', jsonNumber(q, 'review_versions.snapshot', 'reviewScore', 'review_score'), ...WRITER_COLUMNS);
       return latest === undefined ? query : query.limit(latest);
     });
     versionLists.set(latest, read);

@@ -22,7 +22,6 @@ const body = objectBody;
 const str = asText;
 const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role, displayName: req.user!.displayName, organisation: req.user!.organisation });
 const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
-/** One line of a review's history, as the review page and the history page list it. */
 /**
  * The deduction rules as the review page offers them. The page's repeated attributes (selected,
  * disabled) are given to the template as text: a block helper for each of them cost more to
@@ -31,6 +30,7 @@ const scoreText = (h: number | null | undefined) => (h === null || h === undefin
 const RULE_OPTIONS = Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, percent: rule.percent, label: `${rule.label}（扣${rule.percent}%）` }));
 const attribute = (text: string, on: boolean) => (on ? text : '');
 
+/** One line of a review's history, as the review page and the history page list it. */
 const versionRow = (v: VersionListEntry) => ({
   ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.reviewScore), roleText: ROLE_LABELS[v.changedByRole],
 });
