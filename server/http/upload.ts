@@ -17,20 +17,38 @@ export function isMultipart(req: Request): boolean {
   return (req.get('content-type') ?? '').toLowerCase().startsWith('multipart/form-data');
 }
 
-/** A file name as something safe to show and store: no path, no control characters. */
+/** A file name as something safe to show and store: no path, no control or bidi characters. */
 function cleanName(name: string): string {
-  const base = path.basename(name.replace(/\\/g, '/')).replace(/[\u0000-\u001f\u007f]/g, '').trim();
+  const base = path
+    .basename(name.replace(/\\/g, '/'))
+    .replace(/[\u0000-\u001f\u007f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, '')
+    .trim();
   return base.slice(0, 200) || '未命名文件';
 }
+
+const INTERRUPTED = '上传中断或表单格式不正确，请重试';
 
 /**
  * Reads a multipart form into memory, accepting only the named file fields, each up to
  * `maxFileBytes`. An empty file input (nothing chosen) counts as absent. Too large is 413.
+ *
+ * Every stream on the way (the request, the parser, each file part) has its errors handled and
+ * the promise settles once: a body cut off inside a file part, a malformed boundary or a client
+ * that goes away is a 400, never an unhandled `error` event that would end the process.
  */
 export function readMultipart(req: Request, options: { fileFields: string[]; maxFileBytes: number }): Promise<Multipart> {
   if (!isMultipart(req)) return Promise.reject(badRequest('请以 multipart/form-data 方式上传文件（字段名 file）'));
   return new Promise((resolve, reject) => {
+    let settled = false;
     let parser: busboy.Busboy;
+    const fail = (error: HttpError) => {
+      if (settled) return;
+      settled = true;
+      // Stop reading into the parser; whatever else the client sends is discarded.
+      req.unpipe(parser);
+      req.resume();
+      reject(error);
+    };
     try {
       parser = busboy({
         headers: req.headers,
@@ -49,6 +67,8 @@ export function readMultipart(req: Request, options: { fileFields: string[]; max
       fields[name] = value;
     });
     parser.on('file', (field, stream, info) => {
+      // A part's stream emits `error` when the body ends inside it: handled here, on every part.
+      stream.on('error', () => fail(badRequest(INTERRUPTED)));
       if (!options.fileFields.includes(field)) {
         stream.resume();
         return;
@@ -71,11 +91,20 @@ export function readMultipart(req: Request, options: { fileFields: string[]; max
     parser.on('filesLimit', () => {
       failure ??= badRequest('上传的文件太多');
     });
-    parser.on('error', () => reject(badRequest('上传中断或表单格式不正确，请重试')));
-    parser.on('close', () => {
-      Promise.all(pending).then(() => (failure ? reject(failure) : resolve({ files, fields })), reject);
+    parser.on('partsLimit', () => {
+      failure ??= badRequest('上传的表单项太多');
     });
-    req.on('aborted', () => reject(badRequest('上传中断，请重试')));
+    parser.on('error', () => fail(badRequest(INTERRUPTED)));
+    parser.on('close', () => {
+      void Promise.all(pending).then(() => {
+        if (settled) return;
+        settled = true;
+        if (failure) reject(failure);
+        else resolve({ files, fields });
+      });
+    });
+    req.on('error', () => fail(badRequest(INTERRUPTED)));
+    req.on('aborted', () => fail(badRequest('上传中断，请重试')));
     req.pipe(parser);
   });
 }
