@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-bench-'));
   const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'b'), FUHE_LOGIN_MAX_FAILURES_ADDRESS: '1000000' });
   const db = createDatabase(config, { backgroundCheckpoints: true });
-  const server = http.createServer(createApp({ db, config, logger: createLogger({ silent: true }) }));
+  const server = http.createServer(createApp(createServices({ db, config, now: () => new Date() }), { logger: createLogger({ silent: true }) }));
   // As server/main.ts does at start-up: the thread that reads population files is ready.
   importReader().start();
   // The long in-process computations below would otherwise let idle keep-alive sockets time out under the client.

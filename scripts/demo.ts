@@ -29,10 +29,11 @@ async function main(): Promise<void> {
   const config = loadConfig({ ...process.env, FUHE_DATA_DIR: dataDir });
   const db = createDatabase(config);
   await migrateToLatest(db);
-  await seedDemo(createServices({ db, config, now: () => new Date() }));
-
   const logger = createLogger();
-  const server = http.createServer(createApp({ db, config, logger }));
+  const services = createServices({ db, config, now: () => new Date(), logger });
+  await seedDemo(services);
+
+  const server = http.createServer(createApp(services, { logger }));
   server.listen(config.port, () => {
     const lines = [
       '',

@@ -24,8 +24,9 @@ async function main(): Promise<void> {
   const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'screenshots-'.padEnd(48, 's') });
   const db = createDatabase(config);
   await migrateToLatest(db);
-  await seedDemo(createServices({ db, config, now: () => new Date() }));
-  const server = http.createServer(createApp({ db, config, logger: createLogger({ silent: true }) }));
+  const services = createServices({ db, config, now: () => new Date() });
+  await seedDemo(services);
+  const server = http.createServer(createApp(services, { logger: createLogger({ silent: true }) }));
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 

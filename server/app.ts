@@ -3,8 +3,6 @@ import express, { Express, Router } from 'express';
 import { adminRoutes } from './admin/routes';
 import { announcementApiRoutes, announcementPageRoutes, publicAnnouncementRoutes } from './announcements/routes';
 import { authRoutes } from './auth/routes';
-import { Config } from './config';
-import { Database } from './data/database';
 import { ROLE_LABELS } from './domain/roles';
 import { healthRoutes } from './health/routes';
 import { accessControl } from './http/access';
@@ -20,22 +18,15 @@ import { reviewApiRoutes, reviewPageRoutes } from './reviews/routes';
 import { categoryRoutes } from './categories/routes';
 import { populationApiRoutes, populationPageRoutes } from './population/routes';
 import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
-import { createServices } from './services';
-
-export interface AppDeps {
-  db: Database;
-  config: Config;
-  logger?: Logger;
-  /** The clock, so that tests can fix time. */
-  now?: () => Date;
-}
+import { Services } from './services';
 
 export const STATIC_DIR = path.resolve(__dirname, '../static');
 
-export function createApp({ db, config, logger = createLogger(), now = () => new Date() }: AppDeps): Express {
-  const services = createServices({ db, config, now });
-  const sessions = sessionManager({ db, config, tokens: services.tokens, now });
-  const access = accessControl({ db });
+/** The application over the services it is given (`createServices`), as the server and the tests build them. */
+export function createApp(services: Services, { logger = createLogger() }: { logger?: Logger } = {}): Express {
+  const { db, config, now, refusals } = services;
+  const sessions = sessionManager({ db, config, tokens: services.tokens, refusals, now });
+  const access = accessControl({ refusals });
 
   const app = express();
   app.disable('x-powered-by');
@@ -89,6 +80,6 @@ export function createApp({ db, config, logger = createLogger(), now = () => new
   app.use(adminRoutes({ db, services, access }));
 
   app.use(notFoundHandler);
-  app.use(errorHandler({ showStack: config.env === 'development', logger }));
+  app.use(errorHandler({ showStack: config.env === 'development', logger, refusals }));
   return app;
 }

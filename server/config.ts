@@ -15,10 +15,31 @@ function get(env: Env, name: string, fallback: string, options: { requireInProdu
   return fallback;
 }
 
-function getInt(env: Env, name: string, fallback: number): number {
+function getInt(env: Env, name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
   const raw = get(env, name, String(fallback));
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0) throw new Error(`Setting ${name} must be a whole number, got "${raw}"`);
+  const value = /^\d+$/.test(raw.trim()) ? Number(raw) : NaN;
+  if (!Number.isSafeInteger(value) || value < min || value > max) {
+    throw new Error(`Setting ${name} must be a whole number from ${min} to ${max}, got "${raw}"`);
+  }
+  return value;
+}
+
+/**
+ * FUHE_TRUST_PROXY as Express takes it: `true` (every proxy), a hop count, or addresses and
+ * names (`loopback`, `10.0.0.0/8`, comma-separated), checked here so that a typo stops start-up
+ * with a clear message rather than the first request.
+ */
+function trustProxyOf(raw: string): boolean | number | string {
+  const value = raw.trim();
+  if (value === '' || value === 'false') return false;
+  if (value === 'true') return true;
+  if (/^\d+$/.test(value)) return Number(value);
+  try {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    (require('proxy-addr') as { compile(v: string[]): unknown }).compile(value.split(',').map((v) => v.trim()));
+  } catch (err) {
+    throw new Error(`Setting FUHE_TRUST_PROXY must be true, a number of proxies, or addresses such as loopback or 10.0.0.1: ${(err as Error).message}`);
+  }
   return value;
 }
 
@@ -40,7 +61,13 @@ export interface Config {
     maxFailuresPerAddress: number;
   };
   /** Express `trust proxy`: set when running behind a reverse proxy that sets X-Forwarded-*. */
-  trustProxy: string | false;
+  trustProxy: boolean | number | string;
+  /** Refusals (rejected tokens, anonymous API calls, 403s) per source, audited once per window. */
+  refusals: {
+    windowSeconds: number;
+    /** Anonymous refusals from one address in a window before its anonymous requests get 429. */
+    limitPerAddress: number;
+  };
   /** scrypt cost parameter N (a power of two). */
   scryptCost: number;
   /** The address the public reaches the application at, for links printed in announcements. */
@@ -74,6 +101,11 @@ function sessionSecret(env: Env, dataDir: string): string {
   }
 }
 
+function scryptCostOf(n: number): number {
+  if ((n & (n - 1)) !== 0) throw new Error(`Setting FUHE_SCRYPT_COST must be a power of two, got ${n}`);
+  return n;
+}
+
 export function loadConfig(env: Env = process.env): Config {
   // Only an explicit NODE_ENV=development shows stack traces; an operator who sets nothing gets
   // production behaviour (the session secret is still generated unless NODE_ENV=production).
@@ -83,25 +115,28 @@ export function loadConfig(env: Env = process.env): Config {
   if (databaseUrl && !/^postgres(ql)?:\/\//.test(databaseUrl)) {
     throw new Error('DATABASE_URL must start with postgres:// (leave it unset to use SQLite)');
   }
-  const trustProxy = get(env, 'FUHE_TRUST_PROXY', '');
   return {
     env: nodeEnv === 'development' ? 'development' : nodeEnv === 'test' ? 'test' : 'production',
-    port: getInt(env, 'PORT', 3000),
+    port: getInt(env, 'PORT', 3000, { max: 65535 }),
     dataDir,
     databaseUrl,
     sessionSecret: sessionSecret(env, dataDir),
     session: {
       cookieName: 'fuhe.sid',
-      idleMinutes: getInt(env, 'FUHE_SESSION_IDLE_MINUTES', 30),
-      absoluteHours: getInt(env, 'FUHE_SESSION_ABSOLUTE_HOURS', 12),
+      idleMinutes: getInt(env, 'FUHE_SESSION_IDLE_MINUTES', 30, { min: 1, max: 24 * 60 }),
+      absoluteHours: getInt(env, 'FUHE_SESSION_ABSOLUTE_HOURS', 12, { min: 1, max: 24 * 30 }),
     },
     loginThrottle: {
-      windowMinutes: getInt(env, 'FUHE_LOGIN_WINDOW_MINUTES', 15),
-      maxFailuresPerAccount: getInt(env, 'FUHE_LOGIN_MAX_FAILURES_ACCOUNT', 5),
-      maxFailuresPerAddress: getInt(env, 'FUHE_LOGIN_MAX_FAILURES_ADDRESS', 20),
+      windowMinutes: getInt(env, 'FUHE_LOGIN_WINDOW_MINUTES', 15, { min: 1, max: 24 * 60 }),
+      maxFailuresPerAccount: getInt(env, 'FUHE_LOGIN_MAX_FAILURES_ACCOUNT', 5, { min: 1, max: 1000 }),
+      maxFailuresPerAddress: getInt(env, 'FUHE_LOGIN_MAX_FAILURES_ADDRESS', 20, { min: 1, max: 100_000 }),
     },
-    trustProxy: trustProxy ? trustProxy : false,
-    scryptCost: getInt(env, 'FUHE_SCRYPT_COST', 2 ** 15),
+    trustProxy: trustProxyOf(get(env, 'FUHE_TRUST_PROXY', '')),
+    refusals: {
+      windowSeconds: getInt(env, 'FUHE_REFUSAL_WINDOW_SECONDS', 60, { min: 1, max: 3600 }),
+      limitPerAddress: getInt(env, 'FUHE_REFUSALS_PER_ADDRESS', 30, { min: 1, max: 100_000 }),
+    },
+    scryptCost: scryptCostOf(getInt(env, 'FUHE_SCRYPT_COST', 2 ** 15, { min: 2 ** 10, max: 2 ** 20 })),
     publicUrl: get(env, 'FUHE_PUBLIC_URL', `http://localhost:${getInt(env, 'PORT', 3000)}`).replace(/\/+$/, ''),
     workers: Math.max(1, getInt(env, 'FUHE_WORKERS', 1)),
   };

@@ -1,6 +1,7 @@
 import cluster, { Worker } from 'node:cluster';
 import http from 'node:http';
 import { createApp } from './app';
+import { createServices } from './services';
 import { Config, loadConfig } from './config';
 import { createDatabase, Database, engineOf, migrateToLatest } from './data/database';
 import { createLogger, Logger } from './logger';
@@ -37,7 +38,8 @@ async function prepareDatabase(db: Database, logger: Logger): Promise<void> {
 }
 
 function serve(db: Database, config: Config, logger: Logger): void {
-  const server = http.createServer(createApp({ db, config, logger }));
+  const services = createServices({ db, config, now: () => new Date(), logger });
+  const server = http.createServer(createApp(services, { logger }));
   // Population files are read on a thread of their own: ready before the first upload.
   importReader().start();
   server.listen(config.port, () => logger.info('listening', { port: config.port, dataDir: config.dataDir, worker: cluster.worker?.id }));
@@ -49,7 +51,10 @@ function serve(db: Database, config: Config, logger: Logger): void {
     logger.info('shutting down', { signal });
     // Finish the requests in flight, then close the database.
     server.close(() => {
-      db.destroy().then(() => process.exit(0), () => process.exit(1));
+      services.refusals
+        .close()
+        .then(() => db.destroy())
+        .then(() => process.exit(0), () => process.exit(1));
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();

@@ -1,8 +1,11 @@
 import { Config } from './config';
 import { Database } from './data/database';
 import { announcementService } from './announcements/service';
+import { refusalRecorder } from './audit/refusals';
 import { authService } from './auth/service';
+import { guessThrottle } from './auth/throttle';
 import { drawService } from './draws/service';
+import { Logger } from './logger';
 import { reviewService } from './reviews/service';
 import { populationService } from './population/service';
 import { PopulationRecordsCache } from './population/recordsCache';
@@ -14,13 +17,21 @@ export interface ServiceDeps {
   db: Database;
   config: Config;
   now: () => Date;
+  logger?: Logger;
 }
 
-export function createServices({ db, config, now }: ServiceDeps) {
+/** Every service, built once: `main.ts`, the tests and the scripts pass these to `createApp`. */
+export function createServices({ db, config, now, logger }: ServiceDeps) {
   const populationRecords = new PopulationRecordsCache();
+  const refusals = refusalRecorder({ db, now, logger, windowMs: config.refusals.windowSeconds * 1000, limitPerWindow: config.refusals.limitPerAddress });
+  const guesses = guessThrottle({ db, config, now, refusals });
   return {
-    users: userService({ db, scryptCost: config.scryptCost, now }),
-    auth: authService({ db, config, now }),
+    db,
+    config,
+    now,
+    refusals,
+    users: userService({ db, scryptCost: config.scryptCost, now, guesses }),
+    auth: authService({ db, config, now, guesses }),
     tokens: tokenService({ db, now }),
     rounds: roundService({ db, now }),
     population: populationService({ db, now, populationRecords }),

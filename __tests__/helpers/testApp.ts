@@ -60,8 +60,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
   const config = loadConfig({ NODE_ENV: 'test', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'test-secret-'.padEnd(48, 'x'), ...env });
   const db = createDatabase(config);
   const clock = new TestClock();
-  const services = createServices({ db, config, now: clock.now });
-  const app = createApp({ db, config, logger: createLogger({ silent: true }), now: clock.now });
+  const logger = createLogger({ silent: true });
+  const services = createServices({ db, config, now: clock.now, logger });
+  const app = createApp(services, { logger });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -88,6 +89,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.refusals.close();
       await db.destroy();
       if (pgDatabase) await dropDatabase(pgDatabase);
       fs.rmSync(dataDir, { recursive: true, force: true });
@@ -101,7 +103,9 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
  */
 export async function startSecondInstance(t: TestApp): Promise<{ server: http.Server; baseUrl: string; db: Database; agent(): ReturnType<typeof request.agent>; close(): Promise<void> }> {
   const db = createDatabase(t.config);
-  const app = createApp({ db, config: t.config, logger: createLogger({ silent: true }), now: t.clock.now });
+  const logger = createLogger({ silent: true });
+  const services = createServices({ db, config: t.config, now: t.clock.now, logger });
+  const app = createApp(services, { logger });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -113,6 +117,7 @@ export async function startSecondInstance(t: TestApp): Promise<{ server: http.Se
     async close() {
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
+      await services.refusals.close();
       await db.destroy();
     },
   };

@@ -369,7 +369,7 @@ describe('offline results for agencies', () => {
     expect(record.history[0]).toMatchObject({ action: 'import', reason: '复核结果.xlsx' });
   });
 
-  it('a sheet with someone else’s item, a stale version or a bad score is refused whole, listing each row', async () => {
+  it('a sheet with someone else’s item, a stale version or a bad score is refused whole (403, audited), listing each row', async () => {
     const workbook = await download('eval1');
     const sheet = workbook.getWorksheet('复核结果')!;
     const codes = sheet.getColumn(1).values.slice(2);
@@ -380,7 +380,8 @@ describe('offline results for agencies', () => {
     sheet.addRow(['2023-P001', 50]);
     sheet.addRow(['2023-NOPE', 'abc']);
     const res = await upload('eval1', workbook);
-    expect(res.status).toBe(422);
+    expect(res.status).toBe(403);
+    expect((await lastAudit(t.db, 'access.denied')).detail).toContain('离线复核结果中有未分配给本人的项目：2023-P001');
     expect(res.body.error.details.map((d: { row: number; column: string; message: string }) => `${d.row}|${d.column}|${d.message}`)).toEqual([
       `${p004}|版本（勿改）|"2023-P004"的复核在系统中已是第1版（表中为第0版），请重新下载后再填`,
       `${last + 1}|编码|编码"2023-P001"不在本批次样本中，或未分配给您`,

@@ -215,3 +215,19 @@ describe('a database newer than the code', () => {
     }
   });
 });
+
+describe('a setting that is wrong', () => {
+  it.each([
+    ['FUHE_SESSION_IDLE_MINUTES', '0'],
+    ['FUHE_TRUST_PROXY', 'not an address!'],
+  ])('%s=%s stops start-up with a message naming it', async (name, value) => {
+    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-setting-'));
+    try {
+      await expect(run(TSX, ['server/main.ts'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir, PORT: '0', [name]: value } })).rejects.toMatchObject({
+        stderr: expect.stringContaining(`fuhe failed to start: Setting ${name}`),
+      });
+    } finally {
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+});

@@ -6,7 +6,8 @@ import { Database } from '../data/database';
 import { ROLE_LABELS, ROLES } from '../domain/roles';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
-import { HttpError } from '../http/errors';
+import { statusOf } from '../http/errors';
+import { isFormError } from '../errors';
 import { Services } from '../services';
 import { parseUserInput } from '../users/validation';
 
@@ -44,8 +45,8 @@ export function adminRoutes({ db, services, access }: { db: Database; services: 
       res.status(201);
       return renderUsers(res, { created: user, generatedPassword });
     } catch (err) {
-      if (!(err instanceof HttpError) || (err.status !== 409 && err.status !== 422)) throw err;
-      res.status(err.status);
+      if (!isFormError(err)) throw err;
+      res.status(statusOf(err));
       return renderUsers(res, { errors: err.details, error: err.message, form });
     }
   });

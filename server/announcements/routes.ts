@@ -6,7 +6,8 @@ import { KIND_LABELS, KINDS } from '../domain/population';
 import { can } from '../domain/roles';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
-import { HttpError, notFound } from '../http/errors';
+import { statusOf } from '../http/errors';
+import { Conflict, isFormError, NotFound } from '../errors';
 import { objectBody, trimmed } from '../http/input';
 import { Services } from '../services';
 import { chartConfigs } from './charts';
@@ -89,7 +90,7 @@ export function announcementApiRoutes({ services, access }: { services: Services
   });
   router.get('/rounds/:id/announcement', canRead, async (req, res) => {
     const view = await services.announcements.current(Number(req.params.id));
-    if (!view) throw notFound('本批次还没有公示稿');
+    if (!view) throw new NotFound('本批次还没有公示稿');
     res.json(announcementJson(view));
   });
   router.put('/rounds/:id/announcement', canCompile, async (req, res) => {
@@ -141,8 +142,8 @@ export function announcementPageRoutes({ services, access }: { services: Service
     try {
       await action();
     } catch (err) {
-      if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
-      res.status(err.status);
+      if (!isFormError(err)) throw err;
+      res.status(statusOf(err));
       return renderShow(req, res, { error: err.message, errors: Array.isArray(err.details) ? err.details : [] });
     }
     res.redirect(303, `/rounds/${Number(req.params.id)}/announcement?done=${done}`);
@@ -203,18 +204,18 @@ export function announcementPageRoutes({ services, access }: { services: Service
     try {
       await services.announcements.save(auditContextOf(req), actor(req), Number(req.params.id), posted);
     } catch (err) {
-      if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
+      if (!isFormError(err)) throw err;
       // Nothing the lead typed is lost: the form comes back with their text (and, on 409, the current revision to save over).
-      res.status(err.status);
-      const current = err.status === 409 ? (await services.announcements.current(Number(req.params.id)))?.announcement.revision : undefined;
-      return renderEdit(req, res, { posted: { ...posted, revision: current ?? posted.revision }, error: err.message, errors: Array.isArray(err.details) ? err.details : [], stale: err.status === 409 });
+      res.status(statusOf(err));
+      const current = err instanceof Conflict ? (await services.announcements.current(Number(req.params.id)))?.announcement.revision : undefined;
+      return renderEdit(req, res, { posted: { ...posted, revision: current ?? posted.revision }, error: err.message, errors: Array.isArray(err.details) ? err.details : [], stale: err instanceof Conflict });
     }
     res.redirect(303, `/rounds/${Number(req.params.id)}/announcement?done=saved`);
   });
 
   router.get('/rounds/:id/announcement.docx', canRead, async (req, res) => {
     const view = await services.announcements.current(Number(req.params.id));
-    if (!view) throw notFound('本批次还没有公示稿');
+    if (!view) throw new NotFound('本批次还没有公示稿');
     await sendDocx(res, view, `公示稿-第${view.announcement.version}版-${ANNOUNCEMENT_STATUSES[view.announcement.status]}.docx`);
   });
 
@@ -227,9 +228,9 @@ export function publicAnnouncementRoutes({ services }: { services: Services }): 
 
   async function find(slug: string, version?: string) {
     const n = version === undefined ? undefined : Number(version);
-    if (n !== undefined && !Number.isSafeInteger(n)) throw notFound('没有这份公示');
+    if (n !== undefined && !Number.isSafeInteger(n)) throw new NotFound('没有这份公示');
     const found = await services.announcements.published(slug, n);
-    if (!found) throw notFound('没有这份公示');
+    if (!found) throw new NotFound('没有这份公示');
     return found;
   }
 

@@ -8,7 +8,7 @@ import { formatCalendarDateZh, isCalendarDate } from '../domain/dates';
 import { Role } from '../domain/roles';
 import { findActiveDraw, setRoundState } from '../draws/repository';
 import { listCategories } from '../findings/repository';
-import { conflict, invalid, notFound } from '../http/errors';
+import { Conflict, Invalid, NotFound } from '../errors';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
   Announcement, AnnouncementDocument, evaluatorsTookPart, findAnnouncedItems, findOpen, findPublished, findPublishedBySlug, findRevisions, insertAnnouncement,
@@ -54,14 +54,14 @@ function addDays(at: Date, days: number): string {
 export function announcementService({ db, now, publicUrl }: { db: Database; now: () => Date; publicUrl: string }) {
   async function requireRound(q: Queryable, roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(q, roundId) : undefined;
-    if (!round) throw notFound('复核批次不存在');
+    if (!round) throw new NotFound('复核批次不存在');
     return round;
   }
 
   /** The figures and generated sections of a round as its data stands now. */
   async function compileNow(q: Queryable, round: Round, deadline: string) {
     const draw = await findActiveDraw(q, round.id);
-    if (!draw) throw conflict('本批次还没有抽样，无法生成公示');
+    if (!draw) throw new Conflict('本批次还没有抽样，无法生成公示');
     const items = await findAnnouncedItems(q, round.id);
     const withEvaluators = await evaluatorsTookPart(q, round.id);
     const figures = compileFigures({
@@ -129,7 +129,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
 
   async function requireOpen(q: Queryable, roundId: number): Promise<Announcement> {
     const open = await findOpen(q, roundId);
-    if (!open) throw conflict('本批次没有公示草稿，请先生成');
+    if (!open) throw new Conflict('本批次没有公示草稿，请先生成');
     return open;
   }
 
@@ -151,14 +151,14 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         const deadline = open?.document.deadline ?? addDays(at, DEFAULT_DEADLINE_DAYS);
         const compiled = await compileNow(trx, round, deadline);
         const { figures } = compiled;
-        if (figures.confirmed === 0) throw invalid('还没有已确认的复核结果，无法生成公示稿', [{ field: 'reviews', message: '至少需要一条已确认的复核' }]);
+        if (figures.confirmed === 0) throw new Invalid('还没有已确认的复核结果，无法生成公示稿', [{ field: 'reviews', message: '至少需要一条已确认的复核' }]);
         if (open?.status === 'draft') {
-          if (!(await updateAnnouncement(trx, open.id, open.revision, { figures }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
+          if (!(await updateAnnouncement(trx, open.id, open.revision, { figures }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
           await insertRevision(trx, open.id, open.revision + 1, 'compile', open.title, open.document, null, actor.id, at);
           await audit(trx, context, 'compile', open, { revision: open.revision }, { revision: open.revision + 1, confirmed: figures.confirmed }, at);
         } else {
           if (open) {
-            if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'superseded' }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
+            if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'superseded' }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
             await insertRevision(trx, open.id, open.revision + 1, 'supersede', open.title, open.document, '重新生成草稿', actor.id, at);
           }
           const published = await findPublished(trx, roundId);
@@ -202,8 +202,8 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
-        if (Number(body.revision) !== open.revision) throw conflict('公示稿已被他人修改（版本已变化），您的修改未保存；请复制您的文字后刷新', { current: open.revision });
-        if (open.status !== 'draft') throw conflict('公示稿已提交审批，不能再修改；如需修改请重新生成草稿');
+        if (Number(body.revision) !== open.revision) throw new Conflict('公示稿已被他人修改（版本已变化），您的修改未保存；请复制您的文字后刷新', { current: open.revision });
+        if (open.status !== 'draft') throw new Conflict('公示稿已提交审批，不能再修改；如需修改请重新生成草稿');
         const errors: Array<{ field: string; message: string }> = [];
         const title = body.title === undefined ? open.title : String(body.title).normalize('NFC').trim();
         if (title === '') errors.push({ field: 'title', message: '请填写标题' });
@@ -239,9 +239,9 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
             savedWith[key] = values;
           }
         }
-        if (errors.length) throw invalid('公示稿有以下问题，未保存', errors);
+        if (errors.length) throw new Invalid('公示稿有以下问题，未保存', errors);
         const document: AnnouncementDocument = { edits, savedWith, deadline };
-        if (!(await updateAnnouncement(trx, open.id, open.revision, { title, document, correctionNote }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
+        if (!(await updateAnnouncement(trx, open.id, open.revision, { title, document, correctionNote }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'edit', title, document, null, actor.id, at);
         await audit(trx, context, 'edit', open, { revision: open.revision, title: open.title, edits: open.document.edits, deadline: open.document.deadline },
           { revision: open.revision + 1, title, edits, deadline, correctionNote }, at);
@@ -256,13 +256,13 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
-        if (open.status !== 'draft') throw conflict('公示稿已提交审批');
+        if (open.status !== 'draft') throw new Conflict('公示稿已提交审批');
         const compiled = await compileNow(trx, round, open.document.deadline);
         const view = await viewOf(trx, round, open, compiled);
         const problems: Array<{ field: string; message: string }> = view.warnings.filter((w) => w.blocks.includes('submit')).map((w) => ({ field: w.code, message: w.message }));
         if (open.version > 1 && !open.correctionNote) problems.push({ field: 'correctionNote', message: `这是第${open.version}版（更正版），须写明更正了什么` });
-        if (problems.length) throw invalid('公示稿还不能提交审批', problems);
-        if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'submitted', figures: view.figures, submittedBy: actor.id, submittedAt: at }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
+        if (problems.length) throw new Invalid('公示稿还不能提交审批', problems);
+        if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'submitted', figures: view.figures, submittedBy: actor.id, submittedAt: at }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'submit', open.title, open.document, null, actor.id, at);
         await audit(trx, context, 'submit', open, { status: 'draft' }, { status: 'submitted' }, at);
         return viewOf(trx, round, (await findOpen(trx, roundId))!, compiled);
@@ -273,13 +273,13 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     async returnToDraft(context: AuditContext, actor: Actor, roundId: number, reason: string): Promise<AnnouncementView> {
       const at = now();
       const text = reason.trim();
-      if ([...text].length < 2) throw invalid('退回须写明理由', [{ field: 'reason', message: '退回须写明理由' }]);
+      if ([...text].length < 2) throw new Invalid('退回须写明理由', [{ field: 'reason', message: '退回须写明理由' }]);
       return db.transaction(async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
-        if (open.status !== 'submitted') throw conflict('没有待审批的公示稿');
-        if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'draft', submittedBy: null, submittedAt: null }, actor.id, at))) throw conflict('公示稿已被他人修改，请刷新后重试');
+        if (open.status !== 'submitted') throw new Conflict('没有待审批的公示稿');
+        if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'draft', submittedBy: null, submittedAt: null }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'return', open.title, open.document, text.slice(0, 2000), actor.id, at);
         await audit(trx, context, 'return', open, { status: 'submitted' }, { status: 'draft', reason: text.slice(0, 2000) }, at);
         return viewOf(trx, round, (await findOpen(trx, roundId))!);
@@ -297,13 +297,13 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await findOpen(trx, roundId);
-        if (!open || open.status !== 'submitted') throw conflict('没有待审批的公示稿：请复核组组长先提交审批');
+        if (!open || open.status !== 'submitted') throw new Conflict('没有待审批的公示稿：请复核组组长先提交审批');
         const view = await viewOf(trx, round, open);
         const blocking = view.warnings.filter((w) => w.blocks.includes('publish'));
-        if (blocking.length) throw conflict('公示稿还不能发布', blocking.map((w) => ({ field: w.code, message: w.message })));
+        if (blocking.length) throw new Conflict('公示稿还不能发布', blocking.map((w) => ({ field: w.code, message: w.message })));
         const slug = open.slug ?? `${round.fiscalYear}-${crypto.randomBytes(6).toString('hex')}`;
         const published = await updateAnnouncement(trx, open.id, open.revision, { status: 'published', slug, figures: view.figures, publishedSections: view.rendered, publishedBy: actor.id, publishedAt: at }, actor.id, at);
-        if (!published) throw conflict('公示稿已被他人修改，请刷新后重试');
+        if (!published) throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'publish', open.title, open.document, null, actor.id, at);
         await setRoundState(trx, roundId, 'published', at);
         await audit(trx, context, 'publish', open, { status: 'submitted' }, { status: 'published', slug, version: open.version }, at);

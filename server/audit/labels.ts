@@ -16,6 +16,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'user.enable': '启用用户',
   'user.password.change': '修改密码',
   'user.password.change.failed': '修改密码失败',
+  'user.password.throttled': '修改密码被限制',
   'user.password.reset': '重置密码',
   'round.create': '创建复核批次',
   'round.update': '修改复核批次',

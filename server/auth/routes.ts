@@ -4,7 +4,8 @@ import { appendAudit } from '../audit/repository';
 import { Database } from '../data/database';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
-import { HttpError } from '../http/errors';
+import { statusOf } from '../http/errors';
+import { DomainError, Invalid, TooMany } from '../errors';
 import { SessionManager } from '../http/session';
 import { Services } from '../services';
 
@@ -38,8 +39,8 @@ export function authRoutes({ db, services, sessions, access }: { db: Database; s
       await appendAudit(db, auditContextOf(req), { action: 'login', objectType: 'user', objectId: user.id });
       res.redirect(303, user.mustChangePassword ? '/account/password' : next);
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status >= 500) throw err;
-      res.status(err.status);
+      if (!(err instanceof DomainError)) throw err;
+      res.status(statusOf(err));
       renderLogin(res, { error: err.message, username, next });
     }
   });
@@ -63,12 +64,12 @@ export function authRoutes({ db, services, sessions, access }: { db: Database; s
     const next = str(body.next);
     try {
       if (next !== str(body.confirm)) {
-        throw new HttpError(422, 'invalid', '两次输入的新密码不一致', [{ field: 'confirm', message: '两次输入的新密码不一致' }]);
+        throw new Invalid('两次输入的新密码不一致', [{ field: 'confirm', message: '两次输入的新密码不一致' }]);
       }
       await services.users.changePassword(auditContextOf(req), req.user!.id, str(body.current), next, req.sessionId);
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 422) throw err;
-      res.status(422);
+      if (!(err instanceof Invalid || err instanceof TooMany)) throw err;
+      res.status(statusOf(err));
       return res.render('auth/password', { title: '修改密码', forced: req.user!.mustChangePassword, error: err.message, errors: err.details });
     }
     // A new session id after a credential change, as after login.

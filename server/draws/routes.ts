@@ -9,7 +9,8 @@ import { formatU, METHODS, REASONS, seedKey, verificationText } from '../domain/
 import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
-import { HttpError, invalid } from '../http/errors';
+import { statusOf } from '../http/errors';
+import { DomainError, Invalid, isFormError, NotFound } from '../errors';
 import { Services } from '../services';
 import { Draw, StoredPick } from './repository';
 import { parseDrawRequest } from './validation';
@@ -102,7 +103,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
           const strata = await services.draws.preview(round.id, parsed.value);
           preview = KINDS.map((kind) => ({ label: KIND_LABELS[kind], ...strata[kind] }));
         } catch (err) {
-          if (!(err instanceof HttpError)) throw err;
+          if (!(err instanceof DomainError)) throw err;
           previewErrors = err.details ?? [{ message: err.message }];
         }
       } else previewErrors = parsed.errors;
@@ -131,11 +132,11 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
     const input = body(req.body);
     const parsed = parseDrawRequest(input, 'form');
     try {
-      if (!parsed.value) throw invalid('抽样参数不正确，未抽样', parsed.errors);
+      if (!parsed.value) throw new Invalid('抽样参数不正确，未抽样', parsed.errors);
       await services.draws.create(auditContextOf(req), roundId, parsed.value);
     } catch (err) {
-      if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
-      res.status(err.status);
+      if (!isFormError(err)) throw err;
+      res.status(statusOf(err));
       return renderDrawForm(req, res, { form: input, error: err.message, errors: Array.isArray(err.details) ? err.details : [] });
     }
     res.redirect(303, `/rounds/${roundId}/sample?drawn=1`);
@@ -191,7 +192,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   router.get('/rounds/:id/sample.xlsx', canRead, async (req, res) => {
     const round = await services.rounds.get(Number(req.params.id));
     const active = await services.draws.active(round.id);
-    if (!active) throw new HttpError(404, 'not_found', '本批次还没有有效的抽样');
+    if (!active) throw new NotFound('本批次还没有有效的抽样');
     const picks = await services.draws.picks(active.id);
     const records = new Map((await services.population.byIds(picks.map((p) => p.submissionId))).map((s) => [s.id, s]));
     res.attachment(`样本-${round.fiscalYear}-${round.id}.xlsx`);
@@ -200,7 +201,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   });
 
   const sampleError = (res: Response, roundId: number, err: unknown) => {
-    if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
+    if (!isFormError(err)) throw err;
     const details = Array.isArray(err.details) ? err.details.map((d: { message?: string }) => d.message).filter(Boolean).join('；') : '';
     res.redirect(303, `/rounds/${roundId}/sample?error=${encodeURIComponent(details || err.message)}`);
   };
@@ -289,7 +290,7 @@ export function drawApiRoutes({ services, access }: { services: Services; access
 
   router.post('/rounds/:id/draws', canDraw, async (req, res) => {
     const parsed = parseDrawRequest(body(req.body), 'api');
-    if (!parsed.value) throw invalid('抽样参数不正确，未抽样', parsed.errors);
+    if (!parsed.value) throw new Invalid('抽样参数不正确，未抽样', parsed.errors);
     const draw = await services.draws.create(auditContextOf(req), Number(req.params.id), parsed.value);
     res.status(201).location(`/api/rounds/${draw.roundId}/draw`).json(drawJson(draw, await services.draws.picks(draw.id)));
   });
@@ -297,7 +298,7 @@ export function drawApiRoutes({ services, access }: { services: Services; access
   router.get('/rounds/:id/draw', canRead, async (req, res) => {
     const round = await services.rounds.get(Number(req.params.id));
     const draw = await services.draws.active(round.id);
-    if (!draw) throw new HttpError(404, 'not_found', '本批次还没有有效的抽样');
+    if (!draw) throw new NotFound('本批次还没有有效的抽样');
     res.json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 

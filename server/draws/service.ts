@@ -4,7 +4,7 @@ import { Database, Queryable } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
-import { conflict, HttpError, invalid, notFound } from '../http/errors';
+import { Conflict, DomainError, Invalid, NotFound } from '../errors';
 import { findActiveImport } from '../population/repository';
 import { PopulationRecordsCache } from '../population/recordsCache';
 import { findRound, lockRound, Round } from '../rounds/repository';
@@ -37,20 +37,20 @@ const isUniqueViolation = (err: unknown) => /unique|duplicate key/i.test(String(
 export function drawService({ db, now, populationRecords }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache }) {
   async function requireRound(roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
-    if (!round) throw notFound('复核批次不存在');
+    if (!round) throw new NotFound('复核批次不存在');
     return round;
   }
 
   async function requireDraw(drawId: number): Promise<Draw> {
     const draw = Number.isSafeInteger(drawId) ? await findDraw(db, drawId) : undefined;
-    if (!draw) throw notFound('抽样记录不存在');
+    if (!draw) throw new NotFound('抽样记录不存在');
     return draw;
   }
 
   /** Checks a request against the population; every problem at once. */
   async function resolve(q: Queryable, round: Round, request: DrawRequest, population: readonly PopulationRecord[]) {
     const errors: FieldError[] = [];
-    if (population.length === 0) throw conflict('本批次还没有导入自评记录，无法抽样');
+    if (population.length === 0) throw new Conflict('本批次还没有导入自评记录，无法抽样');
     const sizes: Record<Kind, number> = { project: 0, department: 0 };
     for (const r of population) sizes[r.kind] += 1;
     // Only needed to check pasted codes or an earlier sample against this population.
@@ -81,7 +81,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
         excludeNote = `排除"${earlier.title}"的样本（${fromSample.length}个编码在本批次总体中）`;
       }
     }
-    if (errors.length) throw invalid('抽样参数不正确，未抽样', errors);
+    if (errors.length) throw new Invalid('抽样参数不正确，未抽样', errors);
     return { excludeCodes, excludeNote, sizes };
   }
 
@@ -120,9 +120,9 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
       try {
         return await db.transaction(async (trx) => {
           const round = await lockRound(trx, roundId);
-          if (!round) throw notFound('复核批次不存在');
-          if (await findActiveDraw(trx, roundId)) throw conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
-          if (!(await findActiveImport(trx, roundId))) throw conflict('本批次还没有导入自评记录，无法抽样');
+          if (!round) throw new NotFound('复核批次不存在');
+          if (await findActiveDraw(trx, roundId)) throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
+          if (!(await findActiveImport(trx, roundId))) throw new Conflict('本批次还没有导入自评记录，无法抽样');
           const population = await recordsOf(trx, roundId);
           const { excludeCodes, excludeNote, sizes } = await resolve(trx, round, request, population);
           const result = drawSample(population, { seed, method: request.method, quota: request.quota, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
@@ -153,7 +153,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
         });
       } catch (err) {
         // Two requests (or two instances) drawing at once: the unique index lets one win.
-        if (!(err instanceof HttpError) && isUniqueViolation(err)) throw conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
+        if (!(err instanceof DomainError) && isUniqueViolation(err)) throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
         throw err;
       }
     },
@@ -163,9 +163,9 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
       const at = now();
       return db.transaction(async (trx) => {
         const before = await findDraw(trx, drawId);
-        if (!before) throw notFound('抽样记录不存在');
+        if (!before) throw new NotFound('抽样记录不存在');
         await lockRound(trx, before.roundId);
-        if (before.status !== 'active') throw conflict('该抽样已作废，不能扩大');
+        if (before.status !== 'active') throw new Conflict('该抽样已作废，不能扩大');
         const errors: FieldError[] = [];
         for (const kind of KINDS) {
           if (!Number.isInteger(quota[kind])) errors.push({ field: `quota.${kind}`, message: '抽取数量须为整数' });
@@ -173,11 +173,11 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
           else if (quota[kind] > before.population[kind]) errors.push({ field: `quota.${kind}`, message: `${KIND_LABELS[kind]}抽取数量${quota[kind]}超过总体数量${before.population[kind]}` });
         }
         if (!errors.length && KINDS.every((k) => quota[k] === before.quota[k])) errors.push({ field: 'quota', message: '扩大后的数量与当前相同，至少一类要增加' });
-        if (errors.length) throw invalid('扩大抽样的数量不正确，未扩大', errors);
+        if (errors.length) throw new Invalid('扩大抽样的数量不正确，未扩大', errors);
 
         const population = await recordsOf(trx, before.roundId);
         const result = drawSample(population, { seed: before.seed, method: before.method, quota, mandatoryMinBudgetFen: before.mandatoryMinBudgetFen, mandatoryCodes: before.mandatoryCodes, excludeCodes: before.excludeCodes }, before.quota);
-        if (result.fingerprint !== before.fingerprint) throw conflict('总体与抽样时不一致，不能扩大抽样');
+        if (result.fingerprint !== before.fingerprint) throw new Conflict('总体与抽样时不一致，不能扩大抽样');
         const stored = await findPicks(trx, drawId);
         const key = (p: { kind: string; rank: number; code: string }) => `${p.kind}:${p.rank}:${p.code}`;
         const earlier = new Set(stored.map(key));
@@ -195,13 +195,13 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
 
     async cancel(context: AuditContext, drawId: number, reason: string): Promise<Draw> {
       const text = reason.trim();
-      if (text.length < 4) throw invalid('请写明作废理由（至少4个字）', [{ field: 'reason', message: '请写明作废理由（至少4个字）' }]);
-      if (text.length > 1000) throw invalid('作废理由不能超过1000字', [{ field: 'reason', message: '作废理由不能超过1000字' }]);
+      if (text.length < 4) throw new Invalid('请写明作废理由（至少4个字）', [{ field: 'reason', message: '请写明作废理由（至少4个字）' }]);
+      if (text.length > 1000) throw new Invalid('作废理由不能超过1000字', [{ field: 'reason', message: '作废理由不能超过1000字' }]);
       const at = now();
       return db.transaction(async (trx) => {
         const before = await findDraw(trx, drawId);
-        if (!before) throw notFound('抽样记录不存在');
-        if (!(await cancelDraw(trx, drawId, context.actor!.id, at, text))) throw conflict('该抽样已经作废');
+        if (!before) throw new NotFound('抽样记录不存在');
+        if (!(await cancelDraw(trx, drawId, context.actor!.id, at, text))) throw new Conflict('该抽样已经作废');
         const after = (await findDraw(trx, drawId))!;
         await appendAudit(trx, context, { action: 'draw.cancel', objectType: 'round', objectId: before.roundId, before: auditView(before), after: { ...auditView(after), reason: text } }, at);
         return after;
@@ -215,7 +215,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
 
     async byPublicId(publicId: string): Promise<Draw> {
       const draw = /^[A-Za-z0-9_-]{8,32}$/.test(publicId) ? await findDrawByPublicId(db, publicId) : undefined;
-      if (!draw) throw notFound('抽样记录不存在');
+      if (!draw) throw new NotFound('抽样记录不存在');
       return draw;
     },
 

@@ -1,25 +1,24 @@
-import { Request, RequestHandler } from 'express';
-import { appendAudit } from '../audit/repository';
-import { Database } from '../data/database';
+import { RequestHandler } from 'express';
+import { RefusalRecorder } from '../audit/refusals';
 import { can, Permission, ROLE_LABELS } from '../domain/roles';
+import { Refused, TooMany } from '../errors';
 import { auditContextOf } from './context';
-import { forbidden, unauthorized, wantsJson } from './errors';
+import { unauthorized, wantsJson } from './errors';
 
 /**
- * Role checks on the server. A refusal is 403 and an audit entry; per-object checks (an
- * evaluator's assignments) are conditions in the queries and call `deny` the same way.
+ * Role checks on the server. A refusal is a `Refused` error, which the error handler answers
+ * with 403 and audits; per-object checks (an evaluator's assignments) are conditions in the
+ * services' queries and throw the same error.
  */
-export function accessControl({ db }: { db: Database }) {
-  async function deny(req: Request, reason: string): Promise<never> {
-    await appendAudit(db, auditContextOf(req), { action: 'access.denied', detail: `${req.method} ${req.originalUrl.slice(0, 200)}：${reason}` });
-    throw forbidden();
-  }
-
+export function accessControl({ refusals }: { refusals: RefusalRecorder }) {
   /** Signed in, by session or token; a page sends the visitor to the login page instead. */
   const requireSignedIn: RequestHandler = async (req, res, next) => {
     if (req.user) return next();
     if (wantsJson(req)) {
-      await appendAudit(db, auditContextOf(req), { action: 'access.unauthenticated', detail: `${req.method} ${req.originalUrl.slice(0, 200)}` });
+      const blocked = refusals.blocked(req.ip);
+      refusals.hit(req.ip);
+      await refusals.record(auditContextOf(req), { action: 'access.unauthenticated', detail: `${req.method} ${req.originalUrl.slice(0, 200)}` });
+      if (blocked) throw new TooMany('未登录的请求过于频繁，请稍后再试');
       throw unauthorized(res.locals.sessionEnded ? `${res.locals.sessionEnded}，请重新登录` : '请先登录');
     }
     const params = new URLSearchParams({ next: req.originalUrl });
@@ -31,11 +30,11 @@ export function accessControl({ db }: { db: Database }) {
     return async (req, res, next) => {
       if (!req.user) return requireSignedIn(req, res, next);
       if (can(req.user.role, permission)) return next();
-      return deny(req, `角色"${ROLE_LABELS[req.user.role]}"无权限 ${permission}`);
+      throw new Refused(`角色"${ROLE_LABELS[req.user.role]}"无权限 ${permission}`);
     };
   }
 
-  return { deny, requireSignedIn, requirePermission };
+  return { requireSignedIn, requirePermission };
 }
 
 export type AccessControl = ReturnType<typeof accessControl>;

@@ -1,7 +1,14 @@
 import { ErrorRequestHandler, Request, RequestHandler } from 'express';
+import { RefusalRecorder } from '../audit/refusals';
+import { AccountDisabled, Conflict, DomainError, Invalid, NotFound, NotSignedIn, Refused, TooMany } from '../errors';
 import { Logger } from '../logger';
+import { auditContextOf } from './context';
 
-/** An error a user may see: a status, a stable code, a Chinese message and optional details. */
+/**
+ * An error of the protocol itself (a malformed body, no credentials, a CSRF failure, too
+ * large): a status, a stable code, a Chinese message and optional details. Services throw the
+ * domain errors of `server/errors.ts` instead.
+ */
 export class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -15,11 +22,6 @@ export class HttpError extends Error {
 
 export const badRequest = (message: string, details?: unknown) => new HttpError(400, 'bad_request', message, details);
 export const unauthorized = (message = '请先登录') => new HttpError(401, 'unauthorized', message);
-export const forbidden = (message = '您没有权限执行此操作') => new HttpError(403, 'forbidden', message);
-export const notFound = (message = '未找到该页面或对象') => new HttpError(404, 'not_found', message);
-export const conflict = (message: string, details?: unknown) => new HttpError(409, 'conflict', message, details);
-export const invalid = (message: string, details?: unknown) => new HttpError(422, 'invalid', message, details);
-export const tooMany = (message: string) => new HttpError(429, 'too_many_requests', message);
 
 /** Requests answered with JSON errors: the API, and anything that asked for JSON. */
 export function wantsJson(req: Request): boolean {
@@ -28,17 +30,36 @@ export function wantsJson(req: Request): boolean {
   return path.startsWith('/api/') || path === '/api' || path.endsWith('.json') || (!req.accepts('html') && !!req.accepts('json'));
 }
 
-export const notFoundHandler: RequestHandler = (_req, _res, next) => next(notFound());
+export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new NotFound('未找到该页面或对象'));
 
 const GENERIC: Record<number, string> = {
   400: '请求格式不正确',
   401: '请先登录',
   403: '您没有权限执行此操作',
   404: '未找到该页面或对象',
+  409: '与当前状态冲突',
   413: '上传的内容过大',
   415: '不支持的内容类型',
+  422: '输入的内容不正确',
+  429: '请求过于频繁，请稍后再试',
   500: '服务器内部错误，请稍后再试；如问题持续，请联系系统管理员',
 };
+
+const DOMAIN: Array<[new (...args: never[]) => DomainError, number, string]> = [
+  [NotFound, 404, 'not_found'],
+  [Conflict, 409, 'conflict'],
+  [Invalid, 422, 'invalid'],
+  [Refused, 403, 'forbidden'],
+  [TooMany, 429, 'too_many_requests'],
+  [NotSignedIn, 401, 'unauthorized'],
+  [AccountDisabled, 403, 'account_disabled'],
+];
+
+/** The HTTP status a domain error is answered with. */
+export function statusOf(err: DomainError | HttpError): number {
+  if (err instanceof HttpError) return err.status;
+  return DOMAIN.find(([type]) => err instanceof type)?.[1] ?? 500;
+}
 
 interface BodyParserError {
   type?: string;
@@ -48,6 +69,10 @@ interface BodyParserError {
 
 function asHttpError(err: unknown): HttpError {
   if (err instanceof HttpError) return err;
+  if (err instanceof DomainError) {
+    const [, status, code] = DOMAIN.find(([type]) => err instanceof type) ?? [null, 500, 'internal'];
+    return new HttpError(status, err.code ?? code, err.message, err.details);
+  }
   const parserError = err as BodyParserError;
   const status = parserError?.status ?? parserError?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {
@@ -62,12 +87,22 @@ function asHttpError(err: unknown): HttpError {
 const stackOf = (err: unknown): string | undefined =>
   typeof (err as { stack?: unknown } | null)?.stack === 'string' ? (err as { stack: string }).stack : undefined;
 
-/** The one error handler: Chinese messages, JSON for the API, and a stack only in development. */
-export function errorHandler(options: { showStack: boolean; logger: Logger }): ErrorRequestHandler {
-  return (err, req, res, _next) => {
+/**
+ * The one error handler: Chinese messages, JSON for the API, a stack only in development, and
+ * the audit entry of every refusal (`Refused`), so that no route can forget one.
+ */
+export function errorHandler(options: { showStack: boolean; logger: Logger; refusals: RefusalRecorder }): ErrorRequestHandler {
+  return async (err, req, res, _next) => {
     const error = asHttpError(err);
     if (error.status >= 500) {
       options.logger.error('request failed', { requestId: res.locals.requestId, path: req.path, err });
+    }
+    if (err instanceof Refused) {
+      try {
+        await options.refusals.record(auditContextOf(req), { action: 'access.denied', detail: `${req.method} ${req.originalUrl.slice(0, 200)}：${err.reason}` });
+      } catch (auditErr) {
+        options.logger.error('refusal not audited', { requestId: res.locals.requestId, err: auditErr });
+      }
     }
     if (res.headersSent) return;
     res.status(error.status);

@@ -8,7 +8,9 @@ import { TokenService } from '../tokens/service';
 import { User } from '../users/repository';
 import { auditContextOf } from './context';
 import { hmac, parseCookies, safeEqual, sign, unsign } from './cookies';
-import { forbidden, HttpError, unauthorized, wantsJson } from './errors';
+import { HttpError, unauthorized, wantsJson } from './errors';
+import { RefusalRecorder } from '../audit/refusals';
+import { TooMany } from '../errors';
 import { isMultipart } from './upload';
 
 /**
@@ -23,16 +25,21 @@ import { isMultipart } from './upload';
  */
 
 const PRE_COOKIE = 'fuhe.pre';
-const TOUCH_EVERY_MS = 60_000;
+/**
+ * A session's last activity is written when it is older than this: the idle time-out is then
+ * exact to within these few seconds, for a write every few seconds of a busy session.
+ */
+const TOUCH_EVERY_MS = 5_000;
 
 export interface SessionDeps {
   db: Database;
   config: Pick<Config, 'sessionSecret' | 'session'>;
   tokens: TokenService;
+  refusals: RefusalRecorder;
   now: () => Date;
 }
 
-export function sessionManager({ db, config, tokens, now }: SessionDeps) {
+export function sessionManager({ db, config, tokens, refusals, now }: SessionDeps) {
   const secret = config.sessionSecret;
   const { cookieName, idleMinutes, absoluteHours } = config.session;
 
@@ -58,7 +65,11 @@ export function sessionManager({ db, config, tokens, now }: SessionDeps) {
     const match = /^Bearer\s+(\S+)$/i.exec(header);
     const result = match ? await tokens.authenticate(match[1]) : { reason: '认证头格式不正确，应为 Bearer 令牌' };
     if ('reason' in result) {
-      await appendAudit(db, auditContextOf(req), { action: 'token.rejected', detail: `${req.method} ${req.path}：${result.reason}` });
+      // An address that keeps sending rejected tokens gets 429 for a while (its valid tokens still work).
+      const blocked = refusals.blocked(req.ip);
+      refusals.hit(req.ip);
+      await refusals.record(auditContextOf(req), { action: 'token.rejected', detail: `${req.method} ${req.path}：${result.reason}` });
+      if (blocked) throw new TooMany('被拒绝的 API 令牌过多，请稍后再试');
       throw unauthorized(`API 令牌无效：${result.reason}`);
     }
     req.user = result.user;
@@ -127,7 +138,7 @@ export function sessionManager({ db, config, tokens, now }: SessionDeps) {
     const given = req.get('x-csrf-token') ?? (typeof body?._csrf === 'string' ? body._csrf : fromQuery);
     const expected = res.locals.csrfToken as string | undefined;
     if (!given || !expected || !safeEqual(given, expected)) {
-      await appendAudit(db, auditContextOf(req), { action: 'csrf.rejected', detail: `${req.method} ${req.path}` });
+      await refusals.record(auditContextOf(req), { action: 'csrf.rejected', detail: `${req.method} ${req.path}` });
       throw new HttpError(403, 'csrf', '页面已过期或请求来源无法验证，请刷新页面后重试');
     }
     next();
@@ -175,6 +186,6 @@ export type SessionManager = ReturnType<typeof sessionManager>;
 /** After an administrator's reset, a user changes the password before doing anything else. */
 export const requirePasswordChanged: RequestHandler = (req, res, next) => {
   if (!req.user?.mustChangePassword || req.authMethod !== 'session') return next();
-  if (wantsJson(req)) throw forbidden('请先修改初始密码');
+  if (wantsJson(req)) throw new HttpError(403, 'password_change_required', '请先修改初始密码');
   res.redirect(303, '/account/password');
 };

@@ -5,7 +5,7 @@ import { fenToWan } from '../domain/money';
 import { ImportProblem, Kind } from '../domain/population';
 import { canonicalOrder, PopulationRecord, populationFingerprint } from '../domain/sampling';
 import { assess } from '../domain/warnings';
-import { conflict, HttpError, notFound } from '../http/errors';
+import { Conflict, Invalid, NotFound } from '../errors';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import { ListIndexCache } from './listIndex';
 import { PopulationRecordsCache } from './recordsCache';
@@ -18,16 +18,15 @@ import {
 } from './repository';
 
 /** A refused import: every problem found, listed (up to the cap) and counted. */
-export class ImportRefused extends HttpError {
+export class ImportRefused extends Invalid {
   constructor(
     readonly problems: ImportProblem[],
     readonly problemCount: number,
   ) {
     super(
-      422,
-      'invalid_file',
       problemCount === 1 ? `文件有1处错误，未导入任何记录：${describeProblem(problems[0])}` : `文件有${problemCount}处错误，未导入任何记录，请更正后重新上传`,
       problems,
+      'invalid_file',
     );
   }
 }
@@ -68,7 +67,7 @@ const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest
 export function populationService({ db, now, populationRecords }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache }) {
   async function requireRound(roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
-    if (!round) throw notFound('复核批次不存在');
+    if (!round) throw new NotFound('复核批次不存在');
     return round;
   }
 
@@ -93,15 +92,15 @@ export function populationService({ db, now, populationRecords }: { db: Database
      */
     async import(context: AuditContext, roundId: number, file: UploadedFile, indicatorsFile?: UploadedFile): Promise<ImportResult> {
       const round = await requireRound(roundId);
-      if (round.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
+      if (round.state !== 'preparing') throw new Conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
       const at = now();
       const fileSha = sha256(file.data);
       const indicatorsSha = indicatorsFile ? sha256(indicatorsFile.data) : null;
       try {
         const result = await db.transaction(async (trx) => {
           const locked = await lockRound(trx, roundId);
-          if (!locked) throw notFound('复核批次不存在');
-          if (locked.state !== 'preparing') throw conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
+          if (!locked) throw new NotFound('复核批次不存在');
+          if (locked.state !== 'preparing') throw new Conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
           const replaced = await findActiveImport(trx, roundId);
           if (replaced) await retirePopulation(trx, roundId, at);
 
@@ -204,7 +203,7 @@ export function populationService({ db, now, populationRecords }: { db: Database
     async record(roundId: number, code: string) {
       const round = await requireRound(roundId);
       const submission = await findSubmissionByCode(db, roundId, code);
-      if (!submission) throw notFound('该批次中没有这个编码的自评记录');
+      if (!submission) throw new NotFound('该批次中没有这个编码的自评记录');
       const indicators = await findIndicators(db, submission.id);
       return { submission, indicators, assessment: assess(submission, indicators, round.deadline) };
     },

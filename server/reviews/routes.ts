@@ -9,9 +9,10 @@ import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
 import { SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
-import { HttpError } from '../http/errors';
+import { statusOf } from '../http/errors';
 import { Services } from '../services';
-import { AccessRefused, Actor, reviewJson } from './service';
+import { Actor, reviewJson } from './service';
+import { Invalid, isFormError, Refused } from '../errors';
 import { VersionListEntry } from './repository';
 import { readMultipart } from '../http/upload';
 import { MAX_UPLOAD_BYTES } from '../population/files';
@@ -34,16 +35,6 @@ const attribute = (text: string, on: boolean) => (on ? text : '');
 const versionRow = (v: VersionListEntry) => ({
   ...v, action: ACTION_LABELS[v.action] ?? v.action, statusLabel: REVIEW_STATUSES[v.status], scoreText: scoreText(v.reviewScore), roleText: ROLE_LABELS[v.changedByRole],
 });
-
-/** Runs a service call; a per-object refusal becomes 403 and an audit entry. */
-async function guarded<T>(req: Request, access: AccessControl, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (err) {
-    if (err instanceof AccessRefused) return access.deny(req, err.message);
-    throw err;
-  }
-}
 
 /** The review form's flat fields (`ind_<id>_score` ...) as the API's body. */
 function formToReview(form: Record<string, unknown>, indicatorIds: number[]) {
@@ -108,7 +99,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       const count = await services.reviews.assign(auditContextOf(req), roundId, entries);
       res.redirect(303, `/rounds/${roundId}/assignments?saved=${count}`);
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      if (!(err instanceof Invalid)) throw err;
       const details = Array.isArray(err.details) ? (err.details as Array<{ message: string }>).map((d) => d.message).join('；') : err.message;
       res.redirect(303, `/rounds/${roundId}/assignments?error=${encodeURIComponent(details)}`);
     }
@@ -117,7 +108,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   router.get('/rounds/:id/conflicts', signedIn, async (req, res) => {
     const round = await services.rounds.get(Number(req.params.id));
     const user = req.user!;
-    if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin') return access.deny(req, '只有第三方评价机构、组长和管理员查看利益冲突申报');
+    if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin') throw new Refused('只有第三方评价机构、组长和管理员查看利益冲突申报');
     const declarations = await services.reviews.conflicts(round.id, user.role === 'evaluator' ? (user.organisation ?? '') : undefined);
     const population = user.role === 'evaluator' ? await services.population.current(round.id) : undefined;
     res.render('reviews/conflicts', {
@@ -134,9 +125,9 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
     const roundId = Number(req.params.id);
     try {
-      await guarded(req, access, () => services.reviews.declareConflict(auditContextOf(req), actorOf(req), roundId, body(req.body)));
+      await services.reviews.declareConflict(auditContextOf(req), actorOf(req), roundId, body(req.body));
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      if (!(err instanceof Invalid)) throw err;
       const details = Array.isArray(err.details) ? (err.details as Array<{ message: string }>).map((d) => d.message).join('；') : err.message;
       return res.redirect(303, `/rounds/${roundId}/conflicts?error=${encodeURIComponent(details)}`);
     }
@@ -149,7 +140,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     try {
       await services.reviews.updateSettings(auditContextOf(req), roundId, { weights: { timeliness: Number(form.wTimeliness), normative: Number(form.wNormative), report: Number(form.wReport) }, blindReview: form.blindReview === 'on' }, Number(form.version));
     } catch (err) {
-      if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
+      if (!isFormError(err)) throw err;
       return res.redirect(303, `/rounds/${roundId}/assignments?error=${encodeURIComponent(err.message)}`);
     }
     res.redirect(303, `/rounds/${roundId}/assignments?settings=1`);
@@ -157,7 +148,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
 
   router.get('/rounds/:id/results.xlsx', signedIn, async (req, res) => {
     const user = req.user!;
-    if (!['lead', 'reviewer', 'evaluator'].includes(user.role)) return access.deny(req, '只有复核人员下载离线复核表');
+    if (!['lead', 'reviewer', 'evaluator'].includes(user.role)) throw new Refused('只有复核人员下载离线复核表');
     const data = await services.reviews.resultsSheet(actorOf(req), Number(req.params.id));
     res.attachment(`复核结果-${req.params.id}-${user.username}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
@@ -169,11 +160,11 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     let message: string;
     try {
-      if (!form.files.file) throw new HttpError(422, 'invalid', '请选择要上传的复核结果文件');
-      const count = await guarded(req, access, () => services.reviews.importResults(auditContextOf(req), actorOf(req), roundId, form.files.file!));
+      if (!form.files.file) throw new Invalid('请选择要上传的复核结果文件');
+      const count = await services.reviews.importResults(auditContextOf(req), actorOf(req), roundId, form.files.file!);
       message = `notice=${encodeURIComponent(`已导入 ${count} 个项目的复核结果`)}`;
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      if (!(err instanceof Invalid)) throw err;
       const details = Array.isArray(err.details) ? (err.details as Array<{ row: number | null; column: string | null; message: string }>).slice(0, 20).map((d) => `${d.row ? `行 ${d.row}，` : ''}${d.column ? `列"${d.column}"：` : ''}${d.message}`).join('；') : '';
       message = `error=${encodeURIComponent(`${err.message}${details ? `：${details}` : ''}`)}`;
     }
@@ -195,7 +186,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   async function renderItem(req: Request, res: Response, extra: Record<string, unknown> = {}) {
     const roundId = Number(req.params.id);
     const code = String(req.params.code);
-    const view = await guarded(req, access, () => services.reviews.item(actorOf(req), roundId, code));
+    const view = await services.reviews.item(actorOf(req), roundId, code);
     const form = (extra.form as Record<string, unknown> | undefined) ?? undefined;
     const content = view.review?.content;
     const reviewOf = (id: number) => content?.indicators.find((i) => i.id === id);
@@ -274,7 +265,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   router.get('/rounds/:id/items/:code', signedIn, (req, res) => renderItem(req, res));
 
   router.get('/rounds/:id/items/:code/history', signedIn, async (req, res) => {
-    const view = await guarded(req, access, () => services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code)));
+    const view = await services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code));
     const s = view.submission;
     res.render('reviews/history', {
       title: `修改记录：${s.code} ${s.name}`,
@@ -291,10 +282,10 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     const code = String(req.params.code);
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     try {
-      if (!form.files.file) throw new HttpError(422, 'invalid', '请选择要上传的文件');
-      await guarded(req, access, () => services.reviews.addEvidence(auditContextOf(req), actorOf(req), roundId, code, form.files.file!, form.fields.description ?? ''));
+      if (!form.files.file) throw new Invalid('请选择要上传的文件');
+      await services.reviews.addEvidence(auditContextOf(req), actorOf(req), roundId, code, form.files.file!, form.fields.description ?? '');
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 422) throw err;
+      if (!(err instanceof Invalid)) throw err;
       res.status(422);
       return renderItem(req, res, { evidenceError: err.message });
     }
@@ -303,7 +294,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
 
   // Evidence is always a download, never shown inline: a PDF or an image from a unit is not trusted content.
   router.get('/rounds/:id/items/:code/evidence/:evidenceId', signedIn, async (req, res) => {
-    const file = await guarded(req, access, () => services.reviews.evidenceFile(actorOf(req), Number(req.params.id), String(req.params.code), Number(req.params.evidenceId)));
+    const file = await services.reviews.evidenceFile(actorOf(req), Number(req.params.id), String(req.params.code), Number(req.params.evidenceId));
     res.attachment(file.name);
     res.type(file.mediaType);
     res.set('Content-Security-Policy', "default-src 'none'; sandbox");
@@ -317,7 +308,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     const action = str(form.action) || 'save';
     const base = `/rounds/${roundId}/items/${encodeURIComponent(code)}`;
     try {
-      await guarded(req, access, async () => {
+      await (async () => {
         if (action === 'save' || action === 'submit') {
           const view = await services.reviews.item(actorOf(req), roundId, code);
           const ids = view.indicators.filter((i) => !i.isExecution).map((i) => i.id);
@@ -331,10 +322,10 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
           await services.reviews.withdrawFinding(auditContextOf(req), actorOf(req), roundId, code, Number(form.findingId), str(form.reason));
         } else if (action === 'confirm') await services.reviews.confirm(auditContextOf(req), actorOf(req), roundId, code);
         else if (action === 'return') await services.reviews.return(auditContextOf(req), actorOf(req), roundId, code, str(form.reason));
-      });
+      })();
     } catch (err) {
-      if (!(err instanceof HttpError) || ![409, 422].includes(err.status)) throw err;
-      res.status(err.status);
+      if (!isFormError(err)) throw err;
+      res.status(statusOf(err));
       // Keep what the writer typed; on a stale version show what is stored now, and let the next save build on it.
       const current = err.code === 'stale_version' ? (err.details as { current?: ReturnType<typeof reviewJson> } | undefined)?.current : undefined;
       return renderItem(req, res, { form, error: err.message, errors: Array.isArray(err.details) ? err.details : [], current, version: current ? current.version : Number(form.version) });
@@ -364,7 +355,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   });
 
   router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
-    const id = await guarded(req, access, () => services.reviews.declareConflict(auditContextOf(req), actorOf(req), Number(req.params.id), body(req.body)));
+    const id = await services.reviews.declareConflict(auditContextOf(req), actorOf(req), Number(req.params.id), body(req.body));
     res.status(201).json({ id });
   });
 
@@ -373,7 +364,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   });
 
   router.get('/rounds/:id/items/:code', signedIn, async (req, res) => {
-    const view = await guarded(req, access, () => services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code), { allVersions: true }));
+    const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code), { allVersions: true });
     const s = view.submission;
     res.json({
       code: s.code,
@@ -396,7 +387,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   });
 
   router.get('/rounds/:id/items/:code/history', signedIn, async (req, res) => {
-    const view = await guarded(req, access, () => services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code)));
+    const view = await services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code));
     res.json({
       code: view.submission.code,
       versions: view.versions.map((v) => ({
@@ -410,27 +401,27 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   router.put('/rounds/:id/items/:code/review', signedIn, async (req, res) => {
     const input = body(req.body);
     const version = Number(input.version);
-    if (!Number.isInteger(version) || version < 0) throw new HttpError(422, 'invalid', '缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
-    const saved = await guarded(req, access, () => services.reviews.save(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), input, version));
+    if (!Number.isInteger(version) || version < 0) throw new Invalid('缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
+    const saved = await services.reviews.save(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), input, version);
     res.json(reviewJson(saved.review, saved.submission));
   });
 
   router.post('/rounds/:id/items/:code/evidence', signedIn, async (req, res) => {
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
-    if (!form.files.file) throw new HttpError(422, 'invalid', '缺少文件：请用 multipart/form-data 的 file 字段上传');
-    const id = await guarded(req, access, () => services.reviews.addEvidence(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), form.files.file!, form.fields.description ?? ''));
+    if (!form.files.file) throw new Invalid('缺少文件：请用 multipart/form-data 的 file 字段上传');
+    const id = await services.reviews.addEvidence(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), form.files.file!, form.fields.description ?? '');
     res.status(201).json({ id, fileName: form.files.file.name, href: `/rounds/${req.params.id}/items/${encodeURIComponent(String(req.params.code))}/evidence/${id}` });
   });
 
   router.post('/rounds/:id/reviews/import', signedIn, async (req, res) => {
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
-    if (!form.files.file) throw new HttpError(422, 'invalid', '缺少文件：请用 multipart/form-data 的 file 字段上传');
-    const imported = await guarded(req, access, () => services.reviews.importResults(auditContextOf(req), actorOf(req), Number(req.params.id), form.files.file!));
+    if (!form.files.file) throw new Invalid('缺少文件：请用 multipart/form-data 的 file 字段上传');
+    const imported = await services.reviews.importResults(auditContextOf(req), actorOf(req), Number(req.params.id), form.files.file!);
     res.json({ imported });
   });
 
   router.post('/rounds/:id/items/:code/findings', signedIn, async (req, res) => {
-    const id = await guarded(req, access, () => services.reviews.addFinding(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), body(req.body)));
+    const id = await services.reviews.addFinding(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), body(req.body));
     const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code));
     const finding = view.findings.find((f) => f.id === id)!;
     res.status(201).json({ id, category: finding.category, title: finding.categoryTitle, description: finding.description, severity: finding.severity, source: finding.source, author: finding.authorName, authorRole: finding.authorRole, organisation: finding.authorOrganisation });
@@ -439,7 +430,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   for (const action of ['submit', 'confirm', 'return'] as const) {
     router.post(`/rounds/:id/items/:code/review/${action}`, signedIn, async (req, res) => {
       const args = [auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code)] as const;
-      const { review, submission } = await guarded(req, access, () => (action === 'return' ? services.reviews.return(...args, str(body(req.body).reason)) : services.reviews[action](...args)));
+      const { review, submission } = await (action === 'return' ? services.reviews.return(...args, str(body(req.body).reason)) : services.reviews[action](...args));
       res.json(reviewJson(review, submission));
     });
   }

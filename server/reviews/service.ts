@@ -4,7 +4,7 @@ import { KIND_LABELS } from '../domain/population';
 import { FieldError, parseReviewContent, QualityWeights, ReviewContent, reviewFigures, ReviewStatus, submitProblems, timelinessScore } from '../domain/review';
 import { Role } from '../domain/roles';
 import { assess } from '../domain/warnings';
-import { conflict, HttpError, invalid, notFound } from '../http/errors';
+import { Conflict, Invalid, NotFound, Refused } from '../errors';
 import { findIndicators, Indicator, Submission } from '../population/repository';
 import { findRound, lockRound, Round, updateReviewSettings } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
@@ -35,9 +35,6 @@ export interface Actor {
 /** How many of a review's versions its page lists; the history page has them all. */
 export const RECENT_VERSIONS = 10;
 
-/** Refused for a reason the route writes to the audit log as a 403. */
-export class AccessRefused extends Error {}
-
 const EMPTY: ReviewContent = { wholeScore: null, qualityScore: null, comment: null, indicators: [], dimensions: {} };
 
 function snapshot(write: ReviewWrite): ReviewSnapshot {
@@ -47,7 +44,7 @@ function snapshot(write: ReviewWrite): ReviewSnapshot {
 export function reviewService({ db, now }: { db: Database; now: () => Date }) {
   async function requireRound(q: Queryable, roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(q, roundId) : undefined;
-    if (!round) throw notFound('复核批次不存在');
+    if (!round) throw new NotFound('复核批次不存在');
     return round;
   }
 
@@ -60,11 +57,11 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     const { submission, item } = (await findSampledRecord(q, roundId, code)) ?? {};
     if (!submission || !item) {
       // An outsider learns nothing either way; the attempt is still worth a line in the log.
-      if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new AccessRefused(`未分配的项目 ${code}`);
-      throw notFound('样本中没有这个编码');
+      if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new Refused(`未分配的项目 ${code}`);
+      throw new NotFound('样本中没有这个编码');
     }
     const assignee = item.assigneeId;
-    if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id) throw new AccessRefused(`项目 ${code} 未分配给本人`);
+    if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id) throw new Refused(`项目 ${code} 未分配给本人`);
     return { round, submission, item, assignee };
   }
 
@@ -81,31 +78,31 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     const at = now();
     return db.transaction(async (trx) => {
       const locked = await lockRound(trx, roundId);
-      if (!locked) throw notFound('复核批次不存在');
+      if (!locked) throw new NotFound('复核批次不存在');
       const { submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
       const review = await findReview(trx, submission.id);
-      if (action === 'submit' && !canWrite(actor, assignee)) throw new AccessRefused(`无权提交项目 ${code} 的复核`);
-      if (action !== 'submit' && actor.role !== 'lead') throw new AccessRefused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
-      if (!review) throw conflict('这个项目还没有复核记录');
+      if (action === 'submit' && !canWrite(actor, assignee)) throw new Refused(`无权提交项目 ${code} 的复核`);
+      if (action !== 'submit' && actor.role !== 'lead') throw new Refused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
+      if (!review) throw new Conflict('这个项目还没有复核记录');
       let status: ReviewStatus;
       if (action === 'submit') {
-        if (review.status !== 'draft' && review.status !== 'returned') throw conflict(`复核状态为"${review.status === 'submitted' ? '已提交' : '已确认'}"，不能再提交`);
+        if (review.status !== 'draft' && review.status !== 'returned') throw new Conflict(`复核状态为"${review.status === 'submitted' ? '已提交' : '已确认'}"，不能再提交`);
         const indicators = forReview(await findIndicators(trx, submission.id));
         const figures = reviewFigures(submission, indicators, review.content);
         const problems = submitProblems(indicators, review.content, figures);
-        if (problems.length) throw invalid('复核还不完整，不能提交', problems);
+        if (problems.length) throw new Invalid('复核还不完整，不能提交', problems);
         status = 'submitted';
       } else if (action === 'confirm') {
-        if (review.status !== 'submitted') throw conflict('只能确认已提交的复核');
+        if (review.status !== 'submitted') throw new Conflict('只能确认已提交的复核');
         status = 'confirmed';
       } else {
         const text = (reason ?? '').trim();
-        if (text.length < 2) throw invalid('退回须写明理由', [{ field: 'reason', message: '退回须写明理由' }]);
-        if (review.status !== 'submitted' && review.status !== 'confirmed') throw conflict('只能退回已提交或已确认的复核');
+        if (text.length < 2) throw new Invalid('退回须写明理由', [{ field: 'reason', message: '退回须写明理由' }]);
+        if (review.status !== 'submitted' && review.status !== 'confirmed') throw new Conflict('只能退回已提交或已确认的复核');
         status = 'returned';
       }
       const write: ReviewWrite = { status, reviewScore: review.reviewScore, qualityScore: review.qualityScore, comment: review.comment, content: review.content, returnReason: action === 'return' ? reason!.trim() : null };
-      if (!(await updateReview(trx, review.id, review.version, write, actor.id, at))) throw conflict('该复核已被他人修改，请刷新后重试');
+      if (!(await updateReview(trx, review.id, review.version, write, actor.id, at))) throw new Conflict('该复核已被他人修改，请刷新后重试');
       await insertReviewVersion(trx, review.id, review.version + 1, action, status, snapshot(write), write.returnReason, actor.id, at);
       await appendAudit(trx, context, { action: `review.${action}`, objectType: 'review', objectId: `${roundId}:${code}`, before: { status: review.status, version: review.version }, after: { status, version: review.version + 1, reason: write.returnReason } }, at);
       return { review: (await findReview(trx, submission.id))!, submission };
@@ -136,7 +133,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           if (item && user && item.assigneeId !== user.id) plan.push({ submissionId: item.submissionId, userId: user.id, code: item.code, username: user.username, from: item.assigneeUsername });
         }
         if (entries.length === 0) errors.push({ field: 'assignments', message: '没有要分配的项目' });
-        if (errors.length) throw invalid('分配不正确，未作任何分配', errors);
+        if (errors.length) throw new Invalid('分配不正确，未作任何分配', errors);
         for (const p of plan) {
           await endAssignment(trx, p.submissionId, context.actor!.id, at);
           await insertAssignment(trx, roundId, p.submissionId, p.userId, context.actor!.id, at);
@@ -153,13 +150,13 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const { weights } = input;
       const values = [weights.timeliness, weights.normative, weights.report];
       if (!values.every((v) => Number.isInteger(v) && v >= 0 && v <= 100) || values.reduce((a, b) => a + b, 0) !== 100) {
-        throw invalid('质量评分权重须为0–100的整数，合计100', [{ field: 'weights', message: '及时性、规范性、报告质量的权重须为0–100的整数，合计100' }]);
+        throw new Invalid('质量评分权重须为0–100的整数，合计100', [{ field: 'weights', message: '及时性、规范性、报告质量的权重须为0–100的整数，合计100' }]);
       }
       const at = now();
       await db.transaction(async (trx) => {
         const before = await requireRound(trx, roundId);
-        if (await trx('reviews').where('round_id', roundId).first('id')) throw conflict('复核已经开始，不能再修改质量权重和盲评设置');
-        if (!(await updateReviewSettings(trx, roundId, weights, input.blindReview, version, at))) throw conflict('该复核批次已被他人修改，请刷新后重试');
+        if (await trx('reviews').where('round_id', roundId).first('id')) throw new Conflict('复核已经开始，不能再修改质量权重和盲评设置');
+        if (!(await updateReviewSettings(trx, roundId, weights, input.blindReview, version, at))) throw new Conflict('该复核批次已被他人修改，请刷新后重试');
         await appendAudit(trx, context, { action: 'round.review-settings', objectType: 'round', objectId: roundId, before: { qualityWeights: before.qualityWeights, blindReview: before.blindReview }, after: input }, at);
       });
     },
@@ -175,7 +172,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       return db.transaction(async (trx) => {
         await requireRound(trx, roundId);
-        if (actor.role !== 'evaluator' || !actor.organisation) throw new AccessRefused('只有第三方评价机构人员申报利益冲突');
+        if (actor.role !== 'evaluator' || !actor.organisation) throw new Refused('只有第三方评价机构人员申报利益冲突');
         const scope = input.scope === 'unit' ? 'unit' : input.scope === 'department' ? 'department' : '';
         const name = typeof input.name === 'string' ? input.name.trim() : '';
         const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
@@ -184,7 +181,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         const column = scope === 'unit' ? 'unit' : 'department';
         if (scope && !(await trx('submissions').where({ round_id: roundId, [column]: name }).first('id'))) errors.push({ field: 'name', message: `本批次中没有${scope === 'unit' ? '预算单位' : '主管部门'}"${name}"` });
         if (reason.length < 4) errors.push({ field: 'reason', message: '请说明关系（如"2023年为其提供过预算编制咨询"）' });
-        if (errors.length) throw invalid('利益冲突申报不完整', errors);
+        if (errors.length) throw new Invalid('利益冲突申报不完整', errors);
         const id = await insertDeclaration(trx, { roundId, userId: actor.id, organisation: actor.organisation, scope, name, reason }, at);
         await appendAudit(trx, context, { action: 'conflict.declare', objectType: 'round', objectId: roundId, after: { organisation: actor.organisation, scope, name, reason } }, at);
         return id;
@@ -236,25 +233,25 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       return db.transaction(async (trx) => {
         const locked = await lockRound(trx, roundId);
-        if (!locked) throw notFound('复核批次不存在');
+        if (!locked) throw new NotFound('复核批次不存在');
         const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
-        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权修改项目 ${code} 的复核`);
+        if (!canWrite(actor, assignee)) throw new Refused(`无权修改项目 ${code} 的复核`);
         const indicators = forReview(await findIndicators(trx, submission.id));
         const parsed = parseReviewContent(body, indicators, { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) });
-        if (!parsed.value) throw invalid('复核内容不正确，未保存', parsed.errors);
+        if (!parsed.value) throw new Invalid('复核内容不正确，未保存', parsed.errors);
         const content = parsed.value;
         const cited = content.indicators.flatMap((i) => i.evidence ?? []);
         const available = new Set(cited.length ? (await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id) : []);
         const unknown = cited.filter((id) => !available.has(id));
-        if (unknown.length) throw invalid('复核内容不正确，未保存', [{ field: 'indicators.evidence', message: `引用的佐证材料不属于该项目：${unknown.join('、')}` }]);
+        if (unknown.length) throw new Invalid('复核内容不正确，未保存', [{ field: 'indicators.evidence', message: `引用的佐证材料不属于该项目：${unknown.join('、')}` }]);
         const figures = reviewFigures(submission, indicators, content);
         const current = await findReview(trx, submission.id);
-        if ((current?.version ?? 0) !== version) throw new HttpError(409, 'stale_version', '该复核已被他人修改；你的内容没有保存，请对照最新版本后再保存', { current: current && reviewJson(current, submission) });
-        if (current && current.status !== 'draft' && current.status !== 'returned') throw conflict(`复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再修改${current.status === 'confirmed' ? '；如需修改，请组长退回' : ''}`);
+        if ((current?.version ?? 0) !== version) throw new Conflict('该复核已被他人修改；你的内容没有保存，请对照最新版本后再保存', { current: current && reviewJson(current, submission) }, 'stale_version');
+        if (current && current.status !== 'draft' && current.status !== 'returned') throw new Conflict(`复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再修改${current.status === 'confirmed' ? '；如需修改，请组长退回' : ''}`);
         const write: ReviewWrite = { status: current?.status === 'returned' ? 'returned' : 'draft', reviewScore: figures.reviewScore, qualityScore: content.qualityScore, comment: content.comment, content, returnReason: current?.returnReason ?? null };
         let id: number;
         if (current) {
-          if (!(await updateReview(trx, current.id, version, write, actor.id, at))) throw conflict('该复核已被他人修改，请刷新后重试');
+          if (!(await updateReview(trx, current.id, version, write, actor.id, at))) throw new Conflict('该复核已被他人修改，请刷新后重试');
           id = current.id;
         } else {
           id = await insertReview(trx, roundId, submission.id, write, actor.id, at);
@@ -294,7 +291,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       return db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
-        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权在项目 ${code} 上记录问题`);
+        if (!canWrite(actor, assignee)) throw new Refused(`无权在项目 ${code} 上记录问题`);
         const categories = await listCategories(trx);
         const errors: FieldError[] = [];
         const category = typeof input.category === 'string' ? input.category.trim() : '';
@@ -310,7 +307,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         const unknownEvidence = cited.filter((id) => !available.has(id));
         if (unknownEvidence.length) errors.push({ field: 'evidence', message: `引用的佐证材料不属于该项目：${unknownEvidence.join('、')}` });
         const source = typeof input.source === 'string' && input.source.startsWith('warning:') && input.source.slice(8) in SUGGESTED_BY_WARNING ? input.source : 'manual';
-        if (errors.length) throw invalid('问题记录不正确，未保存', errors);
+        if (errors.length) throw new Invalid('问题记录不正确，未保存', errors);
         const id = await insertFinding(trx, { roundId, submissionId: submission.id, category: found!.code, description, severity: severity as Severity, source, evidenceIds: cited, authorId: actor.id, authorRole: actor.role, authorOrganisation: actor.organisation ?? null }, at);
         await appendAudit(trx, context, { action: 'finding.create', objectType: 'finding', objectId: id, after: { round: roundId, code, category: found!.code, description, severity, source } }, at);
         return id;
@@ -323,13 +320,13 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      */
     async addEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, file: { name: string; data: Buffer }, description: string): Promise<number> {
       const type = detectFileType(file.data);
-      if (!type) throw invalid(`不支持的文件类型：佐证材料可以是 ${ACCEPTED_LABELS}`, [{ field: 'file', message: `"${file.name}"不是支持的文件类型` }]);
-      if (!nameMatches(file.name, type)) throw invalid(`文件内容是${type.label}，与文件名"${file.name}"不符`, [{ field: 'file', message: `文件内容是${type.label}，扩展名应为 .${type.extensions[0]}` }]);
+      if (!type) throw new Invalid(`不支持的文件类型：佐证材料可以是 ${ACCEPTED_LABELS}`, [{ field: 'file', message: `"${file.name}"不是支持的文件类型` }]);
+      if (!nameMatches(file.name, type)) throw new Invalid(`文件内容是${type.label}，与文件名"${file.name}"不符`, [{ field: 'file', message: `文件内容是${type.label}，扩展名应为 .${type.extensions[0]}` }]);
       const at = now();
       const sha256 = crypto.createHash('sha256').update(file.data).digest('hex');
       return db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
-        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权为项目 ${code} 上传佐证材料`);
+        if (!canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
         await storeFile(trx, { sha256, size: file.data.length, mediaType: type.mediaType, content: file.data }, at);
         const id = await insertEvidence(trx, { roundId, submissionId: submission.id, sha256, fileName: file.name, mediaType: type.mediaType, size: file.data.length, description: description.trim().slice(0, 500) || null, by: actor.id }, at);
         await appendAudit(trx, context, { action: 'evidence.upload', objectType: 'evidence', objectId: id, after: { round: roundId, code, fileName: file.name, sha256, size: file.data.length, mediaType: type.mediaType } }, at);
@@ -341,10 +338,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       await db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
-        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权撤回项目 ${code} 的佐证材料`);
+        if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
         const text = reason.trim();
-        if (text.length < 2) throw invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
-        if (!(await withdrawEvidence(trx, evidenceId, submission.id, actor.id, at, text))) throw notFound('佐证材料不存在或已撤回');
+        if (text.length < 2) throw new Invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
+        if (!(await withdrawEvidence(trx, evidenceId, submission.id, actor.id, at, text))) throw new NotFound('佐证材料不存在或已撤回');
         await appendAudit(trx, context, { action: 'evidence.withdraw', objectType: 'evidence', objectId: evidenceId, after: { reason: text } }, at);
       });
     },
@@ -353,9 +350,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     async evidenceFile(actor: Actor, roundId: number, code: string, evidenceId: number) {
       const { submission } = await sampledItem(db, actor, roundId, code);
       const evidence = (await findEvidence(db, submission.id)).find((e) => e.id === evidenceId);
-      if (!evidence) throw notFound('佐证材料不存在');
+      if (!evidence) throw new NotFound('佐证材料不存在');
       const file = await readStoredFile(db, evidence.fileSha256);
-      if (!file) throw notFound('佐证材料不存在');
+      if (!file) throw new NotFound('佐证材料不存在');
       return { name: evidence.fileName, mediaType: evidence.mediaType, content: file.content };
     },
 
@@ -364,12 +361,12 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       await db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
-        if (!canWrite(actor, assignee)) throw new AccessRefused(`无权撤回项目 ${code} 的问题`);
+        if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的问题`);
         const finding = await findFinding(trx, findingId);
-        if (!finding || finding.submissionId !== submission.id) throw notFound('问题记录不存在');
+        if (!finding || finding.submissionId !== submission.id) throw new NotFound('问题记录不存在');
         const text = reason.trim();
-        if (text.length < 2) throw invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
-        if (!(await withdrawFinding(trx, findingId, actor.id, at, text))) throw conflict('该问题已撤回');
+        if (text.length < 2) throw new Invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
+        if (!(await withdrawFinding(trx, findingId, actor.id, at, text))) throw new Conflict('该问题已撤回');
         await appendAudit(trx, context, { action: 'finding.withdraw', objectType: 'finding', objectId: findingId, after: { reason: text } }, at);
       });
     },
@@ -403,7 +400,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           sheet = parseCsv(decodeText(file.data).text, RESULTS_SHEET, 100_000);
         }
       } catch (err) {
-        if (err instanceof UnreadableFile) throw new HttpError(422, 'invalid_file', `${file.name}：${err.message}`, [{ sheet: RESULTS_SHEET, row: null, column: null, message: err.message }]);
+        if (err instanceof UnreadableFile) throw new Invalid(`${file.name}：${err.message}`, [{ sheet: RESULTS_SHEET, row: null, column: null, message: err.message }], 'invalid_file');
         throw err;
       }
       const { rows, problems } = parseResults(sheet);
@@ -413,6 +410,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         await requireRound(trx, roundId);
         const categories = await listCategories(trx);
         const seen = new Set<string>();
+        const refusedCodes: string[] = [];
         const plan = [];
         for (const row of rows) {
           const problem = (column: string, message: string) => problems.add({ sheet: sheet.name, row: row.row, column, message });
@@ -422,10 +420,13 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           try {
             target = await sampledItem(trx, actor, roundId, row.code);
           } catch (err) {
-            if (err instanceof AccessRefused || (err instanceof HttpError && err.status === 404)) { problem('编码', `编码"${row.code}"不在本批次样本中，或未分配给您`); continue; }
+            if (!(err instanceof Refused || err instanceof NotFound)) throw err;
+            if (err instanceof Refused) refusedCodes.push(row.code);
+            problem('编码', `编码"${row.code}"不在本批次样本中，或未分配给您`);
+            continue;
             throw err;
           }
-          if (!canWrite(actor, target.assignee)) { problem('编码', `编码"${row.code}"未分配给您`); continue; }
+          if (!canWrite(actor, target.assignee)) { refusedCodes.push(row.code); problem('编码', `编码"${row.code}"未分配给您`); continue; }
           const current = await findReview(trx, target.submission.id);
           if (current && current.status !== 'draft' && current.status !== 'returned') { problem('编码', `"${row.code}"的复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再导入`); continue; }
           if (row.version !== null && row.version !== (current?.version ?? 0)) { problem('版本（勿改）', `"${row.code}"的复核在系统中已是第${current?.version ?? 0}版（表中为第${row.version}版），请重新下载后再填`); continue; }
@@ -433,7 +434,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           row.categories.forEach((c, i) => { if (!codes[i]) problem('问题类别', `问题类别"${c}"不存在`); });
           plan.push({ row, target, current, categoryCodes: codes.filter(Boolean).map((c) => c!.code) });
         }
-        if (problems.count > 0) throw new HttpError(422, 'invalid_file', `文件有${problems.count}处错误，未导入任何复核结果`, sortProblems(problems.listed, [sheet.name]));
+        const listed = sortProblems(problems.listed, [sheet.name]);
+        // Rows for items that are not the uploader's are a refusal of access, audited as such.
+        if (refusedCodes.length) throw new Refused(`离线复核结果中有未分配给本人的项目：${refusedCodes.join('、').slice(0, 500)}`, `文件中有${refusedCodes.length}个项目不在本批次样本中或未分配给您，未导入任何复核结果`, listed);
+        if (problems.count > 0) throw new Invalid(`文件有${problems.count}处错误，未导入任何复核结果`, listed, 'invalid_file');
         for (const { row, target, current, categoryCodes } of plan) {
           const indicators = forReview(await findIndicators(trx, target.submission.id));
           const base = current?.content ?? { ...EMPTY, indicators: indicators.filter((i) => !i.isExecution).map((i) => ({ id: i.id, reviewActual: null, reviewScore: null, rule: null, note: null })) };
@@ -443,7 +447,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           const version = current?.version ?? 0;
           let id: number;
           if (current) {
-            if (!(await updateReview(trx, current.id, version, write, actor.id, at))) throw conflict('复核在导入时被他人修改，请重新下载');
+            if (!(await updateReview(trx, current.id, version, write, actor.id, at))) throw new Conflict('复核在导入时被他人修改，请重新下载');
             id = current.id;
           } else id = await insertReview(trx, roundId, target.submission.id, write, actor.id, at);
           await insertReviewVersion(trx, id, version + 1, 'import', write.status, snapshot(write), file.name, actor.id, at);

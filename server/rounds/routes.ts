@@ -6,7 +6,7 @@ import { describeChanges, parseRoundFields, ROUND_STATES } from '../domain/round
 import { can } from '../domain/roles';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
-import { HttpError, invalid } from '../http/errors';
+import { Conflict, Invalid } from '../errors';
 import { Services } from '../services';
 import { Round } from './repository';
 import { PopulationImport } from '../population/repository';
@@ -114,7 +114,7 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
     try {
       await services.rounds.update(auditContextOf(req), id, parsed.value, Number(input.version));
     } catch (err) {
-      if (!(err instanceof HttpError) || err.status !== 409) throw err;
+      if (!(err instanceof Conflict)) throw err;
       // Keep what the user typed; show what is stored now; the next save starts from the current version.
       const current = await services.rounds.get(id);
       res.status(409);
@@ -136,7 +136,7 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
 
   router.post('/rounds', access.requirePermission('rounds.create'), async (req, res) => {
     const parsed = parseRoundFields(body(req.body));
-    if (!parsed.value) throw invalid('复核批次信息不完整或格式不正确', parsed.errors);
+    if (!parsed.value) throw new Invalid('复核批次信息不完整或格式不正确', parsed.errors);
     const round = await services.rounds.create(auditContextOf(req), parsed.value);
     res.status(201).location(`/api/rounds/${round.id}`).json(roundJson(round));
   });
@@ -151,7 +151,7 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
     const current = await services.rounds.get(id);
     const input = body(req.body);
     const version = Number(input.version);
-    if (!Number.isInteger(version) || version < 1) throw invalid('缺少版本号 version', [{ field: 'version', message: '请提供读取时的版本号' }]);
+    if (!Number.isInteger(version) || version < 1) throw new Invalid('缺少版本号 version', [{ field: 'version', message: '请提供读取时的版本号' }]);
     const merged = {
       title: current.title,
       fiscalYear: current.fiscalYear,
@@ -161,12 +161,12 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
       ...input,
     };
     const parsed = parseRoundFields(merged);
-    if (!parsed.value) throw invalid('复核批次信息格式不正确', parsed.errors);
+    if (!parsed.value) throw new Invalid('复核批次信息格式不正确', parsed.errors);
     try {
       res.json(roundJson(await services.rounds.update(auditContextOf(req), id, parsed.value, version), await services.population.current(id)));
     } catch (err) {
-      if (err instanceof HttpError && err.status === 409) {
-        throw new HttpError(409, 'stale_version', err.message, { current: roundJson(await services.rounds.get(id)) });
+      if (err instanceof Conflict) {
+        throw new Conflict(err.message, { current: roundJson(await services.rounds.get(id)) }, 'stale_version');
       }
       throw err;
     }

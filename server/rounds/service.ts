@@ -1,7 +1,7 @@
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, Queryable } from '../data/database';
 import { RoundFields } from '../domain/rounds';
-import { conflict, notFound } from '../http/errors';
+import { Conflict, NotFound } from '../errors';
 import { countLate, findActiveImport, refreshLateWarnings, updateImportSummary } from '../population/repository';
 import { findRound, insertRound, listRounds, Round, updateRound } from './repository';
 
@@ -17,7 +17,7 @@ async function refreshLateness(trx: Queryable, roundId: number, deadline: string
 export function roundService({ db, now }: { db: Database; now: () => Date }) {
   async function get(id: number): Promise<Round> {
     const round = Number.isSafeInteger(id) ? await findRound(db, id) : undefined;
-    if (!round) throw notFound('复核批次不存在');
+    if (!round) throw new NotFound('复核批次不存在');
     return round;
   }
 
@@ -40,9 +40,9 @@ export function roundService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       return db.transaction(async (trx) => {
         const before = await findRound(trx, id);
-        if (!before) throw notFound('复核批次不存在');
+        if (!before) throw new NotFound('复核批次不存在');
         if (!(await updateRound(trx, id, fields, version, at))) {
-          throw conflict('该复核批次已被他人修改，请查看最新内容后再保存', { current: before });
+          throw new Conflict('该复核批次已被他人修改，请查看最新内容后再保存', { current: before });
         }
         const after = (await findRound(trx, id))!;
         if (before.deadline !== after.deadline) await refreshLateness(trx, id, after.deadline);

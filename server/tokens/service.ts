@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database } from '../data/database';
-import { forbidden, invalid, notFound } from '../http/errors';
+import { Invalid, NotFound, Refused } from '../errors';
 import { findUserByUsername, publicUser, User } from '../users/repository';
 import { ApiToken, findTokenByHash, findTokenById, findTokenWithUser, insertToken, listTokensOfUser, markTokenUsed, revokeToken } from './repository';
 
@@ -35,7 +35,7 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
   return {
     async create(context: AuditContext, owner: User, nameInput: string): Promise<{ token: string; record: ApiToken }> {
       const name = nameInput.normalize('NFC').trim() || 'API 令牌';
-      if ([...name].length > 100) throw invalid('令牌名称不能超过100个字符', [{ field: 'name', message: '令牌名称不能超过100个字符' }]);
+      if ([...name].length > 100) throw new Invalid('令牌名称不能超过100个字符', [{ field: 'name', message: '令牌名称不能超过100个字符' }]);
       const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
       const at = now();
       const record = await db.transaction(async (trx) => {
@@ -49,8 +49,8 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
 
     async createForUsername(context: AuditContext, username: string, name: string) {
       const owner = await findUserByUsername(db, username.trim().toLowerCase());
-      if (!owner) throw notFound(`用户"${username}"不存在`);
-      if (owner.disabledAt) throw invalid(`用户"${username}"已停用`);
+      if (!owner) throw new NotFound(`用户"${username}"不存在`);
+      if (owner.disabledAt) throw new Invalid(`用户"${username}"已停用`);
       return this.create(context, publicUser(owner), name);
     },
 
@@ -59,8 +59,8 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
     /** A user revokes their own tokens; an admin may revoke anyone's. */
     async revoke(context: AuditContext, actor: User, tokenId: number): Promise<void> {
       const token = await findTokenById(db, tokenId);
-      if (!token) throw notFound('令牌不存在');
-      if (token.userId !== actor.id && actor.role !== 'admin') throw forbidden('只能吊销自己的令牌');
+      if (!token) throw new NotFound('令牌不存在');
+      if (token.userId !== actor.id && actor.role !== 'admin') throw new Refused(`吊销他人的令牌 ${tokenId}`, '只能吊销自己的令牌');
       await revoke(context, token, actor.id);
     },
 
@@ -69,7 +69,7 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
       const token = /^\d+$/.test(idOrToken)
         ? await findTokenById(db, Number(idOrToken))
         : await findTokenByHash(db, hashToken(idOrToken));
-      if (!token) throw notFound('令牌不存在');
+      if (!token) throw new NotFound('令牌不存在');
       await revoke(context, token, null);
       return (await findTokenById(db, token.id))!;
     },
@@ -82,6 +82,8 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
       const { token: record, user } = found;
       if (record.revokedAt) return { reason: '令牌已吊销' };
       if (user.disabledAt) return { reason: '令牌所属账号已停用' };
+      // After a reset, the account's tokens wait until its owner has chosen a new password.
+      if (user.mustChangePassword) return { reason: '令牌所属账号的密码已被重置，须先登录修改密码' };
       const at = now();
       // Recording every use would make every API read a write; once a minute is enough to see activity.
       if (!record.lastUsedAt || at.getTime() - record.lastUsedAt.getTime() > 60_000) await markTokenUsed(db, record.id, at);

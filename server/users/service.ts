@@ -1,7 +1,7 @@
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database } from '../data/database';
 import { passwordProblem } from '../domain/passwords';
-import { conflict, invalid, notFound } from '../http/errors';
+import { Conflict, Invalid, NotFound } from '../errors';
 import { deleteSessionsOfUser } from '../sessions/repository';
 import { generatePassword, hashPassword, verifyPassword } from './passwordHash';
 import {
@@ -15,17 +15,20 @@ import {
   User,
 } from './repository';
 import { UserInput } from './validation';
+import { GuessThrottle } from '../auth/throttle';
 
 export interface UserServiceDeps {
   db: Database;
   scryptCost: number;
   now: () => Date;
+  /** The current password of the password-change form is a guess like a sign-in's. */
+  guesses: GuessThrottle;
 }
 
-export function userService({ db, scryptCost, now }: UserServiceDeps) {
+export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
   async function requireUser(id: number): Promise<User> {
     const user = await findUserById(db, id);
-    if (!user) throw notFound('用户不存在');
+    if (!user) throw new NotFound('用户不存在');
     return publicUser(user);
   }
 
@@ -42,12 +45,12 @@ export function userService({ db, scryptCost, now }: UserServiceDeps) {
       const generatedPassword = input.password === null ? generatePassword() : null;
       const password = input.password ?? (generatedPassword as string);
       const problem = passwordProblem(password);
-      if (problem) throw invalid(problem, [{ field: 'password', message: problem }]);
+      if (problem) throw new Invalid(problem, [{ field: 'password', message: problem }]);
       const passwordHash = await hashPassword(password, scryptCost);
       const at = now();
       const user = await db.transaction(async (trx) => {
         if (await findUserByUsername(trx, input.username)) {
-          throw conflict(`用户名"${input.username}"已存在`, [{ field: 'username', message: '用户名已存在' }]);
+          throw new Conflict(`用户名"${input.username}"已存在`, [{ field: 'username', message: '用户名已存在' }]);
         }
         const id = await insertUser(
           trx,
@@ -69,14 +72,16 @@ export function userService({ db, scryptCost, now }: UserServiceDeps) {
       keepSession?: string,
     ): Promise<void> {
       const user = await findUserById(db, userId);
-      if (!user) throw notFound('用户不存在');
+      if (!user) throw new NotFound('用户不存在');
+      const guess = await guesses.take(context, user.username, { auditAction: 'user.password.throttled', what: '当前密码输入错误' });
       if (!(await verifyPassword(current, user.passwordHash))) {
         await appendAudit(db, context, { action: 'user.password.change.failed', objectType: 'user', objectId: userId, detail: '当前密码不正确' });
-        throw invalid('当前密码不正确', [{ field: 'current', message: '当前密码不正确' }]);
+        throw new Invalid('当前密码不正确', [{ field: 'current', message: '当前密码不正确' }]);
       }
+      await guesses.succeeded(guess, user.username);
       const problem = passwordProblem(next);
-      if (problem) throw invalid(problem, [{ field: 'next', message: problem }]);
-      if (current === next) throw invalid('新密码不能与当前密码相同', [{ field: 'next', message: '新密码不能与当前密码相同' }]);
+      if (problem) throw new Invalid(problem, [{ field: 'next', message: problem }]);
+      if (current === next) throw new Invalid('新密码不能与当前密码相同', [{ field: 'next', message: '新密码不能与当前密码相同' }]);
       const passwordHash = await hashPassword(next, scryptCost);
       const at = now();
       await db.transaction(async (trx) => {
@@ -107,11 +112,11 @@ export function userService({ db, scryptCost, now }: UserServiceDeps) {
 
     /** Disabling ends every session at once; tokens stop working because their owner is disabled. */
     async setDisabled(context: AuditContext, userId: number, disabled: boolean): Promise<User> {
-      if (context.actor?.id === userId && disabled) throw conflict('不能停用自己的账号');
+      if (context.actor?.id === userId && disabled) throw new Conflict('不能停用自己的账号');
       const at = now();
       return db.transaction(async (trx) => {
         const before = await findUserById(trx, userId);
-        if (!before) throw notFound('用户不存在');
+        if (!before) throw new NotFound('用户不存在');
         if (disabled === (before.disabledAt !== null)) return publicUser(before);
         await setDisabled(trx, userId, disabled ? at : null, at);
         const ended = disabled ? await deleteSessionsOfUser(trx, userId) : 0;
