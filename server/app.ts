@@ -76,7 +76,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   app.use(drawPageRoutes({ services, access }));
   app.use(reviewPageRoutes({ services, access }));
   app.use(announcementPageRoutes({ services, access }));
-  app.use(categoryRoutes({ db, access, now }));
+  app.use(categoryRoutes({ services, access }));
   app.use(adminRoutes({ db, services, access }));
 
   app.use(notFoundHandler);

@@ -3,6 +3,7 @@ import { Database } from './data/database';
 import { announcementService } from './announcements/service';
 import { refusalRecorder } from './audit/refusals';
 import { authService } from './auth/service';
+import { categoryService } from './findings/categoryService';
 import { guessThrottle } from './auth/throttle';
 import { drawService } from './draws/service';
 import { Logger } from './logger';
@@ -37,6 +38,7 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     population: populationService({ db, now, populationRecords }),
     draws: drawService({ db, now, populationRecords }),
     reviews: reviewService({ db, now }),
+    categories: categoryService({ db, now }),
     announcements: announcementService({ db, now, publicUrl: config.publicUrl }),
   };
 }

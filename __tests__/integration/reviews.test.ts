@@ -286,14 +286,17 @@ describe('evidence', () => {
 
 describe('conflict of interest', () => {
   it('an evaluator declares a department; no evaluator of that organisation is then assigned its items, and the lead is told why', async () => {
-    await t.createUser('eval2', 'evaluator');
-    const declared = await api('eval1').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '县残疾人联合会', reason: '2023年为其提供预算编制咨询服务' });
+    // Another agency than eval1's, so that eval1 keeps its item for the tests below.
+    await t.createUser('eval2', 'evaluator', { organisation: '甲评价咨询公司' });
+    await t.createUser('eval3', 'evaluator', { organisation: '甲评价咨询公司' });
+    tokens.eval3 = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'eval3', 't')).token;
+    const declared = await api('eval3').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '县残疾人联合会', reason: '2023年为其提供预算编制咨询服务' });
     expect(declared.status).toBe(201);
-    expect((await api('eval1').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '不存在的局', reason: '某种关系说明' })).status).toBe(422);
+    expect((await api('eval3').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '不存在的局', reason: '某种关系说明' })).status).toBe(422);
     expect((await api('rev1').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '县民政局', reason: '某种关系说明' })).status).toBe(403);
     const refused = await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([{ code: '2023-D001', username: 'eval2' }]);
     expect(refused.status).toBe(422);
-    expect(refused.body.error.details[0].message).toBe('利益冲突：某某会计师事务所已申报与主管部门"县残疾人联合会"的关系（2023年为其提供预算编制咨询服务），不能复核 2023-D001');
+    expect(refused.body.error.details[0].message).toBe('利益冲突：甲评价咨询公司已申报与主管部门"县残疾人联合会"的关系（2023年为其提供预算编制咨询服务），不能复核 2023-D001');
     expect((await api('lead1').get(item('2023-D001'))).body.assignee).toBe('rev1');
     expect((await lastAudit(t.db, 'conflict.declare')).after).toContain('县残疾人联合会');
     const agent = t.agent();

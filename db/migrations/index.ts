@@ -7,6 +7,8 @@ import * as findings from './20261125000005_findings';
 import * as evidence from './20261125000006_evidence';
 import * as conflictsQuality from './20261125000007_conflicts_quality';
 import * as announcements from './20261125000008_announcements';
+import * as sessionFlash from './20261205000001_session_flash';
+import * as assignmentEndReason from './20261205000002_assignment_end_reason';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -22,6 +24,8 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261125000006_evidence', module: evidence },
   { name: '20261125000007_conflicts_quality', module: conflictsQuality },
   { name: '20261125000008_announcements', module: announcements },
+  { name: '20261205000001_session_flash', module: sessionFlash },
+  { name: '20261205000002_assignment_end_reason', module: assignmentEndReason },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -1,4 +1,5 @@
 import { trimmed } from '../http/input';
+import { idParam } from '../http/params';
 import { Router } from 'express';
 import { AUDIT_ACTION_LABELS } from '../audit/labels';
 import { AuditFilter, findAudit } from '../audit/repository';
@@ -52,18 +53,18 @@ export function adminRoutes({ db, services, access }: { db: Database; services: 
   });
 
   router.post('/admin/users/:id/disable', manageUsers, async (req, res) => {
-    const user = await services.users.setDisabled(auditContextOf(req), Number(req.params.id), true);
+    const user = await services.users.setDisabled(auditContextOf(req), idParam(req), true);
     res.status(200);
     return renderUsers(res, { notice: `已停用用户 ${user.username}，其所有会话已结束` });
   });
 
   router.post('/admin/users/:id/enable', manageUsers, async (req, res) => {
-    const user = await services.users.setDisabled(auditContextOf(req), Number(req.params.id), false);
+    const user = await services.users.setDisabled(auditContextOf(req), idParam(req), false);
     return renderUsers(res, { notice: `已启用用户 ${user.username}` });
   });
 
   router.post('/admin/users/:id/reset-password', manageUsers, async (req, res) => {
-    const id = Number(req.params.id);
+    const id = idParam(req);
     const password = await services.users.resetPassword(auditContextOf(req), id);
     const user = await services.users.get(id);
     return renderUsers(res, { resetUser: user, generatedPassword: password });

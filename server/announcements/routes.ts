@@ -1,4 +1,6 @@
 import { Request, Response, Router } from 'express';
+import { sendAs } from '../http/download';
+import { idParam } from '../http/params';
 import { AnnouncementFigures, ANNOUNCEMENT_STATUSES, fillFigures } from '../domain/announcement';
 import { formatCalendarDateZh, formatInstantCst } from '../domain/dates';
 import { GRADES } from '../domain/grades';
@@ -72,7 +74,7 @@ async function sendDocx(res: Response, view: AnnouncementView, name: string) {
     title: view.announcement.title, sections: view.rendered, figures: view.figures, bureau: view.round.bureau ?? '财政局',
     dateLine: dateLine(view.announcement.publishedAt), note: view.announcement.correctionNote,
   });
-  res.attachment(name);
+  sendAs(res, name);
   res.type('application/vnd.openxmlformats-officedocument.wordprocessingml.document');
   res.send(buffer);
 }
@@ -85,25 +87,25 @@ export function announcementApiRoutes({ services, access }: { services: Services
   const actor = (req: Request) => ({ id: req.user!.id, role: req.user!.role });
 
   router.post('/rounds/:id/announcement/compile', canCompile, async (req, res) => {
-    const view = await services.announcements.compile(auditContextOf(req), actor(req), Number(req.params.id));
+    const view = await services.announcements.compile(auditContextOf(req), actor(req), idParam(req));
     res.status(201).json(announcementJson(view));
   });
   router.get('/rounds/:id/announcement', canRead, async (req, res) => {
-    const view = await services.announcements.current(Number(req.params.id));
+    const view = await services.announcements.current(idParam(req));
     if (!view) throw new NotFound('本批次还没有公示稿');
     res.json(announcementJson(view));
   });
   router.put('/rounds/:id/announcement', canCompile, async (req, res) => {
-    res.json(announcementJson(await services.announcements.save(auditContextOf(req), actor(req), Number(req.params.id), objectBody(req.body))));
+    res.json(announcementJson(await services.announcements.save(auditContextOf(req), actor(req), idParam(req), objectBody(req.body))));
   });
   router.post('/rounds/:id/announcement/submit', canCompile, async (req, res) => {
-    res.json(announcementJson(await services.announcements.submit(auditContextOf(req), actor(req), Number(req.params.id))));
+    res.json(announcementJson(await services.announcements.submit(auditContextOf(req), actor(req), idParam(req))));
   });
   router.post('/rounds/:id/announcement/return', canPublish, async (req, res) => {
-    res.json(announcementJson(await services.announcements.returnToDraft(auditContextOf(req), actor(req), Number(req.params.id), trimmed(objectBody(req.body).reason))));
+    res.json(announcementJson(await services.announcements.returnToDraft(auditContextOf(req), actor(req), idParam(req), trimmed(objectBody(req.body).reason))));
   });
   router.post('/rounds/:id/announcement/publish', canPublish, async (req, res) => {
-    res.json(await services.announcements.publish(auditContextOf(req), actor(req), Number(req.params.id)));
+    res.json(await services.announcements.publish(auditContextOf(req), actor(req), idParam(req)));
   });
   return router;
 }
@@ -116,7 +118,7 @@ export function announcementPageRoutes({ services, access }: { services: Service
   const actor = (req: Request) => ({ id: req.user!.id, role: req.user!.role });
 
   async function renderShow(req: Request, res: Response, extra: Record<string, unknown> = {}) {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const view = await services.announcements.current(round.id);
     const history = await services.announcements.history(round.id);
     const role = req.user!.role;
@@ -146,18 +148,18 @@ export function announcementPageRoutes({ services, access }: { services: Service
       res.status(statusOf(err));
       return renderShow(req, res, { error: err.message, errors: Array.isArray(err.details) ? err.details : [] });
     }
-    res.redirect(303, `/rounds/${Number(req.params.id)}/announcement?done=${done}`);
+    res.redirect(303, `/rounds/${idParam(req)}/announcement?done=${done}`);
   }
 
   router.get('/rounds/:id/announcement', canRead, (req, res) => renderShow(req, res));
-  router.post('/rounds/:id/announcement/compile', canCompile, (req, res) => act(req, res, 'compiled', () => services.announcements.compile(auditContextOf(req), actor(req), Number(req.params.id))));
-  router.post('/rounds/:id/announcement/submit', canCompile, (req, res) => act(req, res, 'submitted', () => services.announcements.submit(auditContextOf(req), actor(req), Number(req.params.id))));
+  router.post('/rounds/:id/announcement/compile', canCompile, (req, res) => act(req, res, 'compiled', () => services.announcements.compile(auditContextOf(req), actor(req), idParam(req))));
+  router.post('/rounds/:id/announcement/submit', canCompile, (req, res) => act(req, res, 'submitted', () => services.announcements.submit(auditContextOf(req), actor(req), idParam(req))));
   router.post('/rounds/:id/announcement/return', canPublish, (req, res) =>
-    act(req, res, 'returned', () => services.announcements.returnToDraft(auditContextOf(req), actor(req), Number(req.params.id), trimmed(objectBody(req.body).reason))));
-  router.post('/rounds/:id/announcement/publish', canPublish, (req, res) => act(req, res, 'published', () => services.announcements.publish(auditContextOf(req), actor(req), Number(req.params.id))));
+    act(req, res, 'returned', () => services.announcements.returnToDraft(auditContextOf(req), actor(req), idParam(req), trimmed(objectBody(req.body).reason))));
+  router.post('/rounds/:id/announcement/publish', canPublish, (req, res) => act(req, res, 'published', () => services.announcements.publish(auditContextOf(req), actor(req), idParam(req))));
 
   async function renderEdit(req: Request, res: Response, extra: Record<string, unknown> = {}) {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const view = await services.announcements.current(round.id);
     if (!view || view.announcement.status !== 'draft') return res.redirect(303, `/rounds/${round.id}/announcement`);
     const posted = (extra.posted as Record<string, unknown> | undefined) ?? {};
@@ -202,19 +204,19 @@ export function announcementPageRoutes({ services, access }: { services: Service
     for (const [name, value] of Object.entries(input)) if (name.startsWith('section:')) sections[name.slice('section:'.length)] = String(value);
     const posted = { title: input.title, deadline: input.deadline, correctionNote: input.correctionNote, revision: input.revision, sections };
     try {
-      await services.announcements.save(auditContextOf(req), actor(req), Number(req.params.id), posted);
+      await services.announcements.save(auditContextOf(req), actor(req), idParam(req), posted);
     } catch (err) {
       if (!isFormError(err)) throw err;
       // Nothing the lead typed is lost: the form comes back with their text (and, on 409, the current revision to save over).
       res.status(statusOf(err));
-      const current = err instanceof Conflict ? (await services.announcements.current(Number(req.params.id)))?.announcement.revision : undefined;
+      const current = err instanceof Conflict ? (await services.announcements.current(idParam(req)))?.announcement.revision : undefined;
       return renderEdit(req, res, { posted: { ...posted, revision: current ?? posted.revision }, error: err.message, errors: Array.isArray(err.details) ? err.details : [], stale: err instanceof Conflict });
     }
-    res.redirect(303, `/rounds/${Number(req.params.id)}/announcement?done=saved`);
+    res.redirect(303, `/rounds/${idParam(req)}/announcement?done=saved`);
   });
 
   router.get('/rounds/:id/announcement.docx', canRead, async (req, res) => {
-    const view = await services.announcements.current(Number(req.params.id));
+    const view = await services.announcements.current(idParam(req));
     if (!view) throw new NotFound('本批次还没有公示稿');
     await sendDocx(res, view, `公示稿-第${view.announcement.version}版-${ANNOUNCEMENT_STATUSES[view.announcement.status]}.docx`);
   });

@@ -9,6 +9,7 @@ import { Role } from '../domain/roles';
 import { findActiveDraw, setRoundState } from '../draws/repository';
 import { listCategories } from '../findings/repository';
 import { Conflict, Invalid, NotFound } from '../errors';
+import { requiredReason, withoutBidiControls } from '../domain/text';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
   Announcement, AnnouncementDocument, evaluatorsTookPart, findAnnouncedItems, findOpen, findPublished, findPublishedBySlug, findRevisions, insertAnnouncement,
@@ -205,7 +206,8 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         if (Number(body.revision) !== open.revision) throw new Conflict('公示稿已被他人修改（版本已变化），您的修改未保存；请复制您的文字后刷新', { current: open.revision });
         if (open.status !== 'draft') throw new Conflict('公示稿已提交审批，不能再修改；如需修改请重新生成草稿');
         const errors: Array<{ field: string; message: string }> = [];
-        const title = body.title === undefined ? open.title : String(body.title).normalize('NFC').trim();
+        if (body.title !== undefined && typeof body.title !== 'string') errors.push({ field: 'title', message: '标题须为文字' });
+        const title = typeof body.title === 'string' ? withoutBidiControls(body.title.normalize('NFC')).trim() : open.title;
         if (title === '') errors.push({ field: 'title', message: '请填写标题' });
         if ([...title].length > LIMITS.title) errors.push({ field: 'title', message: `标题不能超过${LIMITS.title}个字符` });
         const deadline = body.deadline === undefined ? open.document.deadline : String(body.deadline).trim();
@@ -272,16 +274,15 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     /** An official sends the submitted version back to the lead, with a reason. */
     async returnToDraft(context: AuditContext, actor: Actor, roundId: number, reason: string): Promise<AnnouncementView> {
       const at = now();
-      const text = reason.trim();
-      if ([...text].length < 2) throw new Invalid('退回须写明理由', [{ field: 'reason', message: '退回须写明理由' }]);
+      const text = requiredReason(reason, '退回须写明理由');
       return db.transaction(async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
         if (open.status !== 'submitted') throw new Conflict('没有待审批的公示稿');
         if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'draft', submittedBy: null, submittedAt: null }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
-        await insertRevision(trx, open.id, open.revision + 1, 'return', open.title, open.document, text.slice(0, 2000), actor.id, at);
-        await audit(trx, context, 'return', open, { status: 'submitted' }, { status: 'draft', reason: text.slice(0, 2000) }, at);
+        await insertRevision(trx, open.id, open.revision + 1, 'return', open.title, open.document, text, actor.id, at);
+        await audit(trx, context, 'return', open, { status: 'submitted' }, { status: 'draft', reason: text }, at);
         return viewOf(trx, round, (await findOpen(trx, roundId))!);
       });
     },

@@ -28,6 +28,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'draw.expand': '扩大抽样',
   'draw.cancel': '作废抽样',
   'assignment.set': '分配复核任务',
+  'assignment.end': '结束复核任务',
   'review.save': '保存复核',
   'review.submit': '提交复核',
   'review.confirm': '确认复核',

@@ -1,4 +1,5 @@
 import { asText } from '../http/input';
+import { idParam } from '../http/params';
 import { Request, Response, Router } from 'express';
 import { appendAudit } from '../audit/repository';
 import { Database } from '../data/database';
@@ -90,7 +91,7 @@ export function authRoutes({ db, services, sessions, access }: { db: Database; s
   });
 
   router.post('/account/tokens/:id/revoke', access.requireSignedIn, async (req, res) => {
-    await services.tokens.revoke(auditContextOf(req), req.user!, Number(req.params.id));
+    await services.tokens.revoke(auditContextOf(req), req.user!, idParam(req));
     res.redirect(303, '/account?revoked=1');
   });
 

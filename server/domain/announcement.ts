@@ -308,16 +308,24 @@ export function figureValues(f: AnnouncementFigures, extra: { bureau: string; de
   return v;
 }
 
-const TOKEN = /\{([^{}\s]{1,30})\}/g;
+/** A figure `{名称}`, or a doubled brace `{{` / `}}`, which stands for a brace itself. */
+const TOKEN = /\{\{|\}\}|\{([^{}\s]{1,30})\}/g;
+
+/**
+ * Text from the data (a category's title, its recommendation) as it goes into a section: braces
+ * doubled, so that a name such as "{良数}" or "{{7*7}}" is shown as written and never read as a
+ * figure.
+ */
+export const literalText = (text: string): string => text.replace(/[{}]/g, (brace) => brace + brace);
 
 /** The text with its tokens replaced by the current figures. */
 export function fillFigures(text: string, values: Record<string, string>): string {
-  return text.replace(TOKEN, (whole, name: string) => values[name] ?? whole);
+  return text.replace(TOKEN, (whole, name: string | undefined) => (name === undefined ? whole[0] : Object.hasOwn(values, name) ? values[name] : whole));
 }
 
 /** Tokens in a text that name no figure. */
 export function unknownTokens(text: string, values: Record<string, string>): string[] {
-  return [...new Set([...text.matchAll(TOKEN)].map((m) => m[1]).filter((name) => !(name in values)))];
+  return [...new Set([...text.matchAll(TOKEN)].map((m) => m[1]).filter((name): name is string => name !== undefined && !Object.hasOwn(values, name)))];
 }
 
 /**
@@ -374,13 +382,13 @@ export function generateSections(f: AnnouncementFigures, input: { evaluatorsTook
   categories.forEach((code, i) => {
     const entries = f.problems.filter((p) => p.category === code).sort((a, b) => KINDS.indexOf(a.kind) - KINDS.indexOf(b.kind));
     const wording = CATEGORY_WORDING[code];
-    const phrase = wording?.phrase ?? `存在“${shortTitle(entries[0].title)}”问题`;
+    const phrase = wording?.phrase ?? `存在“${literalText(shortTitle(entries[0].title))}”问题`;
     const counted = entries.map((p) => `{抽查${KIND_NOUNS[p.kind]}数}个${KIND_NOUNS[p.kind]}中，有{${p.category}${KIND_NOUNS[p.kind]}数}个${KIND_NOUNS[p.kind]}${phrase}`).join('，');
     sections.push({ key: `problem:${code}`, part: 'problems', heading: `${ordinal(i)}${shortTitle(entries[0].title)}。`, text: `${counted}。${wording?.cause ?? ''}` });
   });
 
   sections.push({ key: 'recommendations', part: 'recommendations', heading: null, text: f.recommendations.length ? '针对以上问题，提出如下建议：' : '请各部门（单位）继续做好绩效自评工作，不断提高自评质量。' });
-  f.recommendations.forEach((r, i) => sections.push({ key: `recommendation:${r.category}`, part: 'recommendations', heading: `${ordinal(i)}${r.heading}。`, text: r.text }));
+  f.recommendations.forEach((r, i) => sections.push({ key: `recommendation:${r.category}`, part: 'recommendations', heading: `${ordinal(i)}${r.heading}。`, text: literalText(r.text) }));
   sections.push({
     key: 'rectification', part: 'recommendations', heading: `${ordinal(f.recommendations.length)}整改要求。`,
     text: '请被抽查的部门（单位）针对复核发现的问题认真整改，于{整改期限}前将整改情况书面报送{财政局}。抽查复核结果将作为下一年度预算安排的重要参考依据。',

@@ -7,6 +7,7 @@
 
 import { isCalendarDate } from './dates';
 import { ParseResult } from './money';
+import { withoutBidiControls } from './text';
 
 export type Cell = string | number | boolean | Date | null | { error: string };
 
@@ -39,7 +40,8 @@ export function numberCellText(value: number): string {
 export function cellText(cell: Cell): string {
   if (cell === null) return '';
   if (typeof cell === 'string') {
-    const text = cell.trim();
+    // Bidirectional controls (U+202E …) can make a name read as something else: never imported.
+    const text = withoutBidiControls(cell).trim();
     return text.startsWith("'") && FORMULA_START.test(text.slice(1)) ? text.slice(1) : text;
   }
   if (typeof cell === 'number') return numberCellText(cell);
@@ -88,10 +90,21 @@ export function parseDecimal(cell: Cell, maxDecimals: number, what: string): Par
   return ok(BigInt(whole) * 10n ** BigInt(maxDecimals) + BigInt(decimals.padEnd(maxDecimals, '0') || '0'));
 }
 
-/** An amount in 万元, up to six decimals, as integer fen (1 万元 = 1,000,000 分). */
+/**
+ * The largest amount accepted, 10^9 万元 (10 万亿元, more than any single budget): every amount
+ * and every stored figure stays an exact integer on both engines and in JavaScript.
+ */
+export const MAX_AMOUNT_WAN = 1_000_000_000n;
+export const MAX_AMOUNT_FEN = MAX_AMOUNT_WAN * 1_000_000n;
+/** The largest total of a population (budgets summed), 2^53 − 1 fen: about 90 亿万元. */
+export const MAX_TOTAL_FEN = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** An amount in 万元, up to six decimals and at most MAX_AMOUNT_WAN, as integer fen (1 万元 = 1,000,000 分). */
 export function parseAmountCell(cell: Cell, what = '金额'): ParseResult<bigint> {
   // Six decimals of 万元 are whole fen: FEN_PER_WAN is 10^6.
-  return parseDecimal(cell, 6, what);
+  const parsed = parseDecimal(cell, 6, what);
+  if (parsed.ok && parsed.value > MAX_AMOUNT_FEN) return fail(`${what}超过上限${MAX_AMOUNT_WAN.toLocaleString('en-US')}万元"${cellText(cell)}"`);
+  return parsed;
 }
 
 /** Points (a score or an indicator's weight), up to two decimals, as integer hundredths, at most `max`. */

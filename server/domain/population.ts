@@ -254,19 +254,25 @@ class RowReader<K extends string> {
     return text;
   }
 
+  /** Columns the import does not know are kept with the record, each up to MAX_EXTRA_LENGTH characters. */
   extra(): Record<string, string> | null {
     const values: Record<string, string> = {};
     let any = false;
     for (const { index, header } of this.map.extra) {
       const text = cellText(this.row.cells[index] ?? null);
-      if (text !== '') {
-        values[header] = text.slice(0, 2000);
+      if (text.length > MAX_EXTRA_LENGTH && [...text].length > MAX_EXTRA_LENGTH) {
+        this.ok = false;
+        this.problems.add({ sheet: this.sheet, row: this.row.number, column: header, message: `超过${MAX_EXTRA_LENGTH}个字` });
+      } else if (text !== '') {
+        values[header] = text;
         any = true;
       }
     }
     return any ? values : null;
   }
 }
+
+const MAX_EXTRA_LENGTH = 2000;
 
 /** Codes are shown in URLs, written to the draw's verification file one per line, and sorted. */
 function checkCode(code: string): string | undefined {

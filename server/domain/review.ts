@@ -4,10 +4,12 @@
  * seed, and the figures that follow (review grade, deviation). Scores are integer hundredths.
  */
 
-import { Cell } from './cells';
 import { parsePointsCell } from './cells';
 import { Grade, gradeFor } from './grades';
 import { executionPoints } from './warnings';
+import { FieldError, readText, TEXT_LIMITS } from './text';
+
+export type { FieldError };
 
 /** A reviewer's deduction rules (a third-party firm's working rules, domain.md). */
 export const DEDUCTION_RULES = {
@@ -21,7 +23,7 @@ export const DEDUCTION_RULES = {
   R8: { label: '三级指标与二级指标不匹配', percent: 100 },
 } as const;
 export type RuleCode = keyof typeof DEDUCTION_RULES;
-export const isRuleCode = (value: unknown): value is RuleCode => typeof value === 'string' && value in DEDUCTION_RULES;
+export const isRuleCode = (value: unknown): value is RuleCode => typeof value === 'string' && Object.hasOwn(DEDUCTION_RULES, value);
 
 /** The review dimensions of the seed's 太康县 and 青阳县 reports. */
 export const DIMENSIONS = ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'] as const;
@@ -62,7 +64,6 @@ export interface ReviewContent {
   dimensions: Partial<Record<(typeof DIMENSIONS)[number], { judgement: Judgement; note: string | null }>>;
 }
 
-export type FieldError = { field: string; message: string };
 
 export interface QualityWeights {
   timeliness: number;
@@ -100,68 +101,98 @@ export function scoreUnderRule(weight: number, rule: RuleCode): number {
 
 const points = (value: unknown, what: string, max: number): { value?: number; error?: string } => {
   if (value === undefined || value === null || value === '') return {};
-  const cell: Cell = typeof value === 'number' ? value : String(value);
-  const parsed = parsePointsCell(cell, what, max);
+  if (typeof value !== 'number' && typeof value !== 'string') return { error: `${what}须为数字` };
+  const parsed = parsePointsCell(value, what, max);
   return parsed.ok ? { value: parsed.value } : { error: parsed.message };
 };
 
-const text = (value: unknown, max: number): string | null => {
-  if (typeof value !== 'string') return null;
-  const trimmed = value.trim();
-  return trimmed === '' ? null : trimmed.slice(0, max);
-};
+/** `undefined` when the body leaves the field out, so that the stored value stays. */
+const given = (value: unknown) => value !== undefined;
+
+const EMPTY_CONTENT: ReviewContent = { wholeScore: null, qualityScore: null, comment: null, indicators: [], dimensions: {} };
 
 /**
- * A review as a writer sends it: `{reviewScore?, qualityScore?, comment?, indicators?: [{id,
- * reviewActual?, reviewScore?, rule?, percent?, note?}], dimensions?: {名称: {judgement, note}}}`.
- * Scores are points with up to two decimals. A rule fixes the score; a score below the unit's own
- * for that indicator, or any rule, needs a note. A draft may be incomplete.
+ * A review as a writer sends it: `{reviewScore?, qualityScore?, quality?, comment?, indicators?:
+ * [{id, reviewActual?, reviewScore?, rule?, percent?, note?, evidence?}], dimensions?: {名称:
+ * {judgement, note} | null}}`. Scores are points with up to two decimals. A rule fixes the
+ * score; a score below the unit's own for that indicator, or any rule, needs a note. A draft may
+ * be incomplete.
+ *
+ * What the body leaves out keeps its value in `base` (the stored review); `null` clears a field.
+ * Text that is too long or not text is an error naming the field, never cut.
  */
 export function parseReviewContent(
   body: Record<string, unknown>,
   indicators: readonly IndicatorForReview[],
   rating: { weights: QualityWeights; timelinessDefault: number | null } = { weights: DEFAULT_QUALITY_WEIGHTS, timelinessDefault: null },
+  base: ReviewContent = EMPTY_CONTENT,
 ): { value?: ReviewContent; errors: FieldError[] } {
   const errors: FieldError[] = [];
+  const text = (value: unknown, field: string, label: string, max: number) => readText(value, field, label, max, errors);
+
   const whole = points(body.reviewScore, '复核得分', 10000);
   if (whole.error) errors.push({ field: 'reviewScore', message: whole.error });
-  let quality = points(body.qualityScore, '自评工作质量得分', 10000);
-  if (quality.error) errors.push({ field: 'qualityScore', message: quality.error });
-  // 及时性, 规范性, 报告质量 as sub-scores: 及时性 defaults to what the dates say; another value needs a reason.
-  let qualityRating: QualityRating | undefined;
-  const sub = (body.quality && typeof body.quality === 'object' ? body.quality : undefined) as Record<string, unknown> | undefined;
-  if (sub) {
-    const timeliness = points(sub.timeliness, '及时性得分', 10000);
-    const normative = points(sub.normative, '规范性得分', 10000);
-    const report = points(sub.report, '报告质量得分', 10000);
-    for (const [key, part] of [['timeliness', timeliness], ['normative', normative], ['report', report]] as const) if (part.error) errors.push({ field: `quality.${key}`, message: part.error });
-    const reason = text(sub.timelinessReason, 1000);
-    const t = timeliness.value ?? rating.timelinessDefault;
-    if (timeliness.value !== undefined && rating.timelinessDefault !== null && timeliness.value !== rating.timelinessDefault && reason === null) {
-      errors.push({ field: 'quality.timelinessReason', message: `及时性按报送日期应为${rating.timelinessDefault / 100}分，改为其他分值须说明理由` });
+  const wholeScore = given(body.reviewScore) ? (whole.value ?? null) : base.wholeScore;
+
+  // The quality score, given as a whole, or as the sub-scores 及时性, 规范性, 报告质量 (及时性
+  // defaults to what the dates say; another value needs a reason).
+  let qualityScore = base.qualityScore;
+  let qualityRating = base.quality;
+  if (given(body.qualityScore)) {
+    const quality = points(body.qualityScore, '自评工作质量得分', 10000);
+    if (quality.error) errors.push({ field: 'qualityScore', message: quality.error });
+    qualityScore = quality.value ?? null;
+    qualityRating = undefined;
+  }
+  if (given(body.quality)) {
+    if (body.quality === null) {
+      qualityRating = undefined;
+      if (!given(body.qualityScore)) qualityScore = null;
+    } else if (typeof body.quality !== 'object' || Array.isArray(body.quality)) {
+      errors.push({ field: 'quality', message: '自评工作质量须为 {timeliness, normative, report} 形式' });
+    } else {
+      const sub = body.quality as Record<string, unknown>;
+      const timeliness = points(sub.timeliness, '及时性得分', 10000);
+      const normative = points(sub.normative, '规范性得分', 10000);
+      const report = points(sub.report, '报告质量得分', 10000);
+      for (const [key, part] of [['timeliness', timeliness], ['normative', normative], ['report', report]] as const) if (part.error) errors.push({ field: `quality.${key}`, message: part.error });
+      const reason = text(sub.timelinessReason, 'quality.timelinessReason', '及时性调整理由', TEXT_LIMITS.reason) ?? null;
+      const t = timeliness.value ?? rating.timelinessDefault;
+      if (timeliness.value !== undefined && rating.timelinessDefault !== null && timeliness.value !== rating.timelinessDefault && reason === null) {
+        errors.push({ field: 'quality.timelinessReason', message: `及时性按报送日期应为${rating.timelinessDefault / 100}分，改为其他分值须说明理由` });
+      }
+      qualityRating = { timeliness: t ?? null, timelinessReason: reason, normative: normative.value ?? null, report: report.value ?? null };
+      const computed = qualityScoreOf(qualityRating, rating.weights);
+      if (computed !== null) qualityScore = computed;
+      else if (!given(body.qualityScore)) qualityScore = null;
     }
-    qualityRating = { timeliness: t ?? null, timelinessReason: reason, normative: normative.value ?? null, report: report.value ?? null };
-    const computed = qualityScoreOf(qualityRating, rating.weights);
-    if (computed !== null) quality = { value: computed };
   }
 
   const byId = new Map(indicators.map((i) => [i.id, i]));
-  const given = Array.isArray(body.indicators) ? (body.indicators as Array<Record<string, unknown>>) : [];
-  const reviews = new Map<number, IndicatorReview>();
-  for (const entry of given) {
-    const id = Number(entry?.id);
+  const reviews = new Map<number, IndicatorReview>(base.indicators.map((i) => [i.id, i]));
+  if (given(body.indicators) && body.indicators !== null && !Array.isArray(body.indicators)) {
+    errors.push({ field: 'indicators', message: '指标复核须为列表' });
+  }
+  const entries = Array.isArray(body.indicators) ? (body.indicators as unknown[]) : [];
+  for (const raw of entries) {
+    const entry = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+    const id = typeof entry.id === 'number' || typeof entry.id === 'string' ? Number(entry.id) : NaN;
     const indicator = byId.get(id);
     const field = `indicators.${id}`;
     if (!indicator) {
-      errors.push({ field, message: `指标 ${String(entry?.id)} 不属于这条自评记录` });
+      errors.push({ field, message: `指标 ${String(entry.id)} 不属于这条自评记录` });
       continue;
     }
     if (indicator.isExecution) continue; // recomputed from the amounts, never entered
+    const stored = reviews.get(id) ?? { id, reviewActual: null, reviewScore: null, rule: null, note: null };
     const name = `"${indicator.level3}"`;
-    let score = points(entry.reviewScore, `${name}复核得分`, indicator.weight);
-    const ruleText = text(entry.rule, 8);
+    // A rule sent without a score decides the score; neither sent keeps both as stored.
+    let score = given(entry.reviewScore)
+      ? points(entry.reviewScore, `${name}复核得分`, indicator.weight)
+      : given(entry.rule) || stored.reviewScore === null ? {} : { value: stored.reviewScore };
+    const ruleText = given(entry.rule) ? text(entry.rule, `${field}.rule`, `${name}的扣分规则`, 8) : stored.rule;
     let rule: RuleCode | null = null;
-    if (ruleText !== null) {
+    if (ruleText) {
       if (!isRuleCode(ruleText)) errors.push({ field: `${field}.rule`, message: `${name}的扣分规则"${ruleText}"不存在` });
       else {
         rule = ruleText;
@@ -177,36 +208,53 @@ export function parseReviewContent(
       }
     }
     if (score.error) errors.push({ field: `${field}.reviewScore`, message: score.error });
-    const note = text(entry.note, 2000);
+    const note = given(entry.note) ? (text(entry.note, `${field}.note`, `${name}的扣分说明`, TEXT_LIMITS.note) ?? null) : stored.note;
     const deducted = rule !== null || (score.value !== undefined && score.value < indicator.score);
     if (deducted && note === null) errors.push({ field: `${field}.note`, message: `${name}扣分须写明说明（所依据的规则、比例和佐证）` });
-    const cited = (Array.isArray(entry.evidence) ? entry.evidence : entry.evidence === undefined || entry.evidence === '' || entry.evidence === null ? [] : [entry.evidence]).map(Number);
-    reviews.set(id, { id, ...(cited.length && { evidence: cited }), reviewActual: text(entry.reviewActual, 200), reviewScore: score.value ?? null, rule, note });
+    const evidenceIds = (value: unknown): number[] => {
+      const list = Array.isArray(value) ? value : value === undefined || value === '' || value === null ? [] : [value];
+      const ids = list.map((v) => (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? Number(v) : NaN));
+      if (ids.some((v) => !Number.isSafeInteger(v) || v <= 0)) errors.push({ field: `${field}.evidence`, message: `${name}引用的佐证材料编号不正确` });
+      return ids.filter((v) => Number.isSafeInteger(v) && v > 0);
+    };
+    const cited = given(entry.evidence) ? evidenceIds(entry.evidence) : (stored.evidence ?? []);
+    const actual = given(entry.reviewActual) ? (text(entry.reviewActual, `${field}.reviewActual`, `${name}的复核完成值`, TEXT_LIMITS.actual) ?? null) : stored.reviewActual;
+    reviews.set(id, { id, ...(cited.length && { evidence: cited }), reviewActual: actual, reviewScore: score.value ?? null, rule, note });
   }
 
-  const dimensions: ReviewContent['dimensions'] = {};
-  const givenDimensions = (body.dimensions && typeof body.dimensions === 'object' ? body.dimensions : {}) as Record<string, Record<string, unknown> | undefined>;
-  for (const name of DIMENSIONS) {
-    const entry = givenDimensions[name];
-    const judgement = text(entry?.judgement, 8);
-    if (judgement === null) continue;
+  const dimensions: ReviewContent['dimensions'] = { ...base.dimensions };
+  if (given(body.dimensions) && body.dimensions !== null && (typeof body.dimensions !== 'object' || Array.isArray(body.dimensions))) {
+    errors.push({ field: 'dimensions', message: '复核内容须为 {名称: {judgement, note}} 形式' });
+  }
+  const givenDimensions = (body.dimensions && typeof body.dimensions === 'object' && !Array.isArray(body.dimensions) ? body.dimensions : {}) as Record<string, unknown>;
+  for (const [name, raw] of Object.entries(givenDimensions)) {
+    if (!(DIMENSIONS as readonly string[]).includes(name)) {
+      errors.push({ field: `dimensions.${name}`, message: `没有"${name}"这个复核内容` });
+      continue;
+    }
+    const dimension = name as (typeof DIMENSIONS)[number];
+    const entry = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+    const judgement = raw === null ? null : text(entry.judgement, `dimensions.${name}`, `"${name}"的判断`, 8);
+    if (!judgement) {
+      delete dimensions[dimension];
+      continue;
+    }
     if (!(JUDGEMENTS as readonly string[]).includes(judgement)) {
       errors.push({ field: `dimensions.${name}`, message: `"${name}"的判断须为符合、基本符合或不符合` });
       continue;
     }
-    dimensions[name] = { judgement: judgement as Judgement, note: text(entry?.note, 2000) };
-  }
-  for (const name of Object.keys(givenDimensions)) {
-    if (!(DIMENSIONS as readonly string[]).includes(name)) errors.push({ field: `dimensions.${name}`, message: `没有"${name}"这个复核内容` });
+    const note = text(entry.note, `dimensions.${name}.note`, `"${name}"的说明`, TEXT_LIMITS.note);
+    dimensions[dimension] = { judgement: judgement as Judgement, note: note === undefined ? (base.dimensions[dimension]?.note ?? null) : note };
   }
 
+  const comment = given(body.comment) ? (text(body.comment, 'comment', '复核意见', TEXT_LIMITS.comment) ?? null) : base.comment;
   if (errors.length) return { errors };
   return {
     value: {
-      wholeScore: whole.value ?? null,
-      qualityScore: quality.value ?? null,
+      wholeScore,
+      qualityScore,
       ...(qualityRating && { quality: qualityRating }),
-      comment: text(body.comment, 5000),
+      comment,
       indicators: indicators.filter((i) => !i.isExecution).map((i) => reviews.get(i.id) ?? { id: i.id, reviewActual: null, reviewScore: null, rule: null, note: null }),
       dimensions,
     },

@@ -1,3 +1,4 @@
+import { withoutBidiControls } from './text';
 import { isCalendarDate } from './dates';
 
 /** A round (复核批次): one year's spot-check of self-evaluations. */
@@ -24,7 +25,7 @@ export interface FieldError {
 }
 
 const text = (value: unknown): string =>
-  typeof value === 'string' ? value.normalize('NFC').trim() : typeof value === 'number' ? String(value) : '';
+  typeof value === 'string' ? withoutBidiControls(value.normalize('NFC')).trim() : typeof value === 'number' ? String(value) : '';
 
 function limited(errors: FieldError[], field: string, label: string, value: string, max: number): string | null {
   if ([...value].length > max) errors.push({ field, message: `${label}不能超过${max}个字符` });

@@ -22,7 +22,7 @@ export type WarningKey = keyof typeof WARNINGS;
 export const WARNING_KEYS = Object.keys(WARNINGS) as WarningKey[];
 
 export function isWarningKey(value: unknown): value is WarningKey {
-  return typeof value === 'string' && value in WARNINGS;
+  return typeof value === 'string' && Object.hasOwn(WARNINGS, value);
 }
 
 export function warningKeysOf(mask: number): WarningKey[] {

@@ -1,4 +1,6 @@
 import { objectBody, trimmed } from '../http/input';
+import { sendAs } from '../http/download';
+import { idParam } from '../http/params';
 import { Request, Response, Router } from 'express';
 import { formatScore } from '../domain/grades';
 import { fenToWan, formatWan } from '../domain/money';
@@ -15,6 +17,7 @@ import { Services } from '../services';
 import { Draw, StoredPick } from './repository';
 import { parseDrawRequest } from './validation';
 import { writeSampleXlsx } from './spreadsheet';
+import { Flash } from '../sessions/repository';
 
 const body = objectBody;
 
@@ -85,7 +88,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   const canRead = access.requirePermission('population.read');
 
   async function renderDrawForm(req: Request, res: Response, extra: Record<string, unknown> = {}) {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const active = await services.draws.active(round.id);
     const population = await services.population.current(round.id);
     const query = req.query as Record<string, unknown>;
@@ -128,7 +131,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   router.get('/rounds/:id/draw', canDraw, (req, res) => renderDrawForm(req, res));
 
   router.post('/rounds/:id/draws', canDraw, async (req, res) => {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     const input = body(req.body);
     const parsed = parseDrawRequest(input, 'form');
     try {
@@ -143,7 +146,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   });
 
   router.get('/rounds/:id/sample', canRead, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.withSelfScores(idParam(req), req.user!.role);
     const draws = await services.draws.list(round.id);
     const active = draws.find((d) => d.status === 'active');
     const picks = active ? await services.draws.picks(active.id) : [];
@@ -185,44 +188,43 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
       canDraw: canManage && !active,
       drawn: req.query.drawn === '1',
       expanded: req.query.expanded === '1',
-      error: typeof req.query.error === 'string' ? req.query.error : undefined,
     });
   });
 
   router.get('/rounds/:id/sample.xlsx', canRead, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.withSelfScores(idParam(req), req.user!.role);
     const active = await services.draws.active(round.id);
     if (!active) throw new NotFound('本批次还没有有效的抽样');
     const picks = await services.draws.picks(active.id);
     const records = new Map((await services.population.byIds(picks.map((p) => p.submissionId))).map((s) => [s.id, s]));
-    res.attachment(`样本-${round.fiscalYear}-${round.id}.xlsx`);
+    sendAs(res, `样本-${round.fiscalYear}-${round.id}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     await writeSampleXlsx(res, round.title, active, picks.map((p) => ({ pick: p, submission: records.get(p.submissionId)! })));
   });
 
-  const sampleError = (res: Response, roundId: number, err: unknown) => {
+  const sampleError = async (req: Request, res: Response, roundId: number, err: unknown) => {
     if (!isFormError(err)) throw err;
-    const details = Array.isArray(err.details) ? err.details.map((d: { message?: string }) => d.message).filter(Boolean).join('；') : '';
-    res.redirect(303, `/rounds/${roundId}/sample?error=${encodeURIComponent(details || err.message)}`);
+    await req.flash({ error: err.message, details: err.details as Flash['details'] });
+    res.redirect(303, `/rounds/${roundId}/sample`);
   };
 
   router.post('/draws/:id/expand', canDraw, async (req, res) => {
-    const draw = await services.draws.get(Number(req.params.id));
+    const draw = await services.draws.get(idParam(req));
     const input = body(req.body);
     try {
       await services.draws.expand(auditContextOf(req), draw.id, { project: Number(input.quotaProject), department: Number(input.quotaDepartment) });
     } catch (err) {
-      return sampleError(res, draw.roundId, err);
+      return sampleError(req, res, draw.roundId, err);
     }
     res.redirect(303, `/rounds/${draw.roundId}/sample?expanded=1`);
   });
 
   router.post('/draws/:id/cancel', canDraw, async (req, res) => {
-    const draw = await services.draws.get(Number(req.params.id));
+    const draw = await services.draws.get(idParam(req));
     try {
       await services.draws.cancel(auditContextOf(req), draw.id, str(body(req.body).reason));
     } catch (err) {
-      return sampleError(res, draw.roundId, err);
+      return sampleError(req, res, draw.roundId, err);
     }
     res.redirect(303, `/rounds/${draw.roundId}/sample`);
   });
@@ -256,14 +258,14 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
 
   router.get('/p/draws/:publicId/population.tsv', async (req, res) => {
     const draw = await services.draws.byPublicId(String(req.params.publicId));
-    res.attachment('population.tsv');
+    sendAs(res, 'population.tsv');
     res.type('text/tab-separated-values; charset=utf-8');
     res.send(await services.draws.canonicalFile(draw));
   });
 
   router.get('/p/draws/:publicId/exclude.txt', async (req, res) => {
     const draw = await services.draws.byPublicId(String(req.params.publicId));
-    res.attachment('exclude.txt');
+    sendAs(res, 'exclude.txt');
     res.type('text/plain; charset=utf-8');
     res.send(draw.excludeCodes.map((c) => `${c}\n`).join(''));
   });
@@ -275,7 +277,7 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
   });
 
   router.get('/p/verify-draw.js', (_req, res) => {
-    res.attachment('verify-draw.js');
+    sendAs(res, 'verify-draw.js');
     res.type('application/javascript; charset=utf-8');
     res.sendFile(require.resolve('../../scripts/verify-draw.js'));
   });
@@ -291,31 +293,31 @@ export function drawApiRoutes({ services, access }: { services: Services; access
   router.post('/rounds/:id/draws', canDraw, async (req, res) => {
     const parsed = parseDrawRequest(body(req.body), 'api');
     if (!parsed.value) throw new Invalid('抽样参数不正确，未抽样', parsed.errors);
-    const draw = await services.draws.create(auditContextOf(req), Number(req.params.id), parsed.value);
+    const draw = await services.draws.create(auditContextOf(req), idParam(req), parsed.value);
     res.status(201).location(`/api/rounds/${draw.roundId}/draw`).json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 
   router.get('/rounds/:id/draw', canRead, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const draw = await services.draws.active(round.id);
     if (!draw) throw new NotFound('本批次还没有有效的抽样');
     res.json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 
   router.get('/rounds/:id/draws', canRead, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const draws = await services.draws.list(round.id);
     res.json({ items: await Promise.all(draws.map(async (d) => drawJson(d, await services.draws.picks(d.id)))) });
   });
 
   router.post('/draws/:id/expand', canDraw, async (req, res) => {
     const quota = body(body(req.body).quota);
-    const draw = await services.draws.expand(auditContextOf(req), Number(req.params.id), { project: Number(quota.project), department: Number(quota.department) });
+    const draw = await services.draws.expand(auditContextOf(req), idParam(req), { project: Number(quota.project), department: Number(quota.department) });
     res.json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 
   router.post('/draws/:id/cancel', canDraw, async (req, res) => {
-    const draw = await services.draws.cancel(auditContextOf(req), Number(req.params.id), str(body(req.body).reason));
+    const draw = await services.draws.cancel(auditContextOf(req), idParam(req), str(body(req.body).reason));
     res.json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 

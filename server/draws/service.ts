@@ -5,6 +5,7 @@ import { fenToWan } from '../domain/money';
 import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
 import { Conflict, DomainError, Invalid, NotFound } from '../errors';
+import { requiredReason } from '../domain/text';
 import { findActiveImport } from '../population/repository';
 import { PopulationRecordsCache } from '../population/recordsCache';
 import { findRound, lockRound, Round } from '../rounds/repository';
@@ -194,9 +195,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
     },
 
     async cancel(context: AuditContext, drawId: number, reason: string): Promise<Draw> {
-      const text = reason.trim();
-      if (text.length < 4) throw new Invalid('请写明作废理由（至少4个字）', [{ field: 'reason', message: '请写明作废理由（至少4个字）' }]);
-      if (text.length > 1000) throw new Invalid('作废理由不能超过1000字', [{ field: 'reason', message: '作废理由不能超过1000字' }]);
+      const text = requiredReason(reason, '请写明作废理由（至少4个字）', { label: '作废理由', min: 4 });
       const at = now();
       return db.transaction(async (trx) => {
         const before = await findDraw(trx, drawId);

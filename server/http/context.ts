@@ -3,6 +3,7 @@ import { Request, RequestHandler } from 'express';
 import { AuditContext } from '../audit/repository';
 import { Logger } from '../logger';
 import { User } from '../users/repository';
+import { Flash } from '../sessions/repository';
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -14,6 +15,8 @@ declare global {
       authMethod?: 'session' | 'token';
       /** The id (a hash) of the session the request came with. */
       sessionId?: string;
+      /** Leaves a message for the next page this session shows (after a redirect). */
+      flash(message: Flash): Promise<void>;
     }
   }
 }

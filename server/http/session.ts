@@ -3,7 +3,7 @@ import { CookieOptions, Request, RequestHandler, Response } from 'express';
 import { appendAudit } from '../audit/repository';
 import { Config } from '../config';
 import { Database } from '../data/database';
-import { deleteExpiredSessions, deleteSession, findSessionWithUser, insertSession, touchSession } from '../sessions/repository';
+import { deleteExpiredSessions, deleteSession, findSessionWithUser, insertSession, setFlash, touchSession } from '../sessions/repository';
 import { TokenService } from '../tokens/service';
 import { User } from '../users/repository';
 import { auditContextOf } from './context';
@@ -104,6 +104,13 @@ export function sessionManager({ db, config, tokens, refusals, now }: SessionDep
     req.user = user;
     req.sessionId = id;
     req.authMethod = 'session';
+    // The message left by the request that redirected here is shown once, by the next page.
+    if (session.flash && req.method === 'GET' && !wantsJson(req)) {
+      res.locals.error = session.flash.error;
+      res.locals.notice = session.flash.notice;
+      res.locals.flashDetails = session.flash.details;
+      await setFlash(db, id, null);
+    }
   }
 
   function clear(req: Request, res: Response): void {
@@ -112,6 +119,9 @@ export function sessionManager({ db, config, tokens, refusals, now }: SessionDep
 
   /** Finds who is calling, and exposes the CSRF token to the views. */
   const authenticate: RequestHandler = async (req, res, next) => {
+    req.flash = async (message) => {
+      if (req.sessionId) await setFlash(db, req.sessionId, message);
+    };
     const header = req.get('authorization');
     if (header) await fromBearer(req, header);
     else await fromCookie(req, res);

@@ -15,6 +15,12 @@ import { ROLE_LABELS } from '../domain/roles';
 
 export const VIEWS_DIR = path.resolve(__dirname, '../../views');
 
+/** A code's label from a table, or the code itself: own keys only (never `constructor` and the like). */
+const labelOf = (table: Record<string, string>, code: unknown): string => {
+  const key = String(code ?? '');
+  return Object.hasOwn(table, key) ? table[key] : key;
+};
+
 function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('eq', (a: unknown, b: unknown) => a === b);
   hbs.registerHelper('not', (a: unknown) => !a);
@@ -22,9 +28,9 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   hbs.registerHelper('instant', (value: unknown) => (value instanceof Date ? formatInstantCst(value) : ''));
   hbs.registerHelper('dateZh', (value: unknown) => (typeof value === 'string' && value ? formatCalendarDateZh(value) : ''));
-  hbs.registerHelper('roleLabel', (role: unknown) => ROLE_LABELS[role as keyof typeof ROLE_LABELS] ?? String(role ?? ''));
-  hbs.registerHelper('roundState', (state: unknown) => ROUND_STATES[state as keyof typeof ROUND_STATES] ?? String(state ?? ''));
-  hbs.registerHelper('auditAction', (action: unknown) => AUDIT_ACTION_LABELS[String(action)] ?? String(action ?? ''));
+  hbs.registerHelper('roleLabel', (role: unknown) => labelOf(ROLE_LABELS, role));
+  hbs.registerHelper('roundState', (state: unknown) => labelOf(ROUND_STATES, state));
+  hbs.registerHelper('auditAction', (action: unknown) => labelOf(AUDIT_ACTION_LABELS, action));
   hbs.registerHelper('encode', (value: unknown) => encodeURIComponent(String(value ?? '')));
   hbs.registerHelper('wan', (value: unknown) => (typeof value === 'bigint' ? formatWan(value) : ''));
   hbs.registerHelper('json', (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value, null, 1)));

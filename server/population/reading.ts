@@ -4,6 +4,8 @@ import {
   SubmissionInput, summarisePopulation,
 } from '../domain/population';
 import { Assessment, assess, isExecutionIndicator } from '../domain/warnings';
+import { MAX_TOTAL_FEN } from '../domain/cells';
+import { fenToWan } from '../domain/money';
 import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from './files';
 
 /**
@@ -93,11 +95,8 @@ async function readOrRefuse(file: UploadedFile, role: 'population' | 'indicators
   }
 }
 
-/** Fen as a number where that is exact (below 2^53 fen, about 90 billion 万元), else as text. */
-function fenValue(fen: bigint): number | string {
-  return fen <= MAX_SAFE_FEN ? Number(fen) : fen.toString();
-}
-const MAX_SAFE_FEN = BigInt(Number.MAX_SAFE_INTEGER);
+/** Fen as a number: exact, since amounts are at most MAX_AMOUNT_FEN (10^15 fen). */
+const fenValue = (fen: bigint): number => Number(fen);
 
 function detailsOf(s: SubmissionInput): string | null {
   if (s.contact === null && s.note === null && s.extra === null) return null;
@@ -168,6 +167,10 @@ export async function readPopulation(request: ReadRequest, emit: (rows: Value[][
   }
   const summary = summarisePopulation(assessed());
   if (indicatorRead) checkIndicatorCodes(indicatorSheet!.name, indicatorRead, seenCodes, problems);
+  const total = summary.byKind.project.budgetFen + summary.byKind.department.budgetFen;
+  if (total > MAX_TOTAL_FEN) {
+    problems.add({ sheet: populationSheet.name, row: null, column: '预算数（万元）', message: `预算数合计${fenToWan(total)}万元，超过一个批次的上限${fenToWan(MAX_TOTAL_FEN)}万元` });
+  }
   if (problems.count === 0 && batch.length) emit(batch);
   if (problems.count > 0) {
     return {

@@ -1,4 +1,6 @@
 import { trimmed } from '../http/input';
+import { sendAs } from '../http/download';
+import { idParam } from '../http/params';
 import { Request, Response, Router } from 'express';
 import { formatScore, GRADES, isGrade } from '../domain/grades';
 import { fenToWan, formatWan } from '../domain/money';
@@ -9,6 +11,8 @@ import { formatRateBp, isWarningKey, WARNING_KEYS, WARNINGS, warningKeysOf } fro
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { badRequest } from '../http/errors';
+import { Invalid } from '../errors';
+import { characterCount, FieldError, TEXT_LIMITS } from '../domain/text';
 import { readMultipart } from '../http/upload';
 import { Round } from '../rounds/repository';
 import { Services } from '../services';
@@ -17,30 +21,53 @@ import { Indicator, PopulationImport, PopulationQuery, SORTS, SortKey, Submissio
 import { describeProblem, ImportRefused, ImportResult } from './service';
 import { populationTemplate, writePopulationXlsx } from './spreadsheets';
 
-const PAGE_SIZES = [20, 50, 100, 200];
-
 const str = trimmed;
 
-/** The filters, sort and page of a population list, from the query string; anything unknown is ignored. */
+/** Page sizes the list offers; the API takes any from 1 to MAX_PAGE_SIZE. */
+const PAGE_SIZES = [20, 50, 100, 200];
+const MAX_PAGE_SIZE = 500;
+
+/**
+ * The filters, sort and page of a population list, from the query string. A filter left empty
+ * is no filter; a value the list does not know (a kind, grade, warning or sort that does not
+ * exist, a page size outside 1–500, text too long) is refused with 422 naming the parameter.
+ */
 export function parseListQuery(query: Record<string, unknown>): { filter: PopulationQuery; page: number; pageSize: number } {
-  const kind = str(query.kind);
-  const grade = str(query.grade);
-  const warning = str(query.warning);
-  const sort = str(query.sort);
-  const pageSize = Number(str(query.pageSize)) || 50;
-  return {
-    filter: {
-      kind: isKind(kind) ? kind : undefined,
-      department: str(query.department).slice(0, 200) || undefined,
-      grade: isGrade(grade) ? grade : undefined,
-      warning: isWarningKey(warning) ? warning : undefined,
-      q: str(query.q).slice(0, 100) || undefined,
-      sort: sort in SORTS ? (sort as SortKey) : 'code',
-      descending: str(query.dir) === 'desc',
-    },
-    page: Math.max(1, Math.min(1_000_000, Math.floor(Number(str(query.page))) || 1)),
-    pageSize: PAGE_SIZES.includes(pageSize) ? pageSize : Math.min(200, Math.max(1, Math.floor(pageSize))),
+  const errors: FieldError[] = [];
+  const oneOf = <T extends string>(name: string, accepts: (v: string) => v is T, label: string): T | undefined => {
+    const value = str(query[name]);
+    if (value === '') return undefined;
+    if (accepts(value)) return value;
+    errors.push({ field: name, message: `${label}"${value.slice(0, 50)}"不存在` });
+    return undefined;
   };
+  const textOf = (name: string, label: string, max: number): string | undefined => {
+    const value = str(query[name]);
+    if (characterCount(value) > max) errors.push({ field: name, message: `${label}不能超过${max}字` });
+    return value || undefined;
+  };
+  const wholeOf = (name: string, label: string, fallback: number, max: number): number => {
+    const value = str(query[name]);
+    if (value === '') return fallback;
+    const n = /^\d{1,7}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= 1 && n <= max)) errors.push({ field: name, message: `${label}须为1到${max}的整数` });
+    return n;
+  };
+  const isSort = (v: string): v is SortKey => Object.hasOwn(SORTS, v);
+  const isDirection = (v: string): v is 'asc' | 'desc' => v === 'asc' || v === 'desc';
+  const filter: PopulationQuery = {
+    kind: oneOf('kind', isKind, '类型'),
+    department: textOf('department', '主管部门', TEXT_LIMITS.name),
+    grade: oneOf('grade', isGrade, '等级'),
+    warning: oneOf('warning', isWarningKey, '警示'),
+    q: textOf('q', '搜索词', 100),
+    sort: oneOf('sort', isSort, '排序') ?? 'code',
+    descending: oneOf('dir', isDirection, '排序方向') === 'desc',
+  };
+  const page = wholeOf('page', '页码', 1, 1_000_000);
+  const pageSize = wholeOf('pageSize', '每页条数', 50, MAX_PAGE_SIZE);
+  if (errors.length) throw new Invalid('查询条件不正确', errors);
+  return { filter, page, pageSize };
 }
 
 export function submissionJson(s: Submission) {
@@ -139,7 +166,7 @@ function summaryView(active: PopulationImport) {
   };
 }
 
-const roundId = (req: Request) => Number(req.params.id);
+const roundId = (req: Request) => idParam(req);
 
 export function populationPageRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
   const router = Router();
@@ -191,7 +218,7 @@ export function populationPageRoutes({ services, access }: { services: Services;
   }
 
   router.get('/rounds/:id/population', canRead, async (req, res) => {
-    await renderList(req, res, await services.rounds.get(roundId(req)));
+    await renderList(req, res, await services.rounds.withSelfScores(roundId(req), req.user!.role));
   });
 
   router.post('/rounds/:id/population', canImport, async (req, res) => {
@@ -218,7 +245,7 @@ export function populationPageRoutes({ services, access }: { services: Services;
   });
 
   router.get('/rounds/:id/population/records/:code', canRead, async (req, res) => {
-    const round = await services.rounds.get(roundId(req));
+    const round = await services.rounds.withSelfScores(roundId(req), req.user!.role);
     const { submission, indicators, assessment } = await services.population.record(round.id, String(req.params.code));
     const weight = indicators.reduce((t, i) => t + i.weight, 0);
     const points = indicators.reduce((t, i) => t + i.score, 0);
@@ -236,10 +263,10 @@ export function populationPageRoutes({ services, access }: { services: Services;
   });
 
   router.get('/rounds/:id/population/export.xlsx', canRead, async (req, res) => {
-    const round = await services.rounds.get(roundId(req));
+    const round = await services.rounds.withSelfScores(roundId(req), req.user!.role);
     const { filter } = parseListQuery(req.query as Record<string, unknown>);
     await services.population.recordExport(auditContextOf(req), round.id, new URLSearchParams(req.query as Record<string, string>).toString());
-    res.attachment(`自评记录-${round.fiscalYear}-${round.id}.xlsx`);
+    sendAs(res, `自评记录-${round.fiscalYear}-${round.id}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     await writePopulationXlsx(res, round.title, services.population.each(round, filter));
   });
@@ -247,7 +274,7 @@ export function populationPageRoutes({ services, access }: { services: Services;
   let template: Promise<Buffer> | undefined;
   router.get('/population/template.xlsx', canRead, async (_req, res) => {
     template ??= populationTemplate();
-    res.attachment('自评记录导入模板.xlsx');
+    sendAs(res, '自评记录导入模板.xlsx');
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     res.send(await template);
   });
@@ -267,14 +294,14 @@ export function populationApiRoutes({ services, access }: { services: Services; 
   });
 
   router.get('/rounds/:id/population', access.requirePermission('population.read'), async (req, res) => {
-    const round = await services.rounds.get(roundId(req));
+    const round = await services.rounds.withSelfScores(roundId(req), req.user!.role);
     const { filter, page, pageSize } = parseListQuery(req.query as Record<string, unknown>);
     const result = await services.population.page(round, filter, { offset: (page - 1) * pageSize, limit: pageSize });
     res.json({ total: result.total, page, pageSize, items: result.items.map(submissionJson) });
   });
 
   router.get('/rounds/:id/population/records/:code', access.requirePermission('population.read'), async (req, res) => {
-    const round = await services.rounds.get(roundId(req));
+    const round = await services.rounds.withSelfScores(roundId(req), req.user!.role);
     const { submission, indicators, assessment } = await services.population.record(round.id, String(req.params.code));
     res.json({
       ...submissionJson(submission),

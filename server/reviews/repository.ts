@@ -1,6 +1,6 @@
 import { Queryable } from '../data/database';
 import { jsonNumber, whereState } from '../data/engine';
-import { insertedId, toDate, toInt } from '../data/values';
+import { insertedId, toBool, toDate, toInt } from '../data/values';
 import { Kind } from '../domain/population';
 import { ReviewContent, ReviewStatus } from '../domain/review';
 import { ReviewSnapshot } from '../domain/reviewHistory';
@@ -104,8 +104,35 @@ export async function currentAssignee(db: Queryable, submissionId: number): Prom
   return row?.user_id ?? null;
 }
 
-export async function endAssignment(db: Queryable, submissionId: number, by: number, at: Date): Promise<void> {
-  await db('assignments').where('submission_id', submissionId).whereNull('ended_at').update({ ended_by: by, ended_at: at });
+export async function endAssignment(db: Queryable, submissionId: number, by: number, at: Date, reason: string | null = null): Promise<void> {
+  await db('assignments').where('submission_id', submissionId).whereNull('ended_at').update({ ended_by: by, ended_at: at, end_reason: reason });
+}
+
+/** The current assignments of a round to users of an organisation, with their items' department and unit. */
+export async function findOrganisationAssignments(db: Queryable, roundId: number, organisation: string) {
+  return (await db('assignments')
+    .join('users', 'users.id', 'assignments.user_id')
+    .join('submissions', 'submissions.id', 'assignments.submission_id')
+    .where({ 'assignments.round_id': roundId, 'users.organisation': organisation })
+    .whereNull('assignments.ended_at')
+    .select('assignments.submission_id as submissionId', 'submissions.code', 'submissions.department', 'submissions.unit', 'users.username')) as Array<{
+    submissionId: number; code: string; department: string; unit: string; username: string;
+  }>;
+}
+
+/** Items of a round whose assignment a conflict declaration ended and that nobody has been given since. */
+export async function findEndedByConflict(db: Queryable, roundId: number) {
+  const rows = (await db('assignments')
+    .join('users', 'users.id', 'assignments.user_id')
+    .join('submissions', 'submissions.id', 'assignments.submission_id')
+    .where('assignments.round_id', roundId)
+    .whereNotNull('assignments.end_reason')
+    .whereNotExists((q) => q.select(db.raw('1')).from('assignments as current').whereRaw('current.submission_id = assignments.submission_id').whereNull('current.ended_at'))
+    .orderBy('assignments.ended_at', 'desc')
+    .select('submissions.code', 'submissions.name', 'users.display_name as displayName', 'users.organisation', 'assignments.end_reason as reason', 'assignments.ended_at as endedAt')) as Array<{
+    code: string; name: string; displayName: string; organisation: string | null; reason: string; endedAt: unknown;
+  }>;
+  return rows.map((r) => ({ ...r, endedAt: toDate(r.endedAt) }));
 }
 
 export async function insertAssignment(db: Queryable, roundId: number, submissionId: number, userId: number, by: number, at: Date): Promise<void> {
@@ -121,12 +148,13 @@ export async function findMyWork(db: Queryable, userId: number) {
     .where('assignments.user_id', userId)
     .whereNull('assignments.ended_at')
     .orderBy([{ column: 'rounds.id', order: 'desc' }, { column: 'submissions.code' }])
-    .select('rounds.id as round_id', 'rounds.title as round_title', 'submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department',
+    .select('rounds.id as round_id', 'rounds.title as round_title', 'rounds.blind_review', 'submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department',
       'submissions.self_score', 'submissions.warnings', 'reviews.status', 'reviews.review_score', 'reviews.updated_at')) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     ...recordWithStatus(r),
     roundId: r.round_id as number,
     roundTitle: r.round_title as string,
+    blindReview: toBool(r.blind_review),
     updatedAt: r.updated_at ? toDate(r.updated_at) : null,
   }));
 }

@@ -1,4 +1,6 @@
 import { asText, objectBody } from '../http/input';
+import { sendAs } from '../http/download';
+import { idParam } from '../http/params';
 import { Request, Response, Router } from 'express';
 import { formatScore } from '../domain/grades';
 import { formatWan } from '../domain/money';
@@ -11,7 +13,8 @@ import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { statusOf } from '../http/errors';
 import { Services } from '../services';
-import { Actor, reviewJson } from './service';
+import { Actor, isBlind, reviewJson } from './service';
+import { Flash } from '../sessions/repository';
 import { Invalid, isFormError, Refused } from '../errors';
 import { VersionListEntry } from './repository';
 import { readMultipart } from '../http/upload';
@@ -38,16 +41,18 @@ const versionRow = (v: VersionListEntry) => ({
 
 /** The review form's flat fields (`ind_<id>_score` ...) as the API's body. */
 function formToReview(form: Record<string, unknown>, indicatorIds: number[]) {
-  const dimensions: Record<string, { judgement: string; note: string }> = {};
+  const dimensions: Record<string, { judgement: string; note: string } | null> = {};
   DIMENSIONS.forEach((name, i) => {
     const judgement = str(form[`dim_${i}_judgement`]);
-    if (judgement) dimensions[name] = { judgement, note: str(form[`dim_${i}_note`]) };
+    dimensions[name] = judgement ? { judgement, note: str(form[`dim_${i}_note`]) } : null;
   });
+  // The form holds every field, so each is sent: an emptied field is cleared, not kept.
   const quality = ['q_timeliness', 'q_normative', 'q_report'].some((k) => str(form[k]) !== '')
     ? { timeliness: str(form.q_timeliness), timelinessReason: str(form.q_timeliness_reason), normative: str(form.q_normative), report: str(form.q_report) }
-    : undefined;
+    : null;
   return {
     reviewScore: str(form.reviewScore),
+    qualityScore: null,
     quality,
     comment: str(form.comment),
     indicators: indicatorIds.map((id) => ({ id, reviewActual: str(form[`ind_${id}_actual`]), reviewScore: str(form[`ind_${id}_score`]), rule: str(form[`ind_${id}_rule`]), note: str(form[`ind_${id}_note`]), evidence: form[`ind_${id}_evidence`] })),
@@ -61,7 +66,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   const canAssign = access.requirePermission('reviews.assign');
 
   router.get('/rounds/:id/assignments', canAssign, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const items = await services.reviews.items(round.id);
     const people = (await services.users.list()).filter((u) => (u.role === 'reviewer' || u.role === 'evaluator') && !u.disabledAt);
     const load = people.map((p) => {
@@ -74,16 +79,16 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       round,
       items: items.map((i) => ({ ...i, kindLabel: KIND_LABELS[i.kind], statusLabel: REVIEW_STATUSES[i.status ?? 'none'], score: formatScore(i.selfScore), warningList: warningKeysOf(i.warnings).map((k) => WARNINGS[k]), options: people.map((p) => ({ username: p.username, label: `${p.displayName}（${ROLE_LABELS[p.role]}${p.organisation ? `，${p.organisation}` : ''}）`, selected: p.id === i.assigneeId })) })),
       people: load,
+      endedByConflict: await services.reviews.endedByConflict(round.id),
       departments: [...new Set(items.map((i) => i.department))].sort(),
       progress,
       saved: req.query.saved,
       settingsSaved: req.query.settings === '1',
-      error: str(req.query.error) || undefined,
     });
   });
 
   router.post('/rounds/:id/assignments', canAssign, async (req, res) => {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     const form = body(req.body);
     const items = await services.reviews.items(roundId);
     let entries: Array<{ code: string; username: string }>;
@@ -100,13 +105,13 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       res.redirect(303, `/rounds/${roundId}/assignments?saved=${count}`);
     } catch (err) {
       if (!(err instanceof Invalid)) throw err;
-      const details = Array.isArray(err.details) ? (err.details as Array<{ message: string }>).map((d) => d.message).join('；') : err.message;
-      res.redirect(303, `/rounds/${roundId}/assignments?error=${encodeURIComponent(details)}`);
+      await req.flash({ error: err.message, details: err.details as Flash['details'] });
+      res.redirect(303, `/rounds/${roundId}/assignments`);
     }
   });
 
   router.get('/rounds/:id/conflicts', signedIn, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const user = req.user!;
     if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin') throw new Refused('只有第三方评价机构、组长和管理员查看利益冲突申报');
     const declarations = await services.reviews.conflicts(round.id, user.role === 'evaluator' ? (user.organisation ?? '') : undefined);
@@ -118,30 +123,30 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
       canDeclare: user.role === 'evaluator',
       departments: population?.summary.byDepartment.map((d) => d.department) ?? [],
       saved: req.query.saved === '1',
-      error: str(req.query.error) || undefined,
     });
   });
 
   router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     try {
       await services.reviews.declareConflict(auditContextOf(req), actorOf(req), roundId, body(req.body));
     } catch (err) {
       if (!(err instanceof Invalid)) throw err;
-      const details = Array.isArray(err.details) ? (err.details as Array<{ message: string }>).map((d) => d.message).join('；') : err.message;
-      return res.redirect(303, `/rounds/${roundId}/conflicts?error=${encodeURIComponent(details)}`);
+      await req.flash({ error: err.message, details: err.details as Flash['details'] });
+      return res.redirect(303, `/rounds/${roundId}/conflicts`);
     }
     res.redirect(303, `/rounds/${roundId}/conflicts?saved=1`);
   });
 
   router.post('/rounds/:id/review-settings', canAssign, async (req, res) => {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     const form = body(req.body);
     try {
       await services.reviews.updateSettings(auditContextOf(req), roundId, { weights: { timeliness: Number(form.wTimeliness), normative: Number(form.wNormative), report: Number(form.wReport) }, blindReview: form.blindReview === 'on' }, Number(form.version));
     } catch (err) {
       if (!isFormError(err)) throw err;
-      return res.redirect(303, `/rounds/${roundId}/assignments?error=${encodeURIComponent(err.message)}`);
+      await req.flash({ error: err.message, details: err.details as Flash['details'] });
+      return res.redirect(303, `/rounds/${roundId}/assignments`);
     }
     res.redirect(303, `/rounds/${roundId}/assignments?settings=1`);
   });
@@ -149,26 +154,24 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   router.get('/rounds/:id/results.xlsx', signedIn, async (req, res) => {
     const user = req.user!;
     if (!['lead', 'reviewer', 'evaluator'].includes(user.role)) throw new Refused('只有复核人员下载离线复核表');
-    const data = await services.reviews.resultsSheet(actorOf(req), Number(req.params.id));
-    res.attachment(`复核结果-${req.params.id}-${user.username}.xlsx`);
+    const data = await services.reviews.resultsSheet(actorOf(req), idParam(req));
+    sendAs(res, `复核结果-${idParam(req)}-${user.username}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     res.send(data);
   });
 
   router.post('/rounds/:id/results', signedIn, async (req, res) => {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
-    let message: string;
     try {
       if (!form.files.file) throw new Invalid('请选择要上传的复核结果文件');
       const count = await services.reviews.importResults(auditContextOf(req), actorOf(req), roundId, form.files.file!);
-      message = `notice=${encodeURIComponent(`已导入 ${count} 个项目的复核结果`)}`;
+      await req.flash({ notice: `已导入 ${count} 个项目的复核结果` });
     } catch (err) {
-      if (!(err instanceof Invalid)) throw err;
-      const details = Array.isArray(err.details) ? (err.details as Array<{ row: number | null; column: string | null; message: string }>).slice(0, 20).map((d) => `${d.row ? `行 ${d.row}，` : ''}${d.column ? `列"${d.column}"：` : ''}${d.message}`).join('；') : '';
-      message = `error=${encodeURIComponent(`${err.message}${details ? `：${details}` : ''}`)}`;
+      if (!(err instanceof Invalid || err instanceof Refused)) throw err;
+      await req.flash({ error: err.message, details: err.details as Flash['details'] });
     }
-    res.redirect(303, `/work?round=${roundId}&${message}`);
+    res.redirect(303, `/work?round=${roundId}`);
   });
 
   router.get('/work', signedIn, async (req, res) => {
@@ -177,14 +180,18 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
     res.render('reviews/work', {
       title: '我的复核任务',
       rounds,
-      notice: str(req.query.notice) || undefined,
-      error: str(req.query.error) || undefined,
-      items: work.map((w) => ({ ...w, kindLabel: KIND_LABELS[w.kind], statusLabel: REVIEW_STATUSES[w.status ?? 'none'], score: formatScore(w.selfScore), reviewScoreText: scoreText(w.reviewScore), warningList: warningKeysOf(w.warnings).map((k) => WARNINGS[k]), href: `/rounds/${w.roundId}/items/${encodeURIComponent(w.code)}` })),
+      items: work.map((w) => {
+        const blind = isBlind({ blindReview: w.blindReview }, req.user!.role, w.reviewScore);
+        return {
+          ...w, kindLabel: KIND_LABELS[w.kind], statusLabel: REVIEW_STATUSES[w.status ?? 'none'], score: blind ? '盲评' : formatScore(w.selfScore), reviewScoreText: scoreText(w.reviewScore),
+          warningList: blind ? [] : warningKeysOf(w.warnings).map((k) => WARNINGS[k]), href: `/rounds/${w.roundId}/items/${encodeURIComponent(w.code)}`,
+        };
+      }),
     });
   });
 
   async function renderItem(req: Request, res: Response, extra: Record<string, unknown> = {}) {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     const code = String(req.params.code);
     const view = await services.reviews.item(actorOf(req), roundId, code);
     const form = (extra.form as Record<string, unknown> | undefined) ?? undefined;
@@ -265,7 +272,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   router.get('/rounds/:id/items/:code', signedIn, (req, res) => renderItem(req, res));
 
   router.get('/rounds/:id/items/:code/history', signedIn, async (req, res) => {
-    const view = await services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code));
+    const view = await services.reviews.history(actorOf(req), idParam(req), String(req.params.code));
     const s = view.submission;
     res.render('reviews/history', {
       title: `修改记录：${s.code} ${s.name}`,
@@ -278,7 +285,7 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
   });
 
   router.post('/rounds/:id/items/:code/evidence', signedIn, async (req, res) => {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     const code = String(req.params.code);
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     try {
@@ -294,15 +301,15 @@ export function reviewPageRoutes({ services, access }: { services: Services; acc
 
   // Evidence is always a download, never shown inline: a PDF or an image from a unit is not trusted content.
   router.get('/rounds/:id/items/:code/evidence/:evidenceId', signedIn, async (req, res) => {
-    const file = await services.reviews.evidenceFile(actorOf(req), Number(req.params.id), String(req.params.code), Number(req.params.evidenceId));
-    res.attachment(file.name);
+    const file = await services.reviews.evidenceFile(actorOf(req), idParam(req), String(req.params.code), idParam(req, 'evidenceId'));
+    sendAs(res, file.name);
     res.type(file.mediaType);
     res.set('Content-Security-Policy', "default-src 'none'; sandbox");
     res.send(file.content);
   });
 
   router.post('/rounds/:id/items/:code', signedIn, async (req, res) => {
-    const roundId = Number(req.params.id);
+    const roundId = idParam(req);
     const code = String(req.params.code);
     const form = body(req.body);
     const action = str(form.action) || 'save';
@@ -342,20 +349,20 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
 
   router.post('/rounds/:id/assignments', access.requirePermission('reviews.assign'), async (req, res) => {
     const entries = Array.isArray(req.body) ? (req.body as Array<{ code: string; username: string }>) : [];
-    const changed = await services.reviews.assign(auditContextOf(req), Number(req.params.id), entries);
-    res.json({ changed, items: (await services.reviews.items(Number(req.params.id))).map((i) => ({ code: i.code, kind: i.kind, assignee: i.assigneeUsername, status: i.status ?? 'none' })) });
+    const changed = await services.reviews.assign(auditContextOf(req), idParam(req), entries);
+    res.json({ changed, items: (await services.reviews.items(idParam(req))).map((i) => ({ code: i.code, kind: i.kind, assignee: i.assigneeUsername, status: i.status ?? 'none' })) });
   });
 
   router.put('/rounds/:id/review-settings', access.requirePermission('reviews.assign'), async (req, res) => {
     const input = body(req.body);
     const weights = body(input.qualityWeights);
-    await services.reviews.updateSettings(auditContextOf(req), Number(req.params.id), { weights: { timeliness: Number(weights.timeliness), normative: Number(weights.normative), report: Number(weights.report) }, blindReview: input.blindReview === true }, Number(input.version));
-    const round = await services.rounds.get(Number(req.params.id));
+    await services.reviews.updateSettings(auditContextOf(req), idParam(req), { weights: { timeliness: Number(weights.timeliness), normative: Number(weights.normative), report: Number(weights.report) }, blindReview: input.blindReview === true }, Number(input.version));
+    const round = await services.rounds.get(idParam(req));
     res.json({ qualityWeights: round.qualityWeights, blindReview: round.blindReview, version: round.version });
   });
 
   router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
-    const id = await services.reviews.declareConflict(auditContextOf(req), actorOf(req), Number(req.params.id), body(req.body));
+    const id = await services.reviews.declareConflict(auditContextOf(req), actorOf(req), idParam(req), body(req.body));
     res.status(201).json({ id });
   });
 
@@ -364,7 +371,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   });
 
   router.get('/rounds/:id/items/:code', signedIn, async (req, res) => {
-    const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code), { allVersions: true });
+    const view = await services.reviews.item(actorOf(req), idParam(req), String(req.params.code), { allVersions: true });
     const s = view.submission;
     res.json({
       code: s.code,
@@ -379,7 +386,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
       warnings: warningKeysOf(s.warnings),
       assignee: view.item.assigneeUsername,
       indicators: view.indicators.map((i) => ({ id: i.id, level1: i.level1, level2: i.level2, level3: i.level3, target: i.target, actual: i.actual, weight: i.weight / 100, score: view.blind ? null : i.score / 100, isExecution: i.isExecution })),
-      review: view.review ? reviewJson(view.review, s) : null,
+      review: view.review ? reviewJson(view.review, s, view.blind) : null,
       evidence: view.evidence.map((e) => ({ id: e.id, fileName: e.fileName, mediaType: e.mediaType, size: e.size, sha256: e.fileSha256, uploadedBy: e.uploadedByName, uploadedAt: e.uploadedAt.toISOString(), withdrawn: e.withdrawnAt !== null })),
       findings: view.findings.map((f) => ({ id: f.id, evidence: f.evidenceIds, category: f.category, title: f.categoryTitle, description: f.description, severity: f.severity, source: f.source, author: f.authorName, authorRole: f.authorRole, organisation: f.authorOrganisation, withdrawn: f.withdrawnAt !== null })),
       history: view.versions.map((v) => ({ version: v.version, action: v.action, status: v.status, by: v.changedByName, at: v.changedAt.toISOString(), reason: v.reason })),
@@ -387,7 +394,7 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
   });
 
   router.get('/rounds/:id/items/:code/history', signedIn, async (req, res) => {
-    const view = await services.reviews.history(actorOf(req), Number(req.params.id), String(req.params.code));
+    const view = await services.reviews.history(actorOf(req), idParam(req), String(req.params.code));
     res.json({
       code: view.submission.code,
       versions: view.versions.map((v) => ({
@@ -402,36 +409,36 @@ export function reviewApiRoutes({ services, access }: { services: Services; acce
     const input = body(req.body);
     const version = Number(input.version);
     if (!Number.isInteger(version) || version < 0) throw new Invalid('缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
-    const saved = await services.reviews.save(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), input, version);
-    res.json(reviewJson(saved.review, saved.submission));
+    const saved = await services.reviews.save(auditContextOf(req), actorOf(req), idParam(req), String(req.params.code), input, version);
+    res.json(reviewJson(saved.review, saved.submission, saved.blind));
   });
 
   router.post('/rounds/:id/items/:code/evidence', signedIn, async (req, res) => {
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     if (!form.files.file) throw new Invalid('缺少文件：请用 multipart/form-data 的 file 字段上传');
-    const id = await services.reviews.addEvidence(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), form.files.file!, form.fields.description ?? '');
-    res.status(201).json({ id, fileName: form.files.file.name, href: `/rounds/${req.params.id}/items/${encodeURIComponent(String(req.params.code))}/evidence/${id}` });
+    const id = await services.reviews.addEvidence(auditContextOf(req), actorOf(req), idParam(req), String(req.params.code), form.files.file!, form.fields.description ?? '');
+    res.status(201).json({ id, fileName: form.files.file.name, href: `/rounds/${idParam(req)}/items/${encodeURIComponent(String(req.params.code))}/evidence/${id}` });
   });
 
   router.post('/rounds/:id/reviews/import', signedIn, async (req, res) => {
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     if (!form.files.file) throw new Invalid('缺少文件：请用 multipart/form-data 的 file 字段上传');
-    const imported = await services.reviews.importResults(auditContextOf(req), actorOf(req), Number(req.params.id), form.files.file!);
+    const imported = await services.reviews.importResults(auditContextOf(req), actorOf(req), idParam(req), form.files.file!);
     res.json({ imported });
   });
 
   router.post('/rounds/:id/items/:code/findings', signedIn, async (req, res) => {
-    const id = await services.reviews.addFinding(auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code), body(req.body));
-    const view = await services.reviews.item(actorOf(req), Number(req.params.id), String(req.params.code));
+    const id = await services.reviews.addFinding(auditContextOf(req), actorOf(req), idParam(req), String(req.params.code), body(req.body));
+    const view = await services.reviews.item(actorOf(req), idParam(req), String(req.params.code));
     const finding = view.findings.find((f) => f.id === id)!;
     res.status(201).json({ id, category: finding.category, title: finding.categoryTitle, description: finding.description, severity: finding.severity, source: finding.source, author: finding.authorName, authorRole: finding.authorRole, organisation: finding.authorOrganisation });
   });
 
   for (const action of ['submit', 'confirm', 'return'] as const) {
     router.post(`/rounds/:id/items/:code/review/${action}`, signedIn, async (req, res) => {
-      const args = [auditContextOf(req), actorOf(req), Number(req.params.id), String(req.params.code)] as const;
-      const { review, submission } = await (action === 'return' ? services.reviews.return(...args, str(body(req.body).reason)) : services.reviews[action](...args));
-      res.json(reviewJson(review, submission));
+      const args = [auditContextOf(req), actorOf(req), idParam(req), String(req.params.code)] as const;
+      const { review, submission, blind } = await (action === 'return' ? services.reviews.return(...args, str(body(req.body).reason)) : services.reviews[action](...args));
+      res.json(reviewJson(review, submission, blind));
     });
   }
 

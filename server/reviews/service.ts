@@ -1,6 +1,7 @@
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, Queryable } from '../data/database';
 import { KIND_LABELS } from '../domain/population';
+import { characterCount, readText, requiredReason, TEXT_LIMITS } from '../domain/text';
 import { FieldError, parseReviewContent, QualityWeights, ReviewContent, reviewFigures, ReviewStatus, submitProblems, timelinessScore } from '../domain/review';
 import { Role } from '../domain/roles';
 import { assess } from '../domain/warnings';
@@ -20,7 +21,7 @@ import crypto from 'node:crypto';
 import { findFindings, findFinding, insertFinding, listCategories, listCategoryTitles, withdrawFinding } from '../findings/repository';
 import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import {
-  endAssignment, findMyWork, findReview, findReviewVersions, findSampledRecord, findVersionList, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
+  endAssignment, findEndedByConflict, findMyWork, findOrganisationAssignments, findReview, findReviewVersions, findSampledRecord, findVersionList, findSampleItems, insertAssignment, insertReview, insertReviewVersion, Review,
   ReviewWrite, updateReview,
 } from './repository';
 
@@ -30,6 +31,15 @@ export interface Actor {
   /** The name a saved review is shown with as its last writer. */
   displayName: string;
   organisation?: string | null;
+}
+
+/**
+ * Blind review: in a round that asks for it, a reviewer or evaluator sees the unit's own scores
+ * (self-score, self-grade, indicator points, and the deviation from them) of an item only once
+ * they have saved a score of their own for it. Every response they can reach follows this.
+ */
+export function isBlind(round: Pick<Round, 'blindReview'>, role: Role, reviewScore: number | null | undefined): boolean {
+  return round.blindReview && (role === 'reviewer' || role === 'evaluator') && (reviewScore ?? null) === null;
 }
 
 /** How many of a review's versions its page lists; the history page has them all. */
@@ -65,6 +75,12 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     return { round, submission, item, assignee };
   }
 
+  /** Findings and evidence change with the review: not once the lead has confirmed it (until returned). */
+  async function requireOpenItem(q: Queryable, submissionId: number, code: string): Promise<void> {
+    const review = await findReview(q, submissionId);
+    if (review?.status === 'confirmed') throw new Conflict(`项目 ${code} 的复核已确认，不能再修改问题或佐证材料；如需修改，请组长退回`);
+  }
+
   function canWrite(actor: Actor, assignee: number | null): boolean {
     return actor.role === 'lead' || (assignee === actor.id && (actor.role === 'reviewer' || actor.role === 'evaluator'));
   }
@@ -79,12 +95,13 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     return db.transaction(async (trx) => {
       const locked = await lockRound(trx, roundId);
       if (!locked) throw new NotFound('复核批次不存在');
-      const { submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
+      const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
       const review = await findReview(trx, submission.id);
       if (action === 'submit' && !canWrite(actor, assignee)) throw new Refused(`无权提交项目 ${code} 的复核`);
       if (action !== 'submit' && actor.role !== 'lead') throw new Refused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
       if (!review) throw new Conflict('这个项目还没有复核记录');
       let status: ReviewStatus;
+      let returnReason: string | null = null;
       if (action === 'submit') {
         if (review.status !== 'draft' && review.status !== 'returned') throw new Conflict(`复核状态为"${review.status === 'submitted' ? '已提交' : '已确认'}"，不能再提交`);
         const indicators = forReview(await findIndicators(trx, submission.id));
@@ -96,16 +113,16 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         if (review.status !== 'submitted') throw new Conflict('只能确认已提交的复核');
         status = 'confirmed';
       } else {
-        const text = (reason ?? '').trim();
-        if (text.length < 2) throw new Invalid('退回须写明理由', [{ field: 'reason', message: '退回须写明理由' }]);
+        returnReason = requiredReason(reason, '退回须写明理由');
         if (review.status !== 'submitted' && review.status !== 'confirmed') throw new Conflict('只能退回已提交或已确认的复核');
         status = 'returned';
       }
-      const write: ReviewWrite = { status, reviewScore: review.reviewScore, qualityScore: review.qualityScore, comment: review.comment, content: review.content, returnReason: action === 'return' ? reason!.trim() : null };
+      const write: ReviewWrite = { status, reviewScore: review.reviewScore, qualityScore: review.qualityScore, comment: review.comment, content: review.content, returnReason };
       if (!(await updateReview(trx, review.id, review.version, write, actor.id, at))) throw new Conflict('该复核已被他人修改，请刷新后重试');
       await insertReviewVersion(trx, review.id, review.version + 1, action, status, snapshot(write), write.returnReason, actor.id, at);
       await appendAudit(trx, context, { action: `review.${action}`, objectType: 'review', objectId: `${roundId}:${code}`, before: { status: review.status, version: review.version }, after: { status, version: review.version + 1, reason: write.returnReason } }, at);
-      return { review: (await findReview(trx, submission.id))!, submission };
+      const after = (await findReview(trx, submission.id))!;
+      return { review: after, submission, blind: isBlind(round, actor.role, after.reviewScore) };
     });
   }
 
@@ -145,6 +162,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
 
     items: (roundId: number, onlyUserId?: number) => findSampleItems(db, roundId, onlyUserId),
 
+    /** Items to reassign because a conflict declaration ended their assignment. */
+    endedByConflict: (roundId: number) => findEndedByConflict(db, roundId),
+
     /** Quality weights and blind review, settable until the first review is saved. */
     async updateSettings(context: AuditContext, roundId: number, input: { weights: QualityWeights; blindReview: boolean }, version: number): Promise<void> {
       const { weights } = input;
@@ -174,16 +194,23 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         await requireRound(trx, roundId);
         if (actor.role !== 'evaluator' || !actor.organisation) throw new Refused('只有第三方评价机构人员申报利益冲突');
         const scope = input.scope === 'unit' ? 'unit' : input.scope === 'department' ? 'department' : '';
-        const name = typeof input.name === 'string' ? input.name.trim() : '';
-        const reason = typeof input.reason === 'string' ? input.reason.trim() : '';
         const errors: FieldError[] = [];
+        const name = readText(input.name, 'name', '名称', TEXT_LIMITS.name, errors) ?? '';
+        const reason = readText(input.reason, 'reason', '关系说明', TEXT_LIMITS.reason, errors) ?? '';
         if (!scope) errors.push({ field: 'scope', message: '请选择主管部门或预算单位' });
         const column = scope === 'unit' ? 'unit' : 'department';
         if (scope && !(await trx('submissions').where({ round_id: roundId, [column]: name }).first('id'))) errors.push({ field: 'name', message: `本批次中没有${scope === 'unit' ? '预算单位' : '主管部门'}"${name}"` });
-        if (reason.length < 4) errors.push({ field: 'reason', message: '请说明关系（如"2023年为其提供过预算编制咨询"）' });
+        if (characterCount(reason) < 4) errors.push({ field: 'reason', message: '请说明关系（如"2023年为其提供过预算编制咨询"）' });
         if (errors.length) throw new Invalid('利益冲突申报不完整', errors);
         const id = await insertDeclaration(trx, { roundId, userId: actor.id, organisation: actor.organisation, scope, name, reason }, at);
         await appendAudit(trx, context, { action: 'conflict.declare', objectType: 'round', objectId: roundId, after: { organisation: actor.organisation, scope, name, reason } }, at);
+        // The organisation's evaluators lose the items the declaration covers; the lead reassigns them.
+        const covered = (await findOrganisationAssignments(trx, roundId, actor.organisation)).filter((a) => (scope === 'unit' ? a.unit : a.department) === name);
+        const endReason = `${actor.organisation}申报利益冲突：${scope === 'unit' ? '预算单位' : '主管部门'}"${name}"`;
+        for (const a of covered) {
+          await endAssignment(trx, a.submissionId, actor.id, at, endReason);
+          await appendAudit(trx, context, { action: 'assignment.end', objectType: 'review', objectId: `${roundId}:${a.code}`, before: { assignee: a.username }, after: { assignee: null, reason: endReason } }, at);
+        }
         return id;
       });
     },
@@ -215,9 +242,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         evidence: await findEvidence(db, submission.id),
         categories: await listCategoryTitles(db),
         canWrite: writable,
-        canWriteFindings: canWrite(actor, assignee),
+        canWriteFindings: canWrite(actor, assignee) && review?.status !== 'confirmed',
         // Blind review: a reviewer sees the unit's own scores only after saving theirs.
-        blind: round.blindReview && (actor.role === 'reviewer' || actor.role === 'evaluator') && (review?.reviewScore ?? null) === null,
+        blind: isBlind(round, actor.role, review?.reviewScore),
         timelinessDefault: timelinessScore(submission.submittedOn, round.deadline),
         canSubmit: writable,
         canConfirm: actor.role === 'lead' && review?.status === 'submitted',
@@ -229,7 +256,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      * Saves a draft. `version` is the one the writer read (0 for a new review); a stale one gets
      * 409 with what is stored now, and nothing changes.
      */
-    async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number): Promise<{ review: Review; submission: Submission }> {
+    async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number): Promise<{ review: Review; submission: Submission; blind: boolean }> {
       const at = now();
       return db.transaction(async (trx) => {
         const locked = await lockRound(trx, roundId);
@@ -237,7 +264,11 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
         if (!canWrite(actor, assignee)) throw new Refused(`无权修改项目 ${code} 的复核`);
         const indicators = forReview(await findIndicators(trx, submission.id));
-        const parsed = parseReviewContent(body, indicators, { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) });
+        const current = await findReview(trx, submission.id);
+        if ((current?.version ?? 0) !== version) throw new Conflict('该复核已被他人修改；你的内容没有保存，请对照最新版本后再保存', { current: current && reviewJson(current, submission, isBlind(round, actor.role, current.reviewScore)) }, 'stale_version');
+        if (current && current.status !== 'draft' && current.status !== 'returned') throw new Conflict(`复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再修改${current.status === 'confirmed' ? '；如需修改，请组长退回' : ''}`);
+        // What the body leaves out keeps its stored value.
+        const parsed = parseReviewContent(body, indicators, { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) }, current?.content);
         if (!parsed.value) throw new Invalid('复核内容不正确，未保存', parsed.errors);
         const content = parsed.value;
         const cited = content.indicators.flatMap((i) => i.evidence ?? []);
@@ -245,9 +276,6 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         const unknown = cited.filter((id) => !available.has(id));
         if (unknown.length) throw new Invalid('复核内容不正确，未保存', [{ field: 'indicators.evidence', message: `引用的佐证材料不属于该项目：${unknown.join('、')}` }]);
         const figures = reviewFigures(submission, indicators, content);
-        const current = await findReview(trx, submission.id);
-        if ((current?.version ?? 0) !== version) throw new Conflict('该复核已被他人修改；你的内容没有保存，请对照最新版本后再保存', { current: current && reviewJson(current, submission) }, 'stale_version');
-        if (current && current.status !== 'draft' && current.status !== 'returned') throw new Conflict(`复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再修改${current.status === 'confirmed' ? '；如需修改，请组长退回' : ''}`);
         const write: ReviewWrite = { status: current?.status === 'returned' ? 'returned' : 'draft', reviewScore: figures.reviewScore, qualityScore: content.qualityScore, comment: content.comment, content, returnReason: current?.returnReason ?? null };
         let id: number;
         if (current) {
@@ -265,7 +293,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
           after: { version: version + 1, reviewScore: write.reviewScore, qualityScore: write.qualityScore },
         }, at);
         const review: Review = { id, roundId, submissionId: submission.id, ...write, version: version + 1, updatedBy: actor.id, updatedByName: actor.displayName, updatedAt: at };
-        return { review, submission };
+        return { review, submission, blind: isBlind(round, actor.role, review.reviewScore) };
       });
     },
 
@@ -292,21 +320,24 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       return db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权在项目 ${code} 上记录问题`);
+        await requireOpenItem(trx, submission.id, code);
         const categories = await listCategories(trx);
         const errors: FieldError[] = [];
         const category = typeof input.category === 'string' ? input.category.trim() : '';
         const found = categories.find((c) => c.code === category || c.title === category);
         if (!found) errors.push({ field: 'category', message: `问题类别"${category}"不存在或已停用` });
-        const description = typeof input.description === 'string' ? input.description.trim() : '';
-        if (description.length < 4) errors.push({ field: 'description', message: '请描述问题（至少4个字）' });
-        if (description.length > 5000) errors.push({ field: 'description', message: '问题描述不能超过5000字' });
+        const description = readText(input.description, 'description', '问题描述', TEXT_LIMITS.comment, errors) ?? '';
+        if (characterCount(description) < 4) errors.push({ field: 'description', message: '请描述问题（至少4个字）' });
         const severity = input.severity === undefined || input.severity === '' ? 'minor' : String(input.severity);
-        if (!(severity in SEVERITIES)) errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
+        if (!Object.hasOwn(SEVERITIES, severity)) errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
         const available = new Set((await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id));
         const cited = (Array.isArray(input.evidence) ? input.evidence : input.evidence === undefined || input.evidence === '' ? [] : [input.evidence]).map(Number);
         const unknownEvidence = cited.filter((id) => !available.has(id));
         if (unknownEvidence.length) errors.push({ field: 'evidence', message: `引用的佐证材料不属于该项目：${unknownEvidence.join('、')}` });
-        const source = typeof input.source === 'string' && input.source.startsWith('warning:') && input.source.slice(8) in SUGGESTED_BY_WARNING ? input.source : 'manual';
+        const source = input.source === undefined || input.source === '' || input.source === 'manual' ? 'manual' : String(input.source);
+        if (source !== 'manual' && !(source.startsWith('warning:') && Object.hasOwn(SUGGESTED_BY_WARNING, source.slice(8)))) {
+          errors.push({ field: 'source', message: '来源须为 manual 或 warning:<警示代码>' });
+        }
         if (errors.length) throw new Invalid('问题记录不正确，未保存', errors);
         const id = await insertFinding(trx, { roundId, submissionId: submission.id, category: found!.code, description, severity: severity as Severity, source, evidenceIds: cited, authorId: actor.id, authorRole: actor.role, authorOrganisation: actor.organisation ?? null }, at);
         await appendAudit(trx, context, { action: 'finding.create', objectType: 'finding', objectId: id, after: { round: roundId, code, category: found!.code, description, severity, source } }, at);
@@ -318,7 +349,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      * Evidence for an item, by its reviewer or the lead. What the file is comes from its bytes,
      * and its name must agree; the bytes are stored once, by SHA-256.
      */
-    async addEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, file: { name: string; data: Buffer }, description: string): Promise<number> {
+    async addEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, file: { name: string; data: Buffer }, descriptionInput: unknown): Promise<number> {
+      const errors: FieldError[] = [];
+      const description = readText(descriptionInput, 'description', '材料说明', TEXT_LIMITS.description, errors) ?? null;
+      if (errors.length) throw new Invalid(errors[0].message, errors);
       const type = detectFileType(file.data);
       if (!type) throw new Invalid(`不支持的文件类型：佐证材料可以是 ${ACCEPTED_LABELS}`, [{ field: 'file', message: `"${file.name}"不是支持的文件类型` }]);
       if (!nameMatches(file.name, type)) throw new Invalid(`文件内容是${type.label}，与文件名"${file.name}"不符`, [{ field: 'file', message: `文件内容是${type.label}，扩展名应为 .${type.extensions[0]}` }]);
@@ -327,8 +361,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       return db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
+        await requireOpenItem(trx, submission.id, code);
         await storeFile(trx, { sha256, size: file.data.length, mediaType: type.mediaType, content: file.data }, at);
-        const id = await insertEvidence(trx, { roundId, submissionId: submission.id, sha256, fileName: file.name, mediaType: type.mediaType, size: file.data.length, description: description.trim().slice(0, 500) || null, by: actor.id }, at);
+        const id = await insertEvidence(trx, { roundId, submissionId: submission.id, sha256, fileName: file.name, mediaType: type.mediaType, size: file.data.length, description, by: actor.id }, at);
         await appendAudit(trx, context, { action: 'evidence.upload', objectType: 'evidence', objectId: id, after: { round: roundId, code, fileName: file.name, sha256, size: file.data.length, mediaType: type.mediaType } }, at);
         return id;
       });
@@ -339,8 +374,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       await db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
-        const text = reason.trim();
-        if (text.length < 2) throw new Invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
+        await requireOpenItem(trx, submission.id, code);
+        const text = requiredReason(reason, '撤回须写明理由');
         if (!(await withdrawEvidence(trx, evidenceId, submission.id, actor.id, at, text))) throw new NotFound('佐证材料不存在或已撤回');
         await appendAudit(trx, context, { action: 'evidence.withdraw', objectType: 'evidence', objectId: evidenceId, after: { reason: text } }, at);
       });
@@ -362,10 +397,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       await db.transaction(async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的问题`);
+        await requireOpenItem(trx, submission.id, code);
         const finding = await findFinding(trx, findingId);
         if (!finding || finding.submissionId !== submission.id) throw new NotFound('问题记录不存在');
-        const text = reason.trim();
-        if (text.length < 2) throw new Invalid('撤回须写明理由', [{ field: 'reason', message: '撤回须写明理由' }]);
+        const text = requiredReason(reason, '撤回须写明理由');
         if (!(await withdrawFinding(trx, findingId, actor.id, at, text))) throw new Conflict('该问题已撤回');
         await appendAudit(trx, context, { action: 'finding.withdraw', objectType: 'finding', objectId: findingId, after: { reason: text } }, at);
       });
@@ -466,8 +501,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
   };
 }
 
-/** A review as the API answers it. */
-export function reviewJson(review: Review, submission: Submission) {
+/** A review as the API answers it; `blind` leaves out what the unit's own scores would reveal. */
+export function reviewJson(review: Review, submission: Submission, blind: boolean) {
   // The stored score as a whole score: the same figures (grade, deviation) without the indicators.
   const figures = reviewFigures(submission, [], { ...review.content, wholeScore: review.reviewScore });
   return {
@@ -479,9 +514,9 @@ export function reviewJson(review: Review, submission: Submission) {
     reviewGrade: figures.reviewGrade,
     qualityScore: review.qualityScore === null ? null : review.qualityScore / 100,
     qualityGrade: figures.qualityGrade,
-    selfScore: submission.selfScore / 100,
-    deviation: figures.deviation === null ? null : figures.deviation / 100,
-    deviationRate: figures.deviationBp === null ? null : figures.deviationBp / 10000,
+    selfScore: blind ? null : submission.selfScore / 100,
+    deviation: blind || figures.deviation === null ? null : figures.deviation / 100,
+    deviationRate: blind || figures.deviationBp === null ? null : figures.deviationBp / 10000,
     comment: review.comment,
     indicators: review.content.indicators.map((i) => ({ ...i, reviewScore: i.reviewScore === null ? null : i.reviewScore / 100 })),
     dimensions: review.content.dimensions,

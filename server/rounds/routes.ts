@@ -1,4 +1,5 @@
 import { objectBody } from '../http/input';
+import { idParam } from '../http/params';
 import { Response, Router } from 'express';
 import { findAudit } from '../audit/repository';
 import { Database } from '../data/database';
@@ -70,7 +71,7 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
   });
 
   router.get('/rounds/:id', canRead, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     const history = can(req.user!.role, 'rounds.edit')
       ? (await findAudit(db, { objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records.map((r) => ({
           ...r,
@@ -97,12 +98,12 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
   });
 
   router.get('/rounds/:id/edit', canEdit, async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     renderForm(res, { title: `修改：${round.title}`, form: round, version: round.version, action: `/rounds/${round.id}/edit`, round });
   });
 
   router.post('/rounds/:id/edit', canEdit, async (req, res) => {
-    const id = Number(req.params.id);
+    const id = idParam(req);
     const round = await services.rounds.get(id);
     const input = body(req.body);
     const action = `/rounds/${id}/edit`;
@@ -142,12 +143,12 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
   });
 
   router.get('/rounds/:id', access.requirePermission('rounds.read'), async (req, res) => {
-    const round = await services.rounds.get(Number(req.params.id));
+    const round = await services.rounds.get(idParam(req));
     res.json(roundJson(round, await services.population.current(round.id)));
   });
 
   router.patch('/rounds/:id', access.requirePermission('rounds.edit'), async (req, res) => {
-    const id = Number(req.params.id);
+    const id = idParam(req);
     const current = await services.rounds.get(id);
     const input = body(req.body);
     const version = Number(input.version);

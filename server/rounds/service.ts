@@ -1,7 +1,8 @@
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, Queryable } from '../data/database';
 import { RoundFields } from '../domain/rounds';
-import { Conflict, NotFound } from '../errors';
+import { Conflict, NotFound, Refused } from '../errors';
+import { Role } from '../domain/roles';
 import { countLate, findActiveImport, refreshLateWarnings, updateImportSummary } from '../population/repository';
 import { findRound, insertRound, listRounds, Round, updateRound } from './repository';
 
@@ -24,6 +25,16 @@ export function roundService({ db, now }: { db: Database; now: () => Date }) {
   return {
     list: () => listRounds(db),
     get,
+
+    /**
+     * A round whose lists show the units' own scores (the population, the sample): in a blind
+     * round, not to reviewers, who see each item's self-score only after scoring it themselves.
+     */
+    async withSelfScores(id: number, role: Role): Promise<Round> {
+      const round = await get(id);
+      if (round.blindReview && (role === 'reviewer' || role === 'evaluator')) throw new Refused(`盲评批次 ${id} 的自评清单`, '本批次为盲评：复核人员不查看含自评得分的清单，请从"我的复核任务"进入分配给您的项目');
+      return round;
+    },
 
     async create(context: AuditContext, fields: RoundFields): Promise<Round> {
       const at = now();

@@ -13,6 +13,15 @@ export interface SessionRecord {
   expiresAt: Date;
   ip: string | null;
   userAgent: string | null;
+  /** The message waiting for the next page, if any. */
+  flash?: Flash | null;
+}
+
+/** A message for the next page: a notice, or an error with the problems it lists. */
+export interface Flash {
+  notice?: string;
+  error?: string;
+  details?: Array<{ row?: number | null; column?: string | null; field?: string; message: string }>;
 }
 
 interface SessionRow {
@@ -23,6 +32,7 @@ interface SessionRow {
   expires_at: unknown;
   ip: string | null;
   user_agent: string | null;
+  flash: string | null;
 }
 
 export async function insertSession(db: Queryable, session: SessionRecord): Promise<void> {
@@ -55,7 +65,12 @@ function toSession(row: SessionRow): SessionRecord {
     expiresAt: toDate(row.expires_at),
     ip: row.ip,
     userAgent: row.user_agent,
+    flash: row.flash ? (JSON.parse(row.flash) as Flash) : null,
   };
+}
+
+export async function setFlash(db: Queryable, id: string, flash: Flash | null): Promise<void> {
+  await db('sessions').where({ id }).update({ flash: flash ? JSON.stringify(flash) : null });
 }
 
 export async function touchSession(db: Queryable, id: string, now: Date): Promise<void> {

@@ -1,3 +1,4 @@
+import { withoutBidiControls } from '../domain/text';
 import { isRole, requiresOrganisation, Role } from '../domain/roles';
 
 export interface UserInput {
@@ -13,7 +14,7 @@ export interface FieldError {
   message: string;
 }
 
-const text = (value: unknown): string => (typeof value === 'string' ? value.normalize('NFC').trim() : '');
+const text = (value: unknown): string => (typeof value === 'string' ? withoutBidiControls(value.normalize('NFC')).trim() : '');
 
 /** Parses the add-user form or JSON body once, at the edge. */
 export function parseUserInput(body: Record<string, unknown>): { value?: UserInput; errors: FieldError[] } {
