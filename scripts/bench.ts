@@ -15,7 +15,6 @@ import { loadConfig } from '../server/config';
 import { createDatabase, migrateToLatest } from '../server/data/database';
 import { createLogger } from '../server/logger';
 import { createServices } from '../server/services';
-import { importReader } from '../server/population/importReader';
 import { drawSample } from '../server/domain/sampling';
 import { loadOnPostgres, loadOnSqlite, printLoad } from './load';
 import { benchReviews, printReviews } from './reviewBench';
@@ -83,14 +82,14 @@ async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-bench-'));
   const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'b'), FUHE_LOGIN_MAX_FAILURES_ADDRESS: '1000000' });
   const db = createDatabase(config, { backgroundCheckpoints: true });
-  const server = http.createServer(createApp(createServices({ db, config, now: () => new Date() }), { logger: createLogger({ silent: true }) }));
-  // As server/main.ts does at start-up: the thread that reads population files is ready.
-  importReader().start();
+  const services = createServices({ db, config, now: () => new Date() });
+  const server = http.createServer(createApp(services, { logger: createLogger({ silent: true }) }));
+  // As server/main.ts does at start-up: the thread that reads uploaded files is ready.
+  services.files.start();
   // The long in-process computations below would otherwise let idle keep-alive sockets time out under the client.
   server.keepAliveTimeout = 120_000;
   try {
     await migrateToLatest(db);
-    const services = createServices({ db, config, now: () => new Date() });
     const setup = { actor: null, ip: 'bench', userAgent: 'bench', requestId: null };
     await services.users.create(setup, { username: 'admin', displayName: '管理员', role: 'admin', organisation: null, password: PASSWORD });
     const { user: lead } = await services.users.create(setup, { username: 'lead', displayName: '组长', role: 'lead', organisation: null, password: PASSWORD });

@@ -68,6 +68,15 @@ export interface Config {
     /** Anonymous refusals from one address in a window before its anonymous requests get 429. */
     limitPerAddress: number;
   };
+  /** Reading uploaded spreadsheets (files/reader.ts): the reader thread's limits. */
+  uploads: {
+    /** The most a workbook may inflate to (all its parts), in MB. */
+    maxInflatedMb: number;
+    /** The reader thread's heap, in MB. */
+    readerHeapMb: number;
+    /** How long reading one file may take, in seconds. */
+    readerTimeoutSeconds: number;
+  };
   /** scrypt cost parameter N (a power of two). */
   scryptCost: number;
   /** The address the public reaches the application at, for links printed in announcements. */
@@ -135,6 +144,11 @@ export function loadConfig(env: Env = process.env): Config {
     refusals: {
       windowSeconds: getInt(env, 'FUHE_REFUSAL_WINDOW_SECONDS', 60, { min: 1, max: 3600 }),
       limitPerAddress: getInt(env, 'FUHE_REFUSALS_PER_ADDRESS', 30, { min: 1, max: 100_000 }),
+    },
+    uploads: {
+      maxInflatedMb: getInt(env, 'FUHE_UPLOAD_MAX_INFLATED_MB', 100, { min: 1, max: 4096 }),
+      readerHeapMb: getInt(env, 'FUHE_READER_HEAP_MB', 1024, { min: 32, max: 16384 }),
+      readerTimeoutSeconds: getInt(env, 'FUHE_READER_TIMEOUT_SECONDS', 120, { min: 1, max: 3600 }),
     },
     scryptCost: scryptCostOf(getInt(env, 'FUHE_SCRYPT_COST', 2 ** 15, { min: 2 ** 10, max: 2 ** 20 })),
     publicUrl: get(env, 'FUHE_PUBLIC_URL', `http://localhost:${getInt(env, 'PORT', 3000)}`).replace(/\/+$/, ''),

@@ -5,7 +5,6 @@ import { createServices } from './services';
 import { Config, loadConfig } from './config';
 import { createDatabase, Database, engineOf, migrateToLatest } from './data/database';
 import { createLogger, Logger } from './logger';
-import { importReader } from './population/importReader';
 import { countUsers } from './users/repository';
 
 /**
@@ -40,8 +39,8 @@ async function prepareDatabase(db: Database, logger: Logger): Promise<void> {
 function serve(db: Database, config: Config, logger: Logger): void {
   const services = createServices({ db, config, now: () => new Date(), logger });
   const server = http.createServer(createApp(services, { logger }));
-  // Population files are read on a thread of their own: ready before the first upload.
-  importReader().start();
+  // Uploaded spreadsheets are read on a thread of their own: ready before the first upload.
+  services.files.start();
   server.listen(config.port, () => logger.info('listening', { port: config.port, dataDir: config.dataDir, worker: cluster.worker?.id }));
 
   let stopping = false;

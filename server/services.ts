@@ -7,6 +7,8 @@ import { categoryService } from './findings/categoryService';
 import { guessThrottle } from './auth/throttle';
 import { drawService } from './draws/service';
 import { Logger } from './logger';
+import { FileReader } from './files/reader';
+import { ZIP_LIMITS } from './files/formats';
 import { reviewService } from './reviews/service';
 import { populationService } from './population/service';
 import { PopulationRecordsCache } from './population/recordsCache';
@@ -26,18 +28,24 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
   const populationRecords = new PopulationRecordsCache();
   const refusals = refusalRecorder({ db, now, logger, windowMs: config.refusals.windowSeconds * 1000, limitPerWindow: config.refusals.limitPerAddress });
   const guesses = guessThrottle({ db, config, now, refusals });
+  const files = new FileReader({
+    heapMb: config.uploads.readerHeapMb,
+    timeoutMs: config.uploads.readerTimeoutSeconds * 1000,
+    zip: { ...ZIP_LIMITS, totalBytes: config.uploads.maxInflatedMb * 1024 * 1024 },
+  });
   return {
     db,
     config,
     now,
     refusals,
+    files,
     users: userService({ db, scryptCost: config.scryptCost, now, guesses }),
     auth: authService({ db, config, now, guesses }),
     tokens: tokenService({ db, now }),
     rounds: roundService({ db, now }),
-    population: populationService({ db, now, populationRecords }),
+    population: populationService({ db, now, populationRecords, files }),
     draws: drawService({ db, now, populationRecords }),
-    reviews: reviewService({ db, now }),
+    reviews: reviewService({ db, now, files }),
     categories: categoryService({ db, now }),
     announcements: announcementService({ db, now, publicUrl: config.publicUrl }),
   };

@@ -175,6 +175,11 @@ describe('verification by outsiders', () => {
     const population = await anonymous.get(`${made.body.publicUrl}/population.tsv`).buffer(true);
     const tsv = Buffer.from(population.text, 'utf8');
     expect(crypto.createHash('sha256').update(tsv).digest('hex')).toBe(made.body.fingerprint);
+    // Served as stored at the draw, with its fingerprint as ETag: a browser that has it gets 304.
+    expect(population.headers.etag).toBe(`"${made.body.fingerprint}"`);
+    expect(Number((await t.db('stored_files').where('sha256', made.body.fingerprint).first('size')).size)).toBe(tsv.length);
+    const again = await anonymous.get(`${made.body.publicUrl}/population.tsv`).set('If-None-Match', population.headers.etag);
+    expect(again.status).toBe(304);
     const expected = (await anonymous.get(`${made.body.publicUrl}/expected.txt`)).text;
     const exclude = (await anonymous.get(`${made.body.publicUrl}/exclude.txt`).buffer(true)).text;
 

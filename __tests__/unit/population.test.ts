@@ -2,7 +2,7 @@ import { parsePopulation, Sheet } from '../../server/domain/population';
 import { canonicalPopulation, populationFingerprint } from '../../server/domain/sampling';
 import { assess, warningKeysOf } from '../../server/domain/warnings';
 import { zipWith } from '../helpers/zip';
-import { checkZip, decodeText, detectFormat, parseCsv, UnreadableFile } from '../../server/population/files';
+import { checkZip, decodeText, detectFormat, parseCsv, UnreadableFile } from '../../server/files/formats';
 
 const HEADER = ['类型', '编码', '主管部门', '预算单位', '项目名称', '预算数（万元）', '执行数（万元）', '自评得分', '自评等级', '报送日期'];
 const sheet = (rows: Array<Array<string | number | null>>, name = '自评汇总'): Sheet => ({ name, rows: rows.map((cells, i) => ({ number: i + 1, cells })) });

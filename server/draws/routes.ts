@@ -256,8 +256,11 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
     });
   });
 
+  // The file never changes (its SHA-256 is the draw's fingerprint): served as stored, with that as its ETag.
   router.get('/p/draws/:publicId/population.tsv', async (req, res) => {
     const draw = await services.draws.byPublicId(String(req.params.publicId));
+    res.set({ ETag: `"${draw.fingerprint}"`, 'Cache-Control': 'public, max-age=86400' });
+    if (req.fresh) return void res.status(304).end();
     sendAs(res, 'population.tsv');
     res.type('text/tab-separated-values; charset=utf-8');
     res.send(await services.draws.canonicalFile(draw));

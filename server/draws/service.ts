@@ -6,7 +6,7 @@ import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
 import { Conflict, DomainError, Invalid, NotFound } from '../errors';
 import { requiredReason } from '../domain/text';
-import { findActiveImport } from '../population/repository';
+import { findActiveImport, readStoredFile, storeFile } from '../population/repository';
 import { PopulationRecordsCache } from '../population/recordsCache';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
@@ -34,6 +34,13 @@ function auditView(draw: Draw, picks?: number) {
 }
 
 const isUniqueViolation = (err: unknown) => /unique|duplicate key/i.test(String((err as Error)?.message));
+
+/** Stores a canonical population file under its SHA-256, which must be the draw's fingerprint. */
+async function storeCanonicalFile(q: Queryable, content: Buffer, fingerprint: string, at: Date): Promise<void> {
+  const sha256 = crypto.createHash('sha256').update(content).digest('hex');
+  if (sha256 !== fingerprint) throw new Error(`the canonical population file (${sha256}) does not match the fingerprint ${fingerprint}`);
+  await storeFile(q, { sha256, size: content.length, mediaType: 'text/tab-separated-values; charset=utf-8', content }, at);
+}
 
 export function drawService({ db, now, populationRecords }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache }) {
   async function requireRound(roundId: number): Promise<Round> {
@@ -146,6 +153,8 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
             createdAt: at,
           });
           await insertPicks(trx, drawId, null, await picksOf(trx, roundId, result.picks));
+          // The canonical population file, kept by its SHA-256 (the fingerprint): the public page serves it as stored.
+          await storeCanonicalFile(trx, Buffer.from(canonicalPopulation(population), 'utf8'), result.fingerprint, at);
           // The population is frozen from the first draw on.
           if (round.state === 'preparing') await setRoundState(trx, roundId, 'drawn', at);
           const draw = (await findDraw(trx, drawId))!;
@@ -218,11 +227,16 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
       return draw;
     },
 
-    /** The canonical population file of a draw: exactly what its fingerprint is the SHA-256 of. */
-    async canonicalFile(draw: Draw): Promise<string> {
-      const text = canonicalPopulation(await recordsOf(db, draw.roundId));
-      if (crypto.createHash('sha256').update(text, 'utf8').digest('hex') !== draw.fingerprint) throw new Error(`population of round ${draw.roundId} no longer matches draw ${draw.id}`);
-      return text;
+    /**
+     * The canonical population file of a draw: exactly what its fingerprint is the SHA-256 of, as
+     * stored when it was drawn (a draw made before files were stored gets it built and kept once).
+     */
+    async canonicalFile(draw: Draw): Promise<Buffer> {
+      const stored = await readStoredFile(db, draw.fingerprint);
+      if (stored) return stored.content;
+      const content = Buffer.from(canonicalPopulation(await recordsOf(db, draw.roundId)), 'utf8');
+      await storeCanonicalFile(db, content, draw.fingerprint, now());
+      return content;
     },
   };
 }

@@ -6,7 +6,7 @@ import {
 import { Assessment, assess, isExecutionIndicator } from '../domain/warnings';
 import { MAX_TOTAL_FEN } from '../domain/cells';
 import { fenToWan } from '../domain/money';
-import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from './files';
+import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile, ZIP_LIMITS, ZipLimits } from '../files/formats';
 
 /**
  * Reading a population file into the rows the database stores: decoding, every check of every
@@ -59,14 +59,14 @@ interface ReadFile {
   indicators?: Sheet;
 }
 
-async function readUpload(file: UploadedFile, role: 'population' | 'indicators'): Promise<ReadFile> {
+async function readUpload(file: UploadedFile, role: 'population' | 'indicators', limits: ZipLimits): Promise<ReadFile> {
   const format = detectFormat(file.data);
   if (format === 'csv') {
     const { text, encoding } = decodeText(file.data);
     const sheet = parseCsv(text, role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET, MAX_ROWS);
     return { format, encoding, [role]: sheet };
   }
-  const workbook = await readWorkbook(file.data);
+  const workbook = await readWorkbook(file.data, limits);
   const first = workbook.worksheets[0];
   if (!first) throw new UnreadableFile('工作簿里没有工作表');
   if (role === 'indicators') {
@@ -86,9 +86,9 @@ class Refusal {
   constructor(readonly problem: ImportProblem) {}
 }
 
-async function readOrRefuse(file: UploadedFile, role: 'population' | 'indicators'): Promise<ReadFile> {
+async function readOrRefuse(file: UploadedFile, role: 'population' | 'indicators', limits: ZipLimits): Promise<ReadFile> {
   try {
-    return await readUpload(file, role);
+    return await readUpload(file, role, limits);
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
     throw new Refusal({ sheet: role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET, row: null, column: null, message: `${file.name}：${err.message}` });
@@ -115,18 +115,18 @@ function submissionRow(roundId: number, s: SubmissionInput, a: Assessment, indic
  * Reads the files and hands over the rows batch by batch while no problem has been found; once
  * one has, it goes on checking (every problem is listed) but hands over nothing more.
  */
-export async function readPopulation(request: ReadRequest, emit: (rows: Value[][]) => void): Promise<ReadOutcome> {
+export async function readPopulation(request: ReadRequest, emit: (rows: Value[][]) => void, limits: ZipLimits = ZIP_LIMITS): Promise<ReadOutcome> {
   const { file, indicatorsFile } = request;
   let read: ReadFile;
   let indicatorSheet: Sheet | undefined;
   try {
-    read = await readOrRefuse(file, 'population');
+    read = await readOrRefuse(file, 'population', limits);
     indicatorSheet = read.indicators;
     if (indicatorsFile) {
       if (indicatorSheet) {
         throw new Refusal({ sheet: INDICATOR_SHEET, row: null, column: null, message: `工作簿中已有"${INDICATOR_SHEET}"工作表，又另外上传了指标文件，请只保留一处` });
       }
-      indicatorSheet = (await readOrRefuse(indicatorsFile, 'indicators')).indicators;
+      indicatorSheet = (await readOrRefuse(indicatorsFile, 'indicators', limits)).indicators;
     }
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;

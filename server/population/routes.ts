@@ -16,7 +16,7 @@ import { characterCount, FieldError, TEXT_LIMITS } from '../domain/text';
 import { readMultipart } from '../http/upload';
 import { Round } from '../rounds/repository';
 import { Services } from '../services';
-import { MAX_UPLOAD_BYTES } from './files';
+import { MAX_UPLOAD_BYTES } from '../files/formats';
 import { Indicator, PopulationImport, PopulationQuery, SORTS, SortKey, Submission } from './repository';
 import { describeProblem, ImportRefused, ImportResult } from './service';
 import { populationTemplate, writePopulationXlsx } from './spreadsheets';

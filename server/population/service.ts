@@ -9,7 +9,8 @@ import { Conflict, Invalid, NotFound } from '../errors';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import { ListIndexCache } from './listIndex';
 import { PopulationRecordsCache } from './recordsCache';
-import { importReader } from './importReader';
+import { FileReader } from '../files/reader';
+import type { Value } from '../data/bulk';
 import { ROW, UploadedFile } from './reading';
 import {
   activeImportsByRound, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
@@ -64,7 +65,7 @@ const IMPORT_BATCH = 2000;
 
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
-export function populationService({ db, now, populationRecords }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache }) {
+export function populationService({ db, now, populationRecords, files }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache; files: FileReader }) {
   async function requireRound(roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
     if (!round) throw new NotFound('复核批次不存在');
@@ -72,7 +73,7 @@ export function populationService({ db, now, populationRecords }: { db: Database
   }
 
   const indexes = new ListIndexCache();
-  const reader = importReader();
+  const reader = files;
 
   /** The ids of the records a query selects, in its order; none without a population. The caller has read the round. */
   async function selection(round: Round, query: PopulationQuery): Promise<{ active: PopulationImport | undefined; ids: Int32Array }> {
@@ -84,89 +85,87 @@ export function populationService({ db, now, populationRecords }: { db: Database
 
   return {
     /**
-     * Imports a population, all or nothing, in one transaction. The files are read first; then,
-     * inside the transaction, the round's previous population (if any, and only while no draw
-     * exists) is retired, and the rows are checked and stored batch by batch: the database stores
-     * one batch while the next is being checked. A single problem anywhere stops the storing;
-     * every problem is still listed, and the transaction is rolled back, so nothing is kept.
+     * Imports a population, all or nothing. The files are read and every row checked first, on
+     * the reader's thread and without holding any lock (every problem is listed, and a refused
+     * file changes nothing); then one short transaction retires the round's previous population
+     * (only while no draw exists) and stores the rows.
      */
     async import(context: AuditContext, roundId: number, file: UploadedFile, indicatorsFile?: UploadedFile): Promise<ImportResult> {
       const round = await requireRound(roundId);
       if (round.state !== 'preparing') throw new Conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
-      const at = now();
-      const fileSha = sha256(file.data);
-      const indicatorsSha = indicatorsFile ? sha256(indicatorsFile.data) : null;
-      try {
-        const result = await db.transaction(async (trx) => {
-          const locked = await lockRound(trx, roundId);
-          if (!locked) throw new NotFound('复核批次不存在');
-          if (locked.state !== 'preparing') throw new Conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
-          const replaced = await findActiveImport(trx, roundId);
-          if (replaced) await retirePopulation(trx, roundId, at);
-
-          // The import thread reads and checks the file; the rows it hands over are stored here
-          // meanwhile. They stop coming at the first problem, and a refused file rolls back.
-          const inserter = await openSubmissionInserter(trx);
-          const records: PopulationRecord[] = [];
-          const read = await reader.read({ roundId, deadline: locked.deadline, file, indicatorsFile, batchSize: IMPORT_BATCH }, (rows) => {
-            for (const row of rows) records.push({ code: row[ROW.code] as string, kind: row[ROW.kind] as Kind, budgetFen: BigInt(row[ROW.budgetFen] as number | string), selfScore: row[ROW.selfScore] as number });
-            inserter.add(rows);
-          });
-          await inserter.finish();
-          if (read.problemCount > 0) throw new ImportRefused(read.problems, read.problemCount);
-
-          const summary = read.summary!;
-          const ordered = canonicalOrder(records);
-          await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
-          if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
-          await insertImport(trx, {
-            roundId,
-            fileName: file.name,
-            fileSha256: fileSha,
-            format: read.format,
-            encoding: read.encoding,
-            indicatorsFileName: indicatorsFile?.name ?? null,
-            indicatorsFileSha256: indicatorsSha,
-            recordCount: read.recordCount,
-            projectCount: summary.byKind.project.count,
-            departmentCount: summary.byKind.department.count,
-            indicatorCount: read.indicators.length,
-            budgetFen: summary.byKind.project.budgetFen + summary.byKind.department.budgetFen,
-            executedFen: summary.byKind.project.executedFen + summary.byKind.department.executedFen,
-            fingerprint: populationFingerprint(ordered),
-            summary,
-            importedBy: context.actor!.id,
-            importedAt: at,
-          });
-          await insertIndicators(trx, roundId, read.indicators);
-          const stored = (await findActiveImport(trx, roundId))!;
-          await appendAudit(
-            trx,
-            context,
-            {
-              action: replaced ? 'population.replace' : 'population.import',
-              objectType: 'round',
-              objectId: roundId,
-              before: replaced ? auditView(replaced) : undefined,
-              after: auditView(stored),
-            },
-            at,
-          );
-          return { result: { import: stored, replaced }, records: ordered };
-        });
-        // Only once committed: the draw will read these records rather than the database.
-        populationRecords.put(roundId, result.result.import.id, result.records);
-        return result.result;
-      } catch (err) {
-        if (!(err instanceof ImportRefused)) throw err;
+      const batches: Value[][][] = [];
+      const read = await reader.readPopulation({ roundId, deadline: round.deadline, file, indicatorsFile, batchSize: IMPORT_BATCH }, (rows) => batches.push(rows));
+      if (read.problemCount > 0) {
+        const refused = new ImportRefused(read.problems, read.problemCount);
         await appendAudit(db, context, {
           action: 'population.refused',
           objectType: 'round',
           objectId: roundId,
-          detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${err.problemCount}处错误；${err.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
+          detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${refused.problemCount}处错误；${refused.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
         });
-        throw err;
+        throw refused;
       }
+
+      const records: PopulationRecord[] = [];
+      for (const rows of batches) {
+        for (const row of rows) records.push({ code: row[ROW.code] as string, kind: row[ROW.kind] as Kind, budgetFen: BigInt(row[ROW.budgetFen] as number), selfScore: row[ROW.selfScore] as number });
+      }
+      const ordered = canonicalOrder(records);
+      const summary = read.summary!;
+      const at = now();
+      const fileSha = sha256(file.data);
+      const indicatorsSha = indicatorsFile ? sha256(indicatorsFile.data) : null;
+      const result = await db.transaction(async (trx) => {
+        const locked = await lockRound(trx, roundId);
+        if (!locked) throw new NotFound('复核批次不存在');
+        if (locked.state !== 'preparing') throw new Conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
+        // Lateness was judged against the deadline read before: it must still be the round's.
+        if (locked.deadline !== round.deadline) throw new Conflict('导入期间复核批次的报送截止日期被修改，请重新导入');
+        const replaced = await findActiveImport(trx, roundId);
+        if (replaced) await retirePopulation(trx, roundId, at);
+        const inserter = await openSubmissionInserter(trx);
+        for (const rows of batches) inserter.add(rows);
+        await inserter.finish();
+        await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
+        if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
+        await insertImport(trx, {
+          roundId,
+          fileName: file.name,
+          fileSha256: fileSha,
+          format: read.format,
+          encoding: read.encoding,
+          indicatorsFileName: indicatorsFile?.name ?? null,
+          indicatorsFileSha256: indicatorsSha,
+          recordCount: read.recordCount,
+          projectCount: summary.byKind.project.count,
+          departmentCount: summary.byKind.department.count,
+          indicatorCount: read.indicators.length,
+          budgetFen: summary.byKind.project.budgetFen + summary.byKind.department.budgetFen,
+          executedFen: summary.byKind.project.executedFen + summary.byKind.department.executedFen,
+          fingerprint: populationFingerprint(ordered),
+          summary,
+          importedBy: context.actor!.id,
+          importedAt: at,
+        });
+        await insertIndicators(trx, roundId, read.indicators);
+        const stored = (await findActiveImport(trx, roundId))!;
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: replaced ? 'population.replace' : 'population.import',
+            objectType: 'round',
+            objectId: roundId,
+            before: replaced ? auditView(replaced) : undefined,
+            after: auditView(stored),
+          },
+          at,
+        );
+        return { import: stored, replaced };
+      });
+      // Only once committed: the draw will read these records rather than the database.
+      populationRecords.put(roundId, result.import.id, ordered);
+      return result;
     },
 
     async current(roundId: number): Promise<PopulationImport | undefined> {

@@ -18,7 +18,7 @@ import { Flash } from '../sessions/repository';
 import { Invalid, isFormError, Refused } from '../errors';
 import { VersionListEntry } from './repository';
 import { readMultipart } from '../http/upload';
-import { MAX_UPLOAD_BYTES } from '../population/files';
+import { MAX_UPLOAD_BYTES } from '../files/formats';
 
 const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回', import: '离线导入' };
 

@@ -13,7 +13,8 @@ import { findEvidence, insertEvidence, withdrawEvidence } from '../findings/evid
 import { findDeclarations, insertDeclaration } from './conflicts';
 import { reviewChanges, ReviewSnapshot } from '../domain/reviewHistory';
 import { parseResults, RESULTS_SHEET, resultsWorkbook } from './offline';
-import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile } from '../population/files';
+import { UnreadableFile } from '../files/formats';
+import { FileReader } from '../files/reader';
 import { Sheet, sortProblems } from '../domain/population';
 import { readStoredFile, storeFile } from '../population/repository';
 import { ACCEPTED_LABELS, detectFileType, nameMatches } from '../domain/fileTypes';
@@ -51,7 +52,7 @@ function snapshot(write: ReviewWrite): ReviewSnapshot {
   return { reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, content: write.content };
 }
 
-export function reviewService({ db, now }: { db: Database; now: () => Date }) {
+export function reviewService({ db, now, files }: { db: Database; now: () => Date; files: FileReader }) {
   async function requireRound(q: Queryable, roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(q, roundId) : undefined;
     if (!round) throw new NotFound('复核批次不存在');
@@ -426,14 +427,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     async importResults(context: AuditContext, actor: Actor, roundId: number, file: { name: string; data: Buffer }): Promise<number> {
       let sheet: Sheet;
       try {
-        if (detectFormat(file.data) === 'xlsx') {
-          const workbook = await readWorkbook(file.data);
-          const found = findWorksheet(workbook, RESULTS_SHEET) ?? workbook.worksheets[0];
-          if (!found) throw new UnreadableFile('工作簿里没有工作表');
-          sheet = sheetOf(found, 100_000);
-        } else {
-          sheet = parseCsv(decodeText(file.data).text, RESULTS_SHEET, 100_000);
-        }
+        // Read on the file reader's thread, within its limits, never on the server's.
+        sheet = await files.readSheet(file, RESULTS_SHEET, 100_000);
       } catch (err) {
         if (err instanceof UnreadableFile) throw new Invalid(`${file.name}：${err.message}`, [{ sheet: RESULTS_SHEET, row: null, column: null, message: err.message }], 'invalid_file');
         throw err;

@@ -12,7 +12,16 @@ import { Cell } from '../domain/cells';
 import { Sheet } from '../domain/population';
 
 export const MAX_UPLOAD_BYTES = 50 * 1024 * 1024;
-export const ZIP_LIMITS = { entries: 2000, totalBytes: 400 * 1024 * 1024, ratio: 200 };
+/**
+ * What a workbook may hold before anything opens it: entries, inflated bytes in all (100 MB is
+ * about 180,000 rows; larger populations come as CSV) and the compression ratio of each entry.
+ */
+export interface ZipLimits {
+  entries: number;
+  totalBytes: number;
+  ratio: number;
+}
+export const ZIP_LIMITS: ZipLimits = { entries: 2000, totalBytes: 100 * 1024 * 1024, ratio: 200 };
 
 /** A file the import cannot read at all: the message says why, in words a user can act on. */
 export class UnreadableFile extends Error {}
@@ -159,7 +168,7 @@ export function parseCsv(text: string, sheetName: string, maxRows: number): Shee
  * ceiling, so that a zip bomb (or an entry that lies about its size) is refused before exceljs
  * ever holds it in memory.
  */
-export function checkZip(data: Buffer, limits = ZIP_LIMITS): void {
+export function checkZip(data: Buffer, limits: ZipLimits = ZIP_LIMITS): void {
   const bad = (why: string) => new UnreadableFile(`.xlsx 文件已损坏或不安全：${why}`);
   let eocd = -1;
   for (let i = data.length - 22; i >= Math.max(0, data.length - 22 - 0xffff); i--) {
@@ -185,7 +194,7 @@ export function checkZip(data: Buffer, limits = ZIP_LIMITS): void {
     const commentLength = data.readUInt16LE(at + 32);
     const localOffset = data.readUInt32LE(at + 42);
     total += size;
-    if (total > limits.totalBytes) throw bad(`解压后超过 ${Math.round(limits.totalBytes / 1024 / 1024)} MB`);
+    if (total > limits.totalBytes) throw bad(`解压后超过 ${Math.round(limits.totalBytes / 1024 / 1024)} MB 上限；数据量大的请另存为 CSV 后再上传`);
     if (compressed > 0 && size / compressed > limits.ratio) throw bad('压缩比异常（疑似压缩炸弹）');
     if (localOffset + 30 > data.length || data.readUInt32LE(localOffset) !== 0x04034b50) throw bad('内部文件头损坏');
     const start = localOffset + 30 + data.readUInt16LE(localOffset + 26) + data.readUInt16LE(localOffset + 28);
@@ -226,8 +235,8 @@ export function excelCell(value: ExcelValue): Cell {
   return String(value);
 }
 
-export async function readWorkbook(data: Buffer): Promise<ExcelJS.Workbook> {
-  checkZip(data);
+export async function readWorkbook(data: Buffer, limits: ZipLimits = ZIP_LIMITS): Promise<ExcelJS.Workbook> {
+  checkZip(data, limits);
   // Loaded when a workbook comes: the import thread starts without it, and most files are CSV.
   const { Workbook } = require('exceljs') as typeof ExcelJS; // eslint-disable-line @typescript-eslint/no-require-imports
   const workbook = new Workbook();
