@@ -18,6 +18,7 @@ import { createServices } from '../server/services';
 import { drawSample } from '../server/domain/sampling';
 import { loadOnPostgres, loadOnSqlite, printLoad } from './load';
 import { benchReviews, printReviews } from './reviewBench';
+import { benchUploads, printUploads } from './uploadBench';
 import { syntheticPopulationCsv } from './synthetic';
 import { percentile, printMarkdownTable } from './table';
 
@@ -155,7 +156,7 @@ async function main(): Promise<void> {
         fetch(`${url}/admin/audit?action=login.failed&actor=admin&from=2026-06-01&to=2026-06-30`, { headers: { Cookie: adminCookie } }),
       ),
     );
-    results.push(await scenario('GET /api/me, no token (401 + audit write)', 1000, 10, () => fetch(`${url}/api/me`), (s) => s === 401));
+    results.push(await scenario('GET /api/me, no token (401, then 429; audited once a minute)', 1000, 10, () => fetch(`${url}/api/me`), (s) => s === 401 || s === 429));
     results.push(
       await scenario(
         'POST /login (scrypt N=2^15)',
@@ -274,6 +275,9 @@ async function main(): Promise<void> {
     console.log('');
     printReviews(reviewsOnTwoWorkers);
     for (const d of domainDraws) console.log(`FUHE-DRAW-1 alone, ${d.size} records, ${d.method}: ${d.seconds.toFixed(2)} s (target ≤ ${d.size > 100_000 ? '1.5' : '0.3'} s)`);
+    // Malformed uploads and an oversized workbook against the real server, /healthz asked throughout.
+    console.log('');
+    printUploads(await benchUploads());
     // The load run against real server processes: one instance on SQLite, two on PostgreSQL.
     const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 60);
     const pg = process.env.FUHE_BENCH_PG_URL ?? process.env.FUHE_TEST_PG_URL;

@@ -105,3 +105,39 @@ export function workbookWithStrings(strings: number, length = 40): Buffer {
     { name: 'xl/sharedStrings.xml', content: xml(`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${strings}" uniqueCount="${strings}">${shared.join('')}</sst>`) },
   ]);
 }
+
+/**
+ * A workbook whose shared strings inflate to `inflatedBytes`, about ten times its own size (the
+ * attack of a 35 MB file that inflates to 390 MB): each part passes the zip checks' ratio, and
+ * only the inflated total tells it apart. An 8 MB block of strings is repeated: deflate looks
+ * back only 32 KB, so the repeats compress no better than fresh strings would.
+ */
+export function oversizedWorkbook(inflatedBytes: number): Buffer {
+  const parts: string[] = [];
+  for (let i = 0; i < 150_000; i += 1) {
+    let text = '';
+    for (let j = 0; j < 40; j += 1) text += Math.random() < 0.97 ? 'A' : 'BCDEFGHIJKLMNOP'[Math.floor(Math.random() * 15)];
+    parts.push(`<si><t>${text}</t></si>`);
+  }
+  const block = Buffer.from(parts.join(''));
+  const head = Buffer.from('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">');
+  const strings = Buffer.concat([head, ...Array<Buffer>(Math.ceil(inflatedBytes / block.length)).fill(block), Buffer.from('</sst>')]);
+  const small = workbookWithStrings(1);
+  // The small workbook's parts, with its shared strings replaced by the large ones.
+  return zipOf([...unzipNames(small).filter((e) => e.name !== 'xl/sharedStrings.xml'), { name: 'xl/sharedStrings.xml', content: strings }]);
+}
+
+/** The entries of a zip written by zipOf. */
+function unzipNames(zip: Buffer): Array<{ name: string; content: Buffer }> {
+  const entries: Array<{ name: string; content: Buffer }> = [];
+  let at = 0;
+  while (zip.readUInt32LE(at) === 0x04034b50) {
+    const compressed = zip.readUInt32LE(at + 18);
+    const nameLength = zip.readUInt16LE(at + 26);
+    const name = zip.subarray(at + 30, at + 30 + nameLength).toString();
+    const start = at + 30 + nameLength;
+    entries.push({ name, content: zlib.inflateRawSync(zip.subarray(start, start + compressed)) });
+    at = start + compressed;
+  }
+  return entries;
+}

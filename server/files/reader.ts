@@ -160,6 +160,7 @@ export class FileReader {
       worker.on('message', onMessage);
       worker.once('error', onError);
       worker.once('exit', onExit);
+      // An upload's bytes are in shared memory (http/upload.ts): the thread reads them in place.
       worker.postMessage(job);
     });
   }

@@ -29,6 +29,24 @@ function cleanName(name: string): string {
 const INTERRUPTED = '上传中断或表单格式不正确，请重试';
 
 /**
+ * A file's bytes, copied as they arrive into one shared buffer: no large copy at the end (a
+ * 40 MB `Buffer.concat` held the server's thread for a tenth of a second), and the file reader's
+ * thread is handed the same memory rather than a copy. Pages of the buffer are only committed
+ * as they are written, so sizing it by the body's length costs nothing for small files.
+ */
+function receiver(capacity: number) {
+  const buffer = Buffer.from(new SharedArrayBuffer(capacity));
+  let length = 0;
+  return {
+    add(chunk: Buffer) {
+      // Past the capacity is past the limit: busboy reports it ('limit'), the rest is dropped.
+      length += chunk.copy(buffer, length);
+    },
+    bytes: () => buffer.subarray(0, length),
+  };
+}
+
+/**
  * Reads a multipart form into memory, accepting only the named file fields, each up to
  * `maxFileBytes`. An empty file input (nothing chosen) counts as absent. Too large is 413.
  *
@@ -60,6 +78,8 @@ export function readMultipart(req: Request, options: { fileFields: string[]; max
     }
     const files: Record<string, ReceivedFile> = {};
     const fields: Record<string, string> = {};
+    // The body's length bounds each file's; without one, the file limit does.
+    const declaredLength = Number(req.get('content-length')) || options.maxFileBytes + 1;
     let failure: HttpError | undefined;
     const pending: Array<Promise<void>> = [];
 
@@ -73,15 +93,15 @@ export function readMultipart(req: Request, options: { fileFields: string[]; max
         stream.resume();
         return;
       }
-      const chunks: Buffer[] = [];
+      const received = receiver(Math.min(declaredLength, options.maxFileBytes + 1));
       pending.push(
         new Promise<void>((done) => {
-          stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+          stream.on('data', (chunk: Buffer) => received.add(chunk));
           stream.on('limit', () => {
             failure = new HttpError(413, 'too_large', `文件"${cleanName(info.filename ?? '')}"超过 ${Math.round(options.maxFileBytes / 1024 / 1024)} MB 上限`);
           });
           stream.on('close', () => {
-            const data = Buffer.concat(chunks);
+            const data = received.bytes();
             if (info.filename || data.length > 0) files[field] = { name: cleanName(info.filename ?? ''), data };
             done();
           });
