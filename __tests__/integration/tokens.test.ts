@@ -69,6 +69,7 @@ describe('API tokens', () => {
     const res = await reviewer.post(`/account/tokens/${record.id}/revoke`).type('form').send({ _csrf: await csrfOf(reviewer, '/account') });
     expect(res.status).toBe(403);
     expect((await t.db('api_tokens').where({ id: record.id }).first()).revoked_at).toBeNull();
+    expect(await lastAudit(t.db, 'access.denied')).toMatchObject({ actor_username: 'rev1', detail: expect.stringContaining(`吊销他人的令牌 ${record.id}`) });
   });
 
   it("a token carries exactly its user's role", async () => {
