@@ -82,7 +82,7 @@ function printTable(results: Result[]): void {
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-bench-'));
   const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'b'), FUHE_LOGIN_MAX_FAILURES_ADDRESS: '1000000' });
-  const db = createDatabase(config, { backgroundCheckpoints: true });
+  const db = createDatabase(config);
   const services = createServices({ db, config, now: () => new Date() });
   const server = http.createServer(createApp(services, { logger: createLogger({ silent: true }) }));
   // As server/main.ts does at start-up: the thread that reads uploaded files is ready.

@@ -81,8 +81,6 @@ export interface Config {
   scryptCost: number;
   /** The address the public reaches the application at, for links printed in announcements. */
   publicUrl: string;
-  /** Server processes on the one port (server/main.ts); 1 runs the server in this process alone. */
-  workers: number;
 }
 
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
@@ -152,6 +150,5 @@ export function loadConfig(env: Env = process.env): Config {
     },
     scryptCost: scryptCostOf(getInt(env, 'FUHE_SCRYPT_COST', 2 ** 15, { min: 2 ** 10, max: 2 ** 20 })),
     publicUrl: get(env, 'FUHE_PUBLIC_URL', `http://localhost:${getInt(env, 'PORT', 3000)}`).replace(/\/+$/, ''),
-    workers: Math.max(1, getInt(env, 'FUHE_WORKERS', 1)),
   };
 }

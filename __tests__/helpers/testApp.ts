@@ -90,11 +90,32 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
       server.closeAllConnections();
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await services.refusals.close();
+      if (TEST_ENGINE === 'sqlite') await expectInstantsAsText(db).catch(skipIfDestroyed);
       await db.destroy();
       if (pgDatabase) await dropDatabase(pgDatabase);
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Every instant the test file stored is ISO-8601 text, as data/database.ts binds them: a Date
+ * that reached SQLite some other way would be a number that neither compares nor sorts with them.
+ */
+/** A test that stopped the database itself (to restore a backup, say) has nothing left to check. */
+function skipIfDestroyed(err: Error): void {
+  if (!/Unable to acquire a connection/.test(err.message)) throw err;
+}
+
+async function expectInstantsAsText(db: Database): Promise<void> {
+  const tables = (await db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'knex_%'")) as Array<{ name: string }>;
+  for (const { name } of tables) {
+    const columns = ((await db.raw(`PRAGMA table_info("${name}")`)) as Array<{ name: string; type: string }>).filter((c) => c.type === 'datetime');
+    for (const column of columns) {
+      const [row] = (await db.raw(`select count(*) as n from "${name}" where "${column.name}" is not null and typeof("${column.name}") <> 'text'`)) as Array<{ n: number }>;
+      if (row.n > 0) throw new Error(`${row.n} rows of ${name}.${column.name} hold an instant that is not ISO text`);
+    }
+  }
 }
 
 /**

@@ -1,10 +1,10 @@
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { createDatabase } from '../../server/data/database';
 
 /** The real entry points, as an operator runs them: `npm start` and `npm run fuhe`. */
 
@@ -134,78 +134,16 @@ describe('npm start and the command line on an empty data directory', () => {
   });
 });
 
-/** The JSON lines the server has logged so far. */
-function logLines(output: string): Array<Record<string, unknown>> {
-  return output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, unknown>);
-}
-
-/** A GET on a connection of its own (so that the cluster hands each to a worker in turn). */
-function getOnNewConnection(url: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    http.get(url, { agent: false }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
-    }).on('error', reject);
-  });
-}
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 20_000;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-describe('FUHE_WORKERS=2: two server processes on one port and one SQLite file', () => {
-  it('serves from both, restarts a worker that dies, and stops them all on SIGTERM', async () => {
-    const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-workers-'));
-    const port = await freePort();
-    const base = `http://127.0.0.1:${port}`;
-    let output = '';
-    // node itself (not the tsx command) so that the signal reaches the supervising process.
-    const child = spawn(process.execPath, ['--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...process.env, NODE_ENV: 'test', FUHE_DATA_DIR: dataDir, PORT: String(port), DATABASE_URL: '', FUHE_WORKERS: '2' } });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    try {
-      await until(() => logLines(output).filter((l) => l.message === 'listening').length === 2, 'two workers listening');
-      expect(logLines(output).filter((l) => l.message === 'database ready')).toHaveLength(1);
-
-      for (let i = 0; i < 10; i += 1) expect(await getOnNewConnection(`${base}/login`)).toBe(200);
-      await until(() => logLines(output).filter((l) => l.message === 'request').length >= 10, 'the request lines');
-      const servedBy = new Set(logLines(output).filter((l) => l.message === 'request').map((l) => l.pid));
-      expect(servedBy.size).toBe(2);
-      expect(servedBy.has(child.pid)).toBe(false);
-
-      const [victim] = [...servedBy] as number[];
-      process.kill(victim, 'SIGKILL');
-      await until(() => logLines(output).some((l) => l.message === 'worker stopped; starting another'), 'the restart');
-      await until(() => logLines(output).filter((l) => l.message === 'listening').length === 3, 'the new worker listening');
-      for (let i = 0; i < 4; i += 1) expect(await getOnNewConnection(`${base}/login`)).toBe(200);
-
-      const workers = logLines(output).filter((l) => l.message === 'listening').map((l) => l.pid as number).filter((pid) => pid !== victim);
-      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
-      child.kill('SIGTERM');
-      expect(await exited).toBe(0);
-      for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
-    } finally {
-      if (child.exitCode === null) child.kill('SIGKILL');
-      fs.rmSync(dataDir, { recursive: true, force: true });
-    }
-  });
-});
-
 describe('a database newer than the code', () => {
   it('refuses to start', async () => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-newer-'));
     try {
       await run(TSX, ['scripts/fuhe.ts', 'migrate'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir } });
-      const { default: Sqlite } = await import('better-sqlite3');
-      const db = new Sqlite(path.join(dataDir, 'fuhe.sqlite3'));
+      const db = createDatabase({ dataDir, databaseUrl: undefined });
       try {
-        db.prepare("insert into knex_migrations (name, batch, migration_time) values ('29990101000000_future', 9, 0)").run();
+        await db('knex_migrations').insert({ name: '29990101000000_future', batch: 9, migration_time: 0 });
       } finally {
-        db.close();
+        await db.destroy();
       }
       await expect(run(TSX, ['server/main.ts'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir, PORT: '0' } })).rejects.toMatchObject({
         stderr: expect.stringContaining('upgraded by a newer version'),

@@ -1,5 +1,4 @@
 import { Queryable } from '../data/database';
-import { whereState } from '../data/engine';
 import { insertedId, toDate, toInt } from '../data/values';
 import { AnnouncedItem, AnnouncementFigures, AnnouncementStatus, Section } from '../domain/announcement';
 import { Kind } from '../domain/population';
@@ -150,11 +149,11 @@ export async function findRevisions(db: Queryable, announcementId: number) {
 
 /** The active draw's sampled records with their review (if any) and the findings still standing. */
 export async function findAnnouncedItems(db: Queryable, roundId: number): Promise<AnnouncedItem[]> {
-  const rows = (await whereState(db('draw_picks')
+  const rows = (await db('draw_picks')
     .join('draws', 'draws.id', 'draw_picks.draw_id')
     .join('submissions', 'submissions.id', 'draw_picks.submission_id')
     .leftJoin('reviews', 'reviews.submission_id', 'submissions.id')
-    .where('draws.round_id', roundId), 'draws.status', 'active')
+    .where({ 'draws.round_id': roundId, 'draws.status': 'active' })
     .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }])
     .select('submissions.id', 'submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.budget_fen', 'submissions.self_score',
       'draw_picks.reason', 'reviews.status', 'reviews.review_score', 'reviews.quality_score')) as Array<Record<string, unknown>>;

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, Queryable } from '../data/database';
+import { Database, Queryable, writeTransaction } from '../data/database';
 import {
   AnnouncementFigures, compileFigures, figureValues, fillFigures, generateSections, LIMITS, mergeEdits, Section, staleFigures, unknownTokens,
 } from '../domain/announcement';
@@ -145,7 +145,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
      */
     async compile(context: AuditContext, actor: Actor, roundId: number): Promise<AnnouncementView> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await findOpen(trx, roundId);
@@ -199,7 +199,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
      */
     async save(context: AuditContext, actor: Actor, roundId: number, body: Record<string, unknown>): Promise<AnnouncementView> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
@@ -254,7 +254,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     /** The lead sends the draft to the officials. */
     async submit(context: AuditContext, actor: Actor, roundId: number): Promise<AnnouncementView> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
@@ -275,7 +275,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     async returnToDraft(context: AuditContext, actor: Actor, roundId: number, reason: string): Promise<AnnouncementView> {
       const at = now();
       const text = requiredReason(reason, '退回须写明理由');
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
@@ -294,7 +294,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
      */
     async publish(context: AuditContext, actor: Actor, roundId: number): Promise<{ version: number; slug: string; publicUrl: string }> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await findOpen(trx, roundId);

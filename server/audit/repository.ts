@@ -1,6 +1,5 @@
 import { Queryable } from '../data/database';
 import { countOf, toDate } from '../data/values';
-import { preparedWrite } from '../data/prepared';
 
 /** The append-only audit log. This module only inserts and reads; the database refuses the rest. */
 
@@ -59,17 +58,8 @@ export interface AuditFilter {
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 const parse = (text: unknown): unknown => (typeof text === 'string' ? JSON.parse(text) : null);
 
-type AuditRowValues = {
-  at: Date; actor_id: number | null; actor_username: string | null; actor_role: string | null; action: string; object_type: string | null; object_id: string | null;
-  before: string | null; after: string | null; detail: string | null; ip: string | null; user_agent: string | null; request_id: string | null;
-};
-const insertAudit = preparedWrite((db, v: AuditRowValues) => db('audit_log').insert({
-  at: v.at, actor_id: v.actor_id, actor_username: v.actor_username, actor_role: v.actor_role, action: v.action, object_type: v.object_type, object_id: v.object_id,
-  before: v.before, after: v.after, detail: v.detail, ip: v.ip, user_agent: v.user_agent, request_id: v.request_id,
-}));
-
 export async function appendAudit(db: Queryable, context: AuditContext, event: AuditEvent, at = new Date()): Promise<void> {
-  await insertAudit(db, {
+  await db('audit_log').insert({
     at,
     actor_id: context.actor?.id ?? null,
     actor_username: context.actor?.username ?? context.attemptedUsername?.slice(0, 64) ?? null,

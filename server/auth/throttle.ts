@@ -1,7 +1,7 @@
 import { AuditContext } from '../audit/repository';
 import { RefusalRecorder } from '../audit/refusals';
 import { Config } from '../config';
-import { Database } from '../data/database';
+import { Database, writeTransaction } from '../data/database';
 import { TooMany } from '../errors';
 import {
   clearGuessesForAccount, countGuessesForAccount, countGuessesForAddress, forgetGuess, lockGuesses, pruneGuesses, recordGuess,
@@ -27,7 +27,7 @@ export function guessThrottle({ db, config, now, refusals }: { db: Database; con
       const at = now();
       const since = new Date(at.getTime() - windowMinutes * 60_000);
       const address = context.ip ?? 'unknown';
-      const outcome = await db.transaction(async (trx) => {
+      const outcome = await writeTransaction(db, async (trx) => {
         await lockGuesses(trx);
         const byAccount = account ? await countGuessesForAccount(trx, account, since) : 0;
         if (byAccount >= maxFailuresPerAccount) return { refused: `账号${windowMinutes}分钟内失败${byAccount}次` };
@@ -45,7 +45,7 @@ export function guessThrottle({ db, config, now, refusals }: { db: Database; con
     /** The guess was right: it no longer counts, nor do the account's earlier failures. */
     async succeeded(guess: number, account: string): Promise<void> {
       const at = now();
-      await db.transaction(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         await forgetGuess(trx, guess);
         await clearGuessesForAccount(trx, account);
         await pruneGuesses(trx, new Date(at.getTime() - 24 * 60 * 60_000));

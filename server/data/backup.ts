@@ -1,6 +1,7 @@
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import knex from 'knex';
 import { Config, sqliteFile } from '../config';
@@ -37,7 +38,8 @@ export async function backup(config: Config, file: string): Promise<string> {
 
 /** Opens a SQLite file (a copy, or the backup itself: only read) and checks it is a sound fuhe database. */
 async function checkSqlite(file: string): Promise<{ migrations: number }> {
-  const db = knex({ client: 'better-sqlite3', connection: { filename: file, options: { readonly: true } }, useNullAsDefault: true });
+  // Read-only, through SQLite's URI form (knex opens files read-write unless the URI says otherwise).
+  const db = knex({ client: 'sqlite3', connection: { filename: `${pathToFileURL(file).href}?mode=ro`, flags: ['OPEN_URI'] }, useNullAsDefault: true });
   try {
     const [{ integrity_check: integrity }] = (await db.raw('PRAGMA integrity_check')) as Array<{ integrity_check: string }>;
     if (integrity !== 'ok') throw new BackupError(`备份文件已损坏（integrity_check：${integrity}）`);

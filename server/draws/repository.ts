@@ -1,7 +1,6 @@
 import { Knex } from 'knex';
 import { insertRows } from '../data/bulk';
 import { Queryable } from '../data/database';
-import { whereState } from '../data/engine';
 import { insertedId, toDate, toInt } from '../data/values';
 import { Kind } from '../domain/population';
 import { Method, Reason, StratumResult } from '../domain/sampling';
@@ -126,7 +125,7 @@ export async function findDrawByPublicId(db: Queryable, publicId: string): Promi
 }
 
 export async function findActiveDraw(db: Queryable, roundId: number): Promise<Draw | undefined> {
-  const rows = (await whereState(selectDraws(db).where('draws.round_id', roundId), 'draws.status', 'active')) as DrawRow[];
+  const rows = (await selectDraws(db).where({ 'draws.round_id': roundId, 'draws.status': 'active' })) as DrawRow[];
   return (await withExpansions(db, rows))[0];
 }
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, Queryable } from '../data/database';
+import { Database, Queryable, writeTransaction } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
@@ -126,7 +126,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
       const seed = request.seed ?? crypto.randomBytes(16).toString('hex');
       const at = now();
       try {
-        return await db.transaction(async (trx) => {
+        return await writeTransaction(db, async (trx) => {
           const round = await lockRound(trx, roundId);
           if (!round) throw new NotFound('复核批次不存在');
           if (await findActiveDraw(trx, roundId)) throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
@@ -171,7 +171,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
     /** Step 7: a larger quota continues the order; earlier picks and ranks never change. */
     async expand(context: AuditContext, drawId: number, quota: Record<Kind, number>): Promise<Draw> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const before = await findDraw(trx, drawId);
         if (!before) throw new NotFound('抽样记录不存在');
         await lockRound(trx, before.roundId);
@@ -206,7 +206,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
     async cancel(context: AuditContext, drawId: number, reason: string): Promise<Draw> {
       const text = requiredReason(reason, '请写明作废理由（至少4个字）', { label: '作废理由', min: 4 });
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const before = await findDraw(trx, drawId);
         if (!before) throw new NotFound('抽样记录不存在');
         if (!(await cancelDraw(trx, drawId, context.actor!.id, at, text))) throw new Conflict('该抽样已经作废');

@@ -1,5 +1,5 @@
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database } from '../data/database';
+import { Database, writeTransaction } from '../data/database';
 import { FieldError, readText, TEXT_LIMITS } from '../domain/text';
 import { Invalid, NotFound } from '../errors';
 import { insertCategory, listCategories, nextCategoryCode, setCategoryRetired } from './repository';
@@ -21,7 +21,7 @@ export function categoryService({ db, now }: { db: Database; now: () => Date }) 
       if ([...recommendation].length < 4) errors.push({ field: 'recommendation', message: '请填写默认建议（至少4个字）' });
       if (errors.length) throw new Invalid('问题类别不完整，未增加', errors);
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const code = await nextCategoryCode(trx);
         await insertCategory(trx, { code, title, recommendation });
         await appendAudit(trx, context, { action: 'category.create', objectType: 'category', objectId: code, after: { code, title, recommendation } }, at);
@@ -32,7 +32,7 @@ export function categoryService({ db, now }: { db: Database; now: () => Date }) 
     /** Retires a category, or restores a retired one. */
     async setRetired(context: AuditContext, code: string, retired: boolean): Promise<void> {
       const at = now();
-      await db.transaction(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         if (!(await setCategoryRetired(trx, code, retired ? at : null))) throw new NotFound('问题类别不存在');
         await appendAudit(trx, context, { action: retired ? 'category.retire' : 'category.restore', objectType: 'category', objectId: code }, at);
       });

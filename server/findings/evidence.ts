@@ -1,6 +1,5 @@
 import { Queryable } from '../data/database';
 import { insertedId, toDate, toInt } from '../data/values';
-import { preparedRead } from '../data/prepared';
 
 export interface Evidence {
   id: number;
@@ -15,11 +14,12 @@ export interface Evidence {
   withdrawReason: string | null;
 }
 
-const evidenceOf = preparedRead((db, v: { submissionId: number }) => db('evidence').join('users', 'users.id', 'evidence.uploaded_by').where('evidence.submission_id', v.submissionId)
-  .orderBy('evidence.id').select('evidence.*', 'users.display_name as uploaded_by_name'));
-
 export async function findEvidence(db: Queryable, submissionId: number): Promise<Evidence[]> {
-  const rows = await evidenceOf(db, { submissionId });
+  const rows = (await db('evidence')
+    .join('users', 'users.id', 'evidence.uploaded_by')
+    .where('evidence.submission_id', submissionId)
+    .orderBy('evidence.id')
+    .select('evidence.*', 'users.display_name as uploaded_by_name')) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     id: r.id as number,
     fileSha256: r.file_sha256 as string,

@@ -2,7 +2,6 @@ import { Queryable } from '../data/database';
 import { insertedId, toDate } from '../data/values';
 import { Severity } from '../domain/findings';
 import { Role } from '../domain/roles';
-import { preparedRead } from '../data/prepared';
 
 export interface Category {
   code: string;
@@ -12,11 +11,9 @@ export interface Category {
   retired: boolean;
 }
 
-const currentTitles = preparedRead((db) => db('finding_categories').whereNull('retired_at').orderBy('code').select('code', 'title'));
-
 /** The categories in use, code and title only: what a form to record a finding offers. */
 export async function listCategoryTitles(db: Queryable): Promise<Array<{ code: string; title: string }>> {
-  return (await currentTitles(db, {})).map((r) => ({ code: r.code as string, title: r.title as string }));
+  return (await db('finding_categories').whereNull('retired_at').orderBy('code').select('code', 'title')) as Array<{ code: string; title: string }>;
 }
 
 export async function listCategories(db: Queryable, includeRetired = false): Promise<Category[]> {
@@ -42,15 +39,13 @@ export interface Finding {
   withdrawReason: string | null;
 }
 
-const findingsOf = preparedRead((db, v: { submissionId: number }) => db('findings')
-  .join('finding_categories', 'finding_categories.code', 'findings.category')
-  .join('users', 'users.id', 'findings.author_id')
-  .where('findings.submission_id', v.submissionId)
-  .orderBy('findings.id')
-  .select('findings.*', 'finding_categories.title as category_title', 'users.display_name as author_name'));
-
 export async function findFindings(db: Queryable, submissionId: number): Promise<Finding[]> {
-  const rows = await findingsOf(db, { submissionId });
+  const rows = (await db('findings')
+    .join('finding_categories', 'finding_categories.code', 'findings.category')
+    .join('users', 'users.id', 'findings.author_id')
+    .where('findings.submission_id', submissionId)
+    .orderBy('findings.id')
+    .select('findings.*', 'finding_categories.title as category_title', 'users.display_name as author_name')) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     id: r.id as number,
     category: r.category as string,

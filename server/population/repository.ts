@@ -1,12 +1,11 @@
 import { Knex } from 'knex';
-import { Inserter, insertRows, openInserter } from '../data/bulk';
+import { insertRows, Value } from '../data/bulk';
 import { Queryable } from '../data/database';
 import { countOf, insertedId, toDate, toInt } from '../data/values';
 import { Grade, gradeFor } from '../domain/grades';
 import { IndicatorInput, Kind, PopulationSummary, SubmissionInput, DepartmentTotals } from '../domain/population';
 import { WARNINGS, WarningKey } from '../domain/warnings';
 import { SUBMISSION_COLUMNS } from './reading';
-import { preparedRead } from '../data/prepared';
 
 export interface StoredFileInput {
   sha256: string;
@@ -195,9 +194,9 @@ const INDICATOR_COLUMNS = [
   'unit', 'weight', 'actual', 'score', 'is_execution',
 ];
 
-/** Stores the rows of `reading.ts` as they are handed over (see Inserter); `finish` waits for them. */
-export function openSubmissionInserter(db: Knex.Transaction): Promise<Inserter> {
-  return openInserter(db, 'submissions', SUBMISSION_COLUMNS);
+/** Stores the rows `reading.ts` made of a population file (SUBMISSION_COLUMNS, in that order). */
+export async function insertSubmissions(db: Knex.Transaction, rows: Value[][]): Promise<void> {
+  await insertRows(db, 'submissions', SUBMISSION_COLUMNS, rows);
 }
 
 export async function insertIndicators(db: Knex.Transaction, roundId: number, indicators: Array<IndicatorInput & { isExecution: boolean }>): Promise<void> {
@@ -344,10 +343,8 @@ export interface Indicator {
   isExecution: boolean;
 }
 
-const indicatorsOf = preparedRead((db, v: { submissionId: number }) => db('indicators').where('submission_id', v.submissionId).orderBy('position'));
-
 export async function findIndicators(db: Queryable, submissionId: number): Promise<Indicator[]> {
-  const rows = await indicatorsOf(db, { submissionId });
+  const rows = (await db('indicators').where('submission_id', submissionId).orderBy('position')) as Array<Record<string, unknown>>;
   return rows.map((row) => ({
     id: row.id as number,
     rowNumber: toInt(row.row_number),

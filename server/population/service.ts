@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database } from '../data/database';
+import { Database, writeTransaction } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { ImportProblem, Kind } from '../domain/population';
 import { canonicalOrder, PopulationRecord, populationFingerprint } from '../domain/sampling';
@@ -14,7 +14,7 @@ import type { Value } from '../data/bulk';
 import { ROW, UploadedFile } from './reading';
 import {
   activeImportsByRound, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
-  insertImport, insertIndicators, openSubmissionInserter, listImports, PopulationImport, PopulationQuery,
+  insertImport, insertIndicators, insertSubmissions, listImports, PopulationImport, PopulationQuery,
   retirePopulation, storeFile,
 } from './repository';
 
@@ -115,7 +115,7 @@ export function populationService({ db, now, populationRecords, files }: { db: D
       const at = now();
       const fileSha = sha256(file.data);
       const indicatorsSha = indicatorsFile ? sha256(indicatorsFile.data) : null;
-      const result = await db.transaction(async (trx) => {
+      const result = await writeTransaction(db, async (trx) => {
         const locked = await lockRound(trx, roundId);
         if (!locked) throw new NotFound('复核批次不存在');
         if (locked.state !== 'preparing') throw new Conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
@@ -123,9 +123,7 @@ export function populationService({ db, now, populationRecords, files }: { db: D
         if (locked.deadline !== round.deadline) throw new Conflict('导入期间复核批次的报送截止日期被修改，请重新导入');
         const replaced = await findActiveImport(trx, roundId);
         if (replaced) await retirePopulation(trx, roundId, at);
-        const inserter = await openSubmissionInserter(trx);
-        for (const rows of batches) inserter.add(rows);
-        await inserter.finish();
+        for (const rows of batches) await insertSubmissions(trx, rows);
         await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
         if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
         await insertImport(trx, {

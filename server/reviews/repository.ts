@@ -1,12 +1,11 @@
 import { Queryable } from '../data/database';
-import { jsonNumber, whereState } from '../data/engine';
+import { jsonNumber } from '../data/engine';
 import { insertedId, toBool, toDate, toInt } from '../data/values';
 import { Kind } from '../domain/population';
 import { ReviewContent, ReviewStatus } from '../domain/review';
 import { ReviewSnapshot } from '../domain/reviewHistory';
 import { Role } from '../domain/roles';
 import { Submission, SubmissionRow, toSubmission } from '../population/repository';
-import { preparedRead, preparedWrite } from '../data/prepared';
 
 export interface SampleItem {
   submissionId: number;
@@ -38,8 +37,8 @@ function samplePicks(db: Queryable, roundId: number) {
     })
     .leftJoin('users', 'users.id', 'assignments.user_id')
     .leftJoin('reviews', 'reviews.submission_id', 'submissions.id')
-    .where('draws.round_id', roundId);
-  return whereState(query, 'draws.status', 'active');
+    .where({ 'draws.round_id': roundId, 'draws.status': 'active' });
+  return query;
 }
 
 /** What a sample item adds to its record: the pick, the assignee and the review status. */
@@ -72,15 +71,14 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
   return ((await query) as Array<Record<string, unknown>>).map(toSampleItem);
 }
 
-const sampledRecord = preparedRead((db, v: { roundId: number; code: string }) => samplePicks(db, v.roundId).where({ 'draw_picks.code': v.code, 'submissions.code': v.code })
-  .first('submissions.*', ...PICK_COLUMNS));
-
 /**
  * One record of a round by its code with its sample item, in one query; undefined unless the
  * record is in the round's active draw. The picks are indexed by their draw and code.
  */
 export async function findSampledRecord(db: Queryable, roundId: number, code: string): Promise<{ submission: Submission; item: SampleItem } | undefined> {
-  const [row] = await sampledRecord(db, { roundId, code });
+  const row = (await samplePicks(db, roundId).where({ 'draw_picks.code': code, 'submissions.code': code }).first('submissions.*', ...PICK_COLUMNS)) as
+    | Record<string, unknown>
+    | undefined;
   return row && { submission: toSubmission(row as unknown as SubmissionRow), item: toSampleItem(row) };
 }
 
@@ -97,11 +95,6 @@ function recordWithStatus(r: Record<string, unknown>) {
     status: (r.status as ReviewStatus | null) ?? null,
     reviewScore: r.review_score === null || r.review_score === undefined ? null : toInt(r.review_score),
   };
-}
-
-export async function currentAssignee(db: Queryable, submissionId: number): Promise<number | null> {
-  const row = (await db('assignments').where('submission_id', submissionId).whereNull('ended_at').first('user_id')) as { user_id: number } | undefined;
-  return row?.user_id ?? null;
 }
 
 export async function endAssignment(db: Queryable, submissionId: number, by: number, at: Date, reason: string | null = null): Promise<void> {
@@ -175,11 +168,11 @@ export interface Review {
   updatedAt: Date;
 }
 
-const reviewOf = preparedRead((db, v: { submissionId: number }) => db('reviews').join('users', 'users.id', 'reviews.updated_by').where('reviews.submission_id', v.submissionId)
-  .first('reviews.*', 'users.display_name as updated_by_name'));
-
 export async function findReview(db: Queryable, submissionId: number): Promise<Review | undefined> {
-  const [row] = await reviewOf(db, { submissionId });
+  const row = (await db('reviews')
+    .join('users', 'users.id', 'reviews.updated_by')
+    .where('reviews.submission_id', submissionId)
+    .first('reviews.*', 'users.display_name as updated_by_name')) as Record<string, unknown> | undefined;
   if (!row) return undefined;
   return {
     id: row.id as number,
@@ -216,28 +209,17 @@ export async function insertReview(db: Queryable, roundId: number, submissionId:
     .returning('id')) as Array<{ id: number } | number>);
 }
 
-const reviewUpdate = preparedWrite((db, v: {
-  id: number; version: number; status: string; reviewScore: number | null; qualityScore: number | null; comment: string | null; details: string;
-  returnReason: string | null; nextVersion: number; by: number; at: Date;
-}) => db('reviews').where({ id: v.id, version: v.version }).update({
-  status: v.status, review_score: v.reviewScore, quality_score: v.qualityScore, comment: v.comment, details: v.details, return_reason: v.returnReason,
-  version: v.nextVersion, updated_by: v.by, updated_at: v.at,
-}));
-
 /** Writes only if the stored version is the one the writer read; returns whether it did. */
 export async function updateReview(db: Queryable, id: number, version: number, write: ReviewWrite, by: number, at: Date): Promise<boolean> {
-  const changed = await reviewUpdate(db, {
-    id, version, status: write.status, reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, details: JSON.stringify(write.content),
-    returnReason: write.returnReason, nextVersion: version + 1, by, at,
+  const changed = await db('reviews').where({ id, version }).update({
+    status: write.status, review_score: write.reviewScore, quality_score: write.qualityScore, comment: write.comment, details: JSON.stringify(write.content),
+    return_reason: write.returnReason, version: version + 1, updated_by: by, updated_at: at,
   });
-  return changed === 1;
+  return Number(changed) === 1;
 }
 
-const versionInsert = preparedWrite((db, v: { reviewId: number; version: number; action: string; status: string; snapshot: string; reason: string | null; by: number; at: Date }) =>
-  db('review_versions').insert({ review_id: v.reviewId, version: v.version, action: v.action, status: v.status, snapshot: v.snapshot, reason: v.reason, changed_by: v.by, changed_at: v.at }));
-
 export async function insertReviewVersion(db: Queryable, reviewId: number, version: number, action: string, status: ReviewStatus, snapshot: unknown, reason: string | null, by: number, at: Date): Promise<void> {
-  await versionInsert(db, { reviewId, version, action, status, snapshot: JSON.stringify(snapshot), reason, by, at });
+  await db('review_versions').insert({ review_id: reviewId, version, action, status, snapshot: JSON.stringify(snapshot), reason, changed_by: by, changed_at: at });
 }
 
 export interface VersionListEntry {
@@ -261,35 +243,25 @@ const versionsQuery = (q: Queryable, reviewId: number) => q('review_versions').j
   .where('review_versions.review_id', reviewId).orderBy('review_versions.version', 'desc');
 const WRITER_COLUMNS = ['users.display_name as changed_by_name', 'users.role as changed_by_role'];
 
-const versionsOf = preparedRead((db, v: { reviewId: number }) => versionsQuery(db, v.reviewId).select('review_versions.*', ...WRITER_COLUMNS));
-
 /** Every version of a review with its snapshot, the latest first: for the history and its diffs. */
 export async function findReviewVersions(db: Queryable, reviewId: number): Promise<ReviewVersion[]> {
-  const rows = await versionsOf(db, { reviewId });
+  const rows = (await versionsQuery(db, reviewId).select('review_versions.*', ...WRITER_COLUMNS)) as Array<Record<string, unknown>>;
   return rows.map((r) => {
     const snapshot = JSON.parse(r.snapshot as string) as ReviewSnapshot;
     return { ...versionEntry(r), reviewScore: snapshot.reviewScore, snapshot };
   });
 }
 
-/** The version lists, by how many versions they are limited to (none: all of them). */
-const versionLists = new Map<number | undefined, (db: Queryable, v: { reviewId: number }) => Promise<Array<Record<string, unknown>>>>();
-
 /**
  * A review's versions without their snapshots, the latest first, up to `latest` of them: what
  * the review page lists. The score is read from the snapshot in the SQL.
  */
 export async function findVersionList(db: Queryable, reviewId: number, latest?: number): Promise<VersionListEntry[]> {
-  let read = versionLists.get(latest);
-  if (!read) {
-    read = preparedRead((q, v: { reviewId: number }) => {
-      const query = versionsQuery(q, v.reviewId).select('review_versions.version', 'review_versions.action', 'review_versions.status', 'review_versions.reason',
-        'review_versions.changed_at', jsonNumber(q, 'review_versions.snapshot', 'reviewScore', 'review_score'), ...WRITER_COLUMNS);
-      return latest === undefined ? query : query.limit(latest);
-    });
-    versionLists.set(latest, read);
-  }
-  return (await read(db, { reviewId })).map((r) => ({ ...versionEntry(r), reviewScore: r.review_score === null ? null : toInt(r.review_score) }));
+  const query = versionsQuery(db, reviewId).select('review_versions.version', 'review_versions.action', 'review_versions.status', 'review_versions.reason',
+    'review_versions.changed_at', jsonNumber(db, 'review_versions.snapshot', 'reviewScore', 'review_score'), ...WRITER_COLUMNS);
+  if (latest !== undefined) query.limit(latest);
+  const rows = (await query) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({ ...versionEntry(r), reviewScore: r.review_score === null ? null : toInt(r.review_score) }));
 }
 
 function versionEntry(r: Record<string, unknown>) {

@@ -1,5 +1,5 @@
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, Queryable } from '../data/database';
+import { Database, Queryable, writeTransaction } from '../data/database';
 import { KIND_LABELS } from '../domain/population';
 import { characterCount, readText, requiredReason, TEXT_LIMITS } from '../domain/text';
 import { FieldError, parseReviewContent, QualityWeights, ReviewContent, reviewFigures, ReviewStatus, submitProblems, timelinessScore } from '../domain/review';
@@ -93,7 +93,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
 
   async function transition(context: AuditContext, actor: Actor, roundId: number, code: string, action: 'submit' | 'confirm' | 'return', reason?: string) {
     const at = now();
-    return db.transaction(async (trx) => {
+    return writeTransaction(db, async (trx) => {
       const locked = await lockRound(trx, roundId);
       if (!locked) throw new NotFound('复核批次不存在');
       const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
@@ -131,7 +131,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
     /** Assigns sampled items to reviewers and evaluators: `[{code, username}]`, all or nothing. */
     async assign(context: AuditContext, roundId: number, entries: Array<{ code: string; username: string }>): Promise<number> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         await requireRound(trx, roundId);
         const items = new Map((await findSampleItems(trx, roundId)).map((i) => [i.code, i]));
@@ -174,7 +174,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
         throw new Invalid('质量评分权重须为0–100的整数，合计100', [{ field: 'weights', message: '及时性、规范性、报告质量的权重须为0–100的整数，合计100' }]);
       }
       const at = now();
-      await db.transaction(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         const before = await requireRound(trx, roundId);
         if (await trx('reviews').where('round_id', roundId).first('id')) throw new Conflict('复核已经开始，不能再修改质量权重和盲评设置');
         if (!(await updateReviewSettings(trx, roundId, weights, input.blindReview, version, at))) throw new Conflict('该复核批次已被他人修改，请刷新后重试');
@@ -191,7 +191,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
      */
     async declareConflict(context: AuditContext, actor: Actor, roundId: number, input: Record<string, unknown>): Promise<number> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await requireRound(trx, roundId);
         if (actor.role !== 'evaluator' || !actor.organisation) throw new Refused('只有第三方评价机构人员申报利益冲突');
         const scope = input.scope === 'unit' ? 'unit' : input.scope === 'department' ? 'department' : '';
@@ -259,7 +259,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
      */
     async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number): Promise<{ review: Review; submission: Submission; blind: boolean }> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const locked = await lockRound(trx, roundId);
         if (!locked) throw new NotFound('复核批次不存在');
         const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
@@ -318,7 +318,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
     /** A finding on a sampled item, by its reviewer or the lead: `{category, description, severity?, source?}`. */
     async addFinding(context: AuditContext, actor: Actor, roundId: number, code: string, input: Record<string, unknown>): Promise<number> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权在项目 ${code} 上记录问题`);
         await requireOpenItem(trx, submission.id, code);
@@ -359,7 +359,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
       if (!nameMatches(file.name, type)) throw new Invalid(`文件内容是${type.label}，与文件名"${file.name}"不符`, [{ field: 'file', message: `文件内容是${type.label}，扩展名应为 .${type.extensions[0]}` }]);
       const at = now();
       const sha256 = crypto.createHash('sha256').update(file.data).digest('hex');
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
         await requireOpenItem(trx, submission.id, code);
@@ -372,7 +372,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
 
     async withdrawEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, evidenceId: number, reason: string): Promise<void> {
       const at = now();
-      await db.transaction(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
         await requireOpenItem(trx, submission.id, code);
@@ -395,7 +395,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
     /** Findings are withdrawn with a reason, never deleted. */
     async withdrawFinding(context: AuditContext, actor: Actor, roundId: number, code: string, findingId: number, reason: string): Promise<void> {
       const at = now();
-      await db.transaction(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的问题`);
         await requireOpenItem(trx, submission.id, code);
@@ -435,7 +435,7 @@ export function reviewService({ db, now, files }: { db: Database; now: () => Dat
       }
       const { rows, problems } = parseResults(sheet);
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         await requireRound(trx, roundId);
         const categories = await listCategories(trx);

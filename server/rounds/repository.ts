@@ -3,7 +3,6 @@ import { lockForWrite } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
 import { RoundFields, RoundState } from '../domain/rounds';
-import { preparedRead } from '../data/prepared';
 
 export interface Round extends RoundFields {
   id: number;
@@ -71,10 +70,8 @@ export async function listRounds(db: Queryable): Promise<Round[]> {
   return rows.map(toRound);
 }
 
-const roundById = preparedRead((db, v: { id: number }) => selectRounds(db).where('rounds.id', v.id).first());
-
 export async function findRound(db: Queryable, id: number): Promise<Round | undefined> {
-  const [row] = (await roundById(db, { id })) as unknown as RoundRow[];
+  const row = (await selectRounds(db).where('rounds.id', id).first()) as RoundRow | undefined;
   return row && toRound(row);
 }
 

@@ -1,5 +1,5 @@
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, Queryable } from '../data/database';
+import { Database, Queryable, writeTransaction } from '../data/database';
 import { RoundFields } from '../domain/rounds';
 import { Conflict, NotFound, Refused } from '../errors';
 import { Role } from '../domain/roles';
@@ -38,7 +38,7 @@ export function roundService({ db, now }: { db: Database; now: () => Date }) {
 
     async create(context: AuditContext, fields: RoundFields): Promise<Round> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const id = await insertRound(trx, fields, context.actor!.id, at);
         const round = (await findRound(trx, id))!;
         await appendAudit(trx, context, { action: 'round.create', objectType: 'round', objectId: id, after: round }, at);
@@ -49,7 +49,7 @@ export function roundService({ db, now }: { db: Database; now: () => Date }) {
     /** A stale version gets 409 with the current round, and nothing changes. */
     async update(context: AuditContext, id: number, fields: RoundFields, version: number): Promise<Round> {
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const before = await findRound(trx, id);
         if (!before) throw new NotFound('复核批次不存在');
         if (!(await updateRound(trx, id, fields, version, at))) {

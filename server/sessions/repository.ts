@@ -1,7 +1,6 @@
 import { Queryable } from '../data/database';
 import { toDate } from '../data/values';
 import { JOINED_USER_COLUMNS, joinedUser, User } from '../users/repository';
-import { preparedRead } from '../data/prepared';
 
 /** Sessions live in the database so that several instances share them. */
 
@@ -48,11 +47,11 @@ export async function insertSession(db: Queryable, session: SessionRecord): Prom
 }
 
 /** A session with its user, in one query (every signed-in request reads both). */
-const sessionWithUser = preparedRead((db, v: { id: string }) => db('sessions').join('users', 'users.id', 'sessions.user_id').where('sessions.id', v.id)
-  .first('sessions.*', ...JOINED_USER_COLUMNS));
-
 export async function findSessionWithUser(db: Queryable, id: string): Promise<{ session: SessionRecord; user: User } | undefined> {
-  const [row] = (await sessionWithUser(db, { id })) as Array<SessionRow & Record<string, unknown>>;
+  const row = (await db('sessions')
+    .join('users', 'users.id', 'sessions.user_id')
+    .where('sessions.id', id)
+    .first('sessions.*', ...JOINED_USER_COLUMNS)) as (SessionRow & Record<string, unknown>) | undefined;
   return row && { session: toSession(row), user: joinedUser(row) };
 }
 

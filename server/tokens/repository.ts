@@ -1,7 +1,6 @@
 import { Queryable } from '../data/database';
 import { insertedId, toDate, toDateOrNull } from '../data/values';
 import { JOINED_USER_COLUMNS, joinedUser, User } from '../users/repository';
-import { preparedRead } from '../data/prepared';
 
 export interface ApiToken {
   id: number;
@@ -53,11 +52,11 @@ export async function findTokenByHash(db: Queryable, tokenHash: string): Promise
 }
 
 /** A token by its hash with the user it belongs to, in one query. */
-const tokenWithUser = preparedRead((db, v: { tokenHash: string }) => db('api_tokens').join('users', 'users.id', 'api_tokens.user_id').where({ token_hash: v.tokenHash })
-  .first(...COLUMNS.map((c) => `api_tokens.${c}`), ...JOINED_USER_COLUMNS));
-
 export async function findTokenWithUser(db: Queryable, tokenHash: string): Promise<{ token: ApiToken; user: User } | undefined> {
-  const [row] = (await tokenWithUser(db, { tokenHash })) as Array<TokenRow & Record<string, unknown>>;
+  const row = (await db('api_tokens')
+    .join('users', 'users.id', 'api_tokens.user_id')
+    .where({ token_hash: tokenHash })
+    .first(...COLUMNS.map((c) => `api_tokens.${c}`), ...JOINED_USER_COLUMNS)) as (TokenRow & Record<string, unknown>) | undefined;
   return row && { token: toToken(row), user: joinedUser(row) };
 }
 

@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database } from '../data/database';
+import { Database, writeTransaction } from '../data/database';
 import { Invalid, NotFound, Refused } from '../errors';
 import { findUserByUsername, publicUser, User } from '../users/repository';
 import { ApiToken, findTokenByHash, findTokenById, findTokenWithUser, insertToken, listTokensOfUser, markTokenUsed, revokeToken } from './repository';
@@ -20,7 +20,7 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
   async function revoke(context: AuditContext, token: ApiToken, by: number | null): Promise<void> {
     if (token.revokedAt) return;
     const at = now();
-    await db.transaction(async (trx) => {
+    await writeTransaction(db, async (trx) => {
       await revokeToken(trx, token.id, by, at);
       await appendAudit(trx, context, {
         action: 'token.revoke',
@@ -38,7 +38,7 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
       if ([...name].length > 100) throw new Invalid('令牌名称不能超过100个字符', [{ field: 'name', message: '令牌名称不能超过100个字符' }]);
       const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
       const at = now();
-      const record = await db.transaction(async (trx) => {
+      const record = await writeTransaction(db, async (trx) => {
         const id = await insertToken(trx, { userId: owner.id, name, tokenHash: hashToken(token), prefix: token.slice(0, 12) }, at);
         const created = (await findTokenById(trx, id))!;
         await appendAudit(trx, context, { action: 'token.create', objectType: 'api_token', objectId: id, after: { ...created, owner: owner.username } }, at);

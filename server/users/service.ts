@@ -1,5 +1,5 @@
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database } from '../data/database';
+import { Database, writeTransaction } from '../data/database';
 import { passwordProblem } from '../domain/passwords';
 import { Conflict, Invalid, NotFound } from '../errors';
 import { deleteSessionsOfUser } from '../sessions/repository';
@@ -48,7 +48,7 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
       if (problem) throw new Invalid(problem, [{ field: 'password', message: problem }]);
       const passwordHash = await hashPassword(password, scryptCost);
       const at = now();
-      const user = await db.transaction(async (trx) => {
+      const user = await writeTransaction(db, async (trx) => {
         if (await findUserByUsername(trx, input.username)) {
           throw new Conflict(`用户名"${input.username}"已存在`, [{ field: 'username', message: '用户名已存在' }]);
         }
@@ -84,7 +84,7 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
       if (current === next) throw new Invalid('新密码不能与当前密码相同', [{ field: 'next', message: '新密码不能与当前密码相同' }]);
       const passwordHash = await hashPassword(next, scryptCost);
       const at = now();
-      await db.transaction(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         await setPassword(trx, userId, passwordHash, false, at);
         const ended = await deleteSessionsOfUser(trx, userId, keepSession);
         await appendAudit(trx, context, {
@@ -102,7 +102,7 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
       const password = generatePassword();
       const passwordHash = await hashPassword(password, scryptCost);
       const at = now();
-      await db.transaction(async (trx) => {
+      await writeTransaction(db, async (trx) => {
         await setPassword(trx, userId, passwordHash, true, at);
         const ended = await deleteSessionsOfUser(trx, userId);
         await appendAudit(trx, context, { action: 'user.password.reset', objectType: 'user', objectId: userId, detail: `会话已结束：${ended}个` }, at);
@@ -114,7 +114,7 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
     async setDisabled(context: AuditContext, userId: number, disabled: boolean): Promise<User> {
       if (context.actor?.id === userId && disabled) throw new Conflict('不能停用自己的账号');
       const at = now();
-      return db.transaction(async (trx) => {
+      return writeTransaction(db, async (trx) => {
         const before = await findUserById(trx, userId);
         if (!before) throw new NotFound('用户不存在');
         if (disabled === (before.disabledAt !== null)) return publicUser(before);
