@@ -11,7 +11,6 @@ import { FileReader } from './files/reader';
 import { ZIP_LIMITS } from './files/formats';
 import { reviewService } from './reviews/service';
 import { populationService } from './population/service';
-import { PopulationRecordsCache } from './population/recordsCache';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
 import { userService } from './users/service';
@@ -25,7 +24,6 @@ export interface ServiceDeps {
 
 /** Every service, built once: `main.ts`, the tests and the scripts pass these to `createApp`. */
 export function createServices({ db, config, now, logger }: ServiceDeps) {
-  const populationRecords = new PopulationRecordsCache();
   const refusals = refusalRecorder({ db, now, logger, windowMs: config.refusals.windowSeconds * 1000, limitPerWindow: config.refusals.limitPerAddress });
   const guesses = guessThrottle({ db, config, now, refusals });
   const files = new FileReader({
@@ -43,8 +41,8 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     auth: authService({ db, config, now, guesses }),
     tokens: tokenService({ db, now }),
     rounds: roundService({ db, now }),
-    population: populationService({ db, now, populationRecords, files }),
-    draws: drawService({ db, now, populationRecords }),
+    population: populationService({ db, now, files }),
+    draws: drawService({ db, now }),
     reviews: reviewService({ db, now, files }),
     categories: categoryService({ db, now }),
     announcements: announcementService({ db, now, publicUrl: config.publicUrl }),

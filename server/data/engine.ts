@@ -22,3 +22,16 @@ export function jsonNumber(q: Queryable, column: string, key: string, as: string
     ? q.raw(`(??::json ->> '${key}')::integer as ${as}`, [column])
     : q.raw(`json_extract(??, '$.${key}') as ${as}`, [column]);
 }
+
+/**
+ * Rows where any of `columns` contains `needle`, ignoring case (as Kutt's compatibleILIKE):
+ * PostgreSQL's `ilike`; SQLite's `like`, which ignores case for ASCII, on lower-cased text.
+ * `%`, `_` and `\` in the needle are matched as themselves.
+ */
+export function whereContains<Q extends Knex.QueryBuilder>(query: Q, q: Queryable, columns: string[], needle: string): Q {
+  const pattern = `%${needle.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+  const test = engineOf(q) === 'postgres' ? "?? ilike ? escape '\\'" : "lower(??) like ? escape '\\'";
+  return query.where((inner) => {
+    for (const column of columns) inner.orWhereRaw(test, [column, pattern]);
+  }) as Q;
+}

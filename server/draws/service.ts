@@ -6,8 +6,7 @@ import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
 import { Conflict, DomainError, Invalid, NotFound } from '../errors';
 import { requiredReason } from '../domain/text';
-import { findActiveImport, readStoredFile, storeFile } from '../population/repository';
-import { PopulationRecordsCache } from '../population/recordsCache';
+import { findActiveImport, findPopulationRecords, readStoredFile, storeFile } from '../population/repository';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
   cancelDraw, Draw, findActiveDraw, findDraw, findDrawByPublicId, findPicks, insertDraw, insertExpansion, insertPicks,
@@ -42,7 +41,7 @@ async function storeCanonicalFile(q: Queryable, content: Buffer, fingerprint: st
   await storeFile(q, { sha256, size: content.length, mediaType: 'text/tab-separated-values; charset=utf-8', content }, at);
 }
 
-export function drawService({ db, now, populationRecords }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache }) {
+export function drawService({ db, now }: { db: Database; now: () => Date }) {
   async function requireRound(roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
     if (!round) throw new NotFound('复核批次不存在');
@@ -95,8 +94,7 @@ export function drawService({ db, now, populationRecords }: { db: Database; now:
 
   /** The round's population as the draw reads it: from memory when this instance has it. */
   async function recordsOf(q: Queryable, roundId: number): Promise<readonly PopulationRecord[]> {
-    const active = await findActiveImport(q, roundId);
-    return active ? populationRecords.get(q, roundId, active.id) : [];
+    return (await findActiveImport(q, roundId)) ? findPopulationRecords(q, roundId) : [];
   }
 
   /** The picks with the ids of their records, looked up by code. */

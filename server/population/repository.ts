@@ -1,8 +1,10 @@
 import { Knex } from 'knex';
 import { insertRows, Value } from '../data/bulk';
 import { Queryable } from '../data/database';
+import { whereContains } from '../data/engine';
 import { countOf, insertedId, toDate, toInt } from '../data/values';
-import { Grade, gradeFor } from '../domain/grades';
+import { Grade, gradeFor, scoreBand } from '../domain/grades';
+import { canonicalOrder, PopulationRecord } from '../domain/sampling';
 import { IndicatorInput, Kind, PopulationSummary, SubmissionInput, DepartmentTotals } from '../domain/population';
 import { WARNINGS, WarningKey } from '../domain/warnings';
 import { SUBMISSION_COLUMNS } from './reading';
@@ -311,15 +313,53 @@ export interface PopulationQuery {
   descending: boolean;
 }
 
+/** The columns a list sorts by; every order ends with the code, so that ties are in code order. */
+const SORT_COLUMNS: Record<SortKey, string> = {
+  code: 'code',
+  budget: 'budget_fen',
+  selfScore: 'self_score',
+  // Records without an execution rate sort as the lowest rate on both engines.
+  executionRate: 'coalesce(execution_rate_bp, -1)',
+  department: 'department',
+};
+
+/** A round's records narrowed by a list's filters, in no order yet. */
+function selected(db: Queryable, roundId: number, query: PopulationQuery) {
+  const q = db('submissions').where('round_id', roundId);
+  if (query.kind) q.where('kind', query.kind);
+  if (query.department) q.where('department', query.department);
+  if (query.grade) q.whereBetween('self_score', scoreBand(query.grade));
+  if (query.warning) q.whereRaw('(warnings & ?) <> 0', [WARNINGS[query.warning].bit]);
+  if (query.q) whereContains(q, db, ['code', 'name', 'unit'], query.q);
+  return q;
+}
+
+/** A page of a round's population as a list shows it: filtered, searched, sorted, and counted. */
+export async function findPopulationPage(db: Queryable, roundId: number, query: PopulationQuery, page: { offset: number; limit: number }): Promise<{ total: number; items: Submission[] }> {
+  const [{ n }] = (await selected(db, roundId, query).count({ n: '*' })) as Array<{ n: unknown }>;
+  const rows = (await selected(db, roundId, query)
+    .orderByRaw(`${SORT_COLUMNS[query.sort]} ${query.descending ? 'desc' : 'asc'}, code asc`)
+    .offset(page.offset)
+    .limit(page.limit)
+    .select('*')) as SubmissionRow[];
+  return { total: toInt(n), items: rows.map(toSubmission) };
+}
+
 /** The records with these ids, in the order given. */
-export async function findSubmissionsByIds(db: Queryable, ids: ArrayLike<number>): Promise<Submission[]> {
-  const list = Array.from(ids);
+export async function findSubmissionsByIds(db: Queryable, ids: number[]): Promise<Submission[]> {
   const rows = new Map<number, Submission>();
-  for (let start = 0; start < list.length; start += 500) {
-    const found = (await db('submissions').whereIn('id', list.slice(start, start + 500)).select('*')) as SubmissionRow[];
+  for (let start = 0; start < ids.length; start += 500) {
+    const found = (await db('submissions').whereIn('id', ids.slice(start, start + 500)).select('*')) as SubmissionRow[];
     for (const row of found) rows.set(row.id, toSubmission(row));
   }
-  return list.map((id) => rows.get(id)).filter((s): s is Submission => s !== undefined);
+  return ids.map((id) => rows.get(id)).filter((s): s is Submission => s !== undefined);
+}
+
+/** The records FUHE-DRAW-1 reads: code, kind, budget and self-score, in canonical order. */
+export async function findPopulationRecords(db: Queryable, roundId: number): Promise<readonly PopulationRecord[]> {
+  const rows = (await db('submissions').where('round_id', roundId).orderBy('code').select('code', 'kind', 'budget_fen', 'self_score')) as Array<Record<string, unknown>>;
+  // The database's collation may differ from FUHE-DRAW-1's (UTF-16 code units): canonicalOrder checks, and sorts if it must.
+  return canonicalOrder(rows.map((r) => ({ code: r.code as string, kind: r.kind as Kind, budgetFen: bigintOf(r.budget_fen), selfScore: toInt(r.self_score) })));
 }
 
 export async function findSubmissionByCode(db: Queryable, roundId: number, code: string): Promise<Submission | undefined> {

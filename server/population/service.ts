@@ -7,14 +7,12 @@ import { canonicalOrder, PopulationRecord, populationFingerprint } from '../doma
 import { assess } from '../domain/warnings';
 import { Conflict, Invalid, NotFound } from '../errors';
 import { findRound, lockRound, Round } from '../rounds/repository';
-import { ListIndexCache } from './listIndex';
-import { PopulationRecordsCache } from './recordsCache';
 import { FileReader } from '../files/reader';
 import type { Value } from '../data/bulk';
 import { ROW, UploadedFile } from './reading';
 import {
   activeImportsByRound, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
-  insertImport, insertIndicators, insertSubmissions, listImports, PopulationImport, PopulationQuery,
+  findPopulationPage, insertImport, insertIndicators, insertSubmissions, listImports, PopulationImport, PopulationQuery,
   retirePopulation, storeFile,
 } from './repository';
 
@@ -63,25 +61,19 @@ function auditView(value: PopulationImport) {
 /** Records per batch handed over by the import thread while it reads the next. */
 const IMPORT_BATCH = 2000;
 
+/** Records read per query while exporting a list. */
+const EXPORT_PAGE = 2000;
+
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
 
-export function populationService({ db, now, populationRecords, files }: { db: Database; now: () => Date; populationRecords: PopulationRecordsCache; files: FileReader }) {
+export function populationService({ db, now, files }: { db: Database; now: () => Date; files: FileReader }) {
   async function requireRound(roundId: number): Promise<Round> {
     const round = Number.isSafeInteger(roundId) ? await findRound(db, roundId) : undefined;
     if (!round) throw new NotFound('复核批次不存在');
     return round;
   }
 
-  const indexes = new ListIndexCache();
   const reader = files;
-
-  /** The ids of the records a query selects, in its order; none without a population. The caller has read the round. */
-  async function selection(round: Round, query: PopulationQuery): Promise<{ active: PopulationImport | undefined; ids: Int32Array }> {
-    const active = await findActiveImport(db, round.id);
-    if (!active) return { active, ids: new Int32Array(0) };
-    const index = await indexes.get(db, round.id, `${active.id}:${round.version}`);
-    return { active, ids: index.select(query) };
-  }
 
   return {
     /**
@@ -161,8 +153,6 @@ export function populationService({ db, now, populationRecords, files }: { db: D
         );
         return { import: stored, replaced };
       });
-      // Only once committed: the draw will read these records rather than the database.
-      populationRecords.put(roundId, result.import.id, ordered);
       return result;
     },
 
@@ -178,17 +168,19 @@ export function populationService({ db, now, populationRecords, files }: { db: D
     /** The active import of every round, by round id. */
     byRound: () => activeImportsByRound(db),
 
-    /** A page of the population, filtered, searched and sorted through the round's list index. */
+    /** A page of the population, filtered, searched, sorted and counted. */
     async page(round: Round, query: PopulationQuery, page: { offset: number; limit: number }) {
-      const { active, ids } = await selection(round, query);
-      return { active, total: ids.length, items: await findSubmissionsByIds(db, ids.subarray(page.offset, page.offset + page.limit)) };
+      const active = await findActiveImport(db, round.id);
+      if (!active) return { active, total: 0, items: [] };
+      return { active, ...(await findPopulationPage(db, round.id, query, page)) };
     },
 
-    /** Every record of a selection, in its order, a batch at a time (for exports). */
+    /** Every record a list selects, in its order, a page at a time (for exports). */
     async *each(round: Round, query: PopulationQuery): AsyncGenerator<Submission> {
-      const { ids } = await selection(round, query);
-      for (let start = 0; start < ids.length; start += 2000) {
-        for (const submission of await findSubmissionsByIds(db, ids.subarray(start, start + 2000))) yield submission;
+      for (let offset = 0; ; offset += EXPORT_PAGE) {
+        const { items } = await findPopulationPage(db, round.id, query, { offset, limit: EXPORT_PAGE });
+        yield* items;
+        if (items.length < EXPORT_PAGE) return;
       }
     },
 
