@@ -84,7 +84,7 @@ export async function prepare(config: Config): Promise<{ roundId: number; review
         indicators: indicators.filter((row) => row.code === code(i)).map((row) => ({ id: row.id, weight: Number(row.weight) })),
       });
     }
-    await services.reviews.assign(asLead, round.id, reviewers.map((r, i) => ({ code: r.code, username: `rev${i}` })));
+    await services.assignments.assign(asLead, round.id, reviewers.map((r, i) => ({ code: r.code, username: `rev${i}` })));
     return { roundId: round.id, reviewers };
   } finally {
     await db.destroy();

@@ -9,7 +9,10 @@ import { drawService } from './draws/service';
 import { Logger } from './logger';
 import { FileReader } from './files/reader';
 import { ZIP_LIMITS } from './files/formats';
-import { reviewService } from './reviews/service';
+import { assignmentService } from './reviews/assignmentService';
+import { findingService } from './findings/findingService';
+import { offlineService } from './reviews/offlineService';
+import { reviewService } from './reviews/reviewService';
 import { populationService } from './population/service';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
@@ -43,7 +46,10 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     rounds: roundService({ db, now }),
     population: populationService({ db, now, files }),
     draws: drawService({ db, now }),
-    reviews: reviewService({ db, now, files }),
+    assignments: assignmentService({ db, now }),
+    reviews: reviewService({ db, now }),
+    findings: findingService({ db, now }),
+    offline: offlineService({ db, now, files }),
     categories: categoryService({ db, now }),
     announcements: announcementService({ db, now, publicUrl: config.publicUrl }),
   };

@@ -52,9 +52,9 @@ export async function seedDemo(services: Services): Promise<void> {
   });
 
   // Review work in every state, shared between two reviewers and an agency's evaluator.
-  const items = await services.reviews.items(round.id);
+  const items = await services.assignments.items(round.id);
   const people = ['reviewer', 'evaluator', 'reviewer2'];
-  await services.reviews.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
+  await services.assignments.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
   const actorOf = async (username: string) => {
     const user = (await services.users.findByUsername(username))!;
     return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role, displayName: user.displayName } };
@@ -77,11 +77,11 @@ export async function seedDemo(services: Services): Promise<void> {
     await services.reviews.save(who.context, who.actor, round.id, item.code, body, 0);
     if (index === 11) {
       // Evidence, and a finding of the bureau's that cites it (the agency's findings are on its own items).
-      const evidenceId = await services.reviews.addEvidence(who.context, who.actor, round.id, item.code, { name: '满意度调查说明.pdf', data: minimalPdf('Satisfaction survey: no questionnaire records') }, '单位提供的满意度说明（无问卷）');
-      await services.reviews.addFinding(who.context, who.actor, round.id, item.code, { category: 'P10', description: '满意度指标按"未收到投诉"计满分，未开展问卷调查。', severity: 'major', evidence: [evidenceId] });
+      const evidenceId = await services.findings.addEvidence(who.context, who.actor, round.id, item.code, { name: '满意度调查说明.pdf', data: minimalPdf('Satisfaction survey: no questionnaire records') }, '单位提供的满意度说明（无问卷）');
+      await services.findings.addFinding(who.context, who.actor, round.id, item.code, { category: 'P10', description: '满意度指标按"未收到投诉"计满分，未开展问卷调查。', severity: 'major', evidence: [evidenceId] });
     }
     if (people[index % people.length] === 'evaluator' && index >= 9) {
-      await services.reviews.addFinding(who.context, who.actor, round.id, item.code, { category: 'P09', description: '产出指标完成情况无台账和签收记录，佐证不足。' });
+      await services.findings.addFinding(who.context, who.actor, round.id, item.code, { category: 'P09', description: '产出指标完成情况无台账和签收记录，佐证不足。' });
     }
     if (index % 4 === 0) continue; // left as a draft
     await services.reviews.submit(who.context, who.actor, round.id, item.code);
@@ -114,9 +114,9 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
     seed: '福彩3D 2023年第58期 开奖号码 3 0 7', method: 'srs', quota: { project: 12, department: 3 },
     mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null,
   });
-  const items = await services.reviews.items(round.id);
+  const items = await services.assignments.items(round.id);
   const people = ['reviewer', 'evaluator'];
-  await services.reviews.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
+  await services.assignments.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
   const lead = await actorOf(services, 'lead');
   const dimensions = Object.fromEntries(DIMENSIONS.map((name) => [name, { judgement: '符合', note: '' }]));
   const findings: Record<number, Array<{ category: string; description: string }>> = {
@@ -134,7 +134,7 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
     await services.reviews.save(who.context, who.actor, round.id, item.code, {
       reviewScore: review, qualityScore: [94, 91, 86, 93, 72][index % 5], comment: '依据上报资料和实地核查综合评价。', dimensions,
     }, 0);
-    for (const f of findings[index] ?? []) await services.reviews.addFinding(who.context, who.actor, round.id, item.code, f);
+    for (const f of findings[index] ?? []) await services.findings.addFinding(who.context, who.actor, round.id, item.code, f);
     await services.reviews.submit(who.context, who.actor, round.id, item.code);
     await services.reviews.confirm(lead.context, lead.actor, round.id, item.code);
   }

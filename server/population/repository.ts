@@ -362,6 +362,11 @@ export async function findPopulationRecords(db: Queryable, roundId: number): Pro
   return canonicalOrder(rows.map((r) => ({ code: r.code as string, kind: r.kind as Kind, budgetFen: bigintOf(r.budget_fen), selfScore: toInt(r.self_score) })));
 }
 
+/** Whether the round's population has a record of this department or unit. */
+export async function hasSubmissionsOf(db: Queryable, roundId: number, column: 'department' | 'unit', name: string): Promise<boolean> {
+  return (await db('submissions').where({ round_id: roundId, [column]: name }).first('id')) !== undefined;
+}
+
 export async function findSubmissionByCode(db: Queryable, roundId: number, code: string): Promise<Submission | undefined> {
   const row = (await db('submissions').where({ round_id: roundId, code }).first()) as SubmissionRow | undefined;
   return row && toSubmission(row);

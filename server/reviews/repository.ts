@@ -97,6 +97,11 @@ function recordWithStatus(r: Record<string, unknown>) {
   };
 }
 
+/** Whether any review of the round has been saved. */
+export async function hasReviews(db: Queryable, roundId: number): Promise<boolean> {
+  return (await db('reviews').where('round_id', roundId).first('id')) !== undefined;
+}
+
 export async function endAssignment(db: Queryable, submissionId: number, by: number, at: Date, reason: string | null = null): Promise<void> {
   await db('assignments').where('submission_id', submissionId).whereNull('ended_at').update({ ended_by: by, ended_at: at, end_reason: reason });
 }

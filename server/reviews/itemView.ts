@@ -1,0 +1,141 @@
+import { SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
+import { formatScore } from '../domain/grades';
+import { formatWan } from '../domain/money';
+import { KIND_LABELS } from '../domain/population';
+import { DEDUCTION_RULES, DIMENSIONS, JUDGEMENTS, REVIEW_STATUSES } from '../domain/review';
+import { ROLE_LABELS } from '../domain/roles';
+import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
+import { MAX_UPLOAD_BYTES } from '../files/formats';
+import { asText } from '../http/input';
+import { VersionListEntry } from './repository';
+import { ReviewService } from './reviewService';
+
+/** The review page as its template reads it, and its form read back: pure functions, no HTTP. */
+
+export type ItemView = Awaited<ReturnType<ReviewService['item']>>;
+
+const str = asText;
+const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回', import: '离线导入' };
+const RULE_OPTIONS = Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, percent: rule.percent, label: `${rule.label}（扣${rule.percent}%）` }));
+
+export const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
+
+/** One line of a review's history, as the review page and the history page list it. */
+export const versionRow = (v: VersionListEntry) => ({
+  ...v,
+  action: Object.hasOwn(ACTION_LABELS, v.action) ? ACTION_LABELS[v.action] : v.action,
+  statusLabel: REVIEW_STATUSES[v.status],
+  scoreText: scoreText(v.reviewScore),
+  roleText: ROLE_LABELS[v.changedByRole],
+});
+
+/**
+ * The review form's flat fields (`ind_<id>_score` …) as the API's body. The form holds every
+ * field, so each is sent: an emptied field is cleared, not kept. The indicators are those the
+ * form has fields for; the service refuses any that are not the item's.
+ */
+export function formToReview(form: Record<string, unknown>) {
+  const ids = [...new Set(Object.keys(form).map((key) => /^ind_(\d{1,9})_(?:actual|score|rule|note|evidence)$/.exec(key)?.[1]).filter((id): id is string => id !== undefined))].map(Number);
+  const dimensions: Record<string, { judgement: string; note: string } | null> = {};
+  DIMENSIONS.forEach((name, i) => {
+    const judgement = str(form[`dim_${i}_judgement`]);
+    dimensions[name] = judgement ? { judgement, note: str(form[`dim_${i}_note`]) } : null;
+  });
+  const quality = ['q_timeliness', 'q_normative', 'q_report'].some((k) => str(form[k]) !== '')
+    ? { timeliness: str(form.q_timeliness), timelinessReason: str(form.q_timeliness_reason), normative: str(form.q_normative), report: str(form.q_report) }
+    : null;
+  return {
+    reviewScore: str(form.reviewScore),
+    qualityScore: null,
+    quality,
+    comment: str(form.comment),
+    indicators: ids.map((id) => ({ id, reviewActual: str(form[`ind_${id}_actual`]), reviewScore: str(form[`ind_${id}_score`]), rule: str(form[`ind_${id}_rule`]), note: str(form[`ind_${id}_note`]), evidence: form[`ind_${id}_evidence`] ?? [] })),
+    dimensions,
+  };
+}
+
+const sizeText = (size: number) => (size >= 1048576 ? `${(size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(size / 1024))} KB`);
+
+/**
+ * The review page's template data. With `form` (a save that was refused), every field shows what
+ * the writer typed rather than what is stored.
+ */
+export function reviewPageView(view: ItemView, { form, version }: { form?: Record<string, unknown>; version?: number } = {}) {
+  const content = view.review?.content;
+  const reviewOf = (id: number) => content?.indicators.find((i) => i.id === id);
+  const value = (key: string, stored: string) => (form ? str(form[key]) : stored);
+  const s = view.submission;
+  const itemHref = `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}`;
+  return {
+    title: `复核：${s.code} ${s.name}`,
+    round: view.round,
+    record: {
+      ...s, kindLabel: KIND_LABELS[s.kind], budget: formatWan(s.budgetFen), executed: s.executedFen === null ? '—' : formatWan(s.executedFen), rate: formatRateBp(s.executionRateBp),
+      score: formatScore(s.selfScore), warningList: warningKeysOf(s.warnings).map((k) => WARNINGS[k]), extraList: s.extra ? Object.entries(s.extra).map(([header, v]) => ({ header, value: v })) : [],
+    },
+    indicators: view.indicators.map((i) => {
+      const r = reviewOf(i.id);
+      const rule = value(`ind_${i.id}_rule`, r?.rule ?? '');
+      return {
+        ...i,
+        weightText: formatScore(i.weight),
+        scoreText: formatScore(i.score),
+        reviewActual: value(`ind_${i.id}_actual`, r?.reviewActual ?? ''),
+        reviewScore: value(`ind_${i.id}_score`, scoreText(r?.reviewScore)),
+        note: value(`ind_${i.id}_note`, r?.note ?? ''),
+        rules: RULE_OPTIONS.map((option) => ({ ...option, selected: rule === option.code })),
+        executionPoints: i.isExecution ? scoreText(view.figures.executionPoints) : '',
+        evidenceOptions: view.evidence.filter((e) => !e.withdrawnAt).map((e) => ({ id: e.id, fileName: e.fileName, selected: (r?.evidence ?? []).includes(e.id) })),
+      };
+    }),
+    hasIndicators: view.indicators.length > 0,
+    wholeScore: value('reviewScore', view.indicators.length === 0 ? scoreText(view.review?.reviewScore) : ''),
+    quality: {
+      timeliness: value('q_timeliness', scoreText(content?.quality?.timeliness ?? view.timelinessDefault)),
+      timelinessReason: value('q_timeliness_reason', content?.quality?.timelinessReason ?? ''),
+      normative: value('q_normative', scoreText(content?.quality?.normative)),
+      report: value('q_report', scoreText(content?.quality?.report)),
+      timelinessDefault: view.timelinessDefault === null ? '（无报送日期或截止日期，请打分）' : `按报送日期为 ${formatScore(view.timelinessDefault)} 分`,
+      weights: view.round.qualityWeights,
+      score: scoreText(view.review?.qualityScore),
+    },
+    blind: view.blind,
+    comment: value('comment', view.review?.comment ?? ''),
+    dimensions: DIMENSIONS.map((name, index) => {
+      const stored = content?.dimensions[name];
+      const judgement = value(`dim_${index}_judgement`, stored?.judgement ?? '');
+      return { name, index, note: value(`dim_${index}_note`, stored?.note ?? ''), options: JUDGEMENTS.map((j) => ({ value: j, selected: judgement === j })) };
+    }),
+    review: view.review && { ...view.review, statusLabel: REVIEW_STATUSES[view.review.status] },
+    figures: {
+      ...view.figures,
+      reviewScoreText: scoreText(view.figures.reviewScore),
+      deviationText: view.figures.deviation === null ? '' : formatScore(view.figures.deviation),
+      deviationRate: view.figures.deviationBp === null ? '' : formatRateBp(view.figures.deviationBp),
+      selfGrade: view.assessment.scoreGrade,
+    },
+    versions: view.versions.map(versionRow),
+    versionCount: view.versionCount,
+    olderVersions: view.versionCount > view.versions.length,
+    historyHref: `${itemHref}/history`,
+    findings: view.findings.map((f) => ({
+      ...f, citedFiles: f.evidenceIds.map((id) => view.evidence.find((e) => e.id === id)?.fileName).filter(Boolean).join('、'),
+      severityLabel: SEVERITIES[f.severity], roleText: ROLE_LABELS[f.authorRole], external: f.authorRole === 'evaluator',
+    })),
+    categories: view.categories,
+    evidence: view.evidence.map((e) => ({ ...e, sizeText: sizeText(e.size), href: `${itemHref}/evidence/${e.id}` })),
+    activeEvidence: view.evidence.filter((e) => !e.withdrawnAt),
+    maxUploadMb: Math.round(MAX_UPLOAD_BYTES / 1048576),
+    severities: Object.entries(SEVERITIES).map(([key, label]) => ({ value: key, label })),
+    suggestions: warningKeysOf(s.warnings)
+      .filter((key) => !view.findings.some((f) => f.source === `warning:${key}` && !f.withdrawnAt))
+      .map((key) => ({ key, warning: WARNINGS[key].label, ...SUGGESTED_BY_WARNING[key], categoryTitle: view.categories.find((c) => c.code === SUGGESTED_BY_WARNING[key].category)?.title })),
+    version: version ?? view.review?.version ?? 0,
+    assignee: view.item.assigneeName ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}` : '未分配',
+    canWrite: view.canWrite,
+    canWriteFindings: view.canWriteFindings,
+    canSubmit: view.canSubmit,
+    canConfirm: view.canConfirm,
+    canReturn: view.canReturn,
+  };
+}

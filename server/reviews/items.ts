@@ -1,0 +1,75 @@
+import { Queryable } from '../data/database';
+import { ReviewContent } from '../domain/review';
+import { ReviewSnapshot } from '../domain/reviewHistory';
+import { Role } from '../domain/roles';
+import { Conflict, NotFound, Refused } from '../errors';
+import { Indicator } from '../population/repository';
+import { findRound, Round } from '../rounds/repository';
+import { findReview, findSampledRecord, ReviewWrite } from './repository';
+
+/**
+ * A sampled item and who may do what with it: the rules every part of the review work (the
+ * review itself, findings and evidence, offline results) applies before it reads or writes.
+ */
+
+export interface Actor {
+  id: number;
+  role: Role;
+  /** The name a saved review is shown with as its last writer. */
+  displayName: string;
+  organisation?: string | null;
+}
+
+/**
+ * Blind review: in a round that asks for it, a reviewer or evaluator sees the unit's own scores
+ * (self-score, self-grade, indicator points, and the deviation from them) of an item only once
+ * they have saved a score of their own for it. Every response they can reach follows this.
+ */
+export function isBlind(round: Pick<Round, 'blindReview'>, role: Role, reviewScore: number | null | undefined): boolean {
+  return round.blindReview && (role === 'reviewer' || role === 'evaluator') && (reviewScore ?? null) === null;
+}
+
+export const EMPTY_REVIEW: ReviewContent = { wholeScore: null, qualityScore: null, comment: null, indicators: [], dimensions: {} };
+
+export function snapshotOf(write: ReviewWrite): ReviewSnapshot {
+  return { reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, content: write.content };
+}
+
+export async function requireRound(q: Queryable, roundId: number): Promise<Round> {
+  const round = Number.isSafeInteger(roundId) ? await findRound(q, roundId) : undefined;
+  if (!round) throw new NotFound('复核批次不存在');
+  return round;
+}
+
+/**
+ * A sampled record and its item, if this actor may see it. Leads, admins and officials see every
+ * sampled item; reviewers and evaluators only those assigned to them now.
+ */
+export async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string, locked?: Round) {
+  const round = locked ?? (await requireRound(q, roundId));
+  const { submission, item } = (await findSampledRecord(q, roundId, code)) ?? {};
+  if (!submission || !item) {
+    // An outsider learns nothing either way; the attempt is still worth a line in the log.
+    if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new Refused(`未分配的项目 ${code}`);
+    throw new NotFound('样本中没有这个编码');
+  }
+  const assignee = item.assigneeId;
+  if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id) throw new Refused(`项目 ${code} 未分配给本人`);
+  return { round, submission, item, assignee };
+}
+
+/** The lead writes on any item; a reviewer or evaluator on the items assigned to them. */
+export function canWrite(actor: Actor, assignee: number | null): boolean {
+  return actor.role === 'lead' || (assignee === actor.id && (actor.role === 'reviewer' || actor.role === 'evaluator'));
+}
+
+/** Findings and evidence change with the review: not once the lead has confirmed it (until returned). */
+export async function requireOpenItem(q: Queryable, submissionId: number, code: string): Promise<void> {
+  const review = await findReview(q, submissionId);
+  if (review?.status === 'confirmed') throw new Conflict(`项目 ${code} 的复核已确认，不能再修改问题或佐证材料；如需修改，请组长退回`);
+}
+
+/** An item's indicators as the scoring rules read them. */
+export function forReview(indicators: Indicator[]) {
+  return indicators.map((i) => ({ id: i.id, level1: i.level1, level3: i.level3, weight: i.weight, score: i.score, isExecution: i.isExecution }));
+}
