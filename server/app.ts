@@ -46,7 +46,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   app.get('/static/vendor/chart.umd.min.js', (_req, res) => res.sendFile(chartJs, { maxAge: config.env === 'production' ? '1d' : 0 }));
   app.use('/static', express.static(STATIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
   setUpViews(app, { cache: config.env !== 'development' });
-  app.use(healthRoutes(db));
+  app.use(healthRoutes(services));
   // Public pages need no session: anyone may re-check a draw.
   app.use(publicDrawRoutes({ services }));
   app.use(publicAnnouncementRoutes({ services }));
@@ -58,7 +58,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   app.use(sessions.verifyCsrf);
   app.use(navigation);
 
-  app.use(authRoutes({ db, services, sessions, access }));
+  app.use(authRoutes({ services, sessions, access }));
   app.use(requirePasswordChanged);
 
   const api = Router();
@@ -75,7 +75,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   api.use(announcementApiRoutes({ services, access }));
   app.use('/api', api);
 
-  app.use(roundPageRoutes({ db, services, access }));
+  app.use(roundPageRoutes({ services, access }));
   app.use(populationPageRoutes({ services, access }));
   app.use(drawPageRoutes({ services, access }));
   app.use(assignmentPageRoutes({ services, access }));
@@ -83,7 +83,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   app.use(offlinePageRoutes({ services, access }));
   app.use(announcementPageRoutes({ services, access }));
   app.use(categoryRoutes({ services, access }));
-  app.use(adminRoutes({ db, services, access }));
+  app.use(adminRoutes({ services, access }));
 
   app.use(notFoundHandler);
   app.use(errorHandler({ showStack: config.env === 'development', logger, refusals }));

@@ -1,5 +1,6 @@
 import { Config } from './config';
-import { Database } from './data/database';
+import { Database, engineOf } from './data/database';
+import { auditService } from './audit/service';
 import { announcementService } from './announcements/service';
 import { refusalRecorder } from './audit/refusals';
 import { authService } from './auth/service';
@@ -13,7 +14,7 @@ import { assignmentService } from './reviews/assignmentService';
 import { findingService } from './findings/findingService';
 import { offlineService } from './reviews/offlineService';
 import { reviewService } from './reviews/reviewService';
-import { populationService } from './population/service';
+import { populationService, refreshLateness } from './population/service';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
 import { userService } from './users/service';
@@ -40,10 +41,16 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     now,
     refusals,
     files,
+    audit: auditService({ db, now }),
+    /** Whether the database answers, for /healthz. */
+    health: async (): Promise<'sqlite' | 'postgres'> => {
+      await db.raw('select 1');
+      return engineOf(db);
+    },
     users: userService({ db, scryptCost: config.scryptCost, now, guesses }),
     auth: authService({ db, config, now, guesses }),
     tokens: tokenService({ db, now }),
-    rounds: roundService({ db, now }),
+    rounds: roundService({ db, now, onDeadlineChange: refreshLateness }),
     population: populationService({ db, now, files }),
     draws: drawService({ db, now }),
     assignments: assignmentService({ db, now }),

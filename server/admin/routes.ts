@@ -2,8 +2,7 @@ import { trimmed } from '../http/input';
 import { idParam } from '../http/params';
 import { Router } from 'express';
 import { AUDIT_ACTION_LABELS } from '../audit/labels';
-import { AuditFilter, findAudit } from '../audit/repository';
-import { Database } from '../data/database';
+import { AuditFilter } from '../audit/repository';
 import { ROLE_LABELS, ROLES } from '../domain/roles';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
@@ -24,7 +23,7 @@ function dayBound(text: string, end: boolean): Date | undefined {
   return Number.isNaN(date.getTime()) ? undefined : date;
 }
 
-export function adminRoutes({ db, services, access }: { db: Database; services: Services; access: AccessControl }): Router {
+export function adminRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
   const router = Router();
   const manageUsers = access.requirePermission('users.manage');
 
@@ -89,7 +88,7 @@ export function adminRoutes({ db, services, access }: { db: Database; services: 
       to: dayBound(form.to, true),
     };
     const page = Math.max(1, Math.floor(Number(query.page)) || 1);
-    const { total, records } = await findAudit(db, filter, { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
+    const { total, records } = await services.audit.list(filter, { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
     const link = (p: number) => `/admin/audit?${new URLSearchParams({ ...Object.fromEntries(Object.entries(form).filter(([, v]) => v)), page: String(p) })}`;
     res.render('admin/audit', {

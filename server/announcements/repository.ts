@@ -103,7 +103,7 @@ export async function insertAnnouncement(db: Queryable, a: NewAnnouncement, by: 
       round_id: a.roundId, version: a.version, status: 'draft', title: a.title, document: JSON.stringify(a.document), figures: JSON.stringify(a.figures),
       correction_note: a.correctionNote, slug: a.slug, revision: 1, created_by: by, created_at: at, updated_by: by, updated_at: at,
     })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 export interface AnnouncementUpdate {

@@ -324,5 +324,3 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     },
   };
 }
-
-export type AnnouncementService = ReturnType<typeof announcementService>;

@@ -1,8 +1,6 @@
 import { asText } from '../http/input';
 import { idParam } from '../http/params';
 import { Request, Response, Router } from 'express';
-import { appendAudit } from '../audit/repository';
-import { Database } from '../data/database';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { statusOf } from '../http/errors';
@@ -18,7 +16,7 @@ export function safeNext(value: unknown): string {
 
 const str = asText;
 
-export function authRoutes({ db, services, sessions, access }: { db: Database; services: Services; sessions: SessionManager; access: AccessControl }): Router {
+export function authRoutes({ services, sessions, access }: { services: Services; sessions: SessionManager; access: AccessControl }): Router {
   const router = Router();
 
   const renderLogin = (res: Response, data: Record<string, unknown> = {}) =>
@@ -37,7 +35,7 @@ export function authRoutes({ db, services, sessions, access }: { db: Database; s
     try {
       const user = await services.auth.login(auditContextOf(req), username, str(body.password));
       await sessions.start(req, res, user);
-      await appendAudit(db, auditContextOf(req), { action: 'login', objectType: 'user', objectId: user.id });
+      await services.audit.record(auditContextOf(req), { action: 'login', objectType: 'user', objectId: user.id });
       res.redirect(303, user.mustChangePassword ? '/account/password' : next);
     } catch (err) {
       if (!(err instanceof DomainError)) throw err;
@@ -47,7 +45,7 @@ export function authRoutes({ db, services, sessions, access }: { db: Database; s
   });
 
   router.post('/logout', async (req, res) => {
-    if (req.user) await appendAudit(db, auditContextOf(req), { action: 'logout', objectType: 'user', objectId: req.user.id });
+    if (req.user) await services.audit.record(auditContextOf(req), { action: 'logout', objectType: 'user', objectId: req.user.id });
     await sessions.end(req, res);
     res.redirect(303, '/login?reason=logout');
   });

@@ -51,5 +51,3 @@ export function authService({ db, config, now, guesses }: AuthServiceDeps) {
     },
   };
 }
-
-export type AuthService = ReturnType<typeof authService>;

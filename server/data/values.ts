@@ -35,8 +35,7 @@ export function countOf(row: { n?: unknown } | undefined): number {
   return toInt(row?.n);
 }
 
-/** The id from `insert(...).returning('id')`: rows of `{ id }` on PostgreSQL, plain numbers on older SQLite drivers. */
-export function insertedId(rows: Array<{ id: number } | number>): number {
-  const [row] = rows;
-  return typeof row === 'number' ? row : Number(row.id);
+/** The id from `insert(...).returning('id')`: one row of `{ id }` on both engines. */
+export function insertedId(rows: Array<{ id: number | string }>): number {
+  return Number(rows[0].id);
 }

@@ -159,13 +159,13 @@ export async function insertDraw(db: Queryable, draw: NewDraw): Promise<number> 
       created_by: draw.createdBy,
       created_at: draw.createdAt,
     })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 export async function insertExpansion(db: Queryable, drawId: number, quota: Record<Kind, number>, by: number, at: Date): Promise<number> {
   return insertedId((await db('draw_expansions')
     .insert({ draw_id: drawId, quota_project: quota.project, quota_department: quota.department, created_by: by, created_at: at })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 export async function updateDrawStrata(db: Queryable, drawId: number, strata: Record<Kind, StratumResult>): Promise<void> {

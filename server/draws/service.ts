@@ -6,7 +6,9 @@ import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
 import { Conflict, DomainError, Invalid, NotFound } from '../errors';
 import { requiredReason } from '../domain/text';
-import { findActiveImport, findPopulationRecords, readStoredFile, storeFile } from '../population/repository';
+import { findPopulationRecords } from '../population/repository';
+import { findActiveImport } from '../population/importRepository';
+import { readStoredFile, storeFile } from '../files/repository';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
   cancelDraw, Draw, findActiveDraw, findDraw, findDrawByPublicId, findPicks, insertDraw, insertExpansion, insertPicks,
@@ -238,5 +240,3 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
     },
   };
 }
-
-export type DrawService = ReturnType<typeof drawService>;

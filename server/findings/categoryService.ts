@@ -39,5 +39,3 @@ export function categoryService({ db, now }: { db: Database; now: () => Date }) 
     },
   };
 }
-
-export type CategoryService = ReturnType<typeof categoryService>;

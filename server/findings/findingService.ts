@@ -5,7 +5,7 @@ import { ACCEPTED_LABELS, detectFileType, nameMatches } from '../domain/fileType
 import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import { characterCount, FieldError, readText, requiredReason, TEXT_LIMITS } from '../domain/text';
 import { Conflict, Invalid, NotFound, Refused } from '../errors';
-import { readStoredFile, storeFile } from '../population/repository';
+import { readStoredFile, storeFile } from '../files/repository';
 import { Actor, canWrite, requireOpenItem, sampledItem } from '../reviews/items';
 import { findEvidence, insertEvidence, withdrawEvidence } from './evidence';
 import { findFinding, insertFinding, listCategories, withdrawFinding } from './repository';

@@ -79,7 +79,7 @@ export interface NewFinding {
 export async function insertFinding(db: Queryable, f: NewFinding, at: Date): Promise<number> {
   return insertedId((await db('findings')
     .insert({ round_id: f.roundId, submission_id: f.submissionId, category: f.category, description: f.description, severity: f.severity, source: f.source, evidence_ids: f.evidenceIds.length ? JSON.stringify(f.evidenceIds) : null, author_id: f.authorId, author_role: f.authorRole, author_organisation: f.authorOrganisation, created_at: at })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 export async function findFinding(db: Queryable, id: number): Promise<{ id: number; roundId: number; submissionId: number; withdrawn: boolean } | undefined> {

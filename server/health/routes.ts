@@ -1,15 +1,14 @@
 import { Router } from 'express';
-import { Database, engineOf } from '../data/database';
+import { Services } from '../services';
 
-/** For load balancers and monitoring: answers only when the database answers. */
-export function healthRoutes(db: Database): Router {
+/** `/healthz`: whether this instance and its database answer. */
+export function healthRoutes(services: Services): Router {
   const router = Router();
   router.get('/healthz', async (_req, res) => {
     try {
-      await db.raw('select 1');
-      res.json({ status: 'ok', db: engineOf(db) });
+      res.json({ status: 'ok', db: await services.health() });
     } catch {
-      res.status(503).json({ status: 'unavailable', db: engineOf(db) });
+      res.status(503).json({ status: 'unavailable', db: services.config.databaseUrl ? 'postgres' : 'sqlite' });
     }
   });
   return router;

@@ -17,7 +17,8 @@ import { readMultipart } from '../http/upload';
 import { Round } from '../rounds/repository';
 import { Services } from '../services';
 import { MAX_UPLOAD_BYTES } from '../files/formats';
-import { Indicator, PopulationImport, PopulationQuery, SORTS, SortKey, Submission } from './repository';
+import { Indicator, PopulationQuery, SORTS, SortKey, Submission } from './repository';
+import { PopulationImport } from './importRepository';
 import { describeProblem, ImportRefused, ImportResult } from './service';
 import { populationTemplate, writePopulationXlsx } from './spreadsheets';
 

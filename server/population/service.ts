@@ -1,6 +1,6 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, writeTransaction } from '../data/database';
+import { Database, Queryable, writeTransaction } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { ImportProblem, Kind } from '../domain/population';
 import { canonicalOrder, PopulationRecord, populationFingerprint } from '../domain/sampling';
@@ -11,10 +11,10 @@ import { FileReader } from '../files/reader';
 import type { Value } from '../data/bulk';
 import { ROW, UploadedFile } from './reading';
 import {
-  activeImportsByRound, findSubmissionsByIds, Submission, findActiveImport, findIndicators, findSubmissionByCode,
-  findPopulationPage, insertImport, insertIndicators, insertSubmissions, listImports, PopulationImport, PopulationQuery,
-  retirePopulation, storeFile,
+  countLate, findIndicators, findPopulationPage, findSubmissionByCode, findSubmissionsByIds, insertIndicators, insertSubmissions, PopulationQuery, refreshLateWarnings, Submission,
 } from './repository';
+import { activeImportsByRound, findActiveImport, insertImport, listImports, PopulationImport, retirePopulation, updateImportSummary } from './importRepository';
+import { storeFile } from '../files/repository';
 
 /** A refused import: every problem found, listed (up to the cap) and counted. */
 export class ImportRefused extends Invalid {
@@ -65,6 +65,15 @@ const IMPORT_BATCH = 2000;
 const EXPORT_PAGE = 2000;
 
 const sha256 = (data: Buffer) => crypto.createHash('sha256').update(data).digest('hex');
+
+/** "Submitted after the deadline" depends on the round's deadline: a new one re-marks the population. */
+export async function refreshLateness(trx: Queryable, roundId: number, deadline: string | null): Promise<void> {
+  const active = await findActiveImport(trx, roundId);
+  if (!active) return;
+  await refreshLateWarnings(trx, roundId, deadline);
+  const summary = { ...active.summary, byWarning: { ...active.summary.byWarning, late: await countLate(trx, roundId) } };
+  await updateImportSummary(trx, active.id, summary);
+}
 
 export function populationService({ db, now, files }: { db: Database; now: () => Date; files: FileReader }) {
   async function requireRound(roundId: number): Promise<Round> {
@@ -198,5 +207,3 @@ export function populationService({ db, now, files }: { db: Database; now: () =>
     },
   };
 }
-
-export type PopulationService = ReturnType<typeof populationService>;

@@ -34,5 +34,5 @@ export async function findDeclarations(db: Queryable, roundId: number, organisat
 export async function insertDeclaration(db: Queryable, d: { roundId: number; userId: number; organisation: string; scope: string; name: string; reason: string }, at: Date): Promise<number> {
   return insertedId((await db('conflict_declarations')
     .insert({ round_id: d.roundId, user_id: d.userId, organisation: d.organisation, scope: d.scope, name: d.name, reason: d.reason, declared_at: at })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }

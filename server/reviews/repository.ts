@@ -211,7 +211,7 @@ export async function insertReview(db: Queryable, roundId: number, submissionId:
       round_id: roundId, submission_id: submissionId, status: write.status, review_score: write.reviewScore, quality_score: write.qualityScore, comment: write.comment,
       details: JSON.stringify(write.content), return_reason: write.returnReason, version: 1, updated_by: by, updated_at: at,
     })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 /** Writes only if the stored version is the one the writer read; returns whether it did. */

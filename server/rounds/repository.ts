@@ -86,7 +86,7 @@ const columns = (fields: RoundFields) => ({
 export async function insertRound(db: Queryable, fields: RoundFields, createdBy: number, now: Date): Promise<number> {
   return insertedId((await db('rounds')
     .insert({ ...columns(fields), state: 'preparing', created_by: createdBy, created_at: now, updated_at: now, version: 1 })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 /** Updates only if the stored version is the one the writer read; returns whether it did. */

@@ -1,8 +1,6 @@
 import { objectBody } from '../http/input';
 import { idParam } from '../http/params';
 import { Response, Router } from 'express';
-import { findAudit } from '../audit/repository';
-import { Database } from '../data/database';
 import { describeChanges, parseRoundFields, ROUND_STATES } from '../domain/rounds';
 import { can } from '../domain/roles';
 import { AccessControl } from '../http/access';
@@ -10,7 +8,7 @@ import { auditContextOf } from '../http/context';
 import { Conflict, Invalid } from '../errors';
 import { Services } from '../services';
 import { Round } from './repository';
-import { PopulationImport } from '../population/repository';
+import { PopulationImport } from '../population/importRepository';
 import { fenToWan, formatWan } from '../domain/money';
 
 export function roundJson(round: Round, population?: PopulationImport) {
@@ -35,7 +33,7 @@ export function roundJson(round: Round, population?: PopulationImport) {
 
 const body = objectBody;
 
-export function roundPageRoutes({ db, services, access }: { db: Database; services: Services; access: AccessControl }): Router {
+export function roundPageRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
   const router = Router();
   const canRead = access.requirePermission('rounds.read');
   const canCreate = access.requirePermission('rounds.create');
@@ -73,7 +71,7 @@ export function roundPageRoutes({ db, services, access }: { db: Database; servic
   router.get('/rounds/:id', canRead, async (req, res) => {
     const round = await services.rounds.get(idParam(req));
     const history = can(req.user!.role, 'rounds.edit')
-      ? (await findAudit(db, { objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records.map((r) => ({
+      ? (await services.audit.list({ objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records.map((r) => ({
           ...r,
           changes: describeChanges(r.before, r.after) || r.detail || (r.action === 'round.create' ? '创建复核批次' : ''),
         }))

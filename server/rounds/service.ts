@@ -3,19 +3,16 @@ import { Database, Queryable, writeTransaction } from '../data/database';
 import { RoundFields } from '../domain/rounds';
 import { Conflict, NotFound, Refused } from '../errors';
 import { Role } from '../domain/roles';
-import { countLate, findActiveImport, refreshLateWarnings, updateImportSummary } from '../population/repository';
 import { findRound, insertRound, listRounds, Round, updateRound } from './repository';
 
-/** "Submitted after the deadline" depends on the deadline: a new one re-marks the population. */
-async function refreshLateness(trx: Queryable, roundId: number, deadline: string | null): Promise<void> {
-  const active = await findActiveImport(trx, roundId);
-  if (!active) return;
-  await refreshLateWarnings(trx, roundId, deadline);
-  const summary = { ...active.summary, byWarning: { ...active.summary.byWarning, late: await countLate(trx, roundId) } };
-  await updateImportSummary(trx, active.id, summary);
+export interface RoundServiceDeps {
+  db: Database;
+  now: () => Date;
+  /** What else follows a new deadline, in the same transaction (the population's late flags). */
+  onDeadlineChange: (trx: Queryable, roundId: number, deadline: string | null) => Promise<void>;
 }
 
-export function roundService({ db, now }: { db: Database; now: () => Date }) {
+export function roundService({ db, now, onDeadlineChange }: RoundServiceDeps) {
   async function get(id: number): Promise<Round> {
     const round = Number.isSafeInteger(id) ? await findRound(db, id) : undefined;
     if (!round) throw new NotFound('复核批次不存在');
@@ -56,12 +53,10 @@ export function roundService({ db, now }: { db: Database; now: () => Date }) {
           throw new Conflict('该复核批次已被他人修改，请查看最新内容后再保存', { current: before });
         }
         const after = (await findRound(trx, id))!;
-        if (before.deadline !== after.deadline) await refreshLateness(trx, id, after.deadline);
+        if (before.deadline !== after.deadline) await onDeadlineChange(trx, id, after.deadline);
         await appendAudit(trx, context, { action: 'round.update', objectType: 'round', objectId: id, before, after }, at);
         return after;
       });
     },
   };
 }
-
-export type RoundService = ReturnType<typeof roundService>;

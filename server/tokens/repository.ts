@@ -43,7 +43,7 @@ export async function insertToken(
 ): Promise<number> {
   return insertedId((await db('api_tokens')
     .insert({ user_id: token.userId, name: token.name, token_hash: token.tokenHash, prefix: token.prefix, created_at: now })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 export async function findTokenByHash(db: Queryable, tokenHash: string): Promise<ApiToken | undefined> {

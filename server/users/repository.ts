@@ -113,7 +113,7 @@ export async function insertUser(db: Queryable, user: NewUser, now: Date): Promi
       updated_at: now,
       version: 1,
     })
-    .returning('id')) as Array<{ id: number } | number>);
+    .returning('id')));
 }
 
 export async function setPassword(

@@ -134,5 +134,3 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
     },
   };
 }
-
-export type UserService = ReturnType<typeof userService>;
