@@ -14,7 +14,7 @@ const base = {
 
 const projects = [{ ...base, displayName: 'sqlite', testMatch: ['**/*.test.ts'], setupFiles: ['<rootDir>/__tests__/helpers/engineSqlite.ts'] }];
 if (process.env.FUHE_TEST_PG_URL) {
-  projects.push({ ...base, displayName: 'postgres', testMatch: ['**/integration/**/*.test.ts'], testPathIgnorePatterns: ['/sqliteEngine\.test\.ts$'], setupFiles: ['<rootDir>/__tests__/helpers/enginePostgres.ts'] });
+  projects.push({ ...base, displayName: 'postgres', testMatch: ['**/integration/**/*.test.ts'], testPathIgnorePatterns: ['/sqliteEngine[.]test[.]ts$'], setupFiles: ['<rootDir>/__tests__/helpers/enginePostgres.ts'] });
 } else if (!process.env.JEST_WORKER_ID) {
   process.stderr.write('\n[postgres] FUHE_TEST_PG_URL is not set: the PostgreSQL run of the integration tests is skipped (see README, "Running for a province").\n\n');
 }

@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { safeNext } from '../../server/auth/routes';
 import { formatCalendarDateZh, formatInstantCst, isCalendarDate } from '../../server/domain/dates';
 import { describeChanges, parseRoundFields } from '../../server/domain/rounds';
@@ -66,7 +67,7 @@ describe('round history', () => {
 
 describe('configuration', () => {
   const { loadConfig } = jest.requireActual('../../server/config');
-  const dir = require('node:os').tmpdir();
+  const dir = os.tmpdir();
 
   it('shows stack traces only when NODE_ENV=development is set explicitly', () => {
     expect(loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40) }).env).toBe('production');

@@ -7,7 +7,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import zlib from 'node:zlib';
-import type ExcelJS from 'exceljs';
+import ExcelJS from 'exceljs';
 import { Cell } from '../domain/cells';
 import { Sheet } from '../domain/population';
 
@@ -237,9 +237,7 @@ export function excelCell(value: ExcelValue): Cell {
 
 export async function readWorkbook(data: Buffer, limits: ZipLimits = ZIP_LIMITS): Promise<ExcelJS.Workbook> {
   checkZip(data, limits);
-  // Loaded when a workbook comes: the import thread starts without it, and most files are CSV.
-  const { Workbook } = require('exceljs') as typeof ExcelJS; // eslint-disable-line @typescript-eslint/no-require-imports
-  const workbook = new Workbook();
+  const workbook = new ExcelJS.Workbook();
   try {
     await workbook.xlsx.load(data as unknown as ArrayBuffer);
   } catch {
