@@ -12,11 +12,30 @@ const base = {
   globalTeardown: '<rootDir>/__tests__/helpers/globalTeardown.ts',
 };
 
-const projects = [{ ...base, displayName: 'sqlite', testMatch: ['**/*.test.ts'], setupFiles: ['<rootDir>/__tests__/helpers/engineSqlite.ts'] }];
+const projects = [
+  {
+    ...base,
+    displayName: 'sqlite',
+    testMatch: ['**/*.test.ts'],
+    setupFiles: ['<rootDir>/__tests__/helpers/engineSqlite.ts'],
+  },
+];
 if (process.env.FUHE_TEST_PG_URL) {
-  projects.push({ ...base, displayName: 'postgres', testMatch: ['**/integration/**/*.test.ts'], testPathIgnorePatterns: ['/sqliteEngine[.]test[.]ts$'], setupFiles: ['<rootDir>/__tests__/helpers/enginePostgres.ts'] });
+  projects.push({
+    ...base,
+    displayName: 'postgres',
+    testMatch: ['**/integration/**/*.test.ts'],
+    testPathIgnorePatterns: ['/sqliteEngine[.]test[.]ts$'],
+    setupFiles: ['<rootDir>/__tests__/helpers/enginePostgres.ts'],
+  });
 } else if (!process.env.JEST_WORKER_ID) {
-  process.stderr.write('\n[postgres] FUHE_TEST_PG_URL is not set: the PostgreSQL run of the integration tests is skipped (see README, "Running for a province").\n\n');
+  process.stderr.write(
+    '\n[postgres] FUHE_TEST_PG_URL is not set: the PostgreSQL run of the integration tests is skipped (see README, "Running for a province").\n\n',
+  );
 }
 
-module.exports = { projects, testTimeout: 30000, reporters: ['default', '<rootDir>/__tests__/helpers/engineSummary.js'] };
+module.exports = {
+  projects,
+  testTimeout: 30000,
+  reporters: ['default', '<rootDir>/__tests__/helpers/engineSummary.js'],
+};

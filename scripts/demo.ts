@@ -19,7 +19,8 @@ async function main(): Promise<void> {
   // The demo database is thrown away and rebuilt: it must never be a real one.
   if (fs.existsSync(dataDir) && !fs.existsSync(path.join(dataDir, '.fuhe-demo'))) {
     const entries = fs.readdirSync(dataDir);
-    if (entries.length > 0) throw new Error(`${dataDir} is not a demo directory (no .fuhe-demo marker); refusing to wipe it.`);
+    if (entries.length > 0)
+      throw new Error(`${dataDir} is not a demo directory (no .fuhe-demo marker); refusing to wipe it.`);
   }
   fs.rmSync(dataDir, { recursive: true, force: true });
   fs.mkdirSync(dataDir, { recursive: true });

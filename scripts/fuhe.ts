@@ -85,7 +85,13 @@ async function run(db: Database, argv: string[]): Promise<void> {
     case 'user add': {
       if (!options.role || !isRole(options.role)) throw new UsageError(`--role 须为 ${ROLES.join('、')} 之一`);
       const password = process.env.FUHE_PASSWORD || (await readStdin()) || '';
-      const parsed = parseUserInput({ username: subject ?? '', role: options.role, displayName: options.name ?? '', organisation: options.org ?? '', password });
+      const parsed = parseUserInput({
+        username: subject ?? '',
+        role: options.role,
+        displayName: options.name ?? '',
+        organisation: options.org ?? '',
+        password,
+      });
       if (!parsed.value) throw new HttpError(422, 'invalid', parsed.errors.map((e) => e.message).join('；'));
       const { user, generatedPassword } = await services.users.create(cliContext, parsed.value);
       console.log(`created user ${user.username} (${user.role}) id ${user.id}`);
@@ -111,13 +117,25 @@ async function run(db: Database, argv: string[]): Promise<void> {
     }
     case 'user list': {
       for (const user of await services.users.list()) {
-        console.log([user.username, user.role, user.displayName, user.organisation ?? '', user.disabledAt ? 'disabled' : 'active'].join('\t'));
+        console.log(
+          [
+            user.username,
+            user.role,
+            user.displayName,
+            user.organisation ?? '',
+            user.disabledAt ? 'disabled' : 'active',
+          ].join('\t'),
+        );
       }
       return;
     }
     case 'token create': {
       if (!subject) throw new UsageError('缺少用户名');
-      const { token, record } = await services.tokens.createForUsername(cliContext, subject, options.name ?? '命令行创建');
+      const { token, record } = await services.tokens.createForUsername(
+        cliContext,
+        subject,
+        options.name ?? '命令行创建',
+      );
       console.log(`created token id ${record.id} "${record.name}" for ${subject}; it is shown once:`);
       console.log(token);
       return;
@@ -131,7 +149,15 @@ async function run(db: Database, argv: string[]): Promise<void> {
     case 'token list': {
       const user = await requireUser(subject);
       for (const token of await services.tokens.list(user.id)) {
-        console.log([token.id, token.name, `${token.prefix}…`, token.createdAt.toISOString(), token.revokedAt ? 'revoked' : 'active'].join('\t'));
+        console.log(
+          [
+            token.id,
+            token.name,
+            `${token.prefix}…`,
+            token.createdAt.toISOString(),
+            token.revokedAt ? 'revoked' : 'active',
+          ].join('\t'),
+        );
       }
       return;
     }
@@ -182,7 +208,7 @@ async function main(): Promise<number> {
 main().then(
   (code) => process.exit(code),
   (err) => {
-    process.stderr.write(`fuhe: ${err instanceof Error ? err.stack ?? err.message : String(err)}\n`);
+    process.stderr.write(`fuhe: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
     process.exit(1);
   },
 );

@@ -19,17 +19,22 @@ export interface Client {
 export function httpClient(maxSockets: number): Client {
   const agent = new http.Agent({ keepAlive: true, maxSockets });
   return {
-    request: (method, url, headers = {}, body) => new Promise<Answer>((resolve, reject) => {
-      const payload = body === undefined ? undefined : Buffer.from(body);
-      const req = http.request(url, { method, agent, headers: payload ? { ...headers, 'Content-Length': payload.length } : headers }, (res) => {
-        const chunks: Buffer[] = [];
-        res.on('data', (chunk: Buffer) => chunks.push(chunk));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
-        res.on('error', reject);
-      });
-      req.on('error', reject);
-      req.end(payload);
-    }),
+    request: (method, url, headers = {}, body) =>
+      new Promise<Answer>((resolve, reject) => {
+        const payload = body === undefined ? undefined : Buffer.from(body);
+        const req = http.request(
+          url,
+          { method, agent, headers: payload ? { ...headers, 'Content-Length': payload.length } : headers },
+          (res) => {
+            const chunks: Buffer[] = [];
+            res.on('data', (chunk: Buffer) => chunks.push(chunk));
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks) }));
+            res.on('error', reject);
+          },
+        );
+        req.on('error', reject);
+        req.end(payload);
+      }),
     close: () => agent.destroy(),
   };
 }

@@ -64,34 +64,99 @@ export async function prepare(config: Config): Promise<{ roundId: number; review
     await migrateToLatest(db);
     const services = createServices({ db, config, now: () => new Date() });
     const setup = { actor: null, ip: 'bench', userAgent: 'bench', requestId: null };
-    const { user: lead } = await services.users.create(setup, { username: 'lead', displayName: '组长', role: 'lead', organisation: null, password: 'load test password 1' });
+    const { user: lead } = await services.users.create(setup, {
+      username: 'lead',
+      displayName: '组长',
+      role: 'lead',
+      organisation: null,
+      password: 'load test password 1',
+    });
     const asLead = { ...setup, actor: { id: lead.id, username: lead.username, role: lead.role } };
-    const round = await services.rounds.create(asLead, { title: '负载测试', fiscalYear: 2023, bureau: null, workPlanRef: null, deadline: null });
+    const round = await services.rounds.create(asLead, {
+      title: '负载测试',
+      fiscalYear: 2023,
+      bureau: null,
+      workPlanRef: null,
+      deadline: null,
+    });
     const code = (i: number) => `L${String(i).padStart(3, '0')}`;
-    const csv = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,执行数（万元）,自评得分', ...Array.from({ length: REVIEWERS }, (_, i) => `项目支出,${code(i)},县第${i % 9}局,县第${i % 9}局,项目${i},${i + 10},${((i + 10) * 0.96).toFixed(4)},95.6`)].join('\n');
-    const indicatorsCsv = ['编码,一级指标,二级指标,三级指标,指标性质,指标值,度量单位,分值,完成值,自评得分', ...Array.from({ length: REVIEWERS }, (_, i) => INDICATORS.map((row) => [code(i), ...row].join(',')))].flat().join('\n');
-    await services.population.import(asLead, round.id, { name: 'load.csv', data: Buffer.from(csv) }, { name: 'indicators.csv', data: Buffer.from(indicatorsCsv) });
-    await services.draws.create(asLead, round.id, { seed: 'load', method: 'srs', quota: { project: REVIEWERS, department: 0 }, mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null });
-    const indicators = (await db('indicators').join('submissions', 'submissions.id', 'indicators.submission_id').where('indicators.round_id', round.id).where('indicators.is_execution', false)
-      .orderBy(['submissions.code', 'indicators.position']).select('submissions.code', 'indicators.id', 'indicators.weight')) as Array<{ code: string; id: number; weight: number }>;
+    const csv = [
+      '类型,编码,主管部门,预算单位,项目名称,预算数（万元）,执行数（万元）,自评得分',
+      ...Array.from(
+        { length: REVIEWERS },
+        (_, i) =>
+          `项目支出,${code(i)},县第${i % 9}局,县第${i % 9}局,项目${i},${i + 10},${((i + 10) * 0.96).toFixed(4)},95.6`,
+      ),
+    ].join('\n');
+    const indicatorsCsv = [
+      '编码,一级指标,二级指标,三级指标,指标性质,指标值,度量单位,分值,完成值,自评得分',
+      ...Array.from({ length: REVIEWERS }, (_, i) => INDICATORS.map((row) => [code(i), ...row].join(','))),
+    ]
+      .flat()
+      .join('\n');
+    await services.population.import(
+      asLead,
+      round.id,
+      { name: 'load.csv', data: Buffer.from(csv) },
+      { name: 'indicators.csv', data: Buffer.from(indicatorsCsv) },
+    );
+    await services.draws.create(asLead, round.id, {
+      seed: 'load',
+      method: 'srs',
+      quota: { project: REVIEWERS, department: 0 },
+      mandatoryMinBudgetFen: null,
+      mandatoryCodes: [],
+      excludeCodes: [],
+      excludeRoundId: null,
+    });
+    const indicators = (await db('indicators')
+      .join('submissions', 'submissions.id', 'indicators.submission_id')
+      .where('indicators.round_id', round.id)
+      .where('indicators.is_execution', false)
+      .orderBy(['submissions.code', 'indicators.position'])
+      .select('submissions.code', 'indicators.id', 'indicators.weight')) as Array<{
+      code: string;
+      id: number;
+      weight: number;
+    }>;
     const reviewers: LoadReviewer[] = [];
     for (let i = 0; i < REVIEWERS; i += 1) {
       const username = `rev${i}`;
-      const { user } = await services.users.create(setup, { username, displayName: `复核${i}`, role: 'reviewer', organisation: null, password: 'load test password 1' });
+      const { user } = await services.users.create(setup, {
+        username,
+        displayName: `复核${i}`,
+        role: 'reviewer',
+        organisation: null,
+        password: 'load test password 1',
+      });
       reviewers.push({
         token: (await services.tokens.create(setup, user, 'load')).token,
         code: code(i),
-        indicators: indicators.filter((row) => row.code === code(i)).map((row) => ({ id: row.id, weight: Number(row.weight) })),
+        indicators: indicators
+          .filter((row) => row.code === code(i))
+          .map((row) => ({ id: row.id, weight: Number(row.weight) })),
       });
     }
-    await services.assignments.assign(asLead, round.id, reviewers.map((r, i) => ({ code: r.code, username: `rev${i}` })));
+    await services.assignments.assign(
+      asLead,
+      round.id,
+      reviewers.map((r, i) => ({ code: r.code, username: `rev${i}` })),
+    );
     return { roundId: round.id, reviewers };
   } finally {
     await db.destroy();
   }
 }
 
-const DIMENSION_NAMES = ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'];
+const DIMENSION_NAMES = [
+  '绩效目标编制',
+  '预算执行',
+  '绩效指标设置',
+  '运行成本控制',
+  '目标完成',
+  '可持续发展能力',
+  '满意度',
+];
 
 /**
  * A whole review as the review page sends it: every indicator re-scored (the effect indicator
@@ -101,10 +166,24 @@ const DIMENSION_NAMES = ['绩效目标编制', '预算执行', '绩效指标设�
 export function reviewBody(reviewer: LoadReviewer, version: number, comment: string): string {
   return JSON.stringify({
     version,
-    indicators: reviewer.indicators.map((indicator, i) => (i === 3
-      ? { id: indicator.id, reviewActual: '有所改善', rule: 'R5', percent: 30, reviewScore: (indicator.weight * 0.7) / 100, note: '指标表述不规范，未量化改善程度，按R5扣30%' }
-      : { id: indicator.id, reviewActual: '与自评一致', reviewScore: indicator.weight / 100 })),
-    dimensions: Object.fromEntries(DIMENSION_NAMES.map((name, i) => [name, { judgement: i === 2 ? '基本符合' : '符合', note: i === 2 ? '效益指标未量化' : '' }])),
+    indicators: reviewer.indicators.map((indicator, i) =>
+      i === 3
+        ? {
+            id: indicator.id,
+            reviewActual: '有所改善',
+            rule: 'R5',
+            percent: 30,
+            reviewScore: (indicator.weight * 0.7) / 100,
+            note: '指标表述不规范，未量化改善程度，按R5扣30%',
+          }
+        : { id: indicator.id, reviewActual: '与自评一致', reviewScore: indicator.weight / 100 },
+    ),
+    dimensions: Object.fromEntries(
+      DIMENSION_NAMES.map((name, i) => [
+        name,
+        { judgement: i === 2 ? '基本符合' : '符合', note: i === 2 ? '效益指标未量化' : '' },
+      ]),
+    ),
     quality: { normative: 85, report: 80 },
     comment,
   });
@@ -136,7 +215,9 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
         const comment = `第${n}次保存：${crypto.randomBytes(8).toString('hex')}`;
         t0 = performance.now();
         const saved = await fetch(`${base}/api/rounds/${roundId}/items/${code}/review`, {
-          method: 'PUT', headers: { ...headers, 'Content-Type': 'application/json' }, body: reviewBody(one, version, comment),
+          method: 'PUT',
+          headers: { ...headers, 'Content-Type': 'application/json' },
+          body: reviewBody(one, version, comment),
         });
         saves.push(performance.now() - t0);
         if (saved.status !== 200) {
@@ -173,14 +254,23 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
  * Lost writes: items of `codes` whose stored review is not the last save acknowledged for it
  * (its version and text), or that have no acknowledged save at all.
  */
-export async function countLostWrites(config: Config, roundId: number, codes: string[], last: Map<string, { version: number; comment: string }>): Promise<number> {
+export async function countLostWrites(
+  config: Config,
+  roundId: number,
+  codes: string[],
+  last: Map<string, { version: number; comment: string }>,
+): Promise<number> {
   const db = createDatabase(config);
   let lostWrites = 0;
   try {
     for (const code of codes) {
       const expected = last.get(code);
-      const row = (await db('reviews').join('submissions', 'submissions.id', 'reviews.submission_id').where({ 'submissions.round_id': roundId, 'submissions.code': code }).first('reviews.version', 'reviews.comment')) as { version: unknown; comment: string } | undefined;
-      if (!expected || !row || Number(row.version) !== expected.version || row.comment !== expected.comment) lostWrites += 1;
+      const row = (await db('reviews')
+        .join('submissions', 'submissions.id', 'reviews.submission_id')
+        .where({ 'submissions.round_id': roundId, 'submissions.code': code })
+        .first('reviews.version', 'reviews.comment')) as { version: unknown; comment: string } | undefined;
+      if (!expected || !row || Number(row.version) !== expected.version || row.comment !== expected.comment)
+        lostWrites += 1;
     }
   } finally {
     await db.destroy();
@@ -217,7 +307,12 @@ export async function loadOnPostgres(adminUrl: string, seconds: number): Promise
     await migrateToLatest(db);
     await db.destroy();
     instances.push(await startInstance(env), await startInstance(env));
-    return await drive('PostgreSQL, 2 instances', config, instances.map((i) => i.base), seconds);
+    return await drive(
+      'PostgreSQL, 2 instances',
+      config,
+      instances.map((i) => i.base),
+      seconds,
+    );
   } finally {
     for (const i of instances) await stopProcess(i.child);
     await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
@@ -229,17 +324,45 @@ export async function loadOnPostgres(adminUrl: string, seconds: number): Promise
 export function printLoad(results: LoadResult[]): void {
   const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
   printMarkdownTable(
-    ['load run (50 reviewers, back to back)', 'inst.', 's', 'opens', 'saves', 'req/s', 'open p50', 'open p99', 'save p50', 'save p99', '/healthz p50', '/healthz p99', 'errors', 'lost writes'],
+    [
+      'load run (50 reviewers, back to back)',
+      'inst.',
+      's',
+      'opens',
+      'saves',
+      'req/s',
+      'open p50',
+      'open p99',
+      'save p50',
+      'save p99',
+      '/healthz p50',
+      '/healthz p99',
+      'errors',
+      'lost writes',
+    ],
     results.map((r) => {
       const [opens, saves, healthz] = [sorted(r.opens), sorted(r.saves), sorted(r.healthz)];
       return [
-        r.name, String(r.instances), r.seconds.toFixed(0), String(r.opens.length), String(r.saves.length), ((r.opens.length + r.saves.length) / r.seconds).toFixed(0),
-        percentile(opens, 50).toFixed(1), percentile(opens, 99).toFixed(1), percentile(saves, 50).toFixed(1), percentile(saves, 99).toFixed(1),
-        percentile(healthz, 50).toFixed(1), percentile(healthz, 99).toFixed(1), String(r.errors), String(r.lostWrites),
+        r.name,
+        String(r.instances),
+        r.seconds.toFixed(0),
+        String(r.opens.length),
+        String(r.saves.length),
+        ((r.opens.length + r.saves.length) / r.seconds).toFixed(0),
+        percentile(opens, 50).toFixed(1),
+        percentile(opens, 99).toFixed(1),
+        percentile(saves, 50).toFixed(1),
+        percentile(saves, 99).toFixed(1),
+        percentile(healthz, 50).toFixed(1),
+        percentile(healthz, 99).toFixed(1),
+        String(r.errors),
+        String(r.lostWrites),
       ];
     }),
   );
-  console.log('(latencies in ms; errors = non-200 answers or failed requests; lost writes = reviews whose stored version or text is not the last acknowledged save)');
+  console.log(
+    '(latencies in ms; errors = non-200 answers or failed requests; lost writes = reviews whose stored version or text is not the last acknowledged save)',
+  );
 }
 
 /** `tsx scripts/load.ts`: the load run alone. */
@@ -249,10 +372,14 @@ async function main(): Promise<void> {
   const pg = process.env.FUHE_BENCH_PG_URL ?? process.env.FUHE_TEST_PG_URL;
   if (pg) results.push(await loadOnPostgres(pg, seconds));
   printLoad(results);
-  if (!pg) console.log('PostgreSQL part skipped: set FUHE_BENCH_PG_URL (or FUHE_TEST_PG_URL) to a role that may create databases.');
+  if (!pg)
+    console.log(
+      'PostgreSQL part skipped: set FUHE_BENCH_PG_URL (or FUHE_TEST_PG_URL) to a role that may create databases.',
+    );
 }
 
-if (require.main === module) main().catch((err) => {
-  process.stderr.write(`load run failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module)
+  main().catch((err) => {
+    process.stderr.write(`load run failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });

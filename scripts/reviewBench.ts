@@ -50,7 +50,12 @@ const PACED_ROUNDS = 10;
 
 export async function benchReviews(workers = 1): Promise<ReviewBench> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-reviews-'));
-  const env = { FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'reviews-'.padEnd(48, 'r'), DATABASE_URL: '', FUHE_WORKERS: String(workers) };
+  const env = {
+    FUHE_DATA_DIR: dataDir,
+    FUHE_SESSION_SECRET: 'reviews-'.padEnd(48, 'r'),
+    DATABASE_URL: '',
+    FUHE_WORKERS: String(workers),
+  };
   const config = loadConfig(env);
   const { roundId, reviewers } = await prepare(config);
   const server = await startInstance(env);
@@ -68,7 +73,9 @@ export async function benchReviews(workers = 1): Promise<ReviewBench> {
   const open = async (r: LoadReviewer, into: Series): Promise<void> => {
     const t0 = performance.now();
     try {
-      const res = await client.request('GET', `${base}/rounds/${roundId}/items/${encodeURIComponent(r.code)}`, { Authorization: `Bearer ${r.token}` });
+      const res = await client.request('GET', `${base}/rounds/${roundId}/items/${encodeURIComponent(r.code)}`, {
+        Authorization: `Bearer ${r.token}`,
+      });
       if (res.status !== 200) into.errors += 1;
     } catch {
       into.errors += 1;
@@ -81,7 +88,12 @@ export async function benchReviews(workers = 1): Promise<ReviewBench> {
     const comment = `第${saves}次保存：复核意见`;
     const t0 = performance.now();
     try {
-      const res = await client.request('PUT', `${base}/api/rounds/${roundId}/items/${encodeURIComponent(r.code)}/review`, { Authorization: `Bearer ${r.token}`, 'Content-Type': 'application/json' }, reviewBody(r, version, comment));
+      const res = await client.request(
+        'PUT',
+        `${base}/api/rounds/${roundId}/items/${encodeURIComponent(r.code)}/review`,
+        { Authorization: `Bearer ${r.token}`, 'Content-Type': 'application/json' },
+        reviewBody(r, version, comment),
+      );
       const body = JSON.parse(res.body.toString('utf8')) as { version?: number };
       if (res.status !== 200 || body.version !== version + 1) into.errors += 1;
       else last.set(r.code, { version: body.version, comment });
@@ -100,13 +112,27 @@ export async function benchReviews(workers = 1): Promise<ReviewBench> {
     const t0 = performance.now();
     await run(...filled);
     const seconds = (performance.now() - t0) / 1000;
-    names.forEach((name, i) => readings.push({ name, requests: filled[i].latencies.length, seconds, latencies: filled[i].latencies.sort((a, b) => a - b), errors: filled[i].errors }));
+    names.forEach((name, i) =>
+      readings.push({
+        name,
+        requests: filled[i].latencies.length,
+        seconds,
+        latencies: filled[i].latencies.sort((a, b) => a - b),
+        errors: filled[i].errors,
+      }),
+    );
   };
 
   try {
     // Warm-up: every reviewer opens and saves twice (first requests compile code paths).
     const warmUp = series();
-    for (let i = 0; i < 2; i += 1) await Promise.all(reviewers.map(async (r) => { await open(r, warmUp); await save(r, warmUp); }));
+    for (let i = 0; i < 2; i += 1)
+      await Promise.all(
+        reviewers.map(async (r) => {
+          await open(r, warmUp);
+          await save(r, warmUp);
+        }),
+      );
 
     const openCpuBefore = serverCpu();
     await reading(['open review page, 50 at once'], async (opens) => {
@@ -124,27 +150,46 @@ export async function benchReviews(workers = 1): Promise<ReviewBench> {
     const clientCpuMsPerSave = (clientCpu.user + clientCpu.system) / 1000 / (saves - savesBefore);
 
     await reading(['open review page, back to back (stress)', 'save review, back to back (stress)'], (opens, stored) =>
-      Promise.all(reviewers.map(async (r) => {
-        for (let i = 0; i < BACK_TO_BACK_ROUNDS; i += 1) {
-          await open(r, opens);
-          await save(r, stored);
-        }
-      })).then(() => undefined));
+      Promise.all(
+        reviewers.map(async (r) => {
+          for (let i = 0; i < BACK_TO_BACK_ROUNDS; i += 1) {
+            await open(r, opens);
+            await save(r, stored);
+          }
+        }),
+      ).then(() => undefined),
+    );
 
     const pause = () => new Promise((resolve) => setTimeout(resolve, Math.random() * 2000));
     await reading(['open review page, 0–2 s pauses', 'save review, 0–2 s pauses'], (opens, stored) =>
-      Promise.all(reviewers.map(async (r) => {
-        for (let i = 0; i < PACED_ROUNDS; i += 1) {
-          await pause();
-          await open(r, opens);
-          await pause();
-          await save(r, stored);
-        }
-      })).then(() => undefined));
+      Promise.all(
+        reviewers.map(async (r) => {
+          for (let i = 0; i < PACED_ROUNDS; i += 1) {
+            await pause();
+            await open(r, opens);
+            await pause();
+            await save(r, stored);
+          }
+        }),
+      ).then(() => undefined),
+    );
 
     await stopProcess(server.child);
-    const lostWrites = await countLostWrites(config, roundId, reviewers.map((r) => r.code), last);
-    return { workers, readings, warmUpErrors: warmUp.errors, lostWrites, serverCpuMsPerOpen, serverCpuMsPerSave, clientCpuMsPerSave };
+    const lostWrites = await countLostWrites(
+      config,
+      roundId,
+      reviewers.map((r) => r.code),
+      last,
+    );
+    return {
+      workers,
+      readings,
+      warmUpErrors: warmUp.errors,
+      lostWrites,
+      serverCpuMsPerOpen,
+      serverCpuMsPerSave,
+      clientCpuMsPerSave,
+    };
   } finally {
     client.close();
     await stopProcess(server.child);
@@ -169,20 +214,45 @@ function cpuOf(pid: number): number {
 
 /** The server process and its workers (the processes whose parent it is). */
 function serverProcesses(pid: number): number[] {
-  const children = fs.readdirSync('/proc').filter((name) => /^\d+$/.test(name)).map(Number).filter((child) => Number(statOf(child)?.[1]) === pid);
+  const children = fs
+    .readdirSync('/proc')
+    .filter((name) => /^\d+$/.test(name))
+    .map(Number)
+    .filter((child) => Number(statOf(child)?.[1]) === pid);
   return [pid, ...children];
 }
 
 export function printReviews(result: ReviewBench): void {
-  printMarkdownTable([`reviews (50 reviewers, SQLite, the server in ${result.workers === 1 ? 'a process of its own' : `${result.workers} worker processes`})`, 'requests', 'req/s', 'p50 ms', 'p95 ms', 'p99 ms', 'max ms', 'errors'], result.readings.map((r) => [
-    r.name, String(r.requests), (r.requests / r.seconds).toFixed(0), percentile(r.latencies, 50).toFixed(1), percentile(r.latencies, 95).toFixed(1),
-    percentile(r.latencies, 99).toFixed(1), r.latencies[r.latencies.length - 1].toFixed(1), String(r.errors),
-  ]));
-  console.log(`errors in the warm-up ${result.warmUpErrors}; lost writes ${result.lostWrites}; server CPU per open ${result.serverCpuMsPerOpen.toFixed(2)} ms and per save ${result.serverCpuMsPerSave.toFixed(2)} ms, clients' CPU per save ${result.clientCpuMsPerSave.toFixed(2)} ms (50 at once); target: median ≤ 30 ms with 50 at once, no error, no lost write`);
+  printMarkdownTable(
+    [
+      `reviews (50 reviewers, SQLite, the server in ${result.workers === 1 ? 'a process of its own' : `${result.workers} worker processes`})`,
+      'requests',
+      'req/s',
+      'p50 ms',
+      'p95 ms',
+      'p99 ms',
+      'max ms',
+      'errors',
+    ],
+    result.readings.map((r) => [
+      r.name,
+      String(r.requests),
+      (r.requests / r.seconds).toFixed(0),
+      percentile(r.latencies, 50).toFixed(1),
+      percentile(r.latencies, 95).toFixed(1),
+      percentile(r.latencies, 99).toFixed(1),
+      r.latencies[r.latencies.length - 1].toFixed(1),
+      String(r.errors),
+    ]),
+  );
+  console.log(
+    `errors in the warm-up ${result.warmUpErrors}; lost writes ${result.lostWrites}; server CPU per open ${result.serverCpuMsPerOpen.toFixed(2)} ms and per save ${result.serverCpuMsPerSave.toFixed(2)} ms, clients' CPU per save ${result.clientCpuMsPerSave.toFixed(2)} ms (50 at once); target: median ≤ 30 ms with 50 at once, no error, no lost write`,
+  );
 }
 
 /** `tsx scripts/reviewBench.ts [workers]`: the review readings alone. */
-if (require.main === module) benchReviews(Number(process.argv[2] ?? 1)).then(printReviews, (err) => {
-  process.stderr.write(`review bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
-  process.exit(1);
-});
+if (require.main === module)
+  benchReviews(Number(process.argv[2] ?? 1)).then(printReviews, (err) => {
+    process.stderr.write(`review bench failed: ${err instanceof Error ? err.stack : String(err)}\n`);
+    process.exit(1);
+  });

@@ -21,7 +21,11 @@ const OUT = path.resolve(__dirname, '../docs/screenshots');
 
 async function main(): Promise<void> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-shots-'));
-  const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'screenshots-'.padEnd(48, 's') });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    FUHE_DATA_DIR: dataDir,
+    FUHE_SESSION_SECRET: 'screenshots-'.padEnd(48, 's'),
+  });
   const db = createDatabase(config);
   await migrateToLatest(db);
   const services = createServices({ db, config, now: () => new Date() });
@@ -69,7 +73,11 @@ async function main(): Promise<void> {
       '专项,2023-P103,县民政局,县民政局,养老服务,20,18,101,优,2024-02-30',
       '项目支出,2023-P101,县民政局,县民政局,重复编码,5,5,90,优,2024-03-05',
     ].join('\r\n');
-    await page.setInputFiles('#f-file', { name: '自评汇总-有错误.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+    await page.setInputFiles('#f-file', {
+      name: '自评汇总-有错误.csv',
+      mimeType: 'text/csv',
+      buffer: Buffer.from(bad),
+    });
     await page.click('#import button[type=submit]');
     await page.waitForSelector('#import-errors');
     await shot('population-import-errors');
@@ -77,7 +85,9 @@ async function main(): Promise<void> {
     await page.goto(`${base}/rounds/1/sample`);
     await shot('sample');
     const publicUrl = await page.getAttribute('a:text("公开核验页")', 'href');
-    await page.goto(`${base}/rounds/1/draw?preview=1&method=srs&quotaProject=20&quotaDepartment=2&minBudgetWan=5000&tolerableRate=5&confidence=95&accepted=1`);
+    await page.goto(
+      `${base}/rounds/1/draw?preview=1&method=srs&quotaProject=20&quotaDepartment=2&minBudgetWan=5000&tolerableRate=5&confidence=95&accepted=1`,
+    );
     await shot('draw');
     await page.goto(`${base}${publicUrl}`);
     await shot('draw-public');
@@ -115,7 +125,12 @@ async function main(): Promise<void> {
     await reader.goto(`${base}${publicHref}`);
     await reader.waitForTimeout(600);
     await reader.screenshot({ path: path.join(OUT, 'announcement-public.png'), fullPage: true });
-    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: 'zh-CN' });
+    const phone = await browser.newContext({
+      viewport: { width: 390, height: 844 },
+      isMobile: true,
+      hasTouch: true,
+      locale: 'zh-CN',
+    });
     const phonePage = await phone.newPage();
     await phonePage.goto(`${base}${publicHref}`);
     await phonePage.waitForTimeout(600);
@@ -125,7 +140,11 @@ async function main(): Promise<void> {
     const printed = path.join(os.tmpdir(), `fuhe-print-${process.pid}.pdf`);
     await reader.pdf({ path: printed, preferCSSPageSize: true, format: 'A4' });
     try {
-      execFileSync('pdftoppm', ['-r', '60', '-f', '1', '-l', '1', '-singlefile', '-png', printed, path.join(OUT, 'announcement-public-a4')], { stdio: 'pipe' });
+      execFileSync(
+        'pdftoppm',
+        ['-r', '60', '-f', '1', '-l', '1', '-singlefile', '-png', printed, path.join(OUT, 'announcement-public-a4')],
+        { stdio: 'pipe' },
+      );
     } finally {
       fs.rmSync(printed, { force: true });
     }
@@ -156,11 +175,39 @@ async function wordPages(url: string): Promise<void> {
   try {
     const docx = Buffer.from(await (await fetch(url)).arrayBuffer());
     fs.writeFileSync(path.join(dir, 'announcement.docx'), docx);
-    execFileSync('soffice', [`-env:UserInstallation=file://${dir}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', dir, path.join(dir, 'announcement.docx')], { stdio: 'pipe', timeout: 120_000 });
-    execFileSync('pdftoppm', ['-r', '60', '-f', '1', '-l', '2', '-png', path.join(dir, 'announcement.pdf'), path.join(OUT, 'announcement-docx')], { stdio: 'pipe' });
+    execFileSync(
+      'soffice',
+      [
+        `-env:UserInstallation=file://${dir}/profile`,
+        '--headless',
+        '--convert-to',
+        'pdf',
+        '--outdir',
+        dir,
+        path.join(dir, 'announcement.docx'),
+      ],
+      { stdio: 'pipe', timeout: 120_000 },
+    );
+    execFileSync(
+      'pdftoppm',
+      [
+        '-r',
+        '60',
+        '-f',
+        '1',
+        '-l',
+        '2',
+        '-png',
+        path.join(dir, 'announcement.pdf'),
+        path.join(OUT, 'announcement-docx'),
+      ],
+      { stdio: 'pipe' },
+    );
     process.stdout.write('docs/screenshots/announcement-docx-{1,2}.png\n');
   } catch (err) {
-    process.stdout.write(`Word pages skipped (needs soffice and pdftoppm): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`);
+    process.stdout.write(
+      `Word pages skipped (needs soffice and pdftoppm): ${err instanceof Error ? err.message.split('\n')[0] : String(err)}\n`,
+    );
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

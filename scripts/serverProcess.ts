@@ -19,9 +19,16 @@ export async function freePort(): Promise<number> {
 }
 
 /** Starts `server/main.ts` with these settings on a free port and waits until /healthz answers. */
-export async function startServerProcess(env: Record<string, string>, nodeArgs: string[] = []): Promise<{ child: ChildProcess; base: string }> {
+export async function startServerProcess(
+  env: Record<string, string>,
+  nodeArgs: string[] = [],
+): Promise<{ child: ChildProcess; base: string }> {
   const port = await freePort();
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], { cwd: ROOT, env: { ...process.env, FUHE_LOG_LEVEL: 'warn', ...env, PORT: String(port) }, stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'server/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, FUHE_LOG_LEVEL: 'warn', ...env, PORT: String(port) },
+    stdio: 'ignore',
+  });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i += 1) {
     if (child.exitCode !== null) break;

@@ -6,10 +6,12 @@ import zlib from 'node:zlib';
  * rest projects, budgets from 0.5 to 50,000 万元 with up to four decimals, dates as bureaus write them.
  */
 export function syntheticPopulationCsv(rows: number): Buffer {
-  const lines = ['类型,编码,主管部门,预算单位,项目名称,资金性质,预算数（万元）,执行数（万元）,自评得分,自评等级,报送日期,联系人,备注'];
+  const lines = [
+    '类型,编码,主管部门,预算单位,项目名称,资金性质,预算数（万元）,执行数（万元）,自评得分,自评等级,报送日期,联系人,备注',
+  ];
   const funds = ['一般公共预算', '政府性基金预算', '上级转移支付'];
   let seed = 20231;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < rows; i += 1) {
     const dept = `县第${(i % 240) + 1}局`;
     const isDepartment = i < 240;
@@ -19,21 +21,23 @@ export function syntheticPopulationCsv(rows: number): Buffer {
     const grade = score >= 9000 ? '优' : score >= 8000 ? '良' : '中';
     const day = 1 + Math.floor(random() * 40);
     const date = day <= 31 ? `2024-03-${String(day).padStart(2, '0')}` : `2024/4/${day - 31}`;
-    lines.push([
-      isDepartment ? '部门整体支出' : '项目支出',
-      isDepartment ? `D${String(i + 1).padStart(6, '0')}` : `P${String(i + 1).padStart(6, '0')}`,
-      dept,
-      isDepartment ? dept : `${dept}第${(i % 7) + 1}中心`,
-      isDepartment ? '' : `项目${i + 1}号民生工程`,
-      funds[i % 3],
-      (budget / 10000).toFixed(4),
-      (executed / 10000).toFixed(4),
-      (score / 100).toFixed(2),
-      grade,
-      date,
-      '',
-      '',
-    ].join(','));
+    lines.push(
+      [
+        isDepartment ? '部门整体支出' : '项目支出',
+        isDepartment ? `D${String(i + 1).padStart(6, '0')}` : `P${String(i + 1).padStart(6, '0')}`,
+        dept,
+        isDepartment ? dept : `${dept}第${(i % 7) + 1}中心`,
+        isDepartment ? '' : `项目${i + 1}号民生工程`,
+        funds[i % 3],
+        (budget / 10000).toFixed(4),
+        (executed / 10000).toFixed(4),
+        (score / 100).toFixed(2),
+        grade,
+        date,
+        '',
+        '',
+      ].join(','),
+    );
   }
   return Buffer.from(lines.join('\r\n') + '\r\n', 'utf8');
 }
@@ -89,7 +93,7 @@ export function workbookWithStrings(strings: number, length = 40): Buffer {
   const shared: string[] = [];
   const rows: string[] = [];
   let seed = 7;
-  const random = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const random = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
   for (let i = 0; i < strings; i += 1) {
     let text = `项目${i}`;
     while (text.length < length) text += 'ABCDEFGH'[Math.floor(random() * 8)];
@@ -97,12 +101,42 @@ export function workbookWithStrings(strings: number, length = 40): Buffer {
     rows.push(`<row r="${i + 1}"><c r="A${i + 1}" t="s"><v>${i}</v></c></row>`);
   }
   return zipOf([
-    { name: '[Content_Types].xml', content: xml('<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>') },
-    { name: '_rels/.rels', content: xml('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>') },
-    { name: 'xl/workbook.xml', content: xml('<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="自评汇总" sheetId="1" r:id="rId1"/></sheets></workbook>') },
-    { name: 'xl/_rels/workbook.xml.rels', content: xml('<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>') },
-    { name: 'xl/worksheets/sheet1.xml', content: xml(`<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows.join('')}</sheetData></worksheet>`) },
-    { name: 'xl/sharedStrings.xml', content: xml(`<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${strings}" uniqueCount="${strings}">${shared.join('')}</sst>`) },
+    {
+      name: '[Content_Types].xml',
+      content: xml(
+        '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types"><Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/><Override PartName="/xl/workbook.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet.main+xml"/><Override PartName="/xl/worksheets/sheet1.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.worksheet+xml"/><Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxmlformats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+      ),
+    },
+    {
+      name: '_rels/.rels',
+      content: xml(
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument" Target="xl/workbook.xml"/></Relationships>',
+      ),
+    },
+    {
+      name: 'xl/workbook.xml',
+      content: xml(
+        '<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"><sheets><sheet name="自评汇总" sheetId="1" r:id="rId1"/></sheets></workbook>',
+      ),
+    },
+    {
+      name: 'xl/_rels/workbook.xml.rels',
+      content: xml(
+        '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships"><Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="worksheets/sheet1.xml"/><Relationship Id="rId2" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+      ),
+    },
+    {
+      name: 'xl/worksheets/sheet1.xml',
+      content: xml(
+        `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>${rows.join('')}</sheetData></worksheet>`,
+      ),
+    },
+    {
+      name: 'xl/sharedStrings.xml',
+      content: xml(
+        `<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" count="${strings}" uniqueCount="${strings}">${shared.join('')}</sst>`,
+      ),
+    },
   ]);
 }
 
@@ -116,15 +150,25 @@ export function oversizedWorkbook(inflatedBytes: number): Buffer {
   const parts: string[] = [];
   for (let i = 0; i < 150_000; i += 1) {
     let text = '';
-    for (let j = 0; j < 40; j += 1) text += Math.random() < 0.97 ? 'A' : 'BCDEFGHIJKLMNOP'[Math.floor(Math.random() * 15)];
+    for (let j = 0; j < 40; j += 1)
+      text += Math.random() < 0.97 ? 'A' : 'BCDEFGHIJKLMNOP'[Math.floor(Math.random() * 15)];
     parts.push(`<si><t>${text}</t></si>`);
   }
   const block = Buffer.from(parts.join(''));
-  const head = Buffer.from('<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">');
-  const strings = Buffer.concat([head, ...Array<Buffer>(Math.ceil(inflatedBytes / block.length)).fill(block), Buffer.from('</sst>')]);
+  const head = Buffer.from(
+    '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n<sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">',
+  );
+  const strings = Buffer.concat([
+    head,
+    ...Array<Buffer>(Math.ceil(inflatedBytes / block.length)).fill(block),
+    Buffer.from('</sst>'),
+  ]);
   const small = workbookWithStrings(1);
   // The small workbook's parts, with its shared strings replaced by the large ones.
-  return zipOf([...unzipNames(small).filter((e) => e.name !== 'xl/sharedStrings.xml'), { name: 'xl/sharedStrings.xml', content: strings }]);
+  return zipOf([
+    ...unzipNames(small).filter((e) => e.name !== 'xl/sharedStrings.xml'),
+    { name: 'xl/sharedStrings.xml', content: strings },
+  ]);
 }
 
 /** The entries of a zip written by zipOf. */

@@ -57,7 +57,12 @@ async function healthDuring(base: string, work: Promise<unknown>): Promise<numbe
   return sorted;
 }
 
-async function measure(name: string, base: string, isAlive: () => boolean, work: () => Promise<string>): Promise<Reading> {
+async function measure(
+  name: string,
+  base: string,
+  isAlive: () => boolean,
+  work: () => Promise<string>,
+): Promise<Reading> {
   const started = performance.now();
   const pending = work();
   const health = await healthDuring(base, pending);
@@ -75,52 +80,100 @@ async function measure(name: string, base: string, isAlive: () => boolean, work:
 
 export async function benchUploads(): Promise<Reading[]> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-bench-uploads-'));
-  const config = loadConfig({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'u') });
+  const config = loadConfig({
+    NODE_ENV: 'production',
+    FUHE_DATA_DIR: dataDir,
+    FUHE_SESSION_SECRET: 'bench-'.padEnd(48, 'u'),
+  });
   const db = createDatabase(config);
   await migrateToLatest(db);
   const services = createServices({ db, config, now: () => new Date() });
   const setup = { actor: null, ip: 'bench', userAgent: 'bench', requestId: null };
-  const { user: lead } = await services.users.create(setup, { username: 'lead', displayName: '组长', role: 'lead', organisation: null, password: 'benchmark password 2023' });
+  const { user: lead } = await services.users.create(setup, {
+    username: 'lead',
+    displayName: '组长',
+    role: 'lead',
+    organisation: null,
+    password: 'benchmark password 2023',
+  });
   const { token } = await services.tokens.create(setup, lead, 'bench');
-  const round = await services.rounds.create({ ...setup, actor: { id: lead.id, username: lead.username, role: lead.role } }, { title: '上传压力测试', fiscalYear: 2023, bureau: null, workPlanRef: null, deadline: null });
+  const round = await services.rounds.create(
+    { ...setup, actor: { id: lead.id, username: lead.username, role: lead.role } },
+    { title: '上传压力测试', fiscalYear: 2023, bureau: null, workPlanRef: null, deadline: null },
+  );
   await services.refusals.close();
   await db.destroy();
 
-  const server = await startServerProcess({ NODE_ENV: 'production', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: config.sessionSecret });
+  const server = await startServerProcess({
+    NODE_ENV: 'production',
+    FUHE_DATA_DIR: dataDir,
+    FUHE_SESSION_SECRET: config.sessionSecret,
+  });
   const alive = () => server.child.exitCode === null;
   const auth = { Authorization: `Bearer ${token}` };
-  const routes = [`/api/rounds/${round.id}/population`, `/rounds/${round.id}/population`, `/api/rounds/${round.id}/items/X/evidence`, `/rounds/${round.id}/items/X/evidence`, `/api/rounds/${round.id}/reviews/import`, `/rounds/${round.id}/results`];
-  const tally = (statuses: number[]) => Object.entries(statuses.reduce<Record<string, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {})).map(([s, n]) => `${n} × ${s}`).join(', ');
+  const routes = [
+    `/api/rounds/${round.id}/population`,
+    `/rounds/${round.id}/population`,
+    `/api/rounds/${round.id}/items/X/evidence`,
+    `/rounds/${round.id}/items/X/evidence`,
+    `/api/rounds/${round.id}/reviews/import`,
+    `/rounds/${round.id}/results`,
+  ];
+  const tally = (statuses: number[]) =>
+    Object.entries(statuses.reduce<Record<string, number>>((t, s) => ({ ...t, [s]: (t[s] ?? 0) + 1 }), {}))
+      .map(([s, n]) => `${n} × ${s}`)
+      .join(', ');
   try {
     const burst = async (count: number) => {
       const statuses: number[] = [];
       let next = 0;
-      await Promise.all(Array.from({ length: 20 }, async () => {
-        while (next < count) {
-          const path = routes[next++ % routes.length];
-          try {
-            const res = await fetch(`${server.base}${path}`, { method: 'POST', headers: { ...auth, 'Content-Type': 'multipart/form-data; boundary=X', Accept: 'application/json' }, body: CUT_OFF });
-            await res.arrayBuffer();
-            statuses.push(res.status);
-          } catch {
-            statuses.push(0);
+      await Promise.all(
+        Array.from({ length: 20 }, async () => {
+          while (next < count) {
+            const path = routes[next++ % routes.length];
+            try {
+              const res = await fetch(`${server.base}${path}`, {
+                method: 'POST',
+                headers: { ...auth, 'Content-Type': 'multipart/form-data; boundary=X', Accept: 'application/json' },
+                body: CUT_OFF,
+              });
+              await res.arrayBuffer();
+              statuses.push(res.status);
+            } catch {
+              statuses.push(0);
+            }
           }
-        }
-      }));
+        }),
+      );
       return tally(statuses);
     };
     // A server in use is warm: a first, unmeasured burst.
     await burst(120);
     const readings: Reading[] = [];
-    readings.push(await measure('600 cut-off multipart bodies, 20 at once, to the 6 upload routes', server.base, alive, () => burst(600)));
+    readings.push(
+      await measure('600 cut-off multipart bodies, 20 at once, to the 6 upload routes', server.base, alive, () =>
+        burst(600),
+      ),
+    );
     const workbook = oversizedWorkbook(390 * 1024 * 1024);
-    readings.push(await measure(`a ${(workbook.length / 1048576).toFixed(0)} MB .xlsx inflating to 390 MB, to the offline results upload`, server.base, alive, async () => {
-      const form = new FormData();
-      form.append('file', new Blob([new Uint8Array(workbook)]), 'results.xlsx');
-      const res = await fetch(`${server.base}/api/rounds/${round.id}/reviews/import`, { method: 'POST', headers: auth, body: form });
-      const body = (await res.json()) as { error?: { message?: string } };
-      return `${res.status}: ${body.error?.message ?? ''}`;
-    }));
+    readings.push(
+      await measure(
+        `a ${(workbook.length / 1048576).toFixed(0)} MB .xlsx inflating to 390 MB, to the offline results upload`,
+        server.base,
+        alive,
+        async () => {
+          const form = new FormData();
+          form.append('file', new Blob([new Uint8Array(workbook)]), 'results.xlsx');
+          const res = await fetch(`${server.base}/api/rounds/${round.id}/reviews/import`, {
+            method: 'POST',
+            headers: auth,
+            body: form,
+          });
+          const body = (await res.json()) as { error?: { message?: string } };
+          return `${res.status}: ${body.error?.message ?? ''}`;
+        },
+      ),
+    );
     return readings;
   } finally {
     await stopProcess(server.child);
@@ -130,8 +183,28 @@ export async function benchUploads(): Promise<Reading[]> {
 
 export function printUploads(readings: Reading[]): void {
   printMarkdownTable(
-    ['uploads under attack (real server process)', 'answers', 's', '/healthz checks', '/healthz p50 ms', '/healthz p99 ms', `target p99 ms`, '/healthz max ms', 'server alive'],
-    readings.map((r) => [r.name, r.answers, r.seconds.toFixed(1), String(r.healthChecks), r.healthP50.toFixed(1), r.healthP99.toFixed(1), `< ${HEALTH_TARGET_MS}`, r.healthMax.toFixed(1), r.serverAlive ? 'yes' : 'NO']),
+    [
+      'uploads under attack (real server process)',
+      'answers',
+      's',
+      '/healthz checks',
+      '/healthz p50 ms',
+      '/healthz p99 ms',
+      `target p99 ms`,
+      '/healthz max ms',
+      'server alive',
+    ],
+    readings.map((r) => [
+      r.name,
+      r.answers,
+      r.seconds.toFixed(1),
+      String(r.healthChecks),
+      r.healthP50.toFixed(1),
+      r.healthP99.toFixed(1),
+      `< ${HEALTH_TARGET_MS}`,
+      r.healthMax.toFixed(1),
+      r.serverAlive ? 'yes' : 'NO',
+    ]),
   );
 }
 

@@ -45,7 +45,9 @@ if (!args.population || args.seed === undefined || !args.method || !args.quota) 
 const method = args.method;
 if (method !== 'srs' && method !== 'pps') fail('--method must be srs or pps');
 const pair = (text) => {
-  const [project, department] = String(text).split(',').map((n) => Number(n));
+  const [project, department] = String(text)
+    .split(',')
+    .map((n) => Number(n));
   if (!Number.isInteger(project) || !Number.isInteger(department)) fail(`not a quota pair: ${text}`);
   return { project, department };
 };
@@ -53,7 +55,9 @@ const quota = pair(args.quota);
 const initialQuota = args['initial-quota'] ? pair(args['initial-quota']) : quota;
 const codesOf = (text) => (text ? text.split(/[\s,]+/).filter(Boolean) : []);
 const mandatoryCodes = codesOf(args.mandatory);
-const excludeCodes = args['exclude-file'] ? codesOf(fs.readFileSync(args['exclude-file'], 'utf8')) : codesOf(args.exclude);
+const excludeCodes = args['exclude-file']
+  ? codesOf(fs.readFileSync(args['exclude-file'], 'utf8'))
+  : codesOf(args.exclude);
 const threshold = args['mandatory-min-budget-fen'] ? BigInt(args['mandatory-min-budget-fen']) : null;
 const seed = args.seed.normalize('NFC').trim();
 
@@ -65,7 +69,8 @@ const records = text
   .filter((line) => line !== '')
   .map((line, i) => {
     const [code, kindLabel, budget, score] = line.split('\t');
-    if (!(kindLabel in KINDS) || !/^\d+$/.test(budget) || !/^\d+$/.test(score)) fail(`line ${i + 1} is not "code<TAB>kind<TAB>fen<TAB>hundredths"`);
+    if (!(kindLabel in KINDS) || !/^\d+$/.test(budget) || !/^\d+$/.test(score))
+      fail(`line ${i + 1} is not "code<TAB>kind<TAB>fen<TAB>hundredths"`);
     return { code, kindLabel, kind: KINDS[kindLabel], budget: BigInt(budget), score: Number(score) };
   })
   .sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
@@ -110,7 +115,10 @@ for (const kind of ['project', 'department']) {
 
 const formatU = (x) => {
   const shortest = String(x);
-  const digits = shortest.replace(/^0\.0*/, '').replace('.', '').replace(/e.*$/, '').length;
+  const digits = shortest
+    .replace(/^0\.0*/, '')
+    .replace('.', '')
+    .replace(/e.*$/, '').length;
   return digits >= 12 ? shortest : x.toPrecision(12);
 };
 const list = (codes) => (codes.length ? [...codes].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0)).join(',') : '-');

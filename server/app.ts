@@ -43,7 +43,9 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   app.use(setUpWebSecurity());
   // chart.js for the announcement's charts, served from the installed package (no CDN).
   const chartJs = path.join(path.dirname(require.resolve('chart.js')), 'chart.umd.min.js');
-  app.get('/static/vendor/chart.umd.min.js', (_req, res) => res.sendFile(chartJs, { maxAge: config.env === 'production' ? '1d' : 0 }));
+  app.get('/static/vendor/chart.umd.min.js', (_req, res) =>
+    res.sendFile(chartJs, { maxAge: config.env === 'production' ? '1d' : 0 }),
+  );
   app.use('/static', express.static(STATIC_DIR, { maxAge: config.env === 'production' ? '1d' : 0, index: false }));
   setUpViews(app, { cache: config.env !== 'development' });
   app.use(healthRoutes(services));
@@ -64,7 +66,14 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   const api = Router();
   api.get('/me', access.requireSignedIn, (req, res) => {
     const user = req.user!;
-    res.json({ id: user.id, username: user.username, displayName: user.displayName, role: user.role, roleLabel: ROLE_LABELS[user.role], organisation: user.organisation });
+    res.json({
+      id: user.id,
+      username: user.username,
+      displayName: user.displayName,
+      role: user.role,
+      roleLabel: ROLE_LABELS[user.role],
+      organisation: user.organisation,
+    });
   });
   api.use(roundApiRoutes({ services, access }));
   api.use(populationApiRoutes({ services, access }));

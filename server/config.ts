@@ -38,7 +38,9 @@ function trustProxyOf(raw: string): boolean | number | string {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     (require('proxy-addr') as { compile(v: string[]): unknown }).compile(value.split(',').map((v) => v.trim()));
   } catch (err) {
-    throw new Error(`Setting FUHE_TRUST_PROXY must be true, a number of proxies, or addresses such as loopback or 10.0.0.1: ${(err as Error).message}`);
+    throw new Error(
+      `Setting FUHE_TRUST_PROXY must be true, a number of proxies, or addresses such as loopback or 10.0.0.1: ${(err as Error).message}`,
+    );
   }
   return value;
 }

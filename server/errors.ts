@@ -44,4 +44,5 @@ export class AccountDisabled extends DomainError {}
 export class TooMany extends DomainError {}
 
 /** A refusal or an invalid input, which a form shows beside what was typed. */
-export const isFormError = (err: unknown): err is Invalid | Conflict => err instanceof Invalid || err instanceof Conflict;
+export const isFormError = (err: unknown): err is Invalid | Conflict =>
+  err instanceof Invalid || err instanceof Conflict;

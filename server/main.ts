@@ -17,7 +17,9 @@ async function main(): Promise<void> {
   const applied = await migrateToLatest(db);
   logger.info('database ready', { engine: engineOf(db), migrationsApplied: applied });
   if ((await countUsers(db)) === 0) {
-    logger.warn('no users yet', { hint: 'create the first administrator: npm run fuhe -- user add <username> --role admin --name <显示名>' });
+    logger.warn('no users yet', {
+      hint: 'create the first administrator: npm run fuhe -- user add <username> --role admin --name <显示名>',
+    });
   }
 
   const services = createServices({ db, config, now: () => new Date(), logger });
@@ -36,7 +38,10 @@ async function main(): Promise<void> {
       services.refusals
         .close()
         .then(() => db.destroy())
-        .then(() => process.exit(0), () => process.exit(1));
+        .then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
     });
     server.closeIdleConnections();
     setTimeout(() => process.exit(1), 10_000).unref();

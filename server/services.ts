@@ -28,7 +28,13 @@ export interface ServiceDeps {
 
 /** Every service, built once: `main.ts`, the tests and the scripts pass these to `createApp`. */
 export function createServices({ db, config, now, logger }: ServiceDeps) {
-  const refusals = refusalRecorder({ db, now, logger, windowMs: config.refusals.windowSeconds * 1000, limitPerWindow: config.refusals.limitPerAddress });
+  const refusals = refusalRecorder({
+    db,
+    now,
+    logger,
+    windowMs: config.refusals.windowSeconds * 1000,
+    limitPerWindow: config.refusals.limitPerAddress,
+  });
   const guesses = guessThrottle({ db, config, now, refusals });
   const files = new FileReader({
     heapMb: config.uploads.readerHeapMb,

@@ -60,19 +60,30 @@ describeIfBrowser('the announcement in Chromium', () => {
     await signIn(lead, 'lead');
     await lead.goto(`${t.baseUrl}/rounds/2/announcement`);
     await expect(lead.locator('h1').textContent()).resolves.toContain('已公示');
-    for (const chart of ['grades', 'scatter', 'deviation', 'problems']) await expect(drawn(lead, chart)).resolves.toBe(true);
+    for (const chart of ['grades', 'scatter', 'deviation', 'problems'])
+      await expect(drawn(lead, chart)).resolves.toBe(true);
 
     await Promise.all([lead.waitForURL(/done=compiled/), lead.click('text=按最新复核结果重新生成')]);
     await expect(lead.locator('h1').textContent()).resolves.toContain('草稿');
     await lead.click('text=编辑文字');
     // Every input has a label; the correction note is required before submission.
-    const unlabelled = await lead.locator('form.editor__form textarea, form.editor__form input:not([type=hidden])').evaluateAll((els) =>
-      els.filter((el) => !(el.id && document.querySelector(`label[for="${el.id}"]`))).map((el) => (el as HTMLInputElement).name));
+    const unlabelled = await lead
+      .locator('form.editor__form textarea, form.editor__form input:not([type=hidden])')
+      .evaluateAll((els) =>
+        els
+          .filter((el) => !(el.id && document.querySelector(`label[for="${el.id}"]`)))
+          .map((el) => (el as HTMLInputElement).name),
+      );
     expect(unlabelled).toEqual([]);
     await lead.fill('#correctionNote', '补充了整改期限的说明');
-    await lead.fill('[name="section:rectification"]', '请被抽查的部门（单位）于{整改期限}前整改完毕，书面报送{财政局}。');
+    await lead.fill(
+      '[name="section:rectification"]',
+      '请被抽查的部门（单位）于{整改期限}前整改完毕，书面报送{财政局}。',
+    );
     await Promise.all([lead.waitForURL(/done=saved/), lead.click('text=保存')]);
-    await expect(lead.locator('.gongwen').textContent()).resolves.toContain('请被抽查的部门（单位）于2023年8月31日前整改完毕，书面报送太康县财政局。');
+    await expect(lead.locator('.gongwen').textContent()).resolves.toContain(
+      '请被抽查的部门（单位）于2023年8月31日前整改完毕，书面报送太康县财政局。',
+    );
     await Promise.all([lead.waitForURL(/done=submitted/), lead.click('text=提交分管领导审批')]);
 
     const official = await open();
@@ -85,11 +96,14 @@ describeIfBrowser('the announcement in Chromium', () => {
 
     const visitor = await open({ width: 390, height: 844 });
     await visitor.goto(`${t.baseUrl}${publicHref.replace(/\/v\/2$/, '')}`);
-    await expect(visitor.locator('.gongwen__title').textContent()).resolves.toBe('太康县财政局关于2022年度绩效自评结果抽查复核情况的公示');
+    await expect(visitor.locator('.gongwen__title').textContent()).resolves.toBe(
+      '太康县财政局关于2022年度绩效自评结果抽查复核情况的公示',
+    );
     await expect(visitor.locator('.gongwen__note').textContent()).resolves.toContain('补充了整改期限的说明');
     // Readable on a phone: nothing wider than the screen.
     expect(await visitor.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    for (const chart of ['grades', 'scatter', 'deviation', 'problems']) await expect(drawn(visitor, chart)).resolves.toBe(true);
+    for (const chart of ['grades', 'scatter', 'deviation', 'problems'])
+      await expect(drawn(visitor, chart)).resolves.toBe(true);
     await visitor.click('text=第1版');
     await expect(visitor.locator('.alert').textContent()).resolves.toContain('已有更正后的版本');
     expect(problems).toEqual([]);

@@ -43,17 +43,22 @@ describeIfBrowser('journeys in Chromium', () => {
     process.stdout.write(`[e2e] journey screenshots in ${shots}\n`);
   });
 
-  async function as(username: string | null, viewport = { width: 1280, height: 900 }): Promise<{ page: Page; context: BrowserContext }> {
+  async function as(
+    username: string | null,
+    viewport = { width: 1280, height: 900 },
+  ): Promise<{ page: Page; context: BrowserContext }> {
     const context = await browser.newContext({ viewport, locale: 'zh-CN' });
     const page = await context.newPage();
     page.on('console', (msg) => {
       // The browser also reports the answers we expect (a refused file, a stale version, a refusal) as console errors.
-      if (msg.type() === 'error' && !/status of (403|409|422)/.test(msg.text())) problems.push(`console: ${msg.text()}`);
+      if (msg.type() === 'error' && !/status of (403|409|422)/.test(msg.text()))
+        problems.push(`console: ${msg.text()}`);
     });
     page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
     // Requests cut off because the test closed the page (the favicon, mostly) are not failures of the app.
     page.on('requestfailed', (req) => {
-      if (req.failure()?.errorText !== 'net::ERR_ABORTED') problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`);
+      if (req.failure()?.errorText !== 'net::ERR_ABORTED')
+        problems.push(`failed: ${req.url()} ${req.failure()?.errorText}`);
     });
     page.on('response', (res) => {
       const key = `${res.status()} ${new URL(res.url()).pathname}`;
@@ -62,7 +67,10 @@ describeIfBrowser('journeys in Chromium', () => {
     page.on('dialog', (dialog) => dialog.accept());
     // Every page visited: each input, select and textarea has a label.
     page.on('load', () => {
-      unlabelled(page).then((names) => names.length && problems.push(`unlabelled on ${page.url()}: ${names.join(', ')}`), () => undefined);
+      unlabelled(page).then(
+        (names) => names.length && problems.push(`unlabelled on ${page.url()}: ${names.join(', ')}`),
+        () => undefined,
+      );
     });
     if (username) {
       await page.goto(`${t.baseUrl}/login`);
@@ -79,7 +87,12 @@ describeIfBrowser('journeys in Chromium', () => {
   const unlabelled = (page: Page) =>
     page.evaluate(() =>
       Array.from(document.querySelectorAll('main input:not([type=hidden]), main select, main textarea'))
-        .filter((el) => !(el as HTMLInputElement).labels?.length && !el.getAttribute('aria-label') && !el.getAttribute('aria-labelledby'))
+        .filter(
+          (el) =>
+            !(el as HTMLInputElement).labels?.length &&
+            !el.getAttribute('aria-label') &&
+            !el.getAttribute('aria-labelledby'),
+        )
         .map((el) => (el as HTMLInputElement).name || el.id),
     );
 
@@ -97,7 +110,11 @@ describeIfBrowser('journeys in Chromium', () => {
     // A refused file first: every problem listed by row and column, nothing imported.
     await page.goto(`${t.baseUrl}/rounds/${roundId}/population`);
     expected.add(`422 /rounds/${roundId}/population`);
-    const bad = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分', '项目支出,X-1,县民政局,县民政局,临时救助,壹佰,92', '项目支出,X-2,县民政局,县民政局,养老,35,101'].join('\n');
+    const bad = [
+      '类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分',
+      '项目支出,X-1,县民政局,县民政局,临时救助,壹佰,92',
+      '项目支出,X-2,县民政局,县民政局,养老,35,101',
+    ].join('\n');
     await page.setInputFiles('#f-file', { name: '有错误.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
     await page.click('form[data-upload] button[type=submit]');
     await page.waitForSelector('#import-errors');
@@ -120,7 +137,8 @@ describeIfBrowser('journeys in Chromium', () => {
     await page.fill('#f-mand', '2023-P001\n2023-P004\n2023-D001');
     await Promise.all([page.waitForURL(/\/sample\?drawn=1/), page.click('form[action$="/draws"] button:text("抽样")')]);
     await shot(page, '1-sample');
-    for (const code of ['2023-P001', '2023-P004', '2023-D001']) await expect(page.locator('main').textContent()).resolves.toContain(code);
+    for (const code of ['2023-P001', '2023-P004', '2023-D001'])
+      await expect(page.locator('main').textContent()).resolves.toContain(code);
 
     await page.goto(`${t.baseUrl}/rounds/${roundId}/assignments`);
     expect(await unlabelled(page)).toEqual([]);
@@ -145,7 +163,11 @@ describeIfBrowser('journeys in Chromium', () => {
     await page.goto(`${t.baseUrl}/work`);
     await Promise.all([page.waitForNavigation(), page.click('a:text("2023-P001")')]);
     // Evidence first, so that the deductions can cite it.
-    await page.setInputFiles('#ev-file', { name: '满意度调查说明.pdf', mimeType: 'application/pdf', buffer: minimalPdf('Satisfaction survey: no questionnaire records') });
+    await page.setInputFiles('#ev-file', {
+      name: '满意度调查说明.pdf',
+      mimeType: 'application/pdf',
+      buffer: minimalPdf('Satisfaction survey: no questionnaire records'),
+    });
     await page.fill('#ev-desc', '单位提供的满意度说明（无问卷）');
     await Promise.all([page.waitForNavigation(), page.click('#evidence button:text("上传")')]);
     await expect(page.locator('#evidence').textContent()).resolves.toContain('满意度调查说明.pdf');
@@ -158,7 +180,8 @@ describeIfBrowser('journeys in Chromium', () => {
       await rule.selectOption(i === 0 ? 'R4' : 'R5');
       const id = (await rule.getAttribute('id'))!.slice(3);
       await page.fill(`#in-${id}`, i === 0 ? '指标表述模糊，按规则扣60%' : '指标不够规范，按规则扣30%');
-      if (i === 0 && (await page.locator(`#ie-${id}`).count())) await page.locator(`#ie-${id}`).selectOption({ index: 0 });
+      if (i === 0 && (await page.locator(`#ie-${id}`).count()))
+        await page.locator(`#ie-${id}`).selectOption({ index: 0 });
     }
     // The rule fills the score: weight × (100 − percent) %.
     const firstScore = await page.inputValue('[data-indicator-score]');
@@ -196,7 +219,11 @@ describeIfBrowser('journeys in Chromium', () => {
     await shot(second, '3-stale-version');
     await second.click('[data-save-draft]');
     await second.locator('.save-status', { hasText: '已保存草稿（第2版' }).waitFor();
-    const stored = await t.db('reviews').join('submissions', 'submissions.id', 'reviews.submission_id').where('submissions.code', '2023-D001').first('reviews.comment', 'reviews.version');
+    const stored = await t
+      .db('reviews')
+      .join('submissions', 'submissions.id', 'reviews.submission_id')
+      .where('submissions.code', '2023-D001')
+      .first('reviews.comment', 'reviews.version');
     expect(stored).toMatchObject({ comment: '第二个窗口写的意见，不能丢' });
     expect(Number(stored.version)).toBe(2);
     await first.context.close();
@@ -205,14 +232,25 @@ describeIfBrowser('journeys in Chromium', () => {
   it('the review form works from the keyboard alone, with visible focus; its weight and first paint are printed', async () => {
     const { page, context } = await as('rev1');
     await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
-    await page.waitForFunction(() => performance.getEntriesByType('paint').length > 0, undefined, { timeout: 5000 }).catch(() => undefined);
+    await page
+      .waitForFunction(() => performance.getEntriesByType('paint').length > 0, undefined, { timeout: 5000 })
+      .catch(() => undefined);
     const timing = await page.evaluate(() => {
       const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      const paint = performance.getEntriesByName('first-contentful-paint')[0] ?? performance.getEntriesByType('paint')[0];
+      const paint =
+        performance.getEntriesByName('first-contentful-paint')[0] ?? performance.getEntriesByType('paint')[0];
       const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
-      return { firstPaint: paint?.startTime ?? null, domReady: nav.domContentLoadedEventEnd, html: nav.encodedBodySize, total: nav.transferSize + resources.reduce((s, r) => s + r.transferSize, 0), requests: resources.length + 1 };
+      return {
+        firstPaint: paint?.startTime ?? null,
+        domReady: nav.domContentLoadedEventEnd,
+        html: nav.encodedBodySize,
+        total: nav.transferSize + resources.reduce((s, r) => s + r.transferSize, 0),
+        requests: resources.length + 1,
+      };
     });
-    process.stdout.write(`[e2e] review page: first contentful paint ${timing.firstPaint?.toFixed(0)} ms, DOM ready ${timing.domReady.toFixed(0)} ms, ${timing.requests} requests, ${(timing.total / 1024).toFixed(1)} KB transferred (HTML ${(timing.html / 1024).toFixed(1)} KB)\n`);
+    process.stdout.write(
+      `[e2e] review page: first contentful paint ${timing.firstPaint?.toFixed(0)} ms, DOM ready ${timing.domReady.toFixed(0)} ms, ${timing.requests} requests, ${(timing.total / 1024).toFixed(1)} KB transferred (HTML ${(timing.html / 1024).toFixed(1)} KB)\n`,
+    );
     expect(timing.firstPaint).not.toBeNull();
 
     // Tab to the whole score, type; then each dimension, chosen with the keyboard.
@@ -272,22 +310,52 @@ describeIfBrowser('journeys in Chromium', () => {
     const rev = await t.services.users.findByUsername('rev1');
     const lead = await t.services.users.findByUsername('lead1');
     const ctx = (u: typeof rev) => ({ ...SETUP_CONTEXT, actor: { id: u!.id, username: u!.username, role: u!.role } });
-    const dims = Object.fromEntries(['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [d, { judgement: '符合', note: null }]));
-    const view = await t.services.reviews.item({ id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004');
+    const dims = Object.fromEntries(
+      ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [
+        d,
+        { judgement: '符合', note: null },
+      ]),
+    );
+    const view = await t.services.reviews.item(
+      { id: rev!.id, role: 'reviewer', displayName: rev!.displayName },
+      roundId,
+      '2023-P004',
+    );
     const body = view.indicators.length
-      ? { indicators: view.indicators.filter((i) => !i.isExecution).map((i) => ({ id: i.id, reviewScore: Math.min(i.score, i.weight) / 100, note: '按台账核定' })), dimensions: dims, qualityScore: 90, comment: '符合要求' }
+      ? {
+          indicators: view.indicators
+            .filter((i) => !i.isExecution)
+            .map((i) => ({ id: i.id, reviewScore: Math.min(i.score, i.weight) / 100, note: '按台账核定' })),
+          dimensions: dims,
+          qualityScore: 90,
+          comment: '符合要求',
+        }
       : { reviewScore: 90, qualityScore: 90, comment: '符合要求', dimensions: dims };
-    await t.services.reviews.save(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004', body, 0).catch((err) => {
-      throw new Error(`setting up 2023-P004 failed: ${JSON.stringify(err.details)}`);
-    });
-    await t.services.reviews.submit(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004');
-    await t.services.reviews.confirm(ctx(lead), { id: lead!.id, role: 'lead', displayName: lead!.displayName }, roundId, '2023-P004');
+    await t.services.reviews
+      .save(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004', body, 0)
+      .catch((err) => {
+        throw new Error(`setting up 2023-P004 failed: ${JSON.stringify(err.details)}`);
+      });
+    await t.services.reviews.submit(
+      ctx(rev),
+      { id: rev!.id, role: 'reviewer', displayName: rev!.displayName },
+      roundId,
+      '2023-P004',
+    );
+    await t.services.reviews.confirm(
+      ctx(lead),
+      { id: lead!.id, role: 'lead', displayName: lead!.displayName },
+      roundId,
+      '2023-P004',
+    );
 
     const { page, context } = await as('lead1');
     await page.goto(`${t.baseUrl}/rounds/${roundId}`);
     await page.click('a:text("公示")');
     await Promise.all([page.waitForURL(/done=compiled/), page.click('text=生成公示稿')]);
-    await expect(page.locator('.gongwen').textContent()).resolves.toContain('此次共抽查复核2个项目支出和1个部门整体支出');
+    await expect(page.locator('.gongwen').textContent()).resolves.toContain(
+      '此次共抽查复核2个项目支出和1个部门整体支出',
+    );
     await page.click('text=编辑文字');
     expect(await unlabelled(page)).toEqual([]);
     await shot(page, '5-announcement-editor');
@@ -303,10 +371,13 @@ describeIfBrowser('journeys in Chromium', () => {
   }, 90_000);
 
   it('an anonymous visitor reads the public announcement and re-checks the draw', async () => {
-    const slug = (await t.db('announcements').where({ round_id: roundId, status: 'published' }).first('slug')).slug as string;
+    const slug = (await t.db('announcements').where({ round_id: roundId, status: 'published' }).first('slug'))
+      .slug as string;
     const { page, context } = await as(null, { width: 390, height: 844 });
     await page.goto(`${t.baseUrl}/p/${slug}`);
-    await expect(page.locator('.gongwen__title').textContent()).resolves.toBe('太康县财政局关于2023年度绩效自评结果抽查复核情况的公示');
+    await expect(page.locator('.gongwen__title').textContent()).resolves.toBe(
+      '太康县财政局关于2023年度绩效自评结果抽查复核情况的公示',
+    );
     // Chinese is drawn with a CJK font: the title's glyphs are full width, not boxes or fallbacks.
     const glyph = await page.locator('.gongwen__title').evaluate((el) => {
       const c = document.createElement('canvas').getContext('2d')!;

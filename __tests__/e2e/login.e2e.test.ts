@@ -10,7 +10,9 @@ const CHROMIUM = CHROMIUM_PATH;
 const available = fs.existsSync(CHROMIUM);
 if (!available) {
   // Said once, loudly: the browser tests need `apt-get install -y chromium fonts-noto-cjk`.
-  process.stderr.write(`\n[e2e] ${CHROMIUM} not found: browser tests skipped. Install with: apt-get install -y chromium fonts-noto-cjk\n\n`);
+  process.stderr.write(
+    `\n[e2e] ${CHROMIUM} not found: browser tests skipped. Install with: apt-get install -y chromium fonts-noto-cjk\n\n`,
+  );
 }
 const describeIfBrowser = available ? describe : describe.skip;
 
@@ -23,7 +25,13 @@ describeIfBrowser('signing in with a real browser', () => {
     await t.createUser('lead1', 'lead');
     await t.services.rounds.create(
       { actor: { id: 1, username: 'lead1', role: 'lead' }, ip: null, userAgent: null, requestId: null },
-      { title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号', deadline: '2024-03-31' },
+      {
+        title: '2023年度绩效自评结果抽查复核',
+        fiscalYear: 2023,
+        bureau: '太康县财政局',
+        workPlanRef: '太财字〔2023〕30号',
+        deadline: '2024-03-31',
+      },
     );
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
   });

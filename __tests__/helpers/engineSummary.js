@@ -17,7 +17,8 @@ class EngineSummary {
   }
 
   onRunComplete() {
-    for (const [name, c] of this.counts) process.stderr.write(`Tests on ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`);
+    for (const [name, c] of this.counts)
+      process.stderr.write(`Tests on ${name}: ${c.passed} passed, ${c.failed} failed, ${c.skipped} skipped\n`);
   }
 }
 

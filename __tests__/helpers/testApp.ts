@@ -57,7 +57,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     pgDatabase = await createDatabaseFrom(process.env.FUHE_GOLDEN_PG!);
     env = { DATABASE_URL: pgUrlFor(pgDatabase), ...env };
   } else fs.copyFileSync(path.join(golden, 'fuhe.sqlite3'), path.join(dataDir, 'fuhe.sqlite3'));
-  const config = loadConfig({ NODE_ENV: 'test', FUHE_DATA_DIR: dataDir, FUHE_SESSION_SECRET: 'test-secret-'.padEnd(48, 'x'), ...env });
+  const config = loadConfig({
+    NODE_ENV: 'test',
+    FUHE_DATA_DIR: dataDir,
+    FUHE_SESSION_SECRET: 'test-secret-'.padEnd(48, 'x'),
+    ...env,
+  });
   const db = createDatabase(config);
   const clock = new TestClock();
   const logger = createLogger({ silent: true });
@@ -108,11 +113,17 @@ function skipIfDestroyed(err: Error): void {
 }
 
 async function expectInstantsAsText(db: Database): Promise<void> {
-  const tables = (await db.raw("select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'knex_%'")) as Array<{ name: string }>;
+  const tables = (await db.raw(
+    "select name from sqlite_master where type = 'table' and name not like 'sqlite_%' and name not like 'knex_%'",
+  )) as Array<{ name: string }>;
   for (const { name } of tables) {
-    const columns = ((await db.raw(`PRAGMA table_info("${name}")`)) as Array<{ name: string; type: string }>).filter((c) => c.type === 'datetime');
+    const columns = ((await db.raw(`PRAGMA table_info("${name}")`)) as Array<{ name: string; type: string }>).filter(
+      (c) => c.type === 'datetime',
+    );
     for (const column of columns) {
-      const [row] = (await db.raw(`select count(*) as n from "${name}" where "${column.name}" is not null and typeof("${column.name}") <> 'text'`)) as Array<{ n: number }>;
+      const [row] = (await db.raw(
+        `select count(*) as n from "${name}" where "${column.name}" is not null and typeof("${column.name}") <> 'text'`,
+      )) as Array<{ n: number }>;
       if (row.n > 0) throw new Error(`${row.n} rows of ${name}.${column.name} hold an instant that is not ISO text`);
     }
   }
@@ -122,7 +133,13 @@ async function expectInstantsAsText(db: Database): Promise<void> {
  * A second instance of the application on the same database (and session secret): its own
  * process state, connection pool and port, as a second server behind a load balancer would be.
  */
-export async function startSecondInstance(t: TestApp): Promise<{ server: http.Server; baseUrl: string; db: Database; agent(): ReturnType<typeof request.agent>; close(): Promise<void> }> {
+export async function startSecondInstance(t: TestApp): Promise<{
+  server: http.Server;
+  baseUrl: string;
+  db: Database;
+  agent(): ReturnType<typeof request.agent>;
+  close(): Promise<void>;
+}> {
   const db = createDatabase(t.config);
   const logger = createLogger({ silent: true });
   const services = createServices({ db, config: t.config, now: t.clock.now, logger });
@@ -167,7 +184,10 @@ type Agent = ReturnType<typeof request.agent>;
 /** Logs in through the real form (CSRF on), returning the response to the form's POST. */
 export async function login(agent: Agent, username: string, password = TEST_PASSWORD) {
   const page = await agent.get('/login');
-  return agent.post('/login').type('form').send({ _csrf: csrfFrom(page.text), username, password, next: '/' });
+  return agent
+    .post('/login')
+    .type('form')
+    .send({ _csrf: csrfFrom(page.text), username, password, next: '/' });
 }
 
 /** A page's CSRF token for the signed-in agent (from the dashboard's logout form). */

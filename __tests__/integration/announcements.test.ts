@@ -10,7 +10,12 @@ const tokens: Record<string, string> = {};
 
 beforeAll(async () => {
   t = await startTestApp({ FUHE_PUBLIC_URL: 'https://fuhe.example.gov.cn' });
-  for (const [name, role] of [['lead1', 'lead'], ['rev1', 'reviewer'], ['eval1', 'evaluator'], ['off1', 'official']] as const) {
+  for (const [name, role] of [
+    ['lead1', 'lead'],
+    ['rev1', 'reviewer'],
+    ['eval1', 'evaluator'],
+    ['off1', 'official'],
+  ] as const) {
     await t.createUser(name, role, role === 'evaluator' ? { organisation: '某会计师事务所' } : {});
     tokens[name] = (await t.services.tokens.createForUsername(SETUP_CONTEXT, name, 't')).token;
   }
@@ -28,28 +33,78 @@ interface Spec {
   evaluatorCodes?: string[];
 }
 
-const DIMENSIONS = Object.fromEntries(['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [d, { judgement: '基本符合', note: '' }]));
+const DIMENSIONS = Object.fromEntries(
+  ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [
+    d,
+    { judgement: '基本符合', note: '' },
+  ]),
+);
 
 /** A round whose whole population is sampled and reviewed as the spec says; `confirm` false leaves the last review submitted only. */
-async function reviewedRound(spec: Spec, options: { confirmAll?: boolean } = {}): Promise<{ roundId: number; codes: string[] }> {
-  const round = await api('lead1').post('/api/rounds').send({ title: `2023年度绩效自评结果抽查复核（${spec.bureau}）`, fiscalYear: 2023, bureau: spec.bureau, workPlanRef: spec.workPlanRef, deadline: '2024-03-31' });
+async function reviewedRound(
+  spec: Spec,
+  options: { confirmAll?: boolean } = {},
+): Promise<{ roundId: number; codes: string[] }> {
+  const round = await api('lead1')
+    .post('/api/rounds')
+    .send({
+      title: `2023年度绩效自评结果抽查复核（${spec.bureau}）`,
+      fiscalYear: 2023,
+      bureau: spec.bureau,
+      workPlanRef: spec.workPlanRef,
+      deadline: '2024-03-31',
+    });
   expect(round.status).toBe(201);
   const roundId = round.body.id as number;
   const rows = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,执行数（万元）,自评得分,报送日期'];
-  const records = [...spec.projects.map((p, i) => ({ ...p, kind: '项目支出', code: `P${String(i + 1).padStart(3, '0')}` })), ...spec.departments.map((d, i) => ({ ...d, name: '', kind: '部门整体支出', code: `D${String(i + 1).padStart(3, '0')}` }))];
-  for (const r of records) rows.push(`${r.kind},${r.code},县${r.code}局,县${r.code}中心,${r.name ?? `${r.code}项目`},${r.budget},${r.budget},95,2024-03-20`);
-  const imported = await api('lead1').post(`/api/rounds/${roundId}/population`).attach('file', Buffer.from(rows.join('\n')), 'population.csv');
+  const records = [
+    ...spec.projects.map((p, i) => ({ ...p, kind: '项目支出', code: `P${String(i + 1).padStart(3, '0')}` })),
+    ...spec.departments.map((d, i) => ({
+      ...d,
+      name: '',
+      kind: '部门整体支出',
+      code: `D${String(i + 1).padStart(3, '0')}`,
+    })),
+  ];
+  for (const r of records)
+    rows.push(
+      `${r.kind},${r.code},县${r.code}局,县${r.code}中心,${r.name ?? `${r.code}项目`},${r.budget},${r.budget},95,2024-03-20`,
+    );
+  const imported = await api('lead1')
+    .post(`/api/rounds/${roundId}/population`)
+    .attach('file', Buffer.from(rows.join('\n')), 'population.csv');
   expect(imported.status).toBe(201);
-  const draw = await api('lead1').post(`/api/rounds/${roundId}/draws`).send({ seed: `${spec.bureau}2023`, method: 'srs', quota: { project: spec.projects.length, department: spec.departments.length } });
+  const draw = await api('lead1')
+    .post(`/api/rounds/${roundId}/draws`)
+    .send({
+      seed: `${spec.bureau}2023`,
+      method: 'srs',
+      quota: { project: spec.projects.length, department: spec.departments.length },
+    });
   expect(draw.status).toBe(201);
-  const assigned = await api('lead1').post(`/api/rounds/${roundId}/assignments`).send(records.map((r) => ({ code: r.code, username: spec.evaluatorCodes?.includes(r.code) ? 'eval1' : 'rev1' })));
+  const assigned = await api('lead1')
+    .post(`/api/rounds/${roundId}/assignments`)
+    .send(records.map((r) => ({ code: r.code, username: spec.evaluatorCodes?.includes(r.code) ? 'eval1' : 'rev1' })));
   expect(assigned.status).toBe(200);
   for (const [index, r] of records.entries()) {
     const who = spec.evaluatorCodes?.includes(r.code) ? 'eval1' : 'rev1';
     const url = `/api/rounds/${roundId}/items/${r.code}`;
-    const saved = await api(who).put(`${url}/review`).send({ version: 0, reviewScore: r.review, qualityScore: r.quality, comment: '复核意见', dimensions: DIMENSIONS });
+    const saved = await api(who).put(`${url}/review`).send({
+      version: 0,
+      reviewScore: r.review,
+      qualityScore: r.quality,
+      comment: '复核意见',
+      dimensions: DIMENSIONS,
+    });
     expect(saved.status).toBe(200);
-    for (const category of r.categories ?? []) expect((await api(who).post(`${url}/findings`).send({ category, description: `${r.code}：问题说明` })).status).toBe(201);
+    for (const category of r.categories ?? [])
+      expect(
+        (
+          await api(who)
+            .post(`${url}/findings`)
+            .send({ category, description: `${r.code}：问题说明` })
+        ).status,
+      ).toBe(201);
     expect((await api(who).post(`${url}/review/submit`)).status).toBe(200);
     if (options.confirmAll === false && index === records.length - 1) continue;
     expect((await api('lead1').post(`${url}/review/confirm`)).status).toBe(200);
@@ -78,16 +133,30 @@ describe('the seed announcements rebuilt end to end', () => {
     const { roundId } = await reviewedRound({
       bureau: '太康县财政局',
       workPlanRef: '太财字〔2023〕30号',
-      projects: Array.from({ length: 20 }, (_, i) => ({ budget: b[i], review: i === 19 ? 85 : 93, quality: i === 19 ? 70 : 92, categories: i < 2 ? ['P01'] : i < 5 ? ['P09'] : [] })),
-      departments: [{ budget: b[20], review: 94, quality: 95, categories: ['P01'] }, { budget: b[21], review: 96, quality: 91 }],
+      projects: Array.from({ length: 20 }, (_, i) => ({
+        budget: b[i],
+        review: i === 19 ? 85 : 93,
+        quality: i === 19 ? 70 : 92,
+        categories: i < 2 ? ['P01'] : i < 5 ? ['P09'] : [],
+      })),
+      departments: [
+        { budget: b[20], review: 94, quality: 95, categories: ['P01'] },
+        { budget: b[21], review: 96, quality: 91 },
+      ],
       evaluatorCodes: ['P003'],
     });
     const compiled = await api('lead1').post(`/api/rounds/${roundId}/announcement/compile`);
     expect(compiled.status).toBe(201);
     expect(compiled.body).toMatchObject({
-      version: 1, status: 'draft', title: '太康县财政局关于2023年度绩效自评结果抽查复核情况的公示',
+      version: 1,
+      status: 'draft',
+      title: '太康县财政局关于2023年度绩效自评结果抽查复核情况的公示',
       scope: { project: 20, department: 2, budgetWan: '10215.46', budgetFen: '10215460000' },
-      grades: { project: { 优: 19, 良: 1, 中: 0, 差: 0 }, department: { 优: 2, 良: 0, 中: 0, 差: 0 }, all: { 优: 21, 良: 1, 中: 0, 差: 0 } },
+      grades: {
+        project: { 优: 19, 良: 1, 中: 0, 差: 0 },
+        department: { 优: 2, 良: 0, 中: 0, 差: 0 },
+        all: { 优: 21, 良: 1, 中: 0, 差: 0 },
+      },
       quality: { project: { 优: 19, 良: 0, 中: 1, 差: 0 }, department: { 优: 2, 良: 0, 中: 0, 差: 0 } },
       deviation: { higherThanReview: 21, gradeLowered: 1 },
     });
@@ -125,7 +194,12 @@ describe('the seed announcements rebuilt end to end', () => {
     expect(page.text).toContain('四、建议');
     const json = await anonymous.get(`${published.body.publicUrl}.json`);
     expect(json.status).toBe(200);
-    expect(json.body).toMatchObject({ version: 1, status: 'published', scope: { budgetWan: '10215.46' }, draw: { procedure: 'FUHE-DRAW-1', seed: '太康县财政局2023' } });
+    expect(json.body).toMatchObject({
+      version: 1,
+      status: 'published',
+      scope: { budgetWan: '10215.46' },
+      draw: { procedure: 'FUHE-DRAW-1', seed: '太康县财政局2023' },
+    });
     expect(json.body.draw.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     const round = await api('lead1').get(`/api/rounds/${roundId}`);
     expect(round.body.state).toBe('published');
@@ -134,11 +208,24 @@ describe('the seed announcements rebuilt end to end', () => {
   it('青阳县: 35 and 15, 27177.289 万元 written 27177.29, 优 27 (54 %), 良 7 (14 %), 中 16 (32 %); publication waits for the last confirmation', async () => {
     const b = budgets(50, '27177.289');
     const grade = (i: number, good: number, fair: number) => (i < good ? 95 : i < good + fair ? 85 : 70);
-    const { roundId, codes } = await reviewedRound({
-      bureau: '青阳县财政局',
-      projects: Array.from({ length: 35 }, (_, i) => ({ budget: b[i], review: grade(i, 20, 5), quality: 80, categories: i % 3 === 0 ? ['P02'] : [] })),
-      departments: Array.from({ length: 15 }, (_, i) => ({ budget: b[35 + i], review: grade(i, 7, 2), quality: 80, categories: i % 5 === 0 ? ['P14'] : [] })),
-    }, { confirmAll: false });
+    const { roundId, codes } = await reviewedRound(
+      {
+        bureau: '青阳县财政局',
+        projects: Array.from({ length: 35 }, (_, i) => ({
+          budget: b[i],
+          review: grade(i, 20, 5),
+          quality: 80,
+          categories: i % 3 === 0 ? ['P02'] : [],
+        })),
+        departments: Array.from({ length: 15 }, (_, i) => ({
+          budget: b[35 + i],
+          review: grade(i, 7, 2),
+          quality: 80,
+          categories: i % 5 === 0 ? ['P14'] : [],
+        })),
+      },
+      { confirmAll: false },
+    );
     const compiled = await api('lead1').post(`/api/rounds/${roundId}/announcement/compile`);
     expect(compiled.status).toBe(201);
     expect(compiled.body.scope).toMatchObject({ project: 35, department: 15, budgetWan: '27177.29' });
@@ -157,14 +244,34 @@ describe('the seed announcements rebuilt end to end', () => {
     expect(current.body.grades.all).toEqual({ 优: 27, 良: 7, 中: 16, 差: 0 });
     expect(current.body.grades.allShare).toEqual({ 优: '54%', 良: '14%', 中: '32%', 差: '0%' });
     expect(current.body.html).toContain('此次共抽查复核35个项目支出和15个部门整体支出，涉及预算资金27177.29万元。');
-    expect(current.body.html).toContain('其中评价等级为优的项目27个，占全部自评项目的54%；评价等级为良的项目7个，占全部自评项目的14%；评价等级为中的项目16个，占全部自评项目的32%。');
+    expect(current.body.html).toContain(
+      '其中评价等级为优的项目27个，占全部自评项目的54%；评价等级为良的项目7个，占全部自评项目的14%；评价等级为中的项目16个，占全部自评项目的32%。',
+    );
     expect(current.body.html).toContain('35个项目中，有12个项目绩效目标编制不规范、不细化');
     expect(current.body.html).toContain('15个部门中，有3个部门未按时报送自评材料');
     expect(current.body.html).toContain('总体来说，绩效自评报告质量还有待进一步改进。');
     // The whole population was sampled, so the estimate is exact: the interval closes on the share.
     expect(current.body.statistics.inflated).toEqual([
-      { kind: 'project', x: 15, n: 35, N: 35, share: '42.86%', wilson: ['42.86%', '42.86%'], clopperPearson: ['42.86%', '42.86%'], upper: '42.86%' },
-      { kind: 'department', x: 8, n: 15, N: 15, share: '53.33%', wilson: ['53.33%', '53.33%'], clopperPearson: ['53.33%', '53.33%'], upper: '53.33%' },
+      {
+        kind: 'project',
+        x: 15,
+        n: 35,
+        N: 35,
+        share: '42.86%',
+        wilson: ['42.86%', '42.86%'],
+        clopperPearson: ['42.86%', '42.86%'],
+        upper: '42.86%',
+      },
+      {
+        kind: 'department',
+        x: 8,
+        n: 15,
+        N: 15,
+        share: '53.33%',
+        wilson: ['53.33%', '53.33%'],
+        clopperPearson: ['53.33%', '53.33%'],
+        upper: '53.33%',
+      },
     ]);
 
     const published = await api('off1').post(`/api/rounds/${roundId}/announcement/publish`);
@@ -180,7 +287,9 @@ describe('drafting, approval and corrections', () => {
 
   beforeAll(async () => {
     // A bureau's own category, added without a default recommendation.
-    await t.db('finding_categories').insert({ code: 'P19', title: '本县自定义问题', recommendation: '', builtin: false });
+    await t
+      .db('finding_categories')
+      .insert({ code: 'P19', title: '本县自定义问题', recommendation: '', builtin: false });
     const b = budgets(6, '1234.5');
     ({ roundId } = await reviewedRound({
       bureau: '某县财政局',
@@ -190,14 +299,25 @@ describe('drafting, approval and corrections', () => {
         { budget: b[2], review: 91, quality: 90 },
         { budget: b[3], review: 55, quality: 50, categories: ['P08'] },
       ],
-      departments: [{ budget: b[4], review: 93, quality: 90 }, { budget: b[5], review: 88, quality: 80 }],
+      departments: [
+        { budget: b[4], review: 93, quality: 90 },
+        { budget: b[5], review: 88, quality: 80 },
+      ],
     }));
   });
 
   it('compiling needs at least one confirmed review', async () => {
     const round = await api('lead1').post('/api/rounds').send({ title: '空批次', fiscalYear: 2024 });
-    await api('lead1').post(`/api/rounds/${round.body.id}/population`).attach('file', Buffer.from('类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分\n项目支出,X1,甲,甲,乙,1,90'), 'p.csv');
-    await api('lead1').post(`/api/rounds/${round.body.id}/draws`).send({ seed: 's', method: 'srs', quota: { project: 1, department: 0 } });
+    await api('lead1')
+      .post(`/api/rounds/${round.body.id}/population`)
+      .attach(
+        'file',
+        Buffer.from('类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分\n项目支出,X1,甲,甲,乙,1,90'),
+        'p.csv',
+      );
+    await api('lead1')
+      .post(`/api/rounds/${round.body.id}/draws`)
+      .send({ seed: 's', method: 'srs', quota: { project: 1, department: 0 } });
     const res = await api('lead1').post(`/api/rounds/${round.body.id}/announcement/compile`);
     expect(res.status).toBe(422);
     expect(res.body.error.message).toBe('还没有已确认的复核结果，无法生成公示稿');
@@ -207,33 +327,54 @@ describe('drafting, approval and corrections', () => {
   it('a problem without a recommendation is flagged and blocks submission until the lead writes one', async () => {
     const compiled = await api('lead1').post(`${url()}/compile`);
     expect(compiled.status).toBe(201);
-    expect(compiled.body.warnings.find((w: { code: string }) => w.code === 'missingRecommendation').message).toContain('P19');
+    expect(compiled.body.warnings.find((w: { code: string }) => w.code === 'missingRecommendation').message).toContain(
+      'P19',
+    );
     const refused = await api('lead1').post(`${url()}/submit`);
     expect(refused.status).toBe(422);
     expect(refused.body.error.details.map((d: { field: string }) => d.field)).toContain('missingRecommendation');
-    const tooLong = await api('lead1').put(url()).send({ revision: compiled.body.revision, sections: { 'recommendation:P19': '长'.repeat(1001) } });
+    const tooLong = await api('lead1')
+      .put(url())
+      .send({ revision: compiled.body.revision, sections: { 'recommendation:P19': '长'.repeat(1001) } });
     expect(tooLong.status).toBe(422);
     expect(tooLong.body.error.details[0].message).toContain('不能超过1000个字符');
-    const saved = await api('lead1').put(url()).send({ revision: compiled.body.revision, sections: { 'recommendation:P19': '请各单位对照问题逐项整改，共{抽查项目数}个项目。' } });
+    const saved = await api('lead1')
+      .put(url())
+      .send({
+        revision: compiled.body.revision,
+        sections: { 'recommendation:P19': '请各单位对照问题逐项整改，共{抽查项目数}个项目。' },
+      });
     expect(saved.status).toBe(200);
-    expect(saved.body.recommendations.find((r: { category: string }) => r.category === 'P19').text).toBe('请各单位对照问题逐项整改，共4个项目。');
+    expect(saved.body.recommendations.find((r: { category: string }) => r.category === 'P19').text).toBe(
+      '请各单位对照问题逐项整改，共4个项目。',
+    );
   });
 
   it('a stale revision gets 409 and changes nothing; unknown fields are refused', async () => {
     const current = (await api('lead1').get(url())).body;
-    const stale = await api('lead1').put(url()).send({ revision: current.revision - 1, title: '改了的标题' });
+    const stale = await api('lead1')
+      .put(url())
+      .send({ revision: current.revision - 1, title: '改了的标题' });
     expect(stale.status).toBe(409);
     expect((await api('lead1').get(url())).body.title).toBe(current.title);
-    const unknown = await api('lead1').put(url()).send({ revision: current.revision, sections: { results: '共{不存在}个' } });
+    const unknown = await api('lead1')
+      .put(url())
+      .send({ revision: current.revision, sections: { results: '共{不存在}个' } });
     expect(unknown.status).toBe(422);
     expect(unknown.body.error.details[0].message).toContain('{不存在}');
     expect((await api('rev1').put(url()).send({ revision: current.revision, title: 'x' })).status).toBe(403);
     expect((await api('eval1').get(url())).status).toBe(403);
   });
 
-  it('markup anywhere is text: project names from the population and the lead\'s own words reach the public page escaped', async () => {
+  it("markup anywhere is text: project names from the population and the lead's own words reach the public page escaped", async () => {
     const current = (await api('lead1').get(url())).body;
-    const saved = await api('lead1').put(url()).send({ revision: current.revision, title: '<b>某县</b>公示', sections: { preamble: '<img src=x onerror=alert(1)>导语' } });
+    const saved = await api('lead1')
+      .put(url())
+      .send({
+        revision: current.revision,
+        title: '<b>某县</b>公示',
+        sections: { preamble: '<img src=x onerror=alert(1)>导语' },
+      });
     expect(saved.status).toBe(200);
     expect(saved.body.html).toContain('&lt;b&gt;某县&lt;/b&gt;公示');
     expect(saved.body.html).toContain('&lt;img src=x onerror=alert(1)&gt;导语');
@@ -242,24 +383,54 @@ describe('drafting, approval and corrections', () => {
 
   it('edited prose whose typed number no longer matches the data is flagged, and blocks publication', async () => {
     let current = (await api('lead1').get(url())).body;
-    const saved = await api('lead1').put(url()).send({ revision: current.revision, sections: { results: '此次共抽查复核4个项目支出和2个部门整体支出，评级为优的项目{项目优数}个。' } });
+    const saved = await api('lead1')
+      .put(url())
+      .send({
+        revision: current.revision,
+        sections: { results: '此次共抽查复核4个项目支出和2个部门整体支出，评级为优的项目{项目优数}个。' },
+      });
     expect(saved.status).toBe(200);
     expect(saved.body.warnings.filter((w: { code: string }) => w.code === 'staleFigure')).toEqual([]);
     // A review is reopened and re-scored: P003 drops from 优 to 良; the typed "4" still matches, the bound figure follows.
-    expect((await api('lead1').post(`/api/rounds/${roundId}/items/P003/review/return`).send({ reason: '请复核得分' })).status).toBe(200);
+    expect(
+      (await api('lead1').post(`/api/rounds/${roundId}/items/P003/review/return`).send({ reason: '请复核得分' }))
+        .status,
+    ).toBe(200);
     const item = (await api('rev1').get(`/api/rounds/${roundId}/items/P003`)).body;
-    expect((await api('rev1').put(`/api/rounds/${roundId}/items/P003/review`).send({ version: item.review.version, reviewScore: 85, qualityScore: 90, comment: '复核意见', dimensions: DIMENSIONS })).status).toBe(200);
+    expect(
+      (
+        await api('rev1').put(`/api/rounds/${roundId}/items/P003/review`).send({
+          version: item.review.version,
+          reviewScore: 85,
+          qualityScore: 90,
+          comment: '复核意见',
+          dimensions: DIMENSIONS,
+        })
+      ).status,
+    ).toBe(200);
     expect((await api('rev1').post(`/api/rounds/${roundId}/items/P003/review/submit`)).status).toBe(200);
     current = (await api('lead1').get(url())).body;
-    expect(current.sections.find((s: { key: string }) => s.key === 'results').text).toBe('此次共抽查复核4个项目支出和2个部门整体支出，评级为优的项目1个。');
+    expect(current.sections.find((s: { key: string }) => s.key === 'results').text).toBe(
+      '此次共抽查复核4个项目支出和2个部门整体支出，评级为优的项目1个。',
+    );
     expect(current.unconfirmed).toEqual(['P003']);
     expect((await api('lead1').post(`/api/rounds/${roundId}/items/P003/review/confirm`)).status).toBe(200);
     // Now type a figure as a literal, then change the data under it.
     current = (await api('lead1').get(url())).body;
-    await api('lead1').put(url()).send({ revision: current.revision, sections: { results: '评级为良的项目有2个，共{抽查项目数}个项目。' } });
-    expect((await api('lead1').post(`/api/rounds/${roundId}/items/P002/review/return`).send({ reason: '再核' })).status).toBe(200);
+    await api('lead1')
+      .put(url())
+      .send({ revision: current.revision, sections: { results: '评级为良的项目有2个，共{抽查项目数}个项目。' } });
+    expect(
+      (await api('lead1').post(`/api/rounds/${roundId}/items/P002/review/return`).send({ reason: '再核' })).status,
+    ).toBe(200);
     const p2 = (await api('rev1').get(`/api/rounds/${roundId}/items/P002`)).body;
-    await api('rev1').put(`/api/rounds/${roundId}/items/P002/review`).send({ version: p2.review.version, reviewScore: 82, qualityScore: 65, comment: '复核意见', dimensions: DIMENSIONS });
+    await api('rev1').put(`/api/rounds/${roundId}/items/P002/review`).send({
+      version: p2.review.version,
+      reviewScore: 82,
+      qualityScore: 65,
+      comment: '复核意见',
+      dimensions: DIMENSIONS,
+    });
     await api('rev1').post(`/api/rounds/${roundId}/items/P002/review/submit`);
     await api('lead1').post(`/api/rounds/${roundId}/items/P002/review/confirm`);
     current = (await api('lead1').get(url())).body;
@@ -274,7 +445,16 @@ describe('drafting, approval and corrections', () => {
     expect((await api('off1').post(`${url()}/return`).send({ reason: '数字与数据不一致' })).status).toBe(200);
     current = (await api('lead1').get(url())).body;
     expect(current.status).toBe('draft');
-    expect((await api('lead1').put(url()).send({ revision: current.revision, sections: { results: '评级为良的项目有{项目良数}个，共{抽查项目数}个项目。' } })).status).toBe(200);
+    expect(
+      (
+        await api('lead1')
+          .put(url())
+          .send({
+            revision: current.revision,
+            sections: { results: '评级为良的项目有{项目良数}个，共{抽查项目数}个项目。' },
+          })
+      ).status,
+    ).toBe(200);
   });
 
   it('published is immutable; a correction is a new dated version saying what changed, and the old one stays readable', async () => {
@@ -283,14 +463,19 @@ describe('drafting, approval and corrections', () => {
     expect(first.status).toBe(200);
     const slugUrl = first.body.publicUrl as string;
     expect((await api('lead1').put(url()).send({ revision: 1, title: 'x' })).status).toBe(409);
-    await expect(t.db('announcements').where({ status: 'published' }).update({ title: 'tampered' })).rejects.toThrow(/immutable/);
+    await expect(t.db('announcements').where({ status: 'published' }).update({ title: 'tampered' })).rejects.toThrow(
+      /immutable/,
+    );
     await expect(t.db('announcements').where({ status: 'published' }).delete()).rejects.toThrow();
     expect((await t.agent().get(slugUrl)).text).toContain('&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;农村道路');
 
     const draft = await api('lead1').post(`${url()}/compile`);
     expect(draft.body).toMatchObject({ version: 2, status: 'draft' });
     expect((await api('lead1').post(`${url()}/submit`)).status).toBe(422);
-    expect((await api('lead1').put(url()).send({ revision: draft.body.revision, correctionNote: '更正了第二部分的表述' })).status).toBe(200);
+    expect(
+      (await api('lead1').put(url()).send({ revision: draft.body.revision, correctionNote: '更正了第二部分的表述' }))
+        .status,
+    ).toBe(200);
     expect((await api('lead1').post(`${url()}/submit`)).status).toBe(200);
     const second = await api('off1').post(`${url()}/publish`);
     expect(second.body).toMatchObject({ version: 2, publicUrl: slugUrl });
@@ -323,16 +508,32 @@ describe('drafting, approval and corrections', () => {
     expect(documentXml).toContain('w:eastAsia="仿宋_GB2312"');
     expect(documentXml).toContain('<w:sz w:val="44"/>');
     expect(Object.keys(zip.files).filter((n) => n.startsWith('word/media/'))).toHaveLength(4);
-    expect(await zip.file('word/fontTable.xml')!.async('string')).toContain('<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>');
+    expect(await zip.file('word/fontTable.xml')!.async('string')).toContain(
+      '<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>',
+    );
     const soffice = spawnSync('soffice', ['--version'], { encoding: 'utf8' });
     if (soffice.error) {
-      console.warn('LibreOffice (soffice) is not installed: the .docx → PDF conversion check is skipped. `apt-get install libreoffice-writer-nogui` to run it.');
+      console.warn(
+        'LibreOffice (soffice) is not installed: the .docx → PDF conversion check is skipped. `apt-get install libreoffice-writer-nogui` to run it.',
+      );
       return;
     }
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-docx-'));
     try {
       fs.writeFileSync(path.join(dir, 'announcement.docx'), docx.body as Buffer);
-      execFileSync('soffice', [`-env:UserInstallation=file://${dir}/profile`, '--headless', '--convert-to', 'pdf', '--outdir', dir, path.join(dir, 'announcement.docx')], { timeout: 120_000, stdio: 'pipe' });
+      execFileSync(
+        'soffice',
+        [
+          `-env:UserInstallation=file://${dir}/profile`,
+          '--headless',
+          '--convert-to',
+          'pdf',
+          '--outdir',
+          dir,
+          path.join(dir, 'announcement.docx'),
+        ],
+        { timeout: 120_000, stdio: 'pipe' },
+      );
       const pdf = fs.readFileSync(path.join(dir, 'announcement.pdf'));
       expect(pdf.subarray(0, 5).toString()).toBe('%PDF-');
       // A4 pages: 595 × 842 points.
@@ -356,13 +557,24 @@ describe('drafting, approval and corrections', () => {
     const evaluator = t.agent();
     await login(evaluator, 'eval1');
     expect((await evaluator.get(`/rounds/${roundId}/announcement`)).status).toBe(403);
-    const compiled = await lead.post(`/rounds/${roundId}/announcement/compile`).type('form').send({ _csrf: await csrfOf(lead, `/rounds/${roundId}/announcement`) });
+    const compiled = await lead
+      .post(`/rounds/${roundId}/announcement/compile`)
+      .type('form')
+      .send({ _csrf: await csrfOf(lead, `/rounds/${roundId}/announcement`) });
     expect(compiled.status).toBe(303);
     const edit = await lead.get(`/rounds/${roundId}/announcement/edit`);
     expect(edit.status).toBe(200);
     expect(edit.text).toContain('{抽查项目数}');
     const revision = /name="revision" value="(\d+)"/.exec(edit.text)![1];
-    const stale = await lead.post(`/rounds/${roundId}/announcement/edit`).type('form').send({ _csrf: await csrfOf(lead, `/rounds/${roundId}/announcement/edit`), revision: String(Number(revision) - 1), title: '我的新标题', 'section:preamble': '我写的导语不应丢失' });
+    const stale = await lead
+      .post(`/rounds/${roundId}/announcement/edit`)
+      .type('form')
+      .send({
+        _csrf: await csrfOf(lead, `/rounds/${roundId}/announcement/edit`),
+        revision: String(Number(revision) - 1),
+        title: '我的新标题',
+        'section:preamble': '我写的导语不应丢失',
+      });
     expect(stale.status).toBe(409);
     expect(stale.text).toContain('我写的导语不应丢失');
     expect(stale.text).toContain('我的新标题');

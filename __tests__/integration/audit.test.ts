@@ -22,9 +22,15 @@ describe('the audit log', () => {
   it('records who, when (UTC), what, the object, before/after and from where', async () => {
     const agent = t.agent();
     await login(agent, 'lead1');
-    await agent.post('/rounds').type('form').send({ _csrf: await csrfOf(agent, '/rounds/new'), title: '审计测试批次', fiscalYear: '2023' });
+    await agent
+      .post('/rounds')
+      .type('form')
+      .send({ _csrf: await csrfOf(agent, '/rounds/new'), title: '审计测试批次', fiscalYear: '2023' });
     const round = await t.db('rounds').where({ title: '审计测试批次' }).first();
-    const entry = await t.db('audit_log').where({ action: 'round.create', object_id: String(round.id) }).first();
+    const entry = await t
+      .db('audit_log')
+      .where({ action: 'round.create', object_id: String(round.id) })
+      .first();
     expect(entry).toMatchObject({ actor_username: 'lead1', actor_role: 'lead', object_type: 'round', ip: '127.0.0.1' });
     expect(new Date(entry.at).toISOString()).toBe('2026-11-25T02:00:00.000Z');
     expect(entry.request_id).toMatch(/^[0-9a-f-]{36}$/);
@@ -45,7 +51,9 @@ describe('the audit log', () => {
     expect(byActor.text).not.toContain('>round.create</code>');
     const otherDay = await admin.get('/admin/audit').query({ from: '2030-01-01' });
     expect(otherDay.text).toContain('没有符合条件的记录');
-    const sameDay = await admin.get('/admin/audit').query({ from: '2026-11-25', to: '2026-11-25', action: 'round.create' });
+    const sameDay = await admin
+      .get('/admin/audit')
+      .query({ from: '2026-11-25', to: '2026-11-25', action: 'round.create' });
     expect(sameDay.text).toContain('审计测试批次');
   });
 });

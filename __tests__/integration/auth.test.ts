@@ -1,4 +1,13 @@
-import { auditActions, csrfFrom, lastAudit, login, startTestApp, TestApp, TEST_PASSWORD, SETUP_CONTEXT } from '../helpers/testApp';
+import {
+  auditActions,
+  csrfFrom,
+  lastAudit,
+  login,
+  startTestApp,
+  TestApp,
+  TEST_PASSWORD,
+  SETUP_CONTEXT,
+} from '../helpers/testApp';
 
 let t: TestApp;
 
@@ -94,7 +103,10 @@ describe('signing in and out', () => {
     const res = await login(agent, 'rev1');
     const cookie = sessionCookie(res.headers['set-cookie'])!.split(';')[0];
     const page = await agent.get('/');
-    const out = await agent.post('/logout').type('form').send({ _csrf: csrfFrom(page.text) });
+    const out = await agent
+      .post('/logout')
+      .type('form')
+      .send({ _csrf: csrfFrom(page.text) });
     expect(out.status).toBe(303);
     const replay = await t.agent().get('/').set('Cookie', cookie);
     expect(replay.status).toBe(303);
@@ -119,7 +131,11 @@ describe('bad credentials', () => {
     const res = await login(t.agent(), 'nobody', 'whatever-password');
     expect(res.status).toBe(401);
     expect(res.text).toContain('用户名或密码不正确');
-    expect(await lastAudit(t.db, 'login.failed')).toMatchObject({ actor_username: 'nobody', actor_id: null, detail: '用户不存在' });
+    expect(await lastAudit(t.db, 'login.failed')).toMatchObject({
+      actor_username: 'nobody',
+      actor_id: null,
+      detail: '用户不存在',
+    });
   });
 
   it('a disabled user cannot sign in (403) even with the right password', async () => {
@@ -192,7 +208,12 @@ describe('changing a password', () => {
     const wrong = await agent
       .post('/account/password')
       .type('form')
-      .send({ _csrf: csrfFrom(form.text), current: 'not it at all', next: 'a new long passphrase', confirm: 'a new long passphrase' });
+      .send({
+        _csrf: csrfFrom(form.text),
+        current: 'not it at all',
+        next: 'a new long passphrase',
+        confirm: 'a new long passphrase',
+      });
     expect(wrong.status).toBe(422);
     expect(wrong.text).toContain('当前密码不正确');
 
@@ -206,7 +227,12 @@ describe('changing a password', () => {
     const ok = await agent
       .post('/account/password')
       .type('form')
-      .send({ _csrf: csrfFrom(form.text), current: TEST_PASSWORD, next: '一句足够长的中文密码短语', confirm: '一句足够长的中文密码短语' });
+      .send({
+        _csrf: csrfFrom(form.text),
+        current: TEST_PASSWORD,
+        next: '一句足够长的中文密码短语',
+        confirm: '一句足够长的中文密码短语',
+      });
     expect(ok.status).toBe(200);
     expect(ok.text).toContain('密码已修改');
     expect((await agent.get('/')).status).toBe(200);

@@ -1,4 +1,13 @@
-import { csrfFrom, csrfOf, lastAudit, login, startTestApp, TestApp, TEST_PASSWORD, SETUP_CONTEXT } from '../helpers/testApp';
+import {
+  csrfFrom,
+  csrfOf,
+  lastAudit,
+  login,
+  startTestApp,
+  TestApp,
+  TEST_PASSWORD,
+  SETUP_CONTEXT,
+} from '../helpers/testApp';
 
 let t: TestApp;
 let leadToken: string;
@@ -10,7 +19,13 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-const roundForm = { title: '2023年度绩效自评结果抽查复核', fiscalYear: '2023', bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号', deadline: '2024-03-31' };
+const roundForm = {
+  title: '2023年度绩效自评结果抽查复核',
+  fiscalYear: '2023',
+  bureau: '太康县财政局',
+  workPlanRef: '太财字〔2023〕30号',
+  deadline: '2024-03-31',
+};
 const countRounds = async () => Number(((await t.db('rounds').count({ n: '*' }).first()) as { n: unknown }).n);
 
 describe('CSRF on forms', () => {
@@ -29,7 +44,10 @@ describe('CSRF on forms', () => {
     const agent = t.agent();
     await login(agent, 'lead1');
     const before = await countRounds();
-    const res = await agent.post('/rounds').type('form').send({ ...roundForm, _csrf: 'forged-token' });
+    const res = await agent
+      .post('/rounds')
+      .type('form')
+      .send({ ...roundForm, _csrf: 'forged-token' });
     expect(res.status).toBe(403);
     expect(await countRounds()).toBe(before);
   });
@@ -39,7 +57,10 @@ describe('CSRF on forms', () => {
     await login(mine, 'lead1');
     const theirs = t.agent();
     await login(theirs, 'lead1');
-    const res = await mine.post('/rounds').type('form').send({ ...roundForm, _csrf: await csrfOf(theirs, '/rounds/new') });
+    const res = await mine
+      .post('/rounds')
+      .type('form')
+      .send({ ...roundForm, _csrf: await csrfOf(theirs, '/rounds/new') });
     expect(res.status).toBe(403);
   });
 
@@ -47,7 +68,10 @@ describe('CSRF on forms', () => {
     const agent = t.agent();
     await login(agent, 'lead1');
     const before = await countRounds();
-    const res = await agent.post('/rounds').type('form').send({ ...roundForm, _csrf: await csrfOf(agent, '/rounds/new') });
+    const res = await agent
+      .post('/rounds')
+      .type('form')
+      .send({ ...roundForm, _csrf: await csrfOf(agent, '/rounds/new') });
     expect(res.status).toBe(303);
     expect(await countRounds()).toBe(before + 1);
   });
@@ -56,7 +80,11 @@ describe('CSRF on forms', () => {
     const res = await t.agent().post('/login').type('form').send({ username: 'lead1', password: TEST_PASSWORD });
     expect(res.status).toBe(403);
     const other = await t.agent().get('/login');
-    const replay = await t.agent().post('/login').type('form').send({ _csrf: csrfFrom(other.text), username: 'lead1', password: TEST_PASSWORD });
+    const replay = await t
+      .agent()
+      .post('/login')
+      .type('form')
+      .send({ _csrf: csrfFrom(other.text), username: 'lead1', password: TEST_PASSWORD });
     expect(replay.status).toBe(403);
   });
 });
@@ -70,13 +98,20 @@ describe('CSRF on the API', () => {
     expect(refused.status).toBe(403);
     expect(refused.body.error.code).toBe('csrf');
     expect(await countRounds()).toBe(before);
-    const ok = await agent.post('/api/rounds').set('X-CSRF-Token', await csrfOf(agent)).send({ title: '接口创建', fiscalYear: 2024 });
+    const ok = await agent
+      .post('/api/rounds')
+      .set('X-CSRF-Token', await csrfOf(agent))
+      .send({ title: '接口创建', fiscalYear: 2024 });
     expect(ok.status).toBe(201);
     expect(ok.body).toMatchObject({ title: '接口创建', fiscalYear: 2024, state: 'preparing', version: 1 });
   });
 
   it('a write with a bearer token needs no CSRF token', async () => {
-    const res = await t.agent().post('/api/rounds').set('Authorization', `Bearer ${leadToken}`).send({ title: '令牌创建', fiscalYear: 2024 });
+    const res = await t
+      .agent()
+      .post('/api/rounds')
+      .set('Authorization', `Bearer ${leadToken}`)
+      .send({ title: '令牌创建', fiscalYear: 2024 });
     expect(res.status).toBe(201);
   });
 

@@ -37,32 +37,58 @@ const REFERENCE_CSV = [
 ].join('\n');
 
 async function roundWith(file: Buffer, name: string): Promise<number> {
-  const created = await t.agent().post('/api/rounds').set(as()).send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline: '2024-03-31' });
+  const created = await t
+    .agent()
+    .post('/api/rounds')
+    .set(as())
+    .send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline: '2024-03-31' });
   const id = created.body.id as number;
-  if (file.length) expect((await t.agent().post(`/api/rounds/${id}/population`).set(as()).attach('file', file, name)).status).toBe(201);
+  if (file.length)
+    expect((await t.agent().post(`/api/rounds/${id}/population`).set(as()).attach('file', file, name)).status).toBe(
+      201,
+    );
   return id;
 }
 
-const draw = (roundId: number, body: object, token = lead) => t.agent().post(`/api/rounds/${roundId}/draws`).set(as(token)).send(body);
+const draw = (roundId: number, body: object, token = lead) =>
+  t.agent().post(`/api/rounds/${roundId}/draws`).set(as(token)).send(body);
 const pickCodes = (res: { body: { items: Array<{ code: string }> } }) => res.body.items.map((i) => i.code);
 
 describe('a draw through the app is FUHE-DRAW-1 exactly', () => {
   it('reproduces the reference vector of spec/sampling.md (srs and pps)', async () => {
     const srsRound = await roundWith(Buffer.from(REFERENCE_CSV), 'ref.csv');
-    const srs = await draw(srsRound, { seed: '  福彩3D-2024347-5-1-8 ', method: 'srs', quota: { project: 2, department: 1 } });
+    const srs = await draw(srsRound, {
+      seed: '  福彩3D-2024347-5-1-8 ',
+      method: 'srs',
+      quota: { project: 2, department: 1 },
+    });
     expect(srs.status).toBe(201);
-    expect(srs.body).toMatchObject({ procedure: 'FUHE-DRAW-1', seed: '福彩3D-2024347-5-1-8', seedGenerated: false, fingerprint: '90ad0199d403e8a084fd10616570cd69b208ae2dbd22e28d25f09974cc3cbd72', population: { project: 3, department: 2 } });
+    expect(srs.body).toMatchObject({
+      procedure: 'FUHE-DRAW-1',
+      seed: '福彩3D-2024347-5-1-8',
+      seedGenerated: false,
+      fingerprint: '90ad0199d403e8a084fd10616570cd69b208ae2dbd22e28d25f09974cc3cbd72',
+      population: { project: 3, department: 2 },
+    });
     expect(srs.body.items).toEqual([
       { code: 'P-003', kind: 'project', reason: 'random', rank: 1, u: 0.28550911708075355 },
       { code: 'P-002', kind: 'project', reason: 'random', rank: 2, u: 0.7004669893177615 },
       { code: 'D-002', kind: 'department', reason: 'random', rank: 1, u: 0.028217414172646005 },
     ]);
     const ppsRound = await roundWith(Buffer.from(REFERENCE_CSV), 'ref.csv');
-    const pps = await draw(ppsRound, { seed: '福彩3D-2024347-5-1-8', method: 'pps', quota: { project: 2, department: 1 } });
+    const pps = await draw(ppsRound, {
+      seed: '福彩3D-2024347-5-1-8',
+      method: 'pps',
+      quota: { project: 2, department: 1 },
+    });
     expect(pickCodes(pps)).toEqual(['P-001', 'P-003', 'D-001']);
     // The round is drawn and its population frozen.
     expect((await t.agent().get(`/api/rounds/${ppsRound}`).set(as())).body.state).toBe('drawn');
-    const again = await t.agent().post(`/api/rounds/${ppsRound}/population`).set(as()).attach('file', Buffer.from(REFERENCE_CSV), 'ref.csv');
+    const again = await t
+      .agent()
+      .post(`/api/rounds/${ppsRound}/population`)
+      .set(as())
+      .attach('file', Buffer.from(REFERENCE_CSV), 'ref.csv');
     expect(again.status).toBe(409);
     expect((await lastAudit(t.db, 'draw.create')).after).toContain('90ad0199');
   });
@@ -89,10 +115,22 @@ describe('bad requests store nothing', () => {
     [{ seed: 's', method: 'srs', quota: { project: 34, department: 2 } }, '项目支出抽取数量34超过总体数量33'],
     [{ seed: 's', method: 'srs', quota: { project: 2.5, department: 2 } }, '抽取数量须为整数'],
     [{ seed: 's', method: 'random', quota: { project: 2, department: 2 } }, '抽样方法须为 srs'],
-    [{ seed: 's', method: 'srs', quota: { project: 2, department: 2 }, mandatory: { minBudgetWan: '-5' } }, '必抽金额门槛不正确：金额门槛不能为负数"-5"'],
-    [{ seed: 's', method: 'srs', quota: { project: 2, department: 2 }, mandatory: { minBudgetWan: '5万' } }, '必抽金额门槛不正确：不是数字"5万"'],
-    [{ seed: 's', method: 'srs', quota: { project: 2, department: 2 }, exclude: ['2023-P001', 'NOPE-1'] }, '排除编码在总体中不存在：NOPE-1'],
-    [{ seed: 's', method: 'srs', quota: { project: 2, department: 2 }, mandatory: { codes: ['X'] } }, '必抽编码在总体中不存在：X'],
+    [
+      { seed: 's', method: 'srs', quota: { project: 2, department: 2 }, mandatory: { minBudgetWan: '-5' } },
+      '必抽金额门槛不正确：金额门槛不能为负数"-5"',
+    ],
+    [
+      { seed: 's', method: 'srs', quota: { project: 2, department: 2 }, mandatory: { minBudgetWan: '5万' } },
+      '必抽金额门槛不正确：不是数字"5万"',
+    ],
+    [
+      { seed: 's', method: 'srs', quota: { project: 2, department: 2 }, exclude: ['2023-P001', 'NOPE-1'] },
+      '排除编码在总体中不存在：NOPE-1',
+    ],
+    [
+      { seed: 's', method: 'srs', quota: { project: 2, department: 2 }, mandatory: { codes: ['X'] } },
+      '必抽编码在总体中不存在：X',
+    ],
   ])('%j → 422', async (body, message) => {
     const res = await draw(id, body);
     expect(res.status).toBe(422);
@@ -104,7 +142,10 @@ describe('bad requests store nothing', () => {
     const agent = t.agent();
     await login(agent, 'lead1');
     const token = await csrfOf(agent, `/rounds/${id}/draw`);
-    const res = await agent.post(`/rounds/${id}/draws`).type('form').send({ _csrf: token, seed: '  ', method: 'srs', quotaProject: '3', quotaDepartment: '1' });
+    const res = await agent
+      .post(`/rounds/${id}/draws`)
+      .type('form')
+      .send({ _csrf: token, seed: '  ', method: 'srs', quotaProject: '3', quotaDepartment: '1' });
     expect(res.status).toBe(422);
     expect(res.text).toContain('请输入随机种子，或选择由系统生成');
     expect(await count()).toBe(0);
@@ -124,26 +165,45 @@ describe('bad requests store nothing', () => {
     expect(second.status).toBe(409);
     const noReason = await t.agent().post(`/api/draws/${first.body.id}/cancel`).set(as()).send({ reason: '' });
     expect(noReason.status).toBe(422);
-    const cancelled = await t.agent().post(`/api/draws/${first.body.id}/cancel`).set(as()).send({ reason: '种子来源未提前公告，重新抽样' });
+    const cancelled = await t
+      .agent()
+      .post(`/api/draws/${first.body.id}/cancel`)
+      .set(as())
+      .send({ reason: '种子来源未提前公告，重新抽样' });
     expect(cancelled.body).toMatchObject({ status: 'cancelled', cancelReason: '种子来源未提前公告，重新抽样' });
     const third = await draw(id, { seed: 'third', method: 'pps', quota: { project: 5, department: 1 } });
     expect(third.status).toBe(201);
     const all = await t.agent().get(`/api/rounds/${id}/draws`).set(as());
-    expect(all.body.items.map((d: { seed: string; status: string }) => `${d.seed}:${d.status}`)).toEqual(['third:active', 'first:cancelled']);
+    expect(all.body.items.map((d: { seed: string; status: string }) => `${d.seed}:${d.status}`)).toEqual([
+      'third:active',
+      'first:cancelled',
+    ]);
     expect((await t.agent().get(`/api/rounds/${id}/draw`).set(as())).body.seed).toBe('third');
     expect((await lastAudit(t.db, 'draw.cancel')).after).toContain('种子来源未提前公告');
     // Picks cannot be changed, even by SQL.
-    await expect(t.db('draw_picks').where('draw_id', first.body.id).update({ rank: 99 })).rejects.toThrow(/append-only/);
+    await expect(t.db('draw_picks').where('draw_id', first.body.id).update({ rank: 99 })).rejects.toThrow(
+      /append-only/,
+    );
   });
 
   it('expansion continues the order and refuses a smaller quota', async () => {
     const current = (await t.agent().get(`/api/rounds/${id}/draw`).set(as())).body;
-    const smaller = await t.agent().post(`/api/draws/${current.id}/expand`).set(as()).send({ quota: { project: 4, department: 1 } });
+    const smaller = await t
+      .agent()
+      .post(`/api/draws/${current.id}/expand`)
+      .set(as())
+      .send({ quota: { project: 4, department: 1 } });
     expect(smaller.status).toBe(422);
     expect(smaller.body.error.details[0].message).toBe('项目支出扩大后的数量4小于当前数量5');
-    const expanded = await t.agent().post(`/api/draws/${current.id}/expand`).set(as()).send({ quota: { project: 9, department: 2 } });
+    const expanded = await t
+      .agent()
+      .post(`/api/draws/${current.id}/expand`)
+      .set(as())
+      .send({ quota: { project: 9, department: 2 } });
     expect(expanded.status).toBe(200);
-    expect(expanded.body.items.filter((i: { kind: string }) => i.kind === 'project').slice(0, 5)).toEqual(current.items.filter((i: { kind: string }) => i.kind === 'project'));
+    expect(expanded.body.items.filter((i: { kind: string }) => i.kind === 'project').slice(0, 5)).toEqual(
+      current.items.filter((i: { kind: string }) => i.kind === 'project'),
+    );
     expect(expanded.body.items.filter((i: { reason: string }) => i.reason === 'expansion')).toHaveLength(5);
     expect(expanded.body.quota).toEqual({ project: 9, department: 2 });
   });
@@ -152,7 +212,9 @@ describe('bad requests store nothing', () => {
 describe('who may draw and see the sample', () => {
   it('a reviewer may not draw (403, audited); an evaluator may not see the sample of the round', async () => {
     const id = await roundWith(Buffer.from(REFERENCE_CSV), 'ref.csv');
-    expect((await draw(id, { seed: 's', method: 'srs', quota: { project: 1, department: 1 } }, reviewer)).status).toBe(403);
+    expect((await draw(id, { seed: 's', method: 'srs', quota: { project: 1, department: 1 } }, reviewer)).status).toBe(
+      403,
+    );
     expect((await lastAudit(t.db, 'access.denied')).detail).toContain('draws.create');
     await draw(id, { seed: 's', method: 'srs', quota: { project: 1, department: 1 } });
     expect((await t.agent().get(`/api/rounds/${id}/draw`).set(as(reviewer))).status).toBe(200);
@@ -163,9 +225,19 @@ describe('who may draw and see the sample', () => {
 describe('verification by outsiders', () => {
   it('the public page needs no login; its population file hashes to the fingerprint; verify-draw reproduces the draw byte for byte', async () => {
     const id = await roundWith(fs.readFileSync(path.join(FIXTURES, 'round-2023.xlsx')), 'round-2023.xlsx');
-    const made = await draw(id, { seed: '双色球2024001期 03 07 12 19 25 31+09', method: 'pps', quota: { project: 10, department: 2 }, mandatory: { minBudgetWan: '9000', codes: ['2023-D003'] }, exclude: ['2023-P001', '2023-P002'] });
+    const made = await draw(id, {
+      seed: '双色球2024001期 03 07 12 19 25 31+09',
+      method: 'pps',
+      quota: { project: 10, department: 2 },
+      mandatory: { minBudgetWan: '9000', codes: ['2023-D003'] },
+      exclude: ['2023-P001', '2023-P002'],
+    });
     expect(made.status).toBe(201);
-    await t.agent().post(`/api/draws/${made.body.id}/expand`).set(as()).send({ quota: { project: 14, department: 3 } });
+    await t
+      .agent()
+      .post(`/api/draws/${made.body.id}/expand`)
+      .set(as())
+      .send({ quota: { project: 14, department: 3 } });
 
     const anonymous = t.agent();
     const page = await anonymous.get(made.body.publicUrl);
@@ -177,8 +249,12 @@ describe('verification by outsiders', () => {
     expect(crypto.createHash('sha256').update(tsv).digest('hex')).toBe(made.body.fingerprint);
     // Served as stored at the draw, with its fingerprint as ETag: a browser that has it gets 304.
     expect(population.headers.etag).toBe(`"${made.body.fingerprint}"`);
-    expect(Number((await t.db('stored_files').where('sha256', made.body.fingerprint).first('size')).size)).toBe(tsv.length);
-    const again = await anonymous.get(`${made.body.publicUrl}/population.tsv`).set('If-None-Match', population.headers.etag);
+    expect(Number((await t.db('stored_files').where('sha256', made.body.fingerprint).first('size')).size)).toBe(
+      tsv.length,
+    );
+    const again = await anonymous
+      .get(`${made.body.publicUrl}/population.tsv`)
+      .set('If-None-Match', population.headers.etag);
     expect(again.status).toBe(304);
     const expected = (await anonymous.get(`${made.body.publicUrl}/expected.txt`)).text;
     const exclude = (await anonymous.get(`${made.body.publicUrl}/exclude.txt`).buffer(true)).text;
@@ -187,8 +263,29 @@ describe('verification by outsiders', () => {
     try {
       fs.writeFileSync(path.join(dir, 'population.tsv'), tsv);
       fs.writeFileSync(path.join(dir, 'exclude.txt'), exclude);
-      const output = execFileSync(process.execPath, [VERIFY, '--population', 'population.tsv', '--seed', made.body.seed, '--method', 'pps', '--quota', '14,3', '--initial-quota', '10,2',
-        '--mandatory-min-budget-fen', '9000000000', '--mandatory', '2023-D003', '--exclude-file', 'exclude.txt'], { cwd: dir, encoding: 'utf8' });
+      const output = execFileSync(
+        process.execPath,
+        [
+          VERIFY,
+          '--population',
+          'population.tsv',
+          '--seed',
+          made.body.seed,
+          '--method',
+          'pps',
+          '--quota',
+          '14,3',
+          '--initial-quota',
+          '10,2',
+          '--mandatory-min-budget-fen',
+          '9000000000',
+          '--mandatory',
+          '2023-D003',
+          '--exclude-file',
+          'exclude.txt',
+        ],
+        { cwd: dir, encoding: 'utf8' },
+      );
       expect(output).toBe(expected);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
@@ -202,11 +299,23 @@ describe('verification by outsiders', () => {
   it('the script gives the reference vector of spec/sampling.md', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-verify-'));
     try {
-      fs.writeFileSync(path.join(dir, 'p.tsv'), 'P-003\t项目支出\t1200000000\t9500\nP-001\t项目支出\t54000000\t9800\nD-001\t部门整体支出\t4525800000\t9900\nP-002\t项目支出\t0\t8800\nD-002\t部门整体支出\t91000000\t9100\n');
-      const output = execFileSync(process.execPath, [VERIFY, '--population', 'p.tsv', '--seed', '福彩3D-2024347-5-1-8', '--method', 'pps', '--quota', '2,1'], { cwd: dir, encoding: 'utf8' });
+      fs.writeFileSync(
+        path.join(dir, 'p.tsv'),
+        'P-003\t项目支出\t1200000000\t9500\nP-001\t项目支出\t54000000\t9800\nD-001\t部门整体支出\t4525800000\t9900\nP-002\t项目支出\t0\t8800\nD-002\t部门整体支出\t91000000\t9100\n',
+      );
+      const output = execFileSync(
+        process.execPath,
+        [VERIFY, '--population', 'p.tsv', '--seed', '福彩3D-2024347-5-1-8', '--method', 'pps', '--quota', '2,1'],
+        { cwd: dir, encoding: 'utf8' },
+      );
       expect(output).toContain('fingerprint: 90ad0199d403e8a084fd10616570cd69b208ae2dbd22e28d25f09974cc3cbd72');
       expect(output).toContain('K: fe27c9b5d8804b6cbf79929ad8dce0a5ae3e0766d7f4745e375aaa1f620e09a7');
-      expect(output.split('\n').filter((l) => /^(project|department)\t/.test(l)).map((l) => l.split('\t')[2])).toEqual(['P-001', 'P-003', 'D-001']);
+      expect(
+        output
+          .split('\n')
+          .filter((l) => /^(project|department)\t/.test(l))
+          .map((l) => l.split('\t')[2]),
+      ).toEqual(['P-001', 'P-003', 'D-001']);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
@@ -218,12 +327,23 @@ describe('the pages', () => {
     const id = await roundWith(fs.readFileSync(path.join(FIXTURES, 'round-2023.xlsx')), 'round-2023.xlsx');
     const agent = t.agent();
     await login(agent, 'lead1');
-    const form = await agent.get(`/rounds/${id}/draw?preview=1&method=srs&quotaProject=20&quotaDepartment=2&minBudgetWan=5000&tolerableRate=5&confidence=95&accepted=0`);
+    const form = await agent.get(
+      `/rounds/${id}/draw?preview=1&method=srs&quotaProject=20&quotaDepartment=2&minBudgetWan=5000&tolerableRate=5&confidence=95&accepted=0`,
+    );
     expect(form.status).toBe(200);
-    expect(form.text).toMatch(/<td>项目支出<\/td><td class="num">33<\/td><td class="num">0<\/td><td class="num">33<\/td><td class="num">6<\/td>/);
+    expect(form.text).toMatch(
+      /<td>项目支出<\/td><td class="num">33<\/td><td class="num">0<\/td><td class="num">33<\/td><td class="num">6<\/td>/,
+    );
     expect(form.text).toContain('<strong>59</strong>');
     const token = await csrfOf(agent, `/rounds/${id}/draw`);
-    const made = await agent.post(`/rounds/${id}/draws`).type('form').send({ _csrf: token, seed: '福彩3D 2024年第60期', method: 'srs', quotaProject: '20', quotaDepartment: '2', minBudgetWan: '5000' });
+    const made = await agent.post(`/rounds/${id}/draws`).type('form').send({
+      _csrf: token,
+      seed: '福彩3D 2024年第60期',
+      method: 'srs',
+      quotaProject: '20',
+      quotaDepartment: '2',
+      minBudgetWan: '5000',
+    });
     expect(made.status).toBe(303);
     const sample = await agent.get(made.headers.location);
     expect(sample.text).toContain('样本清单（22 个');

@@ -40,7 +40,12 @@ describe('error pages', () => {
 
   it('malformed JSON is a 400 in Chinese', async () => {
     const token = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'lead1', 'x')).token;
-    const res = await t.agent().post('/api/rounds').set('Authorization', `Bearer ${token}`).set('Content-Type', 'application/json').send('{"title":');
+    const res = await t
+      .agent()
+      .post('/api/rounds')
+      .set('Authorization', `Bearer ${token}`)
+      .set('Content-Type', 'application/json')
+      .send('{"title":');
     expect(res.status).toBe(400);
     expect(res.body.error.message).toBe('JSON 格式不正确');
   });

@@ -25,8 +25,20 @@ const auth = () => ({ Authorization: `Bearer ${token}` });
 
 async function roundWithPopulation(): Promise<number> {
   const round = await a.agent().post('/api/rounds').set(auth()).send({ title: '两实例测试', fiscalYear: 2023 });
-  const csv = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分', ...Array.from({ length: 30 }, (_, i) => `项目支出,P${i},甲,甲,项目${i},${i + 1},90`), '部门整体支出,D1,甲,甲,,5,90'].join('\n');
-  expect((await a.agent().post(`/api/rounds/${round.body.id}/population`).set(auth()).attach('file', Buffer.from(csv), 'p.csv')).status).toBe(201);
+  const csv = [
+    '类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分',
+    ...Array.from({ length: 30 }, (_, i) => `项目支出,P${i},甲,甲,项目${i},${i + 1},90`),
+    '部门整体支出,D1,甲,甲,,5,90',
+  ].join('\n');
+  expect(
+    (
+      await a
+        .agent()
+        .post(`/api/rounds/${round.body.id}/population`)
+        .set(auth())
+        .attach('file', Buffer.from(csv), 'p.csv')
+    ).status,
+  ).toBe(201);
   return round.body.id as number;
 }
 
@@ -40,7 +52,12 @@ it('a session made on one instance works on the other, and logging out on the se
   expect(page.text).toContain('lead1');
   // A form rendered by A is accepted by B: the CSRF token comes from the shared session.
   const csrf = csrfFrom((await onA.get('/')).text);
-  const created = await b.agent().post('/rounds').set('Cookie', cookie).type('form').send({ _csrf: csrf, title: '在B上创建', fiscalYear: '2024' });
+  const created = await b
+    .agent()
+    .post('/rounds')
+    .set('Cookie', cookie)
+    .type('form')
+    .send({ _csrf: csrf, title: '在B上创建', fiscalYear: '2024' });
   expect(created.status).toBe(303);
   expect((await b.agent().post('/logout').set('Cookie', cookie).type('form').send({ _csrf: csrf })).status).toBe(303);
   expect((await onA.get('/')).status).toBe(303);
@@ -48,7 +65,11 @@ it('a session made on one instance works on the other, and logging out on the se
 
 it('a draw made on one instance is seen on the other', async () => {
   const roundId = await roundWithPopulation();
-  const drawn = await a.agent().post(`/api/rounds/${roundId}/draws`).set(auth()).send({ seed: '两实例', method: 'srs', quota: { project: 5, department: 1 } });
+  const drawn = await a
+    .agent()
+    .post(`/api/rounds/${roundId}/draws`)
+    .set(auth())
+    .send({ seed: '两实例', method: 'srs', quota: { project: 5, department: 1 } });
   expect(drawn.status).toBe(201);
   const seen = await b.agent().get(`/api/rounds/${roundId}/draw`).set(auth());
   expect(seen.status).toBe(200);
@@ -60,7 +81,11 @@ it('two instances cannot both draw the same round: the second gets 409', async (
   const body = { seed: '并发', method: 'srs', quota: { project: 5, department: 1 } };
   const [first, second] = await Promise.all([
     a.agent().post(`/api/rounds/${roundId}/draws`).set(auth()).send(body),
-    b.agent().post(`/api/rounds/${roundId}/draws`).set(auth()).send({ ...body, seed: '并发2' }),
+    b
+      .agent()
+      .post(`/api/rounds/${roundId}/draws`)
+      .set(auth())
+      .send({ ...body, seed: '并发2' }),
   ]);
   expect([first.status, second.status].sort()).toEqual([201, 409]);
   const draws = await a.db('draws').where({ round_id: roundId });
@@ -70,8 +95,13 @@ it('two instances cannot both draw the same round: the second gets 409', async (
 it('population edits on one instance are seen on the other at once (no stale cache)', async () => {
   const roundId = await roundWithPopulation();
   expect((await b.agent().get(`/api/rounds/${roundId}/population?pageSize=1`).set(auth())).body.total).toBe(31);
-  const csv = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分', '项目支出,Q1,乙,乙,替换,1,90'].join('\n');
-  expect((await a.agent().post(`/api/rounds/${roundId}/population`).set(auth()).attach('file', Buffer.from(csv), 'q.csv')).status).toBe(201);
+  const csv = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分', '项目支出,Q1,乙,乙,替换,1,90'].join(
+    '\n',
+  );
+  expect(
+    (await a.agent().post(`/api/rounds/${roundId}/population`).set(auth()).attach('file', Buffer.from(csv), 'q.csv'))
+      .status,
+  ).toBe(201);
   const after = await b.agent().get(`/api/rounds/${roundId}/population?pageSize=5`).set(auth());
   expect(after.body.total).toBe(1);
   expect(after.body.items[0].code).toBe('Q1');

@@ -23,13 +23,24 @@ afterAll(async () => {
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
-const cli = (...args: string[]) => run(TSX, ['scripts/fuhe.ts', ...args], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '' } });
-const roundTitles = async (db = t.db) => ((await db('rounds').orderBy('id').select('title')) as Array<{ title: string }>).map((r) => r.title);
+const cli = (...args: string[]) =>
+  run(TSX, ['scripts/fuhe.ts', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, FUHE_DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '' },
+  });
+const roundTitles = async (db = t.db) =>
+  ((await db('rounds').orderBy('id').select('title')) as Array<{ title: string }>).map((r) => r.title);
 const lead = { actor: { id: 1, username: 'lead1', role: 'lead' }, ip: null, userAgent: null, requestId: null };
 
 it('a backup taken while the server runs restores to exactly that state, and the replaced database is kept', async () => {
   await t.createUser('lead1', 'lead');
-  await t.services.rounds.create(lead, { title: '备份前的批次', fiscalYear: 2023, bureau: null, workPlanRef: null, deadline: null });
+  await t.services.rounds.create(lead, {
+    title: '备份前的批次',
+    fiscalYear: 2023,
+    bureau: null,
+    workPlanRef: null,
+    deadline: null,
+  });
   const file = path.join(dir, TEST_ENGINE === 'postgres' ? 'fuhe.dump' : 'fuhe-backup.sqlite3');
   // The server is serving requests meanwhile.
   const [backup, health] = await Promise.all([cli('backup', file), t.agent().get('/healthz')]);
@@ -37,7 +48,13 @@ it('a backup taken while the server runs restores to exactly that state, and the
   expect(backup.stdout).toContain(TEST_ENGINE === 'postgres' ? 'PostgreSQL backup written to' : 'integrity ok');
   await expect(cli('backup', file)).rejects.toMatchObject({ stderr: expect.stringContaining('文件已存在，不覆盖') });
 
-  await t.services.rounds.create(lead, { title: '备份后的批次', fiscalYear: 2024, bureau: null, workPlanRef: null, deadline: null });
+  await t.services.rounds.create(lead, {
+    title: '备份后的批次',
+    fiscalYear: 2024,
+    bureau: null,
+    workPlanRef: null,
+    deadline: null,
+  });
   expect(await roundTitles()).toEqual(['备份前的批次', '备份后的批次']);
 
   // Stop the server, restore, start again.
@@ -67,7 +84,10 @@ it('restoring something that is not a backup is refused and changes nothing', as
   const junk = path.join(dir, 'junk.sqlite3');
   fs.writeFileSync(junk, 'not a database');
   if (TEST_ENGINE === 'sqlite') {
-    await expect(cli('restore', junk)).rejects.toMatchObject({ code: 1, stderr: expect.stringContaining('无法读取备份文件') });
+    await expect(cli('restore', junk)).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('无法读取备份文件'),
+    });
     const db = createDatabase(t.config);
     try {
       expect(await roundTitles(db)).toEqual(['备份前的批次']);
@@ -77,5 +97,7 @@ it('restoring something that is not a backup is refused and changes nothing', as
   } else {
     await expect(cli('restore', junk)).rejects.toMatchObject({ code: 1 });
   }
-  await expect(cli('restore', path.join(dir, 'missing'))).rejects.toMatchObject({ stderr: expect.stringContaining('备份文件不存在') });
+  await expect(cli('restore', path.join(dir, 'missing'))).rejects.toMatchObject({
+    stderr: expect.stringContaining('备份文件不存在'),
+  });
 }, 60_000);

@@ -27,7 +27,11 @@ afterAll(() => t.close());
 const bearer = (token = leadToken) => ({ Authorization: `Bearer ${token}` });
 
 async function newRound(deadline = '2024-03-31'): Promise<number> {
-  const res = await t.agent().post('/api/rounds').set(bearer()).send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline });
+  const res = await t
+    .agent()
+    .post('/api/rounds')
+    .set(bearer())
+    .send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline });
   expect(res.status).toBe(201);
   return res.body.id as number;
 }
@@ -38,11 +42,16 @@ function upload(roundId: number, files: Array<{ field?: string; data: Buffer; na
   return req;
 }
 
-const count = async (table: string, roundId: number) => Number((await t.db(table).where('round_id', roundId).count({ n: '*' }).first())!.n);
+const count = async (table: string, roundId: number) =>
+  Number((await t.db(table).where('round_id', roundId).count({ n: '*' }).first())!.n);
 
 /** The UTF-8 fixture's rows, repeated with fresh codes, as a CSV of `n` records. */
 function bigCsv(n: number, change?: (row: string[], index: number) => void): string {
-  const lines = fixture('population-utf8.csv').toString('utf8').replace(/^\uFEFF/, '').trim().split(/\r?\n/);
+  const lines = fixture('population-utf8.csv')
+    .toString('utf8')
+    .replace(/^\uFEFF/, '')
+    .trim()
+    .split(/\r?\n/);
   const [header, ...rows] = lines;
   const out = [header];
   for (let i = 0; i < n; i++) {
@@ -59,12 +68,33 @@ describe('the three fixtures import with the right counts and totals', () => {
     const id = await newRound();
     const res = await upload(id, [{ data: fixture('round-2023.xlsx'), name: 'round-2023.xlsx' }]);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ imported: 41, byKind: { project: 33, department: 8 }, indicators: 36, budgetFen: '77642613500', budgetWan: '77642.61', replaced: null });
+    expect(res.body).toMatchObject({
+      imported: 41,
+      byKind: { project: 33, department: 8 },
+      indicators: 36,
+      budgetFen: '77642613500',
+      budgetWan: '77642.61',
+      replaced: null,
+    });
     expect(res.body.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     // Rich-text cells are joined, serial-number dates become dates.
     const p001 = await t.agent().get(`/api/rounds/${id}/population/records/2023-P001`).set(bearer());
-    expect(p001.body).toMatchObject({ submittedOn: '2024-03-05', selfScore: 95, selfGrade: '优', budgetWan: '522.61', executionRate: 1, executionPoints: 10 });
-    expect(p001.body.indicators[0]).toMatchObject({ level1: '产出指标', level3: '完成服务人次', target: '≥1000人次', actual: '1032人次', weight: 20, score: 18.89 });
+    expect(p001.body).toMatchObject({
+      submittedOn: '2024-03-05',
+      selfScore: 95,
+      selfGrade: '优',
+      budgetWan: '522.61',
+      executionRate: 1,
+      executionPoints: 10,
+    });
+    expect(p001.body.indicators[0]).toMatchObject({
+      level1: '产出指标',
+      level3: '完成服务人次',
+      target: '≥1000人次',
+      actual: '1032人次',
+      weight: 20,
+      score: 18.89,
+    });
     expect(p001.body.indicators).toHaveLength(6);
   });
 
@@ -77,18 +107,34 @@ describe('the three fixtures import with the right counts and totals', () => {
       { field: 'indicators', data: fixture('indicators-utf8.csv'), name: 'indicators-utf8.csv' },
     ]);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ imported: 41, byKind: { project: 33, department: 8 }, indicators: 36, budgetWan: '77642.61', fingerprint: fromXlsx.body.fingerprint });
+    expect(res.body).toMatchObject({
+      imported: 41,
+      byKind: { project: 33, department: 8 },
+      indicators: 36,
+      budgetWan: '77642.61',
+      fingerprint: fromXlsx.body.fingerprint,
+    });
   });
 
   it('the GB18030 CSV that Excel on Chinese Windows writes', async () => {
     const id = await newRound();
     const res = await upload(id, [{ data: fixture('population-gbk.csv'), name: '自评汇总.csv' }]);
     expect(res.status).toBe(201);
-    expect(res.body).toMatchObject({ imported: 41, byKind: { project: 33, department: 8 }, indicators: 0, budgetFen: '77642613500', fileName: '自评汇总.csv' });
+    expect(res.body).toMatchObject({
+      imported: 41,
+      byKind: { project: 33, department: 8 },
+      indicators: 0,
+      budgetFen: '77642613500',
+      fileName: '自评汇总.csv',
+    });
     const stored = await t.db('population_imports').where('round_id', id).first();
     expect(stored.encoding).toBe('GB18030');
     const d001 = await t.agent().get(`/api/rounds/${id}/population/records/2023-D001`).set(bearer());
-    expect(d001.body).toMatchObject({ kind: 'department', name: '县残疾人联合会部门整体支出', department: '县残疾人联合会' });
+    expect(d001.body).toMatchObject({
+      kind: 'department',
+      name: '县残疾人联合会部门整体支出',
+      department: '县残疾人联合会',
+    });
   });
 
   it('computes the warning signs: late against the round deadline, low execution, score above execution', async () => {
@@ -96,8 +142,20 @@ describe('the three fixtures import with the right counts and totals', () => {
     await upload(id, [{ data: fixture('round-2023.xlsx'), name: 'round-2023.xlsx' }]);
     const late = await t.agent().get(`/api/rounds/${id}/population?warning=late`).set(bearer());
     // The five rows dated in April (2024/4/2 … 2024/4/13, written as text in the sheet).
-    expect(late.body.items.map((i: { code: string }) => i.code)).toEqual(['2023-P007', '2023-P021', '2023-P023', '2023-P025', '2023-P030']);
-    expect(late.body.items.map((i: { submittedOn: string }) => i.submittedOn)).toEqual(['2024-04-02', '2024-04-12', '2024-04-08', '2024-04-13', '2024-04-10']);
+    expect(late.body.items.map((i: { code: string }) => i.code)).toEqual([
+      '2023-P007',
+      '2023-P021',
+      '2023-P023',
+      '2023-P025',
+      '2023-P030',
+    ]);
+    expect(late.body.items.map((i: { submittedOn: string }) => i.submittedOn)).toEqual([
+      '2024-04-02',
+      '2024-04-12',
+      '2024-04-08',
+      '2024-04-13',
+      '2024-04-10',
+    ]);
     const p004 = await t.agent().get(`/api/rounds/${id}/population/records/2023-P004`).set(bearer());
     expect(p004.body.warnings).toEqual(['lowExecution', 'scoreAboveExecution', 'overWeight']);
     expect(p004.body.executionRate).toBe(0.2869);
@@ -107,12 +165,21 @@ describe('the three fixtures import with the right counts and totals', () => {
 describe('a refused file stores nothing', () => {
   it('a 435-row GB18030 CSV with one bad amount is refused whole, naming the row; fixed, it imports completely', async () => {
     const id = await newRound();
-    const bad = iconv.encode(bigCsv(435, (cells, i) => { if (i === 300) cells[6] = '"1,2.5"'; }), 'gb18030');
+    const bad = iconv.encode(
+      bigCsv(435, (cells, i) => {
+        if (i === 300) cells[6] = '"1,2.5"';
+      }),
+      'gb18030',
+    );
     const refused = await upload(id, [{ data: bad, name: '自评汇总.csv' }]);
     expect(refused.status).toBe(422);
     expect(refused.body.error.code).toBe('invalid_file');
-    expect(refused.body.error.details).toEqual([{ sheet: '自评汇总', row: 302, column: '预算数（万元）', message: '不是数字"1,2.5"' }]);
-    expect(refused.body.error.message).toBe('文件有1处错误，未导入任何记录：行 302，列"预算数（万元）"：不是数字"1,2.5"');
+    expect(refused.body.error.details).toEqual([
+      { sheet: '自评汇总', row: 302, column: '预算数（万元）', message: '不是数字"1,2.5"' },
+    ]);
+    expect(refused.body.error.message).toBe(
+      '文件有1处错误，未导入任何记录：行 302，列"预算数（万元）"：不是数字"1,2.5"',
+    );
     expect(await count('submissions', id)).toBe(0);
     expect(await count('population_imports', id)).toBe(0);
     expect((await t.agent().get(`/api/rounds/${id}/population`).set(bearer())).body.total).toBe(0);
@@ -126,37 +193,123 @@ describe('a refused file stores nothing', () => {
 
   it('a duplicate code is refused, naming both rows', async () => {
     const id = await newRound();
-    const res = await upload(id, [{ data: Buffer.from(bigCsv(10, (cells, i) => { if (i === 7) cells[1] = '2023-X0003'; })), name: 'dup.csv' }]);
+    const res = await upload(id, [
+      {
+        data: Buffer.from(
+          bigCsv(10, (cells, i) => {
+            if (i === 7) cells[1] = '2023-X0003';
+          }),
+        ),
+        name: 'dup.csv',
+      },
+    ]);
     expect(res.status).toBe(422);
-    expect(res.body.error.details).toEqual([{ sheet: '自评汇总', row: 9, column: '编码', message: '编码"2023-X0003"重复，与第4行相同' }]);
+    expect(res.body.error.details).toEqual([
+      { sheet: '自评汇总', row: 9, column: '编码', message: '编码"2023-X0003"重复，与第4行相同' },
+    ]);
     expect(await count('submissions', id)).toBe(0);
   });
 
   const cases: Array<[string, () => Buffer, string, number?]> = [
-    ['a file that is not CSV or XLSX (a PNG)', () => Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'), '不是 CSV 文本文件'],
+    [
+      'a file that is not CSV or XLSX (a PNG)',
+      () => Buffer.from('89504e470d0a1a0a0000000d49484452', 'hex'),
+      '不是 CSV 文本文件',
+    ],
     ['a PDF', () => Buffer.from('%PDF-1.7\n...'), '这是 PDF 文件'],
-    ['the wrong encoding', () => Buffer.concat([Buffer.from('类型,编码\n'), Buffer.from([0xff, 0xfe, 0xff])]), '无法识别文件编码'],
+    [
+      'the wrong encoding',
+      () => Buffer.concat([Buffer.from('类型,编码\n'), Buffer.from([0xff, 0xfe, 0xff])]),
+      '无法识别文件编码',
+    ],
     ['an empty file', () => Buffer.alloc(0), '文件是空的'],
-    ['missing required columns', () => Buffer.from('类型,编码,预算数（万元）\n项目支出,P1,1\n'), '缺少必填列："主管部门"、"预算单位"、"自评得分"'],
-    ['a non-number amount', () => Buffer.from(bigCsv(3, (c, i) => { if (i === 1) c[6] = '五百万'; })), '行 3，列"预算数（万元）"：不是数字"五百万"'],
-    ['a negative amount', () => Buffer.from(bigCsv(3, (c, i) => { if (i === 2) c[7] = '-3.5'; })), '行 4，列"执行数（万元）"：执行数不能为负数"-3.5"'],
-    ['a score over 100', () => Buffer.from(bigCsv(3, (c, i) => { if (i === 0) c[8] = '100.5'; })), '行 2，列"自评得分"：自评得分不能超过100"100.5"'],
-    ['more decimals than allowed', () => Buffer.from(bigCsv(3, (c, i) => { if (i === 0) c[8] = '95.125'; })), '行 2，列"自评得分"：小数位数超过2位"95.125"'],
-    ['a formula as a code', () => Buffer.from(bigCsv(3, (c, i) => { if (i === 0) c[1] = '=cmd|calc'; })), '行 2，列"编码"：编码不能以 = + - @ 开头'],
+    [
+      'missing required columns',
+      () => Buffer.from('类型,编码,预算数（万元）\n项目支出,P1,1\n'),
+      '缺少必填列："主管部门"、"预算单位"、"自评得分"',
+    ],
+    [
+      'a non-number amount',
+      () =>
+        Buffer.from(
+          bigCsv(3, (c, i) => {
+            if (i === 1) c[6] = '五百万';
+          }),
+        ),
+      '行 3，列"预算数（万元）"：不是数字"五百万"',
+    ],
+    [
+      'a negative amount',
+      () =>
+        Buffer.from(
+          bigCsv(3, (c, i) => {
+            if (i === 2) c[7] = '-3.5';
+          }),
+        ),
+      '行 4，列"执行数（万元）"：执行数不能为负数"-3.5"',
+    ],
+    [
+      'a score over 100',
+      () =>
+        Buffer.from(
+          bigCsv(3, (c, i) => {
+            if (i === 0) c[8] = '100.5';
+          }),
+        ),
+      '行 2，列"自评得分"：自评得分不能超过100"100.5"',
+    ],
+    [
+      'more decimals than allowed',
+      () =>
+        Buffer.from(
+          bigCsv(3, (c, i) => {
+            if (i === 0) c[8] = '95.125';
+          }),
+        ),
+      '行 2，列"自评得分"：小数位数超过2位"95.125"',
+    ],
+    [
+      'a formula as a code',
+      () =>
+        Buffer.from(
+          bigCsv(3, (c, i) => {
+            if (i === 0) c[1] = '=cmd|calc';
+          }),
+        ),
+      '行 2，列"编码"：编码不能以 = + - @ 开头',
+    ],
   ];
   it.each(cases)('%s', async (_what, data, message) => {
     const id = await newRound();
     const res = await upload(id, [{ data: data(), name: 'bad.csv' }]);
     expect(res.status).toBe(422);
-    expect(res.body.error.details.map((d: { row: number | null; column: string | null; message: string }) => [d.row !== null ? `行 ${d.row}` : '', d.column ? `列"${d.column}"` : '', d.message].filter(Boolean).join('，').replace(/，([^，]*)$/, '：$1')).join('\n')).toContain(message.replace(/^行 (\d+)，列"([^"]+)"：/, '行 $1，列"$2"：'));
+    expect(
+      res.body.error.details
+        .map((d: { row: number | null; column: string | null; message: string }) =>
+          [d.row !== null ? `行 ${d.row}` : '', d.column ? `列"${d.column}"` : '', d.message]
+            .filter(Boolean)
+            .join('，')
+            .replace(/，([^，]*)$/, '：$1'),
+        )
+        .join('\n'),
+    ).toContain(message.replace(/^行 (\d+)，列"([^"]+)"：/, '行 $1，列"$2"：'));
     expect(await count('submissions', id)).toBe(0);
   });
 
   it('an indicator for an unknown code, in the same answer as the population problems', async () => {
     const id = await newRound();
-    const indicators = Buffer.from('编码,一级指标,三级指标,分值,自评得分\n2023-X0001,产出指标,人数,50,45\n2023-NOPE,产出指标,人数,50,45\n');
+    const indicators = Buffer.from(
+      '编码,一级指标,三级指标,分值,自评得分\n2023-X0001,产出指标,人数,50,45\n2023-NOPE,产出指标,人数,50,45\n',
+    );
     const res = await upload(id, [
-      { data: Buffer.from(bigCsv(2, (c, i) => { if (i === 1) c[8] = 'x'; })), name: 'p.csv' },
+      {
+        data: Buffer.from(
+          bigCsv(2, (c, i) => {
+            if (i === 1) c[8] = 'x';
+          }),
+        ),
+        name: 'p.csv',
+      },
       { field: 'indicators', data: indicators, name: 'i.csv' },
     ]);
     expect(res.status).toBe(422);
@@ -174,9 +327,15 @@ describe('a refused file stores nothing', () => {
     const id = await newRound();
     const res = await upload(id, [{ data: Buffer.from(await workbook.xlsx.writeBuffer()), name: 'f.xlsx' }]);
     expect(res.status).toBe(422);
-    expect(res.body.error.details[0]).toMatchObject({ row: 2, column: '预算数（万元）', message: expect.stringContaining('公式没有计算结果') });
+    expect(res.body.error.details[0]).toMatchObject({
+      row: 2,
+      column: '预算数（万元）',
+      message: expect.stringContaining('公式没有计算结果'),
+    });
 
-    const bomb = await upload(id, [{ data: zipWith('xl/worksheets/sheet1.xml', Buffer.alloc(20 * 1024 * 1024)), name: 'bomb.xlsx' }]);
+    const bomb = await upload(id, [
+      { data: zipWith('xl/worksheets/sheet1.xml', Buffer.alloc(20 * 1024 * 1024)), name: 'bomb.xlsx' },
+    ]);
     expect(bomb.status).toBe(422);
     expect(bomb.body.error.details[0].message).toContain('疑似压缩炸弹');
     expect(await count('submissions', id)).toBe(0);
@@ -200,7 +359,10 @@ describe('replacing and freezing', () => {
     expect(second.body).toMatchObject({ imported: 12, replaced: { imported: 41, fileName: 'first.csv' } });
     expect(await count('submissions', id)).toBe(12);
     const imports = await t.db('population_imports').where('round_id', id).orderBy('id');
-    expect(imports.map((i: { status: string; file_name: string }) => `${i.status}:${i.file_name}`)).toEqual(['replaced:first.csv', 'active:second.csv']);
+    expect(imports.map((i: { status: string; file_name: string }) => `${i.status}:${i.file_name}`)).toEqual([
+      'replaced:first.csv',
+      'active:second.csv',
+    ]);
     // The replaced file itself is kept.
     const stored = await t.db('stored_files').where('sha256', imports[0].file_sha256).first('size');
     expect(Number(stored.size)).toBe(fixture('population-utf8.csv').length);
@@ -218,11 +380,16 @@ describe('replacing and freezing', () => {
   it('changing the round deadline re-marks late submissions', async () => {
     const id = await newRound('2024-03-31');
     await upload(id, [{ data: fixture('population-utf8.csv'), name: 'p.csv' }]);
-    const lateCount = async () => (await t.agent().get(`/api/rounds/${id}/population?warning=late`).set(bearer())).body.total;
+    const lateCount = async () =>
+      (await t.agent().get(`/api/rounds/${id}/population?warning=late`).set(bearer())).body.total;
     const before = await lateCount();
     expect(before).toBeGreaterThan(0);
     const round = await t.agent().get(`/api/rounds/${id}`).set(bearer());
-    const patched = await t.agent().patch(`/api/rounds/${id}`).set(bearer()).send({ deadline: '2024-04-30', version: round.body.version });
+    const patched = await t
+      .agent()
+      .patch(`/api/rounds/${id}`)
+      .set(bearer())
+      .send({ deadline: '2024-04-30', version: round.body.version });
     expect(patched.status).toBe(200);
     expect(await lateCount()).toBe(0);
     const imported = await t.db('population_imports').where({ round_id: id, status: 'active' }).first();
@@ -265,7 +432,9 @@ describe('the population pages', () => {
     expect(ok.headers.location).toBe(`/rounds/${roundId}/population?imported=1`);
     const after = await agent.get(ok.headers.location);
     expect(after.text).toContain('导入成功：共 41 条自评记录、36 个绩效指标，预算合计 77,642.61 万元');
-    const forged = await agent.post(`/rounds/${roundId}/population`).attach('file', fixture('round-2023.xlsx'), 'x.xlsx');
+    const forged = await agent
+      .post(`/rounds/${roundId}/population`)
+      .attach('file', fixture('round-2023.xlsx'), 'x.xlsx');
     expect(forged.status).toBe(403);
   });
 
@@ -274,11 +443,21 @@ describe('the population pages', () => {
     const agent = t.agent();
     await login(agent, 'lead1');
     const token = await csrfOf(agent, `/rounds/${roundId}/population`);
-    const bad = Buffer.from(bigCsv(5, (c, i) => { if (i === 1) c[6] = 'abc'; if (i === 3) c[8] = '120'; }));
-    const res = await agent.post(`/rounds/${roundId}/population`).set('X-CSRF-Token', token).attach('file', bad, 'bad.csv');
+    const bad = Buffer.from(
+      bigCsv(5, (c, i) => {
+        if (i === 1) c[6] = 'abc';
+        if (i === 3) c[8] = '120';
+      }),
+    );
+    const res = await agent
+      .post(`/rounds/${roundId}/population`)
+      .set('X-CSRF-Token', token)
+      .attach('file', bad, 'bad.csv');
     expect(res.status).toBe(422);
     expect(res.text).toContain('文件有2处错误，未导入任何记录');
-    expect(res.text).toMatch(/<td>自评汇总<\/td><td class="num">3<\/td><td>预算数（万元）<\/td><td>不是数字&quot;abc&quot;<\/td>/);
+    expect(res.text).toMatch(
+      /<td>自评汇总<\/td><td class="num">3<\/td><td>预算数（万元）<\/td><td>不是数字&quot;abc&quot;<\/td>/,
+    );
     expect(res.text).toMatch(/<td class="num">5<\/td><td>自评得分<\/td>/);
   });
 
@@ -296,11 +475,15 @@ describe('the population pages', () => {
     expect(budgets).toHaveLength(3);
     expect(budgets[0] >= budgets[1] && budgets[1] >= budgets[2]).toBe(true);
     const all = await api('pageSize=200');
-    const max = all.body.items.map((i: { budgetFen: string }) => BigInt(i.budgetFen)).reduce((a: bigint, b: bigint) => (a > b ? a : b));
+    const max = all.body.items
+      .map((i: { budgetFen: string }) => BigInt(i.budgetFen))
+      .reduce((a: bigint, b: bigint) => (a > b ? a : b));
     expect(budgets[0]).toBe(max);
     // Equal budgets keep code order, in either direction.
     const top = await api('sort=budget&dir=desc&pageSize=6');
-    expect(top.body.items.map((i: { code: string }) => i.code).slice(0, 3)).toEqual([...top.body.items.map((i: { code: string }) => i.code).slice(0, 3)].sort());
+    expect(top.body.items.map((i: { code: string }) => i.code).slice(0, 3)).toEqual(
+      [...top.body.items.map((i: { code: string }) => i.code).slice(0, 3)].sort(),
+    );
     const caseless = await api('q=x0042');
     expect(caseless.body.items.map((i: { code: string }) => i.code)).toEqual(['2023-X0042']);
     const search = await api(`q=${encodeURIComponent('高标准农田')}`);
@@ -338,7 +521,10 @@ describe('the population pages', () => {
     await workbook.xlsx.load(res.body as unknown as ArrayBuffer);
     const sheet = workbook.getWorksheet('自评汇总')!;
     expect(sheet.rowCount).toBe(121);
-    const values = sheet.getSheetValues().flat().filter((v): v is string => typeof v === 'string');
+    const values = sheet
+      .getSheetValues()
+      .flat()
+      .filter((v): v is string => typeof v === 'string');
     expect(values).toContain(`'=HYPERLINK("http://evil")`);
     expect(values).toContain(`'@SUM(1+1)`);
     expect(values.some((v) => /^[=@]/.test(v))).toBe(false);

@@ -32,7 +32,7 @@ describe('login rate limiting', () => {
     expect((await lastAudit(t.db, 'login.throttled')).detail).toContain('地址');
   });
 
-  it('a successful login clears the account\'s failures', async () => {
+  it("a successful login clears the account's failures", async () => {
     for (let i = 0; i < 4; i += 1) await login(t.agent(), 'lead1', 'wrong password');
     expect((await login(t.agent(), 'lead1')).status).toBe(303);
     for (let i = 0; i < 4; i += 1) await login(t.agent(), 'lead1', 'wrong password');

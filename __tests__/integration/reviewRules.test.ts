@@ -12,7 +12,12 @@ let api: (name: string) => Api;
 
 beforeAll(async () => {
   t = await startTestApp();
-  api = await usersWithTokens(t, [['lead1', 'lead'], ['rev1', 'reviewer'], ['eval1', 'evaluator', { organisation: '乙会计师事务所' }], ['eval2', 'evaluator', { organisation: '乙会计师事务所' }]]);
+  api = await usersWithTokens(t, [
+    ['lead1', 'lead'],
+    ['rev1', 'reviewer'],
+    ['eval1', 'evaluator', { organisation: '乙会计师事务所' }],
+    ['eval2', 'evaluator', { organisation: '乙会计师事务所' }],
+  ]);
 });
 afterAll(() => t.close());
 
@@ -21,15 +26,30 @@ const item = (roundId: number, code: string) => `/api/rounds/${roundId}/items/${
 describe('what is stored is what was sent', () => {
   it('a partial save keeps the fields it leaves out; null clears a field', async () => {
     const roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
-    const full = await api('rev1').put(`${item(roundId, '2023-D001')}/review`).send({
-      version: 0, reviewScore: 85.5, comment: '部门整体支出绩效目标不够细化', quality: { timeliness: 100, normative: 80, report: 70 }, dimensions: DIMENSIONS,
-    });
+    const full = await api('rev1')
+      .put(`${item(roundId, '2023-D001')}/review`)
+      .send({
+        version: 0,
+        reviewScore: 85.5,
+        comment: '部门整体支出绩效目标不够细化',
+        quality: { timeliness: 100, normative: 80, report: 70 },
+        dimensions: DIMENSIONS,
+      });
     expect(full.status).toBe(200);
-    const partial = await api('rev1').put(`${item(roundId, '2023-D001')}/review`).send({ version: 1, reviewScore: 84 });
+    const partial = await api('rev1')
+      .put(`${item(roundId, '2023-D001')}/review`)
+      .send({ version: 1, reviewScore: 84 });
     expect(partial.status).toBe(200);
-    expect(partial.body).toMatchObject({ reviewScore: 84, comment: '部门整体支出绩效目标不够细化', qualityScore: 80, version: 2 });
+    expect(partial.body).toMatchObject({
+      reviewScore: 84,
+      comment: '部门整体支出绩效目标不够细化',
+      qualityScore: 80,
+      version: 2,
+    });
     expect(Object.keys(partial.body.dimensions)).toHaveLength(7);
-    const cleared = await api('rev1').put(`${item(roundId, '2023-D001')}/review`).send({ version: 2, comment: null, dimensions: { 满意度: null } });
+    const cleared = await api('rev1')
+      .put(`${item(roundId, '2023-D001')}/review`)
+      .send({ version: 2, comment: null, dimensions: { 满意度: null } });
     expect(cleared.body).toMatchObject({ reviewScore: 84, comment: null, qualityScore: 80 });
     expect(Object.keys(cleared.body.dimensions)).toHaveLength(6);
   });
@@ -37,16 +57,24 @@ describe('what is stored is what was sent', () => {
   it('text too long or of the wrong type is a 422 naming the field, and nothing is stored', async () => {
     const roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
     const url = `${item(roundId, '2023-D001')}/review`;
-    const long = await api('rev1').put(url).send({ version: 0, reviewScore: 80, comment: '长'.repeat(6000) });
+    const long = await api('rev1')
+      .put(url)
+      .send({ version: 0, reviewScore: 80, comment: '长'.repeat(6000) });
     expect(long.status).toBe(422);
     expect(long.body.error.details).toEqual([{ field: 'comment', message: '复核意见不能超过5000字（现为6000字）' }]);
     const number = await api('rev1').put(url).send({ version: 0, reviewScore: 80, comment: 12345 });
     expect(number.status).toBe(422);
     expect(number.body.error.details).toEqual([{ field: 'comment', message: '复核意见须为文字' }]);
     expect((await api('rev1').get(item(roundId, '2023-D001'))).body.review).toBeNull();
-    const evidence = await api('rev1').post(`${item(roundId, '2023-D001')}/evidence`).field('description', '说'.repeat(501)).attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), 'a.pdf');
+    const evidence = await api('rev1')
+      .post(`${item(roundId, '2023-D001')}/evidence`)
+      .field('description', '说'.repeat(501))
+      .attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), 'a.pdf');
     expect(evidence.status).toBe(422);
-    expect(evidence.body.error.details[0]).toEqual({ field: 'description', message: '材料说明不能超过500字（现为501字）' });
+    expect(evidence.body.error.details[0]).toEqual({
+      field: 'description',
+      message: '材料说明不能超过500字（现为501字）',
+    });
   });
 
   it.each([
@@ -56,7 +84,9 @@ describe('what is stored is what was sent', () => {
     ['category', { category: 'toString', description: '预算执行率偏低' }],
   ])('a built-in property name as %s is refused with 422, not stored', async (field, body) => {
     const roundId = await sampledRound(api('lead1'), { assign: { '2023-P001': 'rev1' } });
-    const res = await api('rev1').post(`${item(roundId, '2023-P001')}/findings`).send(body);
+    const res = await api('rev1')
+      .post(`${item(roundId, '2023-P001')}/findings`)
+      .send(body);
     expect(res.status).toBe(422);
     expect(res.body.error.details.map((d: { field: string }) => d.field)).toEqual([field]);
     expect((await api('rev1').get(item(roundId, '2023-P001'))).body.findings).toEqual([]);
@@ -66,7 +96,9 @@ describe('what is stored is what was sent', () => {
     const roundId = await sampledRound(api('lead1'), { assign: { '2023-P001': 'rev1' } });
     const record = (await api('rev1').get(item(roundId, '2023-P001'))).body;
     const id = record.indicators.find((i: { isExecution: boolean }) => !i.isExecution).id;
-    const res = await api('rev1').put(`${item(roundId, '2023-P001')}/review`).send({ version: 0, indicators: [{ id, rule: 'toString', note: '说明' }] });
+    const res = await api('rev1')
+      .put(`${item(roundId, '2023-P001')}/review`)
+      .send({ version: 0, indicators: [{ id, rule: 'toString', note: '说明' }] });
     expect(res.status).toBe(422);
     expect(res.body.error.details[0].message).toContain('扣分规则"toString"不存在');
   });
@@ -96,28 +128,39 @@ describe('a confirmed review', () => {
   it('is closed to findings and evidence, for its reviewer and the lead, until the lead returns it', async () => {
     const roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
     const url = item(roundId, '2023-D001');
-    const finding = await api('rev1').post(`${url}/findings`).send({ category: 'P02', description: '绩效目标不够细化' });
+    const finding = await api('rev1')
+      .post(`${url}/findings`)
+      .send({ category: 'P02', description: '绩效目标不够细化' });
     expect(finding.status).toBe(201);
-    await api('rev1').put(`${url}/review`).send({ version: 0, reviewScore: 85, comment: '整体打分理由', dimensions: DIMENSIONS });
+    await api('rev1')
+      .put(`${url}/review`)
+      .send({ version: 0, reviewScore: 85, comment: '整体打分理由', dimensions: DIMENSIONS });
     expect((await api('rev1').post(`${url}/review/submit`)).status).toBe(200);
     expect((await api('lead1').post(`${url}/review/confirm`)).status).toBe(200);
 
     for (const who of ['rev1', 'lead1']) {
       const added = await api(who).post(`${url}/findings`).send({ category: 'P09', description: '确认后又记录的问题' });
       expect(added.status).toBe(409);
-      const upload = await api(who).post(`${url}/evidence`).attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), 'late.pdf');
+      const upload = await api(who)
+        .post(`${url}/evidence`)
+        .attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), 'late.pdf');
       expect(upload.status).toBe(409);
     }
     const agent = t.agent();
     await login(agent, 'rev1');
     const page = await agent.get(`/rounds/${roundId}/items/2023-D001`);
     const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
-    const withdraw = await agent.post(`/rounds/${roundId}/items/2023-D001`).type('form').send({ _csrf: csrf, action: 'withdraw-finding', findingId: finding.body.id, reason: '确认后撤回' });
+    const withdraw = await agent
+      .post(`/rounds/${roundId}/items/2023-D001`)
+      .type('form')
+      .send({ _csrf: csrf, action: 'withdraw-finding', findingId: finding.body.id, reason: '确认后撤回' });
     expect(withdraw.status).toBe(409);
     expect((await api('lead1').get(url)).body.findings).toHaveLength(1);
 
     expect((await api('lead1').post(`${url}/review/return`).send({ reason: '补充问题' })).status).toBe(200);
-    expect((await api('rev1').post(`${url}/findings`).send({ category: 'P09', description: '退回后补充的问题' })).status).toBe(201);
+    expect(
+      (await api('rev1').post(`${url}/findings`).send({ category: 'P09', description: '退回后补充的问题' })).status,
+    ).toBe(201);
   });
 });
 
@@ -127,12 +170,20 @@ describe('a conflict declared after assignment', () => {
     const url = item(roundId, '2023-P004');
     expect((await api('eval1').put(`${url}/review`).send({ version: 0, comment: '开始复核' })).status).toBe(200);
     // A colleague of the same agency declares the unit's department.
-    const declared = await api('eval2').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '县残疾人联合会', reason: '2023年为其提供预算编制咨询服务' });
+    const declared = await api('eval2')
+      .post(`/api/rounds/${roundId}/conflicts`)
+      .send({ scope: 'department', name: '县残疾人联合会', reason: '2023年为其提供预算编制咨询服务' });
     expect(declared.status).toBe(201);
     expect((await api('lead1').get(url)).body.assignee).toBeNull();
-    expect((await api('eval1').get('/api/work')).body.items.filter((i: { roundId: number }) => i.roundId === roundId)).toEqual([]);
+    expect(
+      (await api('eval1').get('/api/work')).body.items.filter((i: { roundId: number }) => i.roundId === roundId),
+    ).toEqual([]);
     expect((await api('eval1').put(`${url}/review`).send({ version: 1, comment: '继续复核' })).status).toBe(403);
-    const ended = await t.db('assignments').join('submissions', 'submissions.id', 'assignments.submission_id').where({ 'assignments.round_id': roundId, 'submissions.code': '2023-P004' }).first('assignments.*');
+    const ended = await t
+      .db('assignments')
+      .join('submissions', 'submissions.id', 'assignments.submission_id')
+      .where({ 'assignments.round_id': roundId, 'submissions.code': '2023-P004' })
+      .first('assignments.*');
     expect(ended.ended_at).not.toBeNull();
     expect(ended.end_reason).toContain('乙会计师事务所申报利益冲突');
     expect((await lastAudit(t.db, 'assignment.end')).object_id).toBe(`${roundId}:2023-P004`);

@@ -1,7 +1,16 @@
 import ExcelJS from 'exceljs';
 import fs from 'node:fs';
 import path from 'node:path';
-import { asBearer, binaryParser, csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
+import {
+  asBearer,
+  binaryParser,
+  csrfOf,
+  lastAudit,
+  login,
+  SETUP_CONTEXT,
+  startTestApp,
+  TestApp,
+} from '../helpers/testApp';
 
 let t: TestApp;
 const tokens: Record<string, string> = {};
@@ -9,34 +18,67 @@ let roundId: number;
 
 beforeAll(async () => {
   t = await startTestApp();
-  for (const [name, role] of [['lead1', 'lead'], ['rev1', 'reviewer'], ['rev2', 'reviewer'], ['eval1', 'evaluator'], ['off1', 'official']] as const) {
+  for (const [name, role] of [
+    ['lead1', 'lead'],
+    ['rev1', 'reviewer'],
+    ['rev2', 'reviewer'],
+    ['eval1', 'evaluator'],
+    ['off1', 'official'],
+  ] as const) {
     await t.createUser(name, role);
     tokens[name] = (await t.services.tokens.createForUsername(SETUP_CONTEXT, name, 't')).token;
   }
-  const created = await api('lead1').post('/api/rounds').send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline: '2024-03-31' });
+  const created = await api('lead1')
+    .post('/api/rounds')
+    .send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline: '2024-03-31' });
   roundId = created.body.id;
-  await api('lead1').post(`/api/rounds/${roundId}/population`).attach('file', fs.readFileSync(path.resolve(__dirname, '../fixtures/round-2023.xlsx')), 'round-2023.xlsx');
+  await api('lead1')
+    .post(`/api/rounds/${roundId}/population`)
+    .attach('file', fs.readFileSync(path.resolve(__dirname, '../fixtures/round-2023.xlsx')), 'round-2023.xlsx');
   // Mandatory: P001 (with indicators) and D001 (without), so the tests know what is in the sample.
-  const draw = await api('lead1').post(`/api/rounds/${roundId}/draws`).send({ seed: 'review-tests', method: 'srs', quota: { project: 6, department: 2 }, mandatory: { codes: ['2023-P001', '2023-P004', '2023-D001'] } });
+  const draw = await api('lead1')
+    .post(`/api/rounds/${roundId}/draws`)
+    .send({
+      seed: 'review-tests',
+      method: 'srs',
+      quota: { project: 6, department: 2 },
+      mandatory: { codes: ['2023-P001', '2023-P004', '2023-D001'] },
+    });
   expect(draw.status).toBe(201);
-  const assigned = await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([
-    { code: '2023-P001', username: 'rev1' },
-    { code: '2023-P004', username: 'eval1' },
-    { code: '2023-D001', username: 'rev1' },
-  ]);
+  const assigned = await api('lead1')
+    .post(`/api/rounds/${roundId}/assignments`)
+    .send([
+      { code: '2023-P001', username: 'rev1' },
+      { code: '2023-P004', username: 'eval1' },
+      { code: '2023-D001', username: 'rev1' },
+    ]);
   expect(assigned.status).toBe(200);
 });
 afterAll(() => t.close());
 
 const api = (user: string) => asBearer(t, tokens[user]);
 const item = (code: string) => `/api/rounds/${roundId}/items/${code}`;
-const DIMENSIONS = Object.fromEntries(['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [d, { judgement: '基本符合', note: '' }]));
+const DIMENSIONS = Object.fromEntries(
+  ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [
+    d,
+    { judgement: '基本符合', note: '' },
+  ]),
+);
 
 describe('assignment and access', () => {
   it('assignments are refused whole when one entry is wrong', async () => {
-    const res = await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([{ code: '2023-P001', username: 'rev2' }, { code: 'NOPE', username: 'rev1' }, { code: '2023-P001', username: 'off1' }]);
+    const res = await api('lead1')
+      .post(`/api/rounds/${roundId}/assignments`)
+      .send([
+        { code: '2023-P001', username: 'rev2' },
+        { code: 'NOPE', username: 'rev1' },
+        { code: '2023-P001', username: 'off1' },
+      ]);
     expect(res.status).toBe(422);
-    expect(res.body.error.details.map((d: { message: string }) => d.message)).toEqual(['编码"NOPE"不在本批次的样本中', '用户"off1"不是复核人员或第三方评价机构人员']);
+    expect(res.body.error.details.map((d: { message: string }) => d.message)).toEqual([
+      '编码"NOPE"不在本批次的样本中',
+      '用户"off1"不是复核人员或第三方评价机构人员',
+    ]);
     expect((await api('lead1').get(item('2023-P001'))).body.assignee).toBe('rev1');
   });
 
@@ -47,7 +89,9 @@ describe('assignment and access', () => {
     const other = await api('eval1').get(item('2023-P001'));
     expect(other.status).toBe(403);
     expect((await lastAudit(t.db, 'access.denied')).detail).toContain('项目 2023-P001 未分配给本人');
-    const write = await api('eval1').put(`${item('2023-P001')}/review`).send({ version: 0, reviewScore: 50 });
+    const write = await api('eval1')
+      .put(`${item('2023-P001')}/review`)
+      .send({ version: 0, reviewScore: 50 });
     expect(write.status).toBe(403);
     expect((await api('rev2').get(item('2023-P004'))).status).toBe(403);
     expect((await api('off1').get(item('2023-P004'))).status).toBe(200);
@@ -57,9 +101,20 @@ describe('assignment and access', () => {
 
 describe('scoring', () => {
   it('a record without indicators is scored as a whole: 85.5 is 良, quality 72 is 中', async () => {
-    const res = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: 0, reviewScore: 85.5, qualityScore: 72, comment: '部门整体支出绩效目标不够细化' });
+    const res = await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: 0, reviewScore: 85.5, qualityScore: 72, comment: '部门整体支出绩效目标不够细化' });
     expect(res.status).toBe(200);
-    expect(res.body).toMatchObject({ reviewScore: 85.5, reviewGrade: '良', qualityScore: 72, qualityGrade: '中', selfScore: 96, deviation: 10.5, status: 'draft', version: 1 });
+    expect(res.body).toMatchObject({
+      reviewScore: 85.5,
+      reviewGrade: '良',
+      qualityScore: 72,
+      qualityGrade: '中',
+      selfScore: 96,
+      deviation: 10.5,
+      status: 'draft',
+      version: 1,
+    });
   });
 
   it('the indicator review adds up, with execution points recomputed from the amounts', async () => {
@@ -78,7 +133,9 @@ describe('scoring', () => {
       dimensions: DIMENSIONS,
       qualityScore: 80,
     };
-    const res = await api('rev1').put(`${item('2023-P001')}/review`).send(body);
+    const res = await api('rev1')
+      .put(`${item('2023-P001')}/review`)
+      .send(body);
     expect(res.status).toBe(200);
     // 20 + 10 + 10.5 + 0 + 0 + 10 = 50.5 (no note needed for a score above the unit's own)
     expect(res.body).toMatchObject({ reviewScore: 50.5, reviewGrade: '差', deviation: 44.5, qualityGrade: '良' });
@@ -97,8 +154,14 @@ describe('scoring', () => {
     const before = (await api('rev1').get(item(code))).body;
     const scored = before.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
     const body = { ...input, version: before.review.version } as Record<string, unknown>;
-    if (Array.isArray(body.indicators)) body.indicators = (body.indicators as Array<Record<string, unknown>>).map(({ idIndex, ...rest }) => ({ id: scored[idIndex as number].id, ...rest }));
-    const res = await api('rev1').put(`${item(code)}/review`).send(body);
+    if (Array.isArray(body.indicators))
+      body.indicators = (body.indicators as Array<Record<string, unknown>>).map(({ idIndex, ...rest }) => ({
+        id: scored[idIndex as number].id,
+        ...rest,
+      }));
+    const res = await api('rev1')
+      .put(`${item(code)}/review`)
+      .send(body);
     expect(res.status).toBe(422);
     expect(res.body.error.details.map((d: { message: string }) => d.message).join('\n')).toContain(message);
     expect((await api('rev1').get(item(code))).body.review).toEqual(before.review);
@@ -107,19 +170,30 @@ describe('scoring', () => {
 
 describe('no lost work', () => {
   it('two writers on one version: 200 and 409, and the first writer’s values stand', async () => {
-    const first = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: 1, reviewScore: 80, comment: '第一位' });
-    const second = await api('lead1').put(`${item('2023-D001')}/review`).send({ version: 1, reviewScore: 60, comment: '第二位' });
+    const first = await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: 1, reviewScore: 80, comment: '第一位' });
+    const second = await api('lead1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: 1, reviewScore: 60, comment: '第二位' });
     expect(first.status).toBe(200);
     expect(second.status).toBe(409);
     expect(second.body.error.details.current).toMatchObject({ reviewScore: 80, comment: '第一位', version: 2 });
-    expect((await api('lead1').get(item('2023-D001'))).body.review).toMatchObject({ reviewScore: 80, comment: '第一位', version: 2 });
+    expect((await api('lead1').get(item('2023-D001'))).body.review).toMatchObject({
+      reviewScore: 80,
+      comment: '第一位',
+      version: 2,
+    });
   });
 
   it('a stale form save keeps what was typed and shows the stored version', async () => {
     const agent = t.agent();
     await login(agent, 'rev1');
     const token = await csrfOf(agent, `/rounds/${roundId}/items/2023-D001`);
-    const res = await agent.post(`/rounds/${roundId}/items/2023-D001`).type('form').send({ _csrf: token, action: 'save', version: '1', reviewScore: '77', comment: '我在离线时写的意见' });
+    const res = await agent
+      .post(`/rounds/${roundId}/items/2023-D001`)
+      .type('form')
+      .send({ _csrf: token, action: 'save', version: '1', reviewScore: '77', comment: '我在离线时写的意见' });
     expect(res.status).toBe(409);
     expect(res.text).toContain('我在离线时写的意见');
     expect(res.text).toContain('他人已保存的最新版本（第2版');
@@ -131,36 +205,76 @@ describe('sign-off', () => {
   it('submit needs a complete review; then only the lead confirms; a confirmed review is closed until returned', async () => {
     const incomplete = await api('rev1').post(`${item('2023-D001')}/review/submit`);
     expect(incomplete.status).toBe(422);
-    expect(incomplete.body.error.details.map((d: { message: string }) => d.message)).toContain('"绩效目标编制"还没有判断');
+    expect(incomplete.body.error.details.map((d: { message: string }) => d.message)).toContain(
+      '"绩效目标编制"还没有判断',
+    );
     const current = (await api('rev1').get(item('2023-D001'))).body.review;
-    await api('rev1').put(`${item('2023-D001')}/review`).send({ version: current.version, reviewScore: 80, comment: '整体打分：绩效目标不细化', dimensions: DIMENSIONS });
+    await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: current.version, reviewScore: 80, comment: '整体打分：绩效目标不细化', dimensions: DIMENSIONS });
     expect((await api('lead1').post(`${item('2023-D001')}/review/confirm`)).status).toBe(409);
     const submitted = await api('rev1').post(`${item('2023-D001')}/review/submit`);
     expect(submitted.body.status).toBe('submitted');
     expect((await api('rev1').post(`${item('2023-D001')}/review/confirm`)).status).toBe(403);
-    const saveAfterSubmit = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: submitted.body.version, reviewScore: 70 });
+    const saveAfterSubmit = await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: submitted.body.version, reviewScore: 70 });
     expect(saveAfterSubmit.status).toBe(409);
     const confirmed = await api('lead1').post(`${item('2023-D001')}/review/confirm`);
     expect(confirmed.body).toMatchObject({ status: 'confirmed', reviewScore: 80 });
-    expect((await api('lead1').post(`${item('2023-D001')}/review/return`).send({ reason: '' })).status).toBe(422);
-    const returned = await api('lead1').post(`${item('2023-D001')}/review/return`).send({ reason: '请补充佐证材料' });
+    expect(
+      (
+        await api('lead1')
+          .post(`${item('2023-D001')}/review/return`)
+          .send({ reason: '' })
+      ).status,
+    ).toBe(422);
+    const returned = await api('lead1')
+      .post(`${item('2023-D001')}/review/return`)
+      .send({ reason: '请补充佐证材料' });
     expect(returned.body).toMatchObject({ status: 'returned', returnReason: '请补充佐证材料' });
-    const again = await api('rev1').put(`${item('2023-D001')}/review`).send({ version: returned.body.version, reviewScore: 78, comment: '补充后调整', dimensions: DIMENSIONS });
+    const again = await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: returned.body.version, reviewScore: 78, comment: '补充后调整', dimensions: DIMENSIONS });
     expect(again.body).toMatchObject({ status: 'returned', reviewScore: 78 });
     const history = (await api('lead1').get(item('2023-D001'))).body.history;
-    expect(history.map((h: { action: string }) => h.action)).toEqual(['save', 'return', 'confirm', 'submit', 'save', 'save', 'save']);
+    expect(history.map((h: { action: string }) => h.action)).toEqual([
+      'save',
+      'return',
+      'confirm',
+      'submit',
+      'save',
+      'save',
+      'save',
+    ]);
     expect((await lastAudit(t.db, 'review.return')).after).toContain('请补充佐证材料');
     await expect(t.db('review_versions').update({ reason: 'x' })).rejects.toThrow(/append-only/);
   });
 
   it('the history lists every version with what it changed; the review page lists the latest ten', async () => {
     let version = (await api('rev1').get(item('2023-D001'))).body.review.version;
-    for (let i = 0; i < 5; i += 1) version = (await api('rev1').put(`${item('2023-D001')}/review`).send({ version, reviewScore: 70 + i, comment: `第${i}次调整`, dimensions: DIMENSIONS })).body.version;
+    for (let i = 0; i < 5; i += 1)
+      version = (
+        await api('rev1')
+          .put(`${item('2023-D001')}/review`)
+          .send({ version, reviewScore: 70 + i, comment: `第${i}次调整`, dimensions: DIMENSIONS })
+      ).body.version;
     expect(version).toBe(12);
     const history = await api('lead1').get(`${item('2023-D001')}/history`);
     expect(history.status).toBe(200);
-    expect(history.body.versions.map((v: { version: number }) => v.version)).toEqual([12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1]);
-    expect(history.body.versions[0]).toMatchObject({ action: 'save', by: 'rev1', reviewScore: 74, changes: [{ field: '复核得分', from: '73', to: '74' }, { field: '整体复核得分', from: '73', to: '74' }, { field: '复核意见', from: '第3次调整', to: '第4次调整' }] });
+    expect(history.body.versions.map((v: { version: number }) => v.version)).toEqual([
+      12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1,
+    ]);
+    expect(history.body.versions[0]).toMatchObject({
+      action: 'save',
+      by: 'rev1',
+      reviewScore: 74,
+      changes: [
+        { field: '复核得分', from: '73', to: '74' },
+        { field: '整体复核得分', from: '73', to: '74' },
+        { field: '复核意见', from: '第3次调整', to: '第4次调整' },
+      ],
+    });
     // Returning changes the status only.
     expect(history.body.versions.find((v: { action: string }) => v.action === 'return').changes).toEqual([]);
     expect(history.body.versions[11].changes).toContainEqual({ field: '复核得分', from: '—', to: '85.5' });
@@ -189,7 +303,11 @@ describe('sign-off', () => {
     expect(page.text).toContain('扣分规则');
     expect(page.text).toContain('无佐证材料（扣100%）');
     // The stored rules are selected, and the assigned reviewer's fields are open to edit…
-    expect(page.text.match(/<option value="R\d" data-percent="\d+" selected>/g)).toEqual(['<option value="R5" data-percent="30" selected>', '<option value="R1" data-percent="100" selected>', '<option value="R6" data-percent="100" selected>']);
+    expect(page.text.match(/<option value="R\d" data-percent="\d+" selected>/g)).toEqual([
+      '<option value="R5" data-percent="30" selected>',
+      '<option value="R1" data-percent="100" selected>',
+      '<option value="R6" data-percent="100" selected>',
+    ]);
     expect(page.text).toMatch(/<textarea id="f-comment" name="comment" rows="4">/);
     // …while an official reads the same page with every field disabled.
     const official = t.agent();
@@ -204,23 +322,52 @@ describe('sign-off', () => {
     const assignments = await lead.get(`/rounds/${roundId}/assignments`);
     expect(assignments.text).toContain('工作量');
     const token = await csrfOf(lead, `/rounds/${roundId}/assignments`);
-    const rr = await lead.post(`/rounds/${roundId}/assignments`).type('form').send({ _csrf: token, mode: 'round-robin', people: ['rev2', 'eval1'] });
+    const rr = await lead
+      .post(`/rounds/${roundId}/assignments`)
+      .type('form')
+      .send({ _csrf: token, mode: 'round-robin', people: ['rev2', 'eval1'] });
     expect(rr.status).toBe(303);
-    const items = (await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([{ code: '2023-P001', username: 'rev1' }])).body.items;
+    const items = (
+      await api('lead1')
+        .post(`/api/rounds/${roundId}/assignments`)
+        .send([{ code: '2023-P001', username: 'rev1' }])
+    ).body.items;
     expect(items.filter((i: { assignee: string | null }) => i.assignee === null)).toEqual([]);
   });
 });
 
 describe('findings', () => {
   it('an evaluator records a finding on their item, marked with their organisation; bad ones are refused', async () => {
-    const created = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P01', description: '预算执行率仅28.69%，资金大量结余', severity: 'major' });
+    const created = await api('eval1')
+      .post(`${item('2023-P004')}/findings`)
+      .send({ category: 'P01', description: '预算执行率仅28.69%，资金大量结余', severity: 'major' });
     expect(created.status).toBe(201);
-    expect(created.body).toMatchObject({ category: 'P01', title: '预算执行率低（资金闲置沉淀）', severity: 'major', authorRole: 'evaluator', organisation: '某某会计师事务所' });
-    const unknown = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P99', description: '某个问题描述' });
+    expect(created.body).toMatchObject({
+      category: 'P01',
+      title: '预算执行率低（资金闲置沉淀）',
+      severity: 'major',
+      authorRole: 'evaluator',
+      organisation: '某某会计师事务所',
+    });
+    const unknown = await api('eval1')
+      .post(`${item('2023-P004')}/findings`)
+      .send({ category: 'P99', description: '某个问题描述' });
     expect(unknown.status).toBe(422);
     expect(unknown.body.error.details[0].message).toBe('问题类别"P99"不存在或已停用');
-    expect((await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P02', description: '短', severity: 'huge' })).body.error.details.map((d: { field: string }) => d.field)).toEqual(['description', 'severity']);
-    expect((await api('rev1').post(`${item('2023-P004')}/findings`).send({ category: 'P01', description: '越权记录的问题' })).status).toBe(403);
+    expect(
+      (
+        await api('eval1')
+          .post(`${item('2023-P004')}/findings`)
+          .send({ category: 'P02', description: '短', severity: 'huge' })
+      ).body.error.details.map((d: { field: string }) => d.field),
+    ).toEqual(['description', 'severity']);
+    expect(
+      (
+        await api('rev1')
+          .post(`${item('2023-P004')}/findings`)
+          .send({ category: 'P01', description: '越权记录的问题' })
+      ).status,
+    ).toBe(403);
     expect((await lastAudit(t.db, 'finding.create')).after).toContain('资金大量结余');
   });
 
@@ -231,13 +378,22 @@ describe('findings', () => {
     expect(page.text).toContain('根据警示信号建议的问题');
     expect(page.text).toContain('value="warning:lowExecution"');
     const token = await csrfOf(agent, `/rounds/${roundId}/items/2023-P004`);
-    const accepted = await agent.post(`/rounds/${roundId}/items/2023-P004`).type('form').send({ _csrf: token, action: 'finding', category: 'P08', description: '部分指标得分超过其分值，打分随意。', source: 'warning:overWeight' });
+    const accepted = await agent.post(`/rounds/${roundId}/items/2023-P004`).type('form').send({
+      _csrf: token,
+      action: 'finding',
+      category: 'P08',
+      description: '部分指标得分超过其分值，打分随意。',
+      source: 'warning:overWeight',
+    });
     expect(accepted.status).toBe(303);
     const after = await agent.get(`/rounds/${roundId}/items/2023-P004`);
     expect(after.text).not.toContain('value="warning:overWeight"');
     const findings = (await api('eval1').get(item('2023-P004'))).body.findings;
     expect(findings.map((f: { source: string }) => f.source)).toEqual(['manual', 'warning:overWeight']);
-    const withdrawn = await agent.post(`/rounds/${roundId}/items/2023-P004`).type('form').send({ _csrf: token, action: 'withdraw-finding', findingId: String(findings[1].id), reason: '与P01重复' });
+    const withdrawn = await agent
+      .post(`/rounds/${roundId}/items/2023-P004`)
+      .type('form')
+      .send({ _csrf: token, action: 'withdraw-finding', findingId: String(findings[1].id), reason: '与P01重复' });
     expect(withdrawn.status).toBe(303);
     const now = (await api('eval1').get(item('2023-P004'))).body.findings;
     expect(now).toHaveLength(2);
@@ -250,13 +406,22 @@ describe('evidence', () => {
   const png = Buffer.from('89504e470d0a1a0a0000000d4948445200000001000000010806000000', 'hex');
 
   it('uploads by content type, stores by SHA-256, downloads as an attachment only to those who may read the item', async () => {
-    const up = await api('eval1').post(`${item('2023-P004')}/evidence`).field('description', '满意度调查问卷扫描件').attach('file', pdf, '满意度调查.pdf');
+    const up = await api('eval1')
+      .post(`${item('2023-P004')}/evidence`)
+      .field('description', '满意度调查问卷扫描件')
+      .attach('file', pdf, '满意度调查.pdf');
     expect(up.status).toBe(201);
-    const again = await api('eval1').post(`${item('2023-P004')}/evidence`).attach('file', pdf, '同一文件再传一次.pdf');
+    const again = await api('eval1')
+      .post(`${item('2023-P004')}/evidence`)
+      .attach('file', pdf, '同一文件再传一次.pdf');
     expect(again.status).toBe(201);
-    expect(Number((await t.db('stored_files').where('media_type', 'application/pdf').count({ n: '*' }).first())!.n)).toBe(1);
+    expect(
+      Number((await t.db('stored_files').where('media_type', 'application/pdf').count({ n: '*' }).first())!.n),
+    ).toBe(1);
     const record = (await api('eval1').get(item('2023-P004'))).body;
-    expect(record.evidence.map((e: { fileName: string; mediaType: string }) => `${e.fileName}|${e.mediaType}`)).toEqual(['满意度调查.pdf|application/pdf', '同一文件再传一次.pdf|application/pdf']);
+    expect(record.evidence.map((e: { fileName: string; mediaType: string }) => `${e.fileName}|${e.mediaType}`)).toEqual(
+      ['满意度调查.pdf|application/pdf', '同一文件再传一次.pdf|application/pdf'],
+    );
     const download = await api('eval1').get(up.body.href).buffer(true);
     expect(download.status).toBe(200);
     expect(download.headers['content-disposition']).toContain('attachment');
@@ -266,9 +431,17 @@ describe('evidence', () => {
     expect((await api('rev2').get(up.body.href)).status).toBe(403);
     expect((await lastAudit(t.db, 'evidence.upload')).after).toContain('同一文件再传一次.pdf');
 
-    const cited = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P10', description: '满意度问卷样本量不足', evidence: [up.body.id] });
+    const cited = await api('eval1')
+      .post(`${item('2023-P004')}/findings`)
+      .send({ category: 'P10', description: '满意度问卷样本量不足', evidence: [up.body.id] });
     expect(cited.status).toBe(201);
-    expect((await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P10', description: '引用了别的文件', evidence: [999] })).status).toBe(422);
+    expect(
+      (
+        await api('eval1')
+          .post(`${item('2023-P004')}/findings`)
+          .send({ category: 'P10', description: '引用了别的文件', evidence: [999] })
+      ).status,
+    ).toBe(422);
   });
 
   it.each([
@@ -277,7 +450,9 @@ describe('evidence', () => {
     [Buffer.from('MZ\u0090\u0000binary'), 'tool.pdf', '不支持的文件类型'],
   ])('%#: a forbidden or mislabelled file is refused and nothing is stored', async (data, name, message) => {
     const before = (await api('eval1').get(item('2023-P004'))).body.evidence.length;
-    const res = await api('eval1').post(`${item('2023-P004')}/evidence`).attach('file', data, name);
+    const res = await api('eval1')
+      .post(`${item('2023-P004')}/evidence`)
+      .attach('file', data, name);
     expect(res.status).toBe(422);
     expect(res.body.error.message).toContain(message);
     expect((await api('eval1').get(item('2023-P004'))).body.evidence.length).toBe(before);
@@ -290,13 +465,31 @@ describe('conflict of interest', () => {
     await t.createUser('eval2', 'evaluator', { organisation: '甲评价咨询公司' });
     await t.createUser('eval3', 'evaluator', { organisation: '甲评价咨询公司' });
     tokens.eval3 = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'eval3', 't')).token;
-    const declared = await api('eval3').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '县残疾人联合会', reason: '2023年为其提供预算编制咨询服务' });
+    const declared = await api('eval3')
+      .post(`/api/rounds/${roundId}/conflicts`)
+      .send({ scope: 'department', name: '县残疾人联合会', reason: '2023年为其提供预算编制咨询服务' });
     expect(declared.status).toBe(201);
-    expect((await api('eval3').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '不存在的局', reason: '某种关系说明' })).status).toBe(422);
-    expect((await api('rev1').post(`/api/rounds/${roundId}/conflicts`).send({ scope: 'department', name: '县民政局', reason: '某种关系说明' })).status).toBe(403);
-    const refused = await api('lead1').post(`/api/rounds/${roundId}/assignments`).send([{ code: '2023-D001', username: 'eval2' }]);
+    expect(
+      (
+        await api('eval3')
+          .post(`/api/rounds/${roundId}/conflicts`)
+          .send({ scope: 'department', name: '不存在的局', reason: '某种关系说明' })
+      ).status,
+    ).toBe(422);
+    expect(
+      (
+        await api('rev1')
+          .post(`/api/rounds/${roundId}/conflicts`)
+          .send({ scope: 'department', name: '县民政局', reason: '某种关系说明' })
+      ).status,
+    ).toBe(403);
+    const refused = await api('lead1')
+      .post(`/api/rounds/${roundId}/assignments`)
+      .send([{ code: '2023-D001', username: 'eval2' }]);
     expect(refused.status).toBe(422);
-    expect(refused.body.error.details[0].message).toBe('利益冲突：甲评价咨询公司已申报与主管部门"县残疾人联合会"的关系（2023年为其提供预算编制咨询服务），不能复核 2023-D001');
+    expect(refused.body.error.details[0].message).toBe(
+      '利益冲突：甲评价咨询公司已申报与主管部门"县残疾人联合会"的关系（2023年为其提供预算编制咨询服务），不能复核 2023-D001',
+    );
     expect((await api('lead1').get(item('2023-D001'))).body.assignee).toBe('rev1');
     expect((await lastAudit(t.db, 'conflict.declare')).after).toContain('县残疾人联合会');
     const agent = t.agent();
@@ -308,32 +501,64 @@ describe('conflict of interest', () => {
 describe('quality rating and round settings', () => {
   it('及时性 comes from the dates, overriding it needs a reason; 100/60/70 at 20/40/40 is 72, 中', async () => {
     const current = (await api('lead1').get(item('2023-P001'))).body.review;
-    const noReason = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: current.version, quality: { timeliness: 80, normative: 60, report: 70 } });
+    const noReason = await api('rev1')
+      .put(`${item('2023-P001')}/review`)
+      .send({ version: current.version, quality: { timeliness: 80, normative: 60, report: 70 } });
     expect(noReason.status).toBe(422);
     expect(noReason.body.error.details[0].message).toBe('及时性按报送日期应为100分，改为其他分值须说明理由');
-    const ok = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: current.version, quality: { normative: 60, report: 70 }, indicators: [], dimensions: {} });
+    const ok = await api('rev1')
+      .put(`${item('2023-P001')}/review`)
+      .send({ version: current.version, quality: { normative: 60, report: 70 }, indicators: [], dimensions: {} });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ qualityScore: 72, qualityGrade: '中' });
   });
 
   it('weights and blind review are set before reviews start; then 409', async () => {
     const round = (await api('lead1').get(`/api/rounds/${roundId}`)).body;
-    const late = await api('lead1').put(`/api/rounds/${roundId}/review-settings`).send({ qualityWeights: { timeliness: 30, normative: 30, report: 40 }, blindReview: true, version: round.version });
+    const late = await api('lead1')
+      .put(`/api/rounds/${roundId}/review-settings`)
+      .send({
+        qualityWeights: { timeliness: 30, normative: 30, report: 40 },
+        blindReview: true,
+        version: round.version,
+      });
     expect(late.status).toBe(409);
-    const created = await api('lead1').post('/api/rounds').send({ title: '盲评批次', fiscalYear: 2023, deadline: '2024-03-31' });
+    const created = await api('lead1')
+      .post('/api/rounds')
+      .send({ title: '盲评批次', fiscalYear: 2023, deadline: '2024-03-31' });
     const blindRound = created.body.id;
-    await api('lead1').post(`/api/rounds/${blindRound}/population`).attach('file', fs.readFileSync(path.resolve(__dirname, '../fixtures/round-2023.xlsx')), 'round-2023.xlsx');
-    await api('lead1').post(`/api/rounds/${blindRound}/draws`).send({ seed: 'blind', method: 'srs', quota: { project: 2, department: 1 }, mandatory: { codes: ['2023-P002'] } });
-    const bad = await api('lead1').put(`/api/rounds/${blindRound}/review-settings`).send({ qualityWeights: { timeliness: 30, normative: 30, report: 30 }, blindReview: true, version: 1 });
+    await api('lead1')
+      .post(`/api/rounds/${blindRound}/population`)
+      .attach('file', fs.readFileSync(path.resolve(__dirname, '../fixtures/round-2023.xlsx')), 'round-2023.xlsx');
+    await api('lead1')
+      .post(`/api/rounds/${blindRound}/draws`)
+      .send({
+        seed: 'blind',
+        method: 'srs',
+        quota: { project: 2, department: 1 },
+        mandatory: { codes: ['2023-P002'] },
+      });
+    const bad = await api('lead1')
+      .put(`/api/rounds/${blindRound}/review-settings`)
+      .send({ qualityWeights: { timeliness: 30, normative: 30, report: 30 }, blindReview: true, version: 1 });
     expect(bad.status).toBe(422);
     const version = (await api('lead1').get(`/api/rounds/${blindRound}`)).body.version;
-    const set = await api('lead1').put(`/api/rounds/${blindRound}/review-settings`).send({ qualityWeights: { timeliness: 30, normative: 30, report: 40 }, blindReview: true, version });
-    expect(set.body).toMatchObject({ qualityWeights: { timeliness: 30, normative: 30, report: 40 }, blindReview: true });
-    await api('lead1').post(`/api/rounds/${blindRound}/assignments`).send([{ code: '2023-P002', username: 'rev2' }]);
+    const set = await api('lead1')
+      .put(`/api/rounds/${blindRound}/review-settings`)
+      .send({ qualityWeights: { timeliness: 30, normative: 30, report: 40 }, blindReview: true, version });
+    expect(set.body).toMatchObject({
+      qualityWeights: { timeliness: 30, normative: 30, report: 40 },
+      blindReview: true,
+    });
+    await api('lead1')
+      .post(`/api/rounds/${blindRound}/assignments`)
+      .send([{ code: '2023-P002', username: 'rev2' }]);
     const before = (await api('rev2').get(`/api/rounds/${blindRound}/items/2023-P002`)).body;
     expect(before).toMatchObject({ blind: true, selfScore: null, selfGrade: null });
     expect(before.indicators.every((i: { score: number | null }) => i.score === null)).toBe(true);
-    const scored = before.indicators.filter((i: { isExecution: boolean }) => !i.isExecution).map((i: { id: number; weight: number }) => ({ id: i.id, reviewScore: i.weight, note: '' }));
+    const scored = before.indicators
+      .filter((i: { isExecution: boolean }) => !i.isExecution)
+      .map((i: { id: number; weight: number }) => ({ id: i.id, reviewScore: i.weight, note: '' }));
     await api('rev2').put(`/api/rounds/${blindRound}/items/2023-P002/review`).send({ version: 0, indicators: scored });
     const after = (await api('rev2').get(`/api/rounds/${blindRound}/items/2023-P002`)).body;
     expect(after).toMatchObject({ blind: false, selfScore: 85.5 });
@@ -349,7 +574,10 @@ describe('offline results for agencies', () => {
     await workbook.xlsx.load(res.body as unknown as ArrayBuffer);
     return workbook;
   }
-  const upload = async (user: string, workbook: ExcelJS.Workbook) => api(user).post(`/api/rounds/${roundId}/reviews/import`).attach('file', Buffer.from(await workbook.xlsx.writeBuffer()), '复核结果.xlsx');
+  const upload = async (user: string, workbook: ExcelJS.Workbook) =>
+    api(user)
+      .post(`/api/rounds/${roundId}/reviews/import`)
+      .attach('file', Buffer.from(await workbook.xlsx.writeBuffer()), '复核结果.xlsx');
 
   it('the agency downloads its items, fills the sheet and uploads it; the results are stored with findings', async () => {
     const workbook = await download('eval1');
@@ -367,8 +595,18 @@ describe('offline results for agencies', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ imported: 1 });
     const record = (await api('eval1').get(item('2023-P004'))).body;
-    expect(record.review).toMatchObject({ reviewScore: 70.5, reviewGrade: '中', qualityScore: 65, comment: '执行率低，指标得分明显偏高', version: 1 });
-    expect(record.findings.filter((f: { source: string }) => f.source === 'offline').map((f: { category: string }) => f.category)).toEqual(['P01', 'P08']);
+    expect(record.review).toMatchObject({
+      reviewScore: 70.5,
+      reviewGrade: '中',
+      qualityScore: 65,
+      comment: '执行率低，指标得分明显偏高',
+      version: 1,
+    });
+    expect(
+      record.findings
+        .filter((f: { source: string }) => f.source === 'offline')
+        .map((f: { category: string }) => f.category),
+    ).toEqual(['P01', 'P08']);
     expect(record.history[0]).toMatchObject({ action: 'import', reason: '复核结果.xlsx' });
   });
 
@@ -385,7 +623,11 @@ describe('offline results for agencies', () => {
     const res = await upload('eval1', workbook);
     expect(res.status).toBe(403);
     expect((await lastAudit(t.db, 'access.denied')).detail).toContain('离线复核结果中有未分配给本人的项目：2023-P001');
-    expect(res.body.error.details.map((d: { row: number; column: string; message: string }) => `${d.row}|${d.column}|${d.message}`)).toEqual([
+    expect(
+      res.body.error.details.map(
+        (d: { row: number; column: string; message: string }) => `${d.row}|${d.column}|${d.message}`,
+      ),
+    ).toEqual([
       `${p004}|版本（勿改）|"2023-P004"的复核在系统中已是第1版（表中为第0版），请重新下载后再填`,
       `${last + 1}|编码|编码"2023-P001"不在本批次样本中，或未分配给您`,
       `${last + 2}|复核得分|不是数字"abc"`,
@@ -399,12 +641,27 @@ describe('the bureau’s own categories, and deductions citing evidence', () => 
     const lead = t.agent();
     await login(lead, 'lead1');
     const token = await csrfOf(lead, '/categories');
-    expect((await lead.post('/categories').type('form').send({ _csrf: token, title: '项目资金使用不合规', recommendation: '严格按照资金管理办法使用项目资金。' })).status).toBe(303);
+    expect(
+      (
+        await lead
+          .post('/categories')
+          .type('form')
+          .send({ _csrf: token, title: '项目资金使用不合规', recommendation: '严格按照资金管理办法使用项目资金。' })
+      ).status,
+    ).toBe(303);
     expect((await lead.get('/categories')).text).toContain('P19');
-    const used = await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P19', description: '购置了与项目无关的设备' });
+    const used = await api('eval1')
+      .post(`${item('2023-P004')}/findings`)
+      .send({ category: 'P19', description: '购置了与项目无关的设备' });
     expect(used.body).toMatchObject({ category: 'P19', title: '项目资金使用不合规' });
     await lead.post('/categories/P19/retire').type('form').send({ _csrf: token });
-    expect((await api('eval1').post(`${item('2023-P004')}/findings`).send({ category: 'P19', description: '购置了与项目无关的设备' })).status).toBe(422);
+    expect(
+      (
+        await api('eval1')
+          .post(`${item('2023-P004')}/findings`)
+          .send({ category: 'P19', description: '购置了与项目无关的设备' })
+      ).status,
+    ).toBe(422);
     expect((await lastAudit(t.db, 'category.retire')).object_id).toBe('P19');
     const reviewer = t.agent();
     await login(reviewer, 'rev1');
@@ -414,11 +671,23 @@ describe('the bureau’s own categories, and deductions citing evidence', () => 
   it('an indicator deduction cites evidence of its own item only', async () => {
     const record = (await api('rev1').get(item('2023-P001'))).body;
     const scored = record.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
-    const up = await api('rev1').post(`${item('2023-P001')}/evidence`).attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), '台账.pdf');
+    const up = await api('rev1')
+      .post(`${item('2023-P001')}/evidence`)
+      .attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), '台账.pdf');
     const foreign = (await api('eval1').get(item('2023-P004'))).body.evidence[0].id;
-    const bad = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: record.review.version, indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [foreign] }] });
+    const bad = await api('rev1')
+      .put(`${item('2023-P001')}/review`)
+      .send({
+        version: record.review.version,
+        indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [foreign] }],
+      });
     expect(bad.status).toBe(422);
-    const ok = await api('rev1').put(`${item('2023-P001')}/review`).send({ version: record.review.version, indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [up.body.id] }] });
+    const ok = await api('rev1')
+      .put(`${item('2023-P001')}/review`)
+      .send({
+        version: record.review.version,
+        indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [up.body.id] }],
+      });
     expect(ok.status).toBe(200);
     expect(ok.body.indicators[0]).toMatchObject({ rule: 'R1', reviewScore: 0, evidence: [up.body.id] });
   });

@@ -26,11 +26,18 @@ describe('what each role may do, enforced on the server', () => {
     expect(res.status).toBe(403);
     expect(res.body.error).toEqual({ code: 'forbidden', message: '您没有权限执行此操作' });
     expect(await t.db('rounds').where({ title: '越权创建' }).first()).toBeUndefined();
-    expect(await lastAudit(t.db, 'access.denied')).toMatchObject({ actor_username: username, detail: expect.stringContaining('POST /api/rounds') });
+    expect(await lastAudit(t.db, 'access.denied')).toMatchObject({
+      actor_username: username,
+      detail: expect.stringContaining('POST /api/rounds'),
+    });
   });
 
   it.each(['admin1', 'lead1'])('%s can create a round', async (username) => {
-    const res = await t.agent().post('/api/rounds').set(api(username)).send({ title: `${username} 的批次`, fiscalYear: 2023 });
+    const res = await t
+      .agent()
+      .post('/api/rounds')
+      .set(api(username))
+      .send({ title: `${username} 的批次`, fiscalYear: 2023 });
     expect(res.status).toBe(201);
   });
 
@@ -90,7 +97,13 @@ describe('the admin manages users', () => {
     const res = await admin
       .post('/admin/users')
       .type('form')
-      .send({ _csrf: csrfFrom(page.text), username: 'NewEva', displayName: '李评价', role: 'evaluator', organisation: '河南某会计师事务所' });
+      .send({
+        _csrf: csrfFrom(page.text),
+        username: 'NewEva',
+        displayName: '李评价',
+        role: 'evaluator',
+        organisation: '河南某会计师事务所',
+      });
     expect(res.status).toBe(201);
     const password = /id="generated-password">([^<]+)</.exec(res.text)![1];
     const stored = await t.db('users').where({ username: 'neweva' }).first();
@@ -113,13 +126,22 @@ describe('the admin manages users', () => {
     const admin = t.agent();
     await login(admin, 'admin1');
     const csrf = await csrfOf(admin, '/admin/users');
-    const noOrg = await admin.post('/admin/users').type('form').send({ _csrf: csrf, username: 'eva9', role: 'evaluator' });
+    const noOrg = await admin
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'eva9', role: 'evaluator' });
     expect(noOrg.status).toBe(422);
     expect(noOrg.text).toContain('第三方评价机构人员须填写所属机构');
-    const duplicate = await admin.post('/admin/users').type('form').send({ _csrf: csrf, username: 'lead1', role: 'lead' });
+    const duplicate = await admin
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'lead1', role: 'lead' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.text).toContain('已存在');
-    const short = await admin.post('/admin/users').type('form').send({ _csrf: csrf, username: 'shorty', role: 'lead', password: '1234567' });
+    const short = await admin
+      .post('/admin/users')
+      .type('form')
+      .send({ _csrf: csrf, username: 'shorty', role: 'lead', password: '1234567' });
     expect(short.status).toBe(422);
     expect(short.text).toContain('至少需要8个字符');
     expect(await t.db('users').whereIn('username', ['eva9', 'shorty']).first()).toBeUndefined();
@@ -134,7 +156,10 @@ describe('the admin manages users', () => {
 
     const admin = t.agent();
     await login(admin, 'admin1');
-    const res = await admin.post(`/admin/users/${victim.id}/disable`).type('form').send({ _csrf: await csrfOf(admin, '/admin/users') });
+    const res = await admin
+      .post(`/admin/users/${victim.id}/disable`)
+      .type('form')
+      .send({ _csrf: await csrfOf(admin, '/admin/users') });
     expect(res.status).toBe(200);
     expect(res.text).toContain('已停用用户 leaving');
     expect((await session.get('/')).status).toBe(303);
@@ -148,7 +173,10 @@ describe('the admin manages users', () => {
     const admin = t.agent();
     await login(admin, 'admin1');
     const me = await t.db('users').where({ username: 'admin1' }).first();
-    const res = await admin.post(`/admin/users/${me.id}/disable`).type('form').send({ _csrf: await csrfOf(admin, '/admin/users') });
+    const res = await admin
+      .post(`/admin/users/${me.id}/disable`)
+      .type('form')
+      .send({ _csrf: await csrfOf(admin, '/admin/users') });
     expect(res.status).toBe(409);
     expect((await t.db('users').where({ id: me.id }).first()).disabled_at).toBeNull();
   });
@@ -159,7 +187,10 @@ describe('the admin manages users', () => {
     await login(session, 'forgetful');
     const admin = t.agent();
     await login(admin, 'admin1');
-    const res = await admin.post(`/admin/users/${user.id}/reset-password`).type('form').send({ _csrf: await csrfOf(admin, '/admin/users') });
+    const res = await admin
+      .post(`/admin/users/${user.id}/reset-password`)
+      .type('form')
+      .send({ _csrf: await csrfOf(admin, '/admin/users') });
     const password = /id="generated-password">([^<]+)</.exec(res.text)![1];
     expect((await session.get('/')).status).toBe(303);
     expect((await login(t.agent(), 'forgetful', password)).headers.location).toBe('/account/password');

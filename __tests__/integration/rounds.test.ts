@@ -13,13 +13,22 @@ beforeAll(async () => {
 afterAll(() => t.close());
 
 const bearer = () => ({ Authorization: `Bearer ${token}` });
-const form = { title: '2023年度绩效自评结果抽查复核', fiscalYear: '2023', bureau: '青阳县财政局', workPlanRef: '财绩〔2023〕85号', deadline: '2024-03-31' };
+const form = {
+  title: '2023年度绩效自评结果抽查复核',
+  fiscalYear: '2023',
+  bureau: '青阳县财政局',
+  workPlanRef: '财绩〔2023〕85号',
+  deadline: '2024-03-31',
+};
 
 describe('creating a round', () => {
   it('through the form: stored, audited, shown on the dashboard', async () => {
     const agent = t.agent();
     await login(agent, 'lead1');
-    const res = await agent.post('/rounds').type('form').send({ ...form, _csrf: await csrfOf(agent, '/rounds/new') });
+    const res = await agent
+      .post('/rounds')
+      .type('form')
+      .send({ ...form, _csrf: await csrfOf(agent, '/rounds/new') });
     expect(res.status).toBe(303);
     const page = await agent.get(res.headers.location);
     expect(page.text).toContain('复核批次已创建');
@@ -37,7 +46,13 @@ describe('creating a round', () => {
     const res = await agent
       .post('/rounds')
       .type('form')
-      .send({ _csrf: await csrfOf(agent, '/rounds/new'), title: '', fiscalYear: '23', bureau: '某县财政局', deadline: '2024-02-30' });
+      .send({
+        _csrf: await csrfOf(agent, '/rounds/new'),
+        title: '',
+        fiscalYear: '23',
+        bureau: '某县财政局',
+        deadline: '2024-02-30',
+      });
     expect(res.status).toBe(422);
     expect(res.text).toContain('请填写复核批次名称');
     expect(res.text).toContain('预算年度须为2000–2100之间的四位年份');
@@ -47,11 +62,22 @@ describe('creating a round', () => {
   });
 
   it('over the API: 201 with the round, 422 with details', async () => {
-    const ok = await t.agent().post('/api/rounds').set(bearer()).send({ title: 'API 批次', fiscalYear: 2024, deadline: '2025-03-31' });
+    const ok = await t
+      .agent()
+      .post('/api/rounds')
+      .set(bearer())
+      .send({ title: 'API 批次', fiscalYear: 2024, deadline: '2025-03-31' });
     expect(ok.status).toBe(201);
     expect(ok.headers.location).toBe(`/api/rounds/${ok.body.id}`);
     const got = await t.agent().get(`/api/rounds/${ok.body.id}`).set(bearer());
-    expect(got.body).toMatchObject({ title: 'API 批次', fiscalYear: 2024, deadline: '2025-03-31', state: 'preparing', stateLabel: '准备中', version: 1 });
+    expect(got.body).toMatchObject({
+      title: 'API 批次',
+      fiscalYear: 2024,
+      deadline: '2025-03-31',
+      state: 'preparing',
+      stateLabel: '准备中',
+      version: 1,
+    });
     const bad = await t.agent().post('/api/rounds').set(bearer()).send({ fiscalYear: 'next year' });
     expect(bad.status).toBe(422);
     expect(bad.body.error.details).toEqual([
@@ -64,7 +90,8 @@ describe('creating a round', () => {
 
 describe('editing a round', () => {
   it('a stale version gets 409, keeps what the user typed, shows the current text, and changes nothing', async () => {
-    const round = (await t.agent().post('/api/rounds').set(bearer()).send({ title: '并发测试', fiscalYear: 2023 })).body;
+    const round = (await t.agent().post('/api/rounds').set(bearer()).send({ title: '并发测试', fiscalYear: 2023 }))
+      .body;
     const first = t.agent();
     await login(first, 'lead1');
     const second = t.agent();
@@ -74,12 +101,18 @@ describe('editing a round', () => {
     const csrf1 = /name="_csrf" value="([^"]+)"/.exec(firstForm.text)![1];
     const csrf2 = /name="_csrf" value="([^"]+)"/.exec(secondForm.text)![1];
 
-    const saved = await first.post(`/rounds/${round.id}/edit`).type('form').send({ _csrf: csrf1, version: '1', title: '并发测试（组长一）', fiscalYear: '2023' });
-    expect(saved.status).toBe(303);
-    const stale = await second
+    const saved = await first
       .post(`/rounds/${round.id}/edit`)
       .type('form')
-      .send({ _csrf: csrf2, version: '1', title: '并发测试（组长二的长篇修改）', fiscalYear: '2023', workPlanRef: '太财字〔2023〕30号' });
+      .send({ _csrf: csrf1, version: '1', title: '并发测试（组长一）', fiscalYear: '2023' });
+    expect(saved.status).toBe(303);
+    const stale = await second.post(`/rounds/${round.id}/edit`).type('form').send({
+      _csrf: csrf2,
+      version: '1',
+      title: '并发测试（组长二的长篇修改）',
+      fiscalYear: '2023',
+      workPlanRef: '太财字〔2023〕30号',
+    });
     expect(stale.status).toBe(409);
     expect(stale.text).toContain('已被他人修改');
     expect(stale.text).toContain('value="并发测试（组长二的长篇修改）"');
@@ -88,10 +121,13 @@ describe('editing a round', () => {
     const stored = await t.db('rounds').where({ id: round.id }).first();
     expect(stored).toMatchObject({ title: '并发测试（组长一）', version: 2, work_plan_ref: null });
 
-    const retry = await second
-      .post(`/rounds/${round.id}/edit`)
-      .type('form')
-      .send({ _csrf: csrf2, version: '2', title: '并发测试（组长二的长篇修改）', fiscalYear: '2023', workPlanRef: '太财字〔2023〕30号' });
+    const retry = await second.post(`/rounds/${round.id}/edit`).type('form').send({
+      _csrf: csrf2,
+      version: '2',
+      title: '并发测试（组长二的长篇修改）',
+      fiscalYear: '2023',
+      workPlanRef: '太财字〔2023〕30号',
+    });
     expect(retry.status).toBe(303);
     const audit = await lastAudit(t.db, 'round.update');
     expect(JSON.parse(audit.before).title).toBe('并发测试（组长一）');
@@ -99,8 +135,13 @@ describe('editing a round', () => {
   });
 
   it('over the API: PATCH with the version read; a stale one gets 409 with the current round', async () => {
-    const round = (await t.agent().post('/api/rounds').set(bearer()).send({ title: 'PATCH 测试', fiscalYear: 2023 })).body;
-    const ok = await t.agent().patch(`/api/rounds/${round.id}`).set(bearer()).send({ version: 1, bureau: '太康县财政局' });
+    const round = (await t.agent().post('/api/rounds').set(bearer()).send({ title: 'PATCH 测试', fiscalYear: 2023 }))
+      .body;
+    const ok = await t
+      .agent()
+      .patch(`/api/rounds/${round.id}`)
+      .set(bearer())
+      .send({ version: 1, bureau: '太康县财政局' });
     expect(ok.status).toBe(200);
     expect(ok.body).toMatchObject({ bureau: '太康县财政局', title: 'PATCH 测试', version: 2 });
     const stale = await t.agent().patch(`/api/rounds/${round.id}`).set(bearer()).send({ version: 1, title: '覆盖' });

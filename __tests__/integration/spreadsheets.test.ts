@@ -21,7 +21,11 @@ afterAll(() => t.close());
 
 async function withServer(env: Record<string, string>, run: (base: string) => Promise<void>): Promise<void> {
   const server: { child: ChildProcess; base: string } = await startServerProcess({
-    NODE_ENV: 'test', FUHE_DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '', FUHE_SESSION_SECRET: t.config.sessionSecret, ...env,
+    NODE_ENV: 'test',
+    FUHE_DATA_DIR: t.dataDir,
+    DATABASE_URL: t.config.databaseUrl ?? '',
+    FUHE_SESSION_SECRET: t.config.sessionSecret,
+    ...env,
   });
   try {
     await run(server.base);
@@ -33,7 +37,12 @@ async function withServer(env: Record<string, string>, run: (base: string) => Pr
 
 const auth = () => ({ Authorization: `Bearer ${token}` });
 
-async function upload(base: string, path: string, data: Buffer, name: string): Promise<{ status: number; body: { error?: { message: string; details?: Array<{ message: string }> } } }> {
+async function upload(
+  base: string,
+  path: string,
+  data: Buffer,
+  name: string,
+): Promise<{ status: number; body: { error?: { message: string; details?: Array<{ message: string }> } } }> {
   const form = new FormData();
   form.append('file', new Blob([new Uint8Array(data)]), name);
   const res = await fetch(`${base}${path}`, { method: 'POST', headers: auth(), body: form });
@@ -41,7 +50,11 @@ async function upload(base: string, path: string, data: Buffer, name: string): P
 }
 
 async function newRound(base: string): Promise<number> {
-  const res = await fetch(`${base}/api/rounds`, { method: 'POST', headers: { ...auth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ title: '表格读取测试', fiscalYear: 2023 }) });
+  const res = await fetch(`${base}/api/rounds`, {
+    method: 'POST',
+    headers: { ...auth(), 'Content-Type': 'application/json' },
+    body: JSON.stringify({ title: '表格读取测试', fiscalYear: 2023 }),
+  });
   return ((await res.json()) as { id: number }).id;
 }
 
@@ -85,13 +98,19 @@ it('a large population is read before the import takes the write lock: another u
   await withServer({}, async (base) => {
     const roundId = await newRound(base);
     let importAnswered = 0;
-    const pending = upload(base, `/api/rounds/${roundId}/population`, syntheticPopulationCsv(200_000), 'big.csv').then((res) => {
-      importAnswered = Date.now();
-      return res;
-    });
+    const pending = upload(base, `/api/rounds/${roundId}/population`, syntheticPopulationCsv(200_000), 'big.csv').then(
+      (res) => {
+        importAnswered = Date.now();
+        return res;
+      },
+    );
     // Once the upload has been sent and is being read, a round is created by the same lead elsewhere.
     await new Promise((r) => setTimeout(r, 300));
-    const other = await fetch(`${base}/api/rounds`, { method: 'POST', headers: { ...auth(), 'Content-Type': 'application/json' }, body: JSON.stringify({ title: '另一个批次', fiscalYear: 2024 }) });
+    const other = await fetch(`${base}/api/rounds`, {
+      method: 'POST',
+      headers: { ...auth(), 'Content-Type': 'application/json' },
+      body: JSON.stringify({ title: '另一个批次', fiscalYear: 2024 }),
+    });
     const otherAnswered = Date.now();
     expect(other.status).toBe(201);
     expect((await pending).status).toBe(201);

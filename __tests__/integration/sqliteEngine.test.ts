@@ -11,7 +11,13 @@ const onSqlite = TEST_ENGINE === 'sqlite' ? describe : describe.skip;
 /** A second connection to the file, as another process (an instance, the command line) has. */
 function otherConnection(file: string) {
   const connection = new sqlite3.Database(file);
-  const run = (sql: string) => new Promise<number>((resolve, reject) => connection.run(sql, function (this: { changes: number }, err) { if (err) reject(err); else resolve(this.changes); }));
+  const run = (sql: string) =>
+    new Promise<number>((resolve, reject) =>
+      connection.run(sql, function (this: { changes: number }, err) {
+        if (err) reject(err);
+        else resolve(this.changes);
+      }),
+    );
   return { run, close: () => new Promise<void>((resolve) => connection.close(() => resolve())) };
 }
 
@@ -19,9 +25,10 @@ onSqlite('the SQLite engine', () => {
   let dir: string;
   let db: Database;
   const file = () => path.join(dir, 'fuhe.sqlite3');
-  const insertAudit = (q: Database) => writeTransaction(q, async (trx) => {
-    await trx('audit_log').insert({ at: new Date(), action: 'test.fill', object_type: 'test', detail: '填充' });
-  });
+  const insertAudit = (q: Database) =>
+    writeTransaction(q, async (trx) => {
+      await trx('audit_log').insert({ at: new Date(), action: 'test.fill', object_type: 'test', detail: '填充' });
+    });
 
   beforeEach(async () => {
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-engine-'));
@@ -45,9 +52,15 @@ onSqlite('the SQLite engine', () => {
       await writeTransaction(db, async (trx) => {
         await trx('users').count({ n: '*' });
         // Another process writing now is refused: this transaction began IMMEDIATE.
-        await expect(other.run("insert into audit_log (at, action, object_type) values ('2026-01-01T00:00:00.000Z', 'x', 'y')")).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
+        await expect(
+          other.run("insert into audit_log (at, action, object_type) values ('2026-01-01T00:00:00.000Z', 'x', 'y')"),
+        ).rejects.toMatchObject({ code: 'SQLITE_BUSY' });
       });
-      expect(await other.run("insert into audit_log (at, action, object_type) values ('2026-01-01T00:00:00.000Z', 'x', 'y')")).toBe(1);
+      expect(
+        await other.run(
+          "insert into audit_log (at, action, object_type) values ('2026-01-01T00:00:00.000Z', 'x', 'y')",
+        ),
+      ).toBe(1);
     } finally {
       await other.close();
     }
@@ -78,12 +91,18 @@ onSqlite('the SQLite engine', () => {
     const [row] = await db.raw("select typeof(at) as type, at from audit_log where action = 'test.fill'");
     expect(row.type).toBe('text');
     expect(row.at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
-    expect(await db('audit_log').where('at', '>', new Date(Date.now() - 60_000)).count({ n: '*' })).toEqual([{ n: 1 }]);
+    expect(
+      await db('audit_log')
+        .where('at', '>', new Date(Date.now() - 60_000))
+        .count({ n: '*' }),
+    ).toEqual([{ n: 1 }]);
   });
 
   it('database errors are real errors, with their code', async () => {
     await insertAudit(db);
-    const err = await db('audit_log').update({ action: 'tampered' }).catch((e: unknown) => e);
+    const err = await db('audit_log')
+      .update({ action: 'tampered' })
+      .catch((e: unknown) => e);
     // An Error (by its tag: jest runs tests in a realm of their own).
     expect(Object.prototype.toString.call(err)).toBe('[object Error]');
     expect(err).toMatchObject({ code: 'SQLITE_CONSTRAINT', message: expect.stringContaining('append-only') });

@@ -85,11 +85,15 @@ describe('npm start and the command line on an empty data directory', () => {
     // Structured logs: one JSON object per line, the request's line carrying its X-Request-Id.
     const id = res.headers.get('x-request-id');
     await new Promise((r) => setTimeout(r, 200));
-    const line = output.split('\n').filter((l) => l.startsWith('{')).map((l) => JSON.parse(l)).find((l) => l.message === 'request' && l.requestId === id);
+    const line = output
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .find((l) => l.message === 'request' && l.requestId === id);
     expect(line).toMatchObject({ level: 'info', app: 'fuhe', method: 'GET', path: '/login', status: 200 });
   });
 
-  it('`fuhe user add` and `fuhe token create` work against the running server\'s data directory', async () => {
+  it("`fuhe user add` and `fuhe token create` work against the running server's data directory", async () => {
     const add = await run(TSX, ['scripts/fuhe.ts', 'user', 'add', 'zhang', '--role', 'lead', '--name', '张组长'], {
       cwd: ROOT,
       env: { ...env(), FUHE_PASSWORD: 'a long enough password' },
@@ -109,7 +113,10 @@ describe('npm start and the command line on an empty data directory', () => {
   });
 
   it('`fuhe user add` generates a password when none is given, and `user disable` locks the account', async () => {
-    const add = await run(TSX, ['scripts/fuhe.ts', 'user', 'add', 'li', '--role', 'evaluator', '--org', '某评价机构'], { cwd: ROOT, env: env() });
+    const add = await run(TSX, ['scripts/fuhe.ts', 'user', 'add', 'li', '--role', 'evaluator', '--org', '某评价机构'], {
+      cwd: ROOT,
+      env: env(),
+    });
     const password = add.stdout.trim().split('\n').pop()!;
     expect(password).toMatch(/^[A-Za-z0-9]{16}$/);
     const disabled = await run(TSX, ['scripts/fuhe.ts', 'user', 'disable', 'li'], { cwd: ROOT, env: env() });
@@ -117,11 +124,15 @@ describe('npm start and the command line on an empty data directory', () => {
   });
 
   it('bad command-line input is refused in Chinese with a non-zero exit', async () => {
-    await expect(run(TSX, ['scripts/fuhe.ts', 'user', 'add', 'x1', '--role', 'boss'], { cwd: ROOT, env: env() })).rejects.toMatchObject({
+    await expect(
+      run(TSX, ['scripts/fuhe.ts', 'user', 'add', 'x1', '--role', 'boss'], { cwd: ROOT, env: env() }),
+    ).rejects.toMatchObject({
       code: 2,
       stderr: expect.stringContaining('--role 须为'),
     });
-    await expect(run(TSX, ['scripts/fuhe.ts', 'token', 'create', 'nobody'], { cwd: ROOT, env: env() })).rejects.toMatchObject({
+    await expect(
+      run(TSX, ['scripts/fuhe.ts', 'token', 'create', 'nobody'], { cwd: ROOT, env: env() }),
+    ).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('用户"nobody"不存在'),
     });
@@ -145,7 +156,9 @@ describe('a database newer than the code', () => {
       } finally {
         await db.destroy();
       }
-      await expect(run(TSX, ['server/main.ts'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir, PORT: '0' } })).rejects.toMatchObject({
+      await expect(
+        run(TSX, ['server/main.ts'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir, PORT: '0' } }),
+      ).rejects.toMatchObject({
         stderr: expect.stringContaining('upgraded by a newer version'),
       });
     } finally {
@@ -161,7 +174,12 @@ describe('a setting that is wrong', () => {
   ])('%s=%s stops start-up with a message naming it', async (name, value) => {
     const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-setting-'));
     try {
-      await expect(run(TSX, ['server/main.ts'], { cwd: ROOT, env: { ...process.env, FUHE_DATA_DIR: dataDir, PORT: '0', [name]: value } })).rejects.toMatchObject({
+      await expect(
+        run(TSX, ['server/main.ts'], {
+          cwd: ROOT,
+          env: { ...process.env, FUHE_DATA_DIR: dataDir, PORT: '0', [name]: value },
+        }),
+      ).rejects.toMatchObject({
         stderr: expect.stringContaining(`fuhe failed to start: Setting ${name}`),
       });
     } finally {

@@ -12,26 +12,43 @@ beforeEach(async () => {
 });
 afterEach(() => t.close());
 
-const countRows = async (table: string, where: Record<string, unknown>) => Number((await t.db(table).where(where).count({ n: '*' }))[0].n);
+const countRows = async (table: string, where: Record<string, unknown>) =>
+  Number((await t.db(table).where(where).count({ n: '*' }))[0].n);
 
 /** Sends the sign-in form `n` times at once from one browser; `passwordOf(i)` is the i-th password. */
-async function loginsAtOnce(n: number, usernameOf: (i: number) => string, passwordOf: (i: number) => string): Promise<number[]> {
+async function loginsAtOnce(
+  n: number,
+  usernameOf: (i: number) => string,
+  passwordOf: (i: number) => string,
+): Promise<number[]> {
   const agent = t.agent();
   const csrf = csrfFrom((await agent.get('/login')).text);
   const answers = await Promise.all(
-    Array.from({ length: n }, (_, i) => agent.post('/login').type('form').send({ _csrf: csrf, username: usernameOf(i), password: passwordOf(i), next: '/' })),
+    Array.from({ length: n }, (_, i) =>
+      agent
+        .post('/login')
+        .type('form')
+        .send({ _csrf: csrf, username: usernameOf(i), password: passwordOf(i), next: '/' }),
+    ),
   );
   return answers.map((r) => r.status);
 }
 
-const tally = (statuses: number[]) => statuses.reduce<Record<number, number>>((all, s) => ({ ...all, [s]: (all[s] ?? 0) + 1 }), {});
+const tally = (statuses: number[]) =>
+  statuses.reduce<Record<number, number>>((all, s) => ({ ...all, [s]: (all[s] ?? 0) + 1 }), {});
 
 describe('password guesses', () => {
   it('150 sign-ins at once for one account check at most the allowed number of passwords; the rest get 429', async () => {
     await t.createUser('lead1', 'lead');
     const max = t.config.loginThrottle.maxFailuresPerAccount;
     // The right password is the last one sent: by then the limit has been reached.
-    const statuses = tally(await loginsAtOnce(150, () => 'lead1', (i) => (i === 149 ? TEST_PASSWORD : `wrong-password-${i}`)));
+    const statuses = tally(
+      await loginsAtOnce(
+        150,
+        () => 'lead1',
+        (i) => (i === 149 ? TEST_PASSWORD : `wrong-password-${i}`),
+      ),
+    );
     const checked = (statuses[401] ?? 0) + (statuses[303] ?? 0);
     expect(checked).toBeLessThanOrEqual(max);
     expect(statuses[429]).toBe(150 - checked);
@@ -39,7 +56,13 @@ describe('password guesses', () => {
   });
 
   it('150 sign-ins at once for 150 accounts from one address check at most the address limit', async () => {
-    const statuses = tally(await loginsAtOnce(150, (i) => `someone${i}`, () => 'guessing-passwords'));
+    const statuses = tally(
+      await loginsAtOnce(
+        150,
+        (i) => `someone${i}`,
+        () => 'guessing-passwords',
+      ),
+    );
     expect(statuses[401]).toBe(t.config.loginThrottle.maxFailuresPerAddress);
     expect(statuses[429]).toBe(150 - t.config.loginThrottle.maxFailuresPerAddress);
   });
@@ -49,9 +72,16 @@ describe('password guesses', () => {
     const agent = t.agent();
     await login(agent, 'rev1');
     const csrf = await csrfOf(agent, '/account/password');
-    const change = (current: string) => agent.post('/account/password').type('form').send({ _csrf: csrf, current, next: 'a new long passphrase 2026', confirm: 'a new long passphrase 2026' });
+    const change = (current: string) =>
+      agent
+        .post('/account/password')
+        .type('form')
+        .send({ _csrf: csrf, current, next: 'a new long passphrase 2026', confirm: 'a new long passphrase 2026' });
     const statuses = await Promise.all(Array.from({ length: 20 }, (_, i) => change(`wrong-current-${i}`)));
-    expect(tally(statuses.map((r) => r.status))).toEqual({ 422: t.config.loginThrottle.maxFailuresPerAccount, 429: 20 - t.config.loginThrottle.maxFailuresPerAccount });
+    expect(tally(statuses.map((r) => r.status))).toEqual({
+      422: t.config.loginThrottle.maxFailuresPerAccount,
+      429: 20 - t.config.loginThrottle.maxFailuresPerAccount,
+    });
     const refused = await change(TEST_PASSWORD);
     expect(refused.status).toBe(429);
     expect(refused.text).toContain('当前密码输入错误次数过多');
@@ -64,10 +94,20 @@ describe('the audit log against floods', () => {
   it('3,000 requests with made-up tokens write one entry and one count, and the address is refused with 429 after the limit', async () => {
     const statuses: number[] = [];
     for (let start = 0; start < 3000; start += 100) {
-      const batch = await Promise.all(Array.from({ length: 100 }, (_, i) => t.agent().get('/api/rounds').set('Authorization', `Bearer fuhe_made-up-${start + i}`)));
+      const batch = await Promise.all(
+        Array.from({ length: 100 }, (_, i) =>
+          t
+            .agent()
+            .get('/api/rounds')
+            .set('Authorization', `Bearer fuhe_made-up-${start + i}`),
+        ),
+      );
       statuses.push(...batch.map((r) => r.status));
     }
-    expect(tally(statuses)).toEqual({ 401: t.config.refusals.limitPerAddress, 429: 3000 - t.config.refusals.limitPerAddress });
+    expect(tally(statuses)).toEqual({
+      401: t.config.refusals.limitPerAddress,
+      429: 3000 - t.config.refusals.limitPerAddress,
+    });
     expect(await countRows('audit_log', { action: 'token.rejected' })).toBe(1);
     t.clock.advanceMinutes(2);
     await t.services.refusals.flush();
@@ -84,7 +124,10 @@ describe('the audit log against floods', () => {
     const token = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'lead1', 't')).token;
     const statuses = [];
     for (let i = 0; i < 100; i += 1) statuses.push((await t.agent().get('/api/rounds')).status);
-    expect(tally(statuses)).toEqual({ 401: t.config.refusals.limitPerAddress, 429: 100 - t.config.refusals.limitPerAddress });
+    expect(tally(statuses)).toEqual({
+      401: t.config.refusals.limitPerAddress,
+      429: 100 - t.config.refusals.limitPerAddress,
+    });
     expect(await countRows('audit_log', { action: 'access.unauthenticated' })).toBe(1);
     expect((await t.agent().get('/api/rounds').set('Authorization', `Bearer ${token}`)).status).toBe(200);
     const agent = t.agent();
@@ -99,7 +142,10 @@ describe('the audit log against floods', () => {
     for (let i = 0; i < 50; i += 1) expect((await agent.get('/admin/audit')).status).toBe(403);
     expect((await agent.get('/admin/users')).status).toBe(403);
     const denied = await t.db('audit_log').where({ action: 'access.denied' }).orderBy('id');
-    expect(denied.map((r) => r.detail)).toEqual([expect.stringContaining('/admin/audit'), expect.stringContaining('/admin/users')]);
+    expect(denied.map((r) => r.detail)).toEqual([
+      expect.stringContaining('/admin/audit'),
+      expect.stringContaining('/admin/users'),
+    ]);
     t.clock.advanceMinutes(2);
     await t.services.refusals.flush();
     expect(await countRows('audit_log', { action: 'access.denied' })).toBe(3);
@@ -120,7 +166,16 @@ describe('tokens after a password reset', () => {
     const agent = t.agent();
     await login(agent, 'rev1', temporary);
     const csrf = await csrfOf(agent, '/account/password');
-    expect((await agent.post('/account/password').type('form').send({ _csrf: csrf, current: temporary, next: 'my own new passphrase 2026', confirm: 'my own new passphrase 2026' })).status).toBe(200);
+    expect(
+      (
+        await agent.post('/account/password').type('form').send({
+          _csrf: csrf,
+          current: temporary,
+          next: 'my own new passphrase 2026',
+          confirm: 'my own new passphrase 2026',
+        })
+      ).status,
+    ).toBe(200);
     expect((await call()).status).toBe(200);
   });
 });

@@ -9,16 +9,22 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-async function tokenFromProfile(username: string, name: string): Promise<{ token: string; agent: ReturnType<TestApp['agent']> }> {
+async function tokenFromProfile(
+  username: string,
+  name: string,
+): Promise<{ token: string; agent: ReturnType<TestApp['agent']> }> {
   const agent = t.agent();
   await login(agent, username);
-  const res = await agent.post('/account/tokens').type('form').send({ _csrf: await csrfOf(agent, '/account'), name });
+  const res = await agent
+    .post('/account/tokens')
+    .type('form')
+    .send({ _csrf: await csrfOf(agent, '/account'), name });
   expect(res.status).toBe(201);
   return { token: /id="new-token">([^<]+)</.exec(res.text)![1], agent };
 }
 
 describe('API tokens', () => {
-  it('GET /api/rounds is 401 without a token and 200 with a lead\'s', async () => {
+  it("GET /api/rounds is 401 without a token and 200 with a lead's", async () => {
     const none = await t.agent().get('/api/rounds');
     expect(none.status).toBe(401);
     expect(none.body.error.code).toBe('unauthorized');
@@ -53,12 +59,18 @@ describe('API tokens', () => {
     const { token, agent } = await tokenFromProfile('lead1', '临时');
     const record = await t.db('api_tokens').where({ name: '临时' }).first();
     expect((await t.agent().get('/api/rounds').set('Authorization', `Bearer ${token}`)).status).toBe(200);
-    const res = await agent.post(`/account/tokens/${record.id}/revoke`).type('form').send({ _csrf: await csrfOf(agent, '/account') });
+    const res = await agent
+      .post(`/account/tokens/${record.id}/revoke`)
+      .type('form')
+      .send({ _csrf: await csrfOf(agent, '/account') });
     expect(res.status).toBe(303);
     const after = await t.agent().get('/api/rounds').set('Authorization', `Bearer ${token}`);
     expect(after.status).toBe(401);
     expect(after.body.error.message).toContain('令牌已吊销');
-    expect(await lastAudit(t.db, 'token.revoke')).toMatchObject({ actor_username: 'lead1', object_id: String(record.id) });
+    expect(await lastAudit(t.db, 'token.revoke')).toMatchObject({
+      actor_username: 'lead1',
+      object_id: String(record.id),
+    });
   });
 
   it("a user cannot revoke someone else's token", async () => {
@@ -66,15 +78,25 @@ describe('API tokens', () => {
     const record = await t.db('api_tokens').where({ name: '组长的' }).first();
     const reviewer = t.agent();
     await login(reviewer, 'rev1');
-    const res = await reviewer.post(`/account/tokens/${record.id}/revoke`).type('form').send({ _csrf: await csrfOf(reviewer, '/account') });
+    const res = await reviewer
+      .post(`/account/tokens/${record.id}/revoke`)
+      .type('form')
+      .send({ _csrf: await csrfOf(reviewer, '/account') });
     expect(res.status).toBe(403);
     expect((await t.db('api_tokens').where({ id: record.id }).first()).revoked_at).toBeNull();
-    expect(await lastAudit(t.db, 'access.denied')).toMatchObject({ actor_username: 'rev1', detail: expect.stringContaining(`吊销他人的令牌 ${record.id}`) });
+    expect(await lastAudit(t.db, 'access.denied')).toMatchObject({
+      actor_username: 'rev1',
+      detail: expect.stringContaining(`吊销他人的令牌 ${record.id}`),
+    });
   });
 
   it("a token carries exactly its user's role", async () => {
     const { token } = await tokenFromProfile('rev1', '复核');
-    const res = await t.agent().post('/api/rounds').set('Authorization', `Bearer ${token}`).send({ title: 'x', fiscalYear: 2023 });
+    const res = await t
+      .agent()
+      .post('/api/rounds')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ title: 'x', fiscalYear: 2023 });
     expect(res.status).toBe(403);
   });
 });

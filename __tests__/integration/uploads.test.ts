@@ -18,8 +18,19 @@ beforeAll(async () => {
   t = await startTestApp();
   await t.createUser('lead1', 'lead');
   token = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'lead1', 't')).token;
-  roundId = (await t.agent().post('/api/rounds').set('Authorization', `Bearer ${token}`).send({ title: '上传测试', fiscalYear: 2023 })).body.id;
-  server = await startServerProcess({ NODE_ENV: 'test', FUHE_DATA_DIR: t.dataDir, DATABASE_URL: t.config.databaseUrl ?? '', FUHE_SESSION_SECRET: t.config.sessionSecret });
+  roundId = (
+    await t
+      .agent()
+      .post('/api/rounds')
+      .set('Authorization', `Bearer ${token}`)
+      .send({ title: '上传测试', fiscalYear: 2023 })
+  ).body.id;
+  server = await startServerProcess({
+    NODE_ENV: 'test',
+    FUHE_DATA_DIR: t.dataDir,
+    DATABASE_URL: t.config.databaseUrl ?? '',
+    FUHE_SESSION_SECRET: t.config.sessionSecret,
+  });
 });
 afterAll(async () => {
   if (server) await stopProcess(server.child);
@@ -38,24 +49,42 @@ const routes = () => [
 const CUT_OFF = '--X\r\nContent-Disposition: form-data; name="file"; filename="a.pdf"\r\n\r\n%PDF-1.4\r\n';
 const bodies: Array<{ name: string; contentType: string; body: string }> = [
   { name: 'a body that ends inside a file part', contentType: 'multipart/form-data; boundary=X', body: CUT_OFF },
-  { name: 'a body that ends inside the part headers', contentType: 'multipart/form-data; boundary=X', body: '--X\r\nContent-Disposition: form-data; na' },
+  {
+    name: 'a body that ends inside the part headers',
+    contentType: 'multipart/form-data; boundary=X',
+    body: '--X\r\nContent-Disposition: form-data; na',
+  },
   { name: 'no boundary in the content type', contentType: 'multipart/form-data', body: CUT_OFF },
   { name: 'a boundary the body never uses', contentType: 'multipart/form-data; boundary=Y', body: CUT_OFF },
   { name: 'plain garbage', contentType: 'multipart/form-data; boundary=X', body: '\u0000\u0001\u0002garbage' },
 ];
 
-function send(path: string, contentType: string, body: string | Buffer, { abortAfter }: { abortAfter?: number } = {}): Promise<{ status: number; text: string }> {
+function send(
+  path: string,
+  contentType: string,
+  body: string | Buffer,
+  { abortAfter }: { abortAfter?: number } = {},
+): Promise<{ status: number; text: string }> {
   return new Promise((resolve) => {
     const data = Buffer.from(body);
-    const req = http.request(`${server.base}${path}`, {
-      method: 'POST',
-      headers: { Authorization: `Bearer ${token}`, 'Content-Type': contentType, 'Content-Length': abortAfter ? data.length * 10 : data.length, Accept: 'application/json' },
-    }, (res) => {
-      let text = '';
-      res.setEncoding('utf8');
-      res.on('data', (chunk) => (text += chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-    });
+    const req = http.request(
+      `${server.base}${path}`,
+      {
+        method: 'POST',
+        headers: {
+          Authorization: `Bearer ${token}`,
+          'Content-Type': contentType,
+          'Content-Length': abortAfter ? data.length * 10 : data.length,
+          Accept: 'application/json',
+        },
+      },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (chunk) => (text += chunk));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+      },
+    );
     req.on('error', () => resolve({ status: 0, text: '' }));
     if (abortAfter) {
       req.write(data.subarray(0, abortAfter));
@@ -83,7 +112,11 @@ describe.each(bodies)('$name', ({ contentType, body }) => {
 
 it('a well-formed body whose only part has no name is a missing file, not a crash', async () => {
   for (const path of routes()) {
-    const res = await send(path, 'multipart/form-data; boundary=X', '--X\r\nContent-Type: text/plain\r\n\r\nabc\r\n--X--\r\n');
+    const res = await send(
+      path,
+      'multipart/form-data; boundary=X',
+      '--X\r\nContent-Type: text/plain\r\n\r\nabc\r\n--X--\r\n',
+    );
     expect(res.status).toBeGreaterThanOrEqual(300);
     expect(res.status).toBeLessThan(500);
     await healthy();

@@ -1,21 +1,67 @@
-import { AnnouncedItem, AnnouncementInput, compileFigures, figureValues, fillFigures, generateSections, mergeEdits, staleFigures, unknownTokens } from '../../server/domain/announcement';
+import {
+  AnnouncedItem,
+  AnnouncementInput,
+  compileFigures,
+  figureValues,
+  fillFigures,
+  generateSections,
+  mergeEdits,
+  staleFigures,
+  unknownTokens,
+} from '../../server/domain/announcement';
 import { estimateShare, largestRemainderPercents, percent } from '../../server/domain/statistics';
 
 const CATEGORIES = [
-  { code: 'P01', title: '预算执行率低（资金闲置沉淀）', recommendation: '建议预算单位充分考虑以往项目的实际支出和未来的支出计划，科学合理的编报下年预算。' },
+  {
+    code: 'P01',
+    title: '预算执行率低（资金闲置沉淀）',
+    recommendation: '建议预算单位充分考虑以往项目的实际支出和未来的支出计划，科学合理的编报下年预算。',
+  },
   { code: 'P09', title: '佐证材料缺失、未取证留档', recommendation: '建立佐证材料收集和归档制度。' },
   { code: 'P19', title: '本局自定义问题', recommendation: '' },
 ];
 
-function item(code: string, kind: 'project' | 'department', selfScore: number, reviewScore: number | null, qualityScore: number | null, budgetFen: bigint, categories: string[] = []): AnnouncedItem {
-  return { code, kind, name: `${code}项目`, unit: `${code}单位`, budgetFen, selfScore, reviewScore, qualityScore, random: true, findings: categories.map((c) => ({ category: c, description: '说明' })) };
+function item(
+  code: string,
+  kind: 'project' | 'department',
+  selfScore: number,
+  reviewScore: number | null,
+  qualityScore: number | null,
+  budgetFen: bigint,
+  categories: string[] = [],
+): AnnouncedItem {
+  return {
+    code,
+    kind,
+    name: `${code}项目`,
+    unit: `${code}单位`,
+    budgetFen,
+    selfScore,
+    reviewScore,
+    qualityScore,
+    random: true,
+    findings: categories.map((c) => ({ category: c, description: '说明' })),
+  };
 }
 
 function input(items: AnnouncedItem[], population = { project: 300, department: 40 }): AnnouncementInput {
   return {
-    round: { title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号' },
+    round: {
+      title: '2023年度绩效自评结果抽查复核',
+      fiscalYear: 2023,
+      bureau: '太康县财政局',
+      workPlanRef: '太财字〔2023〕30号',
+    },
     population,
-    draw: { procedure: 'FUHE-DRAW-1', seed: '太康县2023', fingerprint: 'ab'.repeat(32), method: 'srs', quota: { project: 20, department: 2 }, mandatory: 0, publicUrl: 'https://fuhe.example/p/draws/x' },
+    draw: {
+      procedure: 'FUHE-DRAW-1',
+      seed: '太康县2023',
+      fingerprint: 'ab'.repeat(32),
+      method: 'srs',
+      quota: { project: 20, department: 2 },
+      mandatory: 0,
+      publicUrl: 'https://fuhe.example/p/draws/x',
+    },
     items,
     categories: CATEGORIES,
     evaluatorsTookPart: true,
@@ -25,7 +71,18 @@ function input(items: AnnouncedItem[], population = { project: 300, department: 
 /** 太康县: 20 projects (19 优, 1 良; quality 19 优, 1 中), 2 departments (优), 10215.46 万元. */
 function taikang(): AnnouncementInput {
   const items: AnnouncedItem[] = [];
-  for (let i = 1; i <= 20; i++) items.push(item(`X${i}`, 'project', 9600, i === 20 ? 8500 : 9300, i === 20 ? 7000 : 9500, i === 1 ? 10215_460000n - 20n * 100_000000n : 100_000000n, i <= 2 ? ['P01'] : []));
+  for (let i = 1; i <= 20; i++)
+    items.push(
+      item(
+        `X${i}`,
+        'project',
+        9600,
+        i === 20 ? 8500 : 9300,
+        i === 20 ? 7000 : 9500,
+        i === 1 ? 10215_460000n - 20n * 100_000000n : 100_000000n,
+        i <= 2 ? ['P01'] : [],
+      ),
+    );
   items.push(item('B1', 'department', 9500, 9400, 9300, 100_000000n, ['P01']));
   items.push(item('B2', 'department', 9500, 9500, 9300, 0n));
   return input(items);
@@ -49,8 +106,15 @@ describe('compiling the announcement', () => {
   test('太康县: the text says what the seed says, in its words', () => {
     const data = taikang();
     const f = compileFigures(data);
-    const values = figureValues(f, { bureau: '太康县财政局', deadline: '2024年6月30日', fiscalYear: 2023, workPlanRef: '太财字〔2023〕30号' });
-    const text = generateSections(f, { evaluatorsTookPart: true, hasWorkPlanRef: true }).map((s) => `${s.heading ?? ''}${fillFigures(s.text, values)}`).join('\n');
+    const values = figureValues(f, {
+      bureau: '太康县财政局',
+      deadline: '2024年6月30日',
+      fiscalYear: 2023,
+      workPlanRef: '太财字〔2023〕30号',
+    });
+    const text = generateSections(f, { evaluatorsTookPart: true, hasWorkPlanRef: true })
+      .map((s) => `${s.heading ?? ''}${fillFigures(s.text, values)}`)
+      .join('\n');
     expect(text).toContain('对20个项目和2个部门整体支出进行自评抽查复核');
     expect(text).toContain('此次共抽查复核20个项目支出和2个部门整体支出，涉及预算资金10215.46万元。');
     expect(text).toContain('项目支出自评复核评级为“优”的19个，为“良”的1个；2个部门整体支出自评复核评级均为“优”。');
@@ -61,28 +125,56 @@ describe('compiling the announcement', () => {
     expect(text).toContain('总体来说，绩效自评工作质量较好。');
     expect(text).toContain('《2023年度绩效自评结果抽查复核工作方案》（太财字〔2023〕30号）');
     expect(text).toContain('“财政部门+业务部门+第三方评价机构”');
-    expect(unknownTokens(generateSections(f, { evaluatorsTookPart: true, hasWorkPlanRef: true }).map((s) => s.text).join(''), values)).toEqual([]);
+    expect(
+      unknownTokens(
+        generateSections(f, { evaluatorsTookPart: true, hasWorkPlanRef: true })
+          .map((s) => s.text)
+          .join(''),
+        values,
+      ),
+    ).toEqual([]);
   });
 
   test('青阳县: 35 projects and 15 departments, 27177.289 万元 written as 27177.29, shares of all 50 adding to 100 %', () => {
     const items: AnnouncedItem[] = [];
     const grades = [...Array(27).fill(9500), ...Array(7).fill(8500), ...Array(16).fill(7000)];
-    for (let i = 0; i < 50; i++) items.push(item(`Q${i}`, i < 35 ? 'project' : 'department', 9600, grades[i], 9000, i === 0 ? 27177_289000n - 49n * 100_000000n : 100_000000n));
+    for (let i = 0; i < 50; i++)
+      items.push(
+        item(
+          `Q${i}`,
+          i < 35 ? 'project' : 'department',
+          9600,
+          grades[i],
+          9000,
+          i === 0 ? 27177_289000n - 49n * 100_000000n : 100_000000n,
+        ),
+      );
     const f = compileFigures(input(items));
     expect(f.scope.budgetWan).toBe('27177.29');
     expect(f.grades.all).toEqual({ 优: 27, 良: 7, 中: 16, 差: 0 });
     expect(f.grades.allShare).toEqual({ 优: '54%', 良: '14%', 中: '32%', 差: '0%' });
-    const values = figureValues(f, { bureau: '青阳县财政局', deadline: '2024年6月30日', fiscalYear: 2023, workPlanRef: null });
-    const text = generateSections(f, { evaluatorsTookPart: false, hasWorkPlanRef: false }).map((s) => fillFigures(s.text, values)).join('\n');
+    const values = figureValues(f, {
+      bureau: '青阳县财政局',
+      deadline: '2024年6月30日',
+      fiscalYear: 2023,
+      workPlanRef: null,
+    });
+    const text = generateSections(f, { evaluatorsTookPart: false, hasWorkPlanRef: false })
+      .map((s) => fillFigures(s.text, values))
+      .join('\n');
     expect(text).toContain('此次共抽查复核35个项目支出和15个部门整体支出，涉及预算资金27177.29万元。');
-    expect(text).toContain('其中评价等级为优的项目27个，占全部自评项目的54%；评价等级为良的项目7个，占全部自评项目的14%；评价等级为中的项目16个，占全部自评项目的32%。');
+    expect(text).toContain(
+      '其中评价等级为优的项目27个，占全部自评项目的54%；评价等级为良的项目7个，占全部自评项目的14%；评价等级为中的项目16个，占全部自评项目的32%。',
+    );
     expect(text).toContain('总体来说，绩效自评报告质量还有待进一步改进。');
     expect(text).not.toContain('（）');
     expect(text).toContain('“财政部门+业务部门”自评');
   });
 
   test('only confirmed reviews count, and the unconfirmed are listed', () => {
-    const f = compileFigures(input([item('A', 'project', 9000, 9000, null, 1n), item('B', 'project', 9000, null, null, 1n)]));
+    const f = compileFigures(
+      input([item('A', 'project', 9000, 9000, null, 1n), item('B', 'project', 9000, null, null, 1n)]),
+    );
     expect(f.confirmed).toBe(1);
     expect(f.unconfirmed).toEqual(['B']);
     expect(f.grades.project.优).toBe(1);
@@ -90,41 +182,82 @@ describe('compiling the announcement', () => {
   });
 
   test('a grade of 差 is counted and named', () => {
-    const f = compileFigures(input([item('A', 'project', 9000, 5000, 5500, 1n), item('B', 'project', 9000, 9500, 9500, 1n)]));
+    const f = compileFigures(
+      input([item('A', 'project', 9000, 5000, 5500, 1n), item('B', 'project', 9000, 9500, 9500, 1n)]),
+    );
     expect(f.grades.project).toEqual({ 优: 1, 良: 0, 中: 0, 差: 1 });
-    const text = generateSections(f, { evaluatorsTookPart: false, hasWorkPlanRef: false }).map((s) => fillFigures(s.text, figureValues(f, { bureau: '某县财政局', deadline: 'x', fiscalYear: 2023, workPlanRef: null }))).join('');
+    const text = generateSections(f, { evaluatorsTookPart: false, hasWorkPlanRef: false })
+      .map((s) =>
+        fillFigures(
+          s.text,
+          figureValues(f, { bureau: '某县财政局', deadline: 'x', fiscalYear: 2023, workPlanRef: null }),
+        ),
+      )
+      .join('');
     expect(text).toContain('为“差”的1个');
     expect(text).toContain('评价等级为差的项目1个，占全部自评项目的50%');
   });
 
   test('problems are ordered by how many items show them, with one recommendation per category and a warning for a missing one', () => {
-    const f = compileFigures(input([
-      item('A', 'project', 9000, 8000, 9000, 1n, ['P09', 'P19', 'P09']),
-      item('B', 'project', 9000, 8000, 9000, 1n, ['P09']),
-      item('C', 'project', 9000, 8000, 9000, 1n, ['P01']),
-      item('D', 'department', 9000, 8000, 9000, 1n, ['P01']),
-    ]));
-    expect(f.problems.map((p) => `${p.category}/${p.kind}/${p.count}/${p.of}`)).toEqual(['P09/project/2/3', 'P01/project/1/3', 'P01/department/1/1', 'P19/project/1/3']);
+    const f = compileFigures(
+      input([
+        item('A', 'project', 9000, 8000, 9000, 1n, ['P09', 'P19', 'P09']),
+        item('B', 'project', 9000, 8000, 9000, 1n, ['P09']),
+        item('C', 'project', 9000, 8000, 9000, 1n, ['P01']),
+        item('D', 'department', 9000, 8000, 9000, 1n, ['P01']),
+      ]),
+    );
+    expect(f.problems.map((p) => `${p.category}/${p.kind}/${p.count}/${p.of}`)).toEqual([
+      'P09/project/2/3',
+      'P01/project/1/3',
+      'P01/department/1/1',
+      'P19/project/1/3',
+    ]);
     expect(f.recommendations.map((r) => r.category)).toEqual(['P09', 'P01', 'P19']);
     expect(f.missingRecommendations).toEqual(['P19']);
   });
 
   test('edited prose keeps bound figures current and reports a typed number that went stale', () => {
-    const before = figureValues(compileFigures(taikang()), { bureau: '太康县财政局', deadline: 'x', fiscalYear: 2023, workPlanRef: null });
+    const before = figureValues(compileFigures(taikang()), {
+      bureau: '太康县财政局',
+      deadline: 'x',
+      fiscalYear: 2023,
+      workPlanRef: null,
+    });
     const changed = taikang();
     changed.items[0].reviewScore = 8000;
-    const after = figureValues(compileFigures(changed), { bureau: '太康县财政局', deadline: 'x', fiscalYear: 2023, workPlanRef: null });
+    const after = figureValues(compileFigures(changed), {
+      bureau: '太康县财政局',
+      deadline: 'x',
+      fiscalYear: 2023,
+      workPlanRef: null,
+    });
     const edited = '项目支出中评级为优的有19个，共{项目优数}个。';
     expect(fillFigures(edited, after)).toBe('项目支出中评级为优的有19个，共18个。');
-    expect(staleFigures('results', edited, before, after)).toContainEqual({ section: 'results', literal: '19', figure: '项目优数', now: '18' });
+    expect(staleFigures('results', edited, before, after)).toContainEqual({
+      section: 'results',
+      literal: '19',
+      figure: '项目优数',
+      now: '18',
+    });
     expect(staleFigures('results', '共{项目优数}个', before, after)).toEqual([]);
     expect(unknownTokens('共{不存在的数}个', after)).toEqual(['不存在的数']);
-    const sections = mergeEdits([{ key: 'a', part: 'results', heading: null, text: 'gen' }, { key: 'b', part: 'results', heading: null, text: 'gen b' }], { a: 'edited' });
+    const sections = mergeEdits(
+      [
+        { key: 'a', part: 'results', heading: null, text: 'gen' },
+        { key: 'b', part: 'results', heading: null, text: 'gen b' },
+      ],
+      { a: 'edited' },
+    );
     expect(sections.map((s) => s.text)).toEqual(['edited', 'gen b']);
   });
 
   test('the inflated share is estimated from the random picks only, finite population corrected', () => {
-    const items = [item('A', 'project', 9500, 8500, 9000, 1n), item('B', 'project', 9500, 9500, 9000, 1n), { ...item('C', 'project', 9500, 7000, 9000, 1n), random: false }];
+    const items = [
+      item('A', 'project', 9500, 8500, 9000, 1n),
+      item('B', 'project', 9500, 9500, 9000, 1n),
+      { ...item('C', 'project', 9500, 7000, 9000, 1n), random: false },
+    ];
     const f = compileFigures(input(items, { project: 10, department: 0 }));
     expect(f.inflation.estimates).toHaveLength(1);
     expect(f.inflation.estimates[0]).toMatchObject({ kind: 'project', x: 1, n: 2, N: 9, share: '50.00%' });
@@ -156,6 +289,8 @@ describe('statistics', () => {
     expect(largestRemainderPercents([27, 7, 16, 0])).toEqual([54, 14, 32, 0]);
     expect(largestRemainderPercents([1, 1, 1])).toEqual([34, 33, 33]);
     expect(largestRemainderPercents([0, 0])).toEqual([0, 0]);
-    for (let a = 0; a < 12; a++) for (let b = 0; b < 12; b++) for (let c = 1; c < 12; c++) expect(largestRemainderPercents([a, b, c]).reduce((x, y) => x + y)).toBe(100);
+    for (let a = 0; a < 12; a++)
+      for (let b = 0; b < 12; b++)
+        for (let c = 1; c < 12; c++) expect(largestRemainderPercents([a, b, c]).reduce((x, y) => x + y)).toBe(100);
   });
 });

@@ -1,5 +1,11 @@
 import fc from 'fast-check';
-import { cellText, excelSerialToDate, parseAmountCell, parseDateCell, parsePointsCell } from '../../server/domain/cells';
+import {
+  cellText,
+  excelSerialToDate,
+  parseAmountCell,
+  parseDateCell,
+  parsePointsCell,
+} from '../../server/domain/cells';
 import { fenToWan } from '../../server/domain/money';
 
 const fen = (cell: Parameters<typeof parseAmountCell>[0]) => {
@@ -44,14 +50,19 @@ describe('amounts in 万元 become integer fen exactly', () => {
 
   it('property: any fen amount written as 万元 (any trailing zeros, with or without separators) parses back to itself', () => {
     fc.assert(
-      fc.property(fc.bigInt({ min: 0n, max: 10n ** 15n }), fc.integer({ min: 0, max: 3 }), fc.boolean(), (value, zeros, separators) => {
-        let text = fenToWan(value, 6) + '0'.repeat(zeros);
-        if (separators) {
-          const [whole, frac] = text.split('.');
-          text = `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
-        }
-        expect(fen(text)).toBe(value);
-      }),
+      fc.property(
+        fc.bigInt({ min: 0n, max: 10n ** 15n }),
+        fc.integer({ min: 0, max: 3 }),
+        fc.boolean(),
+        (value, zeros, separators) => {
+          let text = fenToWan(value, 6) + '0'.repeat(zeros);
+          if (separators) {
+            const [whole, frac] = text.split('.');
+            text = `${whole.replace(/\B(?=(\d{3})+(?!\d))/g, ',')}.${frac}`;
+          }
+          expect(fen(text)).toBe(value);
+        },
+      ),
     );
   });
 

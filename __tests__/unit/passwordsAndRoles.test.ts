@@ -33,7 +33,7 @@ describe('password hashing with scrypt', () => {
     expect(await verifyPassword('cafe\u0301 passphrase', hash)).toBe(true);
   });
 
-  it('knows when a hash is weaker than today\'s cost', () => {
+  it("knows when a hash is weaker than today's cost", () => {
     expect(needsRehash('scrypt$4096$8$1$a$b', 2 ** 15)).toBe(true);
     expect(needsRehash('scrypt$32768$8$1$a$b', 2 ** 15)).toBe(false);
   });

@@ -5,14 +5,29 @@ describe('the sample-size planner', () => {
     [0.05, 0, 59, 56],
     [0.05, 1, 93, 87],
     [0.1, 2, 61, 59],
-  ])('tolerable %s, %s accepted, 95 %%: %s (binomial) and %s (hypergeometric, N = 500)', (rate, accepted, binomial, hypergeometric) => {
-    expect(planSampleSize({ tolerableRate: rate, confidence: 0.95, accepted, populationSize: 500 })).toMatchObject({ binomial, hypergeometric });
-  });
+  ])(
+    'tolerable %s, %s accepted, 95 %%: %s (binomial) and %s (hypergeometric, N = 500)',
+    (rate, accepted, binomial, hypergeometric) => {
+      expect(planSampleSize({ tolerableRate: rate, confidence: 0.95, accepted, populationSize: 500 })).toMatchObject({
+        binomial,
+        hypergeometric,
+      });
+    },
+  );
   it('a larger population approaches the binomial answer', () => {
-    expect(planSampleSize({ tolerableRate: 0.05, confidence: 0.95, accepted: 0, populationSize: 100000 }).hypergeometric).toBe(59);
+    expect(
+      planSampleSize({ tolerableRate: 0.05, confidence: 0.95, accepted: 0, populationSize: 100000 }).hypergeometric,
+    ).toBe(59);
   });
   it('reads the form and refuses nonsense', () => {
-    expect(parsePlanInput({ tolerableRate: '5', confidence: '95', accepted: '0' }, 500).value).toEqual({ tolerableRate: 0.05, confidence: 0.95, accepted: 0, populationSize: 500 });
-    expect(parsePlanInput({ tolerableRate: '0', confidence: '100', accepted: '-1' }).errors.map((e) => e.field)).toEqual(['tolerableRate', 'confidence', 'accepted']);
+    expect(parsePlanInput({ tolerableRate: '5', confidence: '95', accepted: '0' }, 500).value).toEqual({
+      tolerableRate: 0.05,
+      confidence: 0.95,
+      accepted: 0,
+      populationSize: 500,
+    });
+    expect(
+      parsePlanInput({ tolerableRate: '0', confidence: '100', accepted: '-1' }).errors.map((e) => e.field),
+    ).toEqual(['tolerableRate', 'confidence', 'accepted']);
   });
 });

@@ -1,13 +1,21 @@
 import { reviewChanges, ReviewSnapshot } from '../../server/domain/reviewHistory';
 
-const names = new Map([[1, '完成服务人次'], [2, '服务对象满意度']]);
+const names = new Map([
+  [1, '完成服务人次'],
+  [2, '服务对象满意度'],
+]);
 const base: ReviewSnapshot = {
   reviewScore: 9000,
   qualityScore: null,
   comment: '初稿',
   content: {
-    wholeScore: null, qualityScore: null, comment: '初稿',
-    indicators: [{ id: 1, reviewActual: '1032人次', reviewScore: 2000, rule: null, note: null }, { id: 2, reviewActual: null, reviewScore: null, rule: null, note: null }],
+    wholeScore: null,
+    qualityScore: null,
+    comment: '初稿',
+    indicators: [
+      { id: 1, reviewActual: '1032人次', reviewScore: 2000, rule: null, note: null },
+      { id: 2, reviewActual: null, reviewScore: null, rule: null, note: null },
+    ],
     dimensions: { 满意度: { judgement: '符合', note: null } },
   },
 };
@@ -21,7 +29,10 @@ describe('reviewChanges', () => {
       content: {
         ...base.content!,
         comment: '满意度无调查记录',
-        indicators: [base.content!.indicators[0], { id: 2, reviewActual: '未开展调查', reviewScore: 0, rule: 'R6', note: '未提供问卷', evidence: [7] }],
+        indicators: [
+          base.content!.indicators[0],
+          { id: 2, reviewActual: '未开展调查', reviewScore: 0, rule: 'R6', note: '未提供问卷', evidence: [7] },
+        ],
         dimensions: { 满意度: { judgement: '不符合', note: '未投诉即满意' } },
         quality: { timeliness: 10000, timelinessReason: null, normative: 8000, report: null },
       },
@@ -49,7 +60,13 @@ describe('reviewChanges', () => {
   });
 
   it('versions without their content compare the scores and the comment only', () => {
-    expect(reviewChanges({ reviewScore: 8000, qualityScore: 7200, comment: null }, { reviewScore: 8000, qualityScore: 7500, comment: '补充' }, names)).toEqual([
+    expect(
+      reviewChanges(
+        { reviewScore: 8000, qualityScore: 7200, comment: null },
+        { reviewScore: 8000, qualityScore: 7500, comment: '补充' },
+        names,
+      ),
+    ).toEqual([
       { field: '自评工作质量得分', from: '72', to: '75' },
       { field: '复核意见', from: '—', to: '补充' },
     ]);

@@ -7,19 +7,42 @@ import { sign, unsign } from '../../server/http/cookies';
 describe('round fields', () => {
   it('parses a complete round, trimming and normalising text', () => {
     expect(
-      parseRoundFields({ title: ' 2023年度绩效自评结果抽查复核 ', fiscalYear: '2023', bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号', deadline: '2024-03-31' }),
+      parseRoundFields({
+        title: ' 2023年度绩效自评结果抽查复核 ',
+        fiscalYear: '2023',
+        bureau: '太康县财政局',
+        workPlanRef: '太财字〔2023〕30号',
+        deadline: '2024-03-31',
+      }),
     ).toEqual({
-      value: { title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, bureau: '太康县财政局', workPlanRef: '太财字〔2023〕30号', deadline: '2024-03-31' },
+      value: {
+        title: '2023年度绩效自评结果抽查复核',
+        fiscalYear: 2023,
+        bureau: '太康县财政局',
+        workPlanRef: '太财字〔2023〕30号',
+        deadline: '2024-03-31',
+      },
       errors: [],
     });
   });
 
   it('accepts a number for the year and leaves optional fields empty as null', () => {
-    expect(parseRoundFields({ title: 'x', fiscalYear: 2024 }).value).toEqual({ title: 'x', fiscalYear: 2024, bureau: null, workPlanRef: null, deadline: null });
+    expect(parseRoundFields({ title: 'x', fiscalYear: 2024 }).value).toEqual({
+      title: 'x',
+      fiscalYear: 2024,
+      bureau: null,
+      workPlanRef: null,
+      deadline: null,
+    });
   });
 
   it('reports every problem at once', () => {
-    const { value, errors } = parseRoundFields({ title: '', fiscalYear: '1999', deadline: '2023-02-29', bureau: '局'.repeat(201) });
+    const { value, errors } = parseRoundFields({
+      title: '',
+      fiscalYear: '1999',
+      deadline: '2023-02-29',
+      bureau: '局'.repeat(201),
+    });
     expect(value).toBeUndefined();
     expect(errors.map((e) => e.field)).toEqual(['title', 'fiscalYear', 'bureau', 'deadline']);
   });
@@ -58,9 +81,9 @@ describe('cookies and redirects', () => {
 
 describe('round history', () => {
   it('names the fields that changed, old and new', () => {
-    expect(describeChanges({ title: '甲', deadline: null, version: 1 }, { title: '乙', deadline: '2024-03-31', version: 2 })).toBe(
-      '名称：甲 → 乙；截止日期：（空） → 2024-03-31',
-    );
+    expect(
+      describeChanges({ title: '甲', deadline: null, version: 1 }, { title: '乙', deadline: '2024-03-31', version: 2 }),
+    ).toBe('名称：甲 → 乙；截止日期：（空） → 2024-03-31');
     expect(describeChanges(null, { title: '甲' })).toBe('');
   });
 });
@@ -71,7 +94,9 @@ describe('configuration', () => {
 
   it('shows stack traces only when NODE_ENV=development is set explicitly', () => {
     expect(loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40) }).env).toBe('production');
-    expect(loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40), NODE_ENV: 'development' }).env).toBe('development');
+    expect(loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40), NODE_ENV: 'development' }).env).toBe(
+      'development',
+    );
   });
 
   it('requires the session secret in production, and a long one', () => {
@@ -80,6 +105,8 @@ describe('configuration', () => {
   });
 
   it('accepts only postgres:// database URLs', () => {
-    expect(() => loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40), DATABASE_URL: 'mysql://x' })).toThrow(/postgres/);
+    expect(() =>
+      loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40), DATABASE_URL: 'mysql://x' }),
+    ).toThrow(/postgres/);
   });
 });

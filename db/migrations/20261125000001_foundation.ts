@@ -13,7 +13,9 @@ export async function up(knex: Knex): Promise<void> {
     t.increments('id').primary();
     t.string('username', 64).notNullable().unique();
     t.string('display_name', 100).notNullable();
-    t.string('role', 16).notNullable().checkIn([...ROLES]);
+    t.string('role', 16)
+      .notNullable()
+      .checkIn([...ROLES]);
     t.string('organisation', 200).nullable();
     t.string('password_hash', 255).notNullable();
     t.boolean('must_change_password').notNullable().defaultTo(false);

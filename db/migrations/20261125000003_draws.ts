@@ -72,10 +72,16 @@ export async function up(knex: Knex): Promise<void> {
   }
   for (const table of ['draw_picks', 'draw_expansions']) {
     if (knex.client.dialect === 'postgresql') {
-      await knex.raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION fuhe_append_only()`);
+      await knex.raw(
+        `CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION fuhe_append_only()`,
+      );
     } else {
-      await knex.raw(`CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`);
-      await knex.raw(`CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`);
+      await knex.raw(
+        `CREATE TRIGGER ${table}_no_update BEFORE UPDATE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+      );
+      await knex.raw(
+        `CREATE TRIGGER ${table}_no_delete BEFORE DELETE ON ${table} BEGIN SELECT RAISE(ABORT, '${table} is append-only'); END`,
+      );
     }
   }
   // A draw is never deleted; once made, only its cancellation may be written.
@@ -90,9 +96,13 @@ export async function up(knex: Knex): Promise<void> {
         RETURN NEW;
       END;
       $$ LANGUAGE plpgsql`);
-    await knex.raw('CREATE TRIGGER draws_immutable BEFORE UPDATE OR DELETE ON draws FOR EACH ROW EXECUTE FUNCTION draws_immutable()');
+    await knex.raw(
+      'CREATE TRIGGER draws_immutable BEFORE UPDATE OR DELETE ON draws FOR EACH ROW EXECUTE FUNCTION draws_immutable()',
+    );
   } else {
-    await knex.raw(`CREATE TRIGGER draws_no_delete BEFORE DELETE ON draws BEGIN SELECT RAISE(ABORT, 'draws are immutable'); END`);
+    await knex.raw(
+      `CREATE TRIGGER draws_no_delete BEFORE DELETE ON draws BEGIN SELECT RAISE(ABORT, 'draws are immutable'); END`,
+    );
     await knex.raw(`CREATE TRIGGER draws_immutable BEFORE UPDATE ON draws
       WHEN OLD.status = 'cancelled' OR NEW.seed IS NOT OLD.seed OR NEW.method IS NOT OLD.method
         OR NEW.fingerprint IS NOT OLD.fingerprint OR NEW.round_id IS NOT OLD.round_id

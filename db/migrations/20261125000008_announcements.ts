@@ -36,8 +36,12 @@ export async function up(knex: Knex): Promise<void> {
     t.index(['slug']);
   });
   // One draft or submitted version per round, and each published version number once.
-  await knex.raw("CREATE UNIQUE INDEX announcements_one_open ON announcements (round_id) WHERE status IN ('draft', 'submitted')");
-  await knex.raw("CREATE UNIQUE INDEX announcements_published_version ON announcements (round_id, version) WHERE status = 'published'");
+  await knex.raw(
+    "CREATE UNIQUE INDEX announcements_one_open ON announcements (round_id) WHERE status IN ('draft', 'submitted')",
+  );
+  await knex.raw(
+    "CREATE UNIQUE INDEX announcements_published_version ON announcements (round_id, version) WHERE status = 'published'",
+  );
 
   await knex.schema.createTable('announcement_revisions', (t) => {
     t.increments('id').primary();
@@ -53,7 +57,9 @@ export async function up(knex: Knex): Promise<void> {
   });
 
   if (knex.client.dialect === 'postgresql') {
-    await knex.raw('CREATE TRIGGER announcement_revisions_append_only BEFORE UPDATE OR DELETE ON announcement_revisions FOR EACH ROW EXECUTE FUNCTION fuhe_append_only()');
+    await knex.raw(
+      'CREATE TRIGGER announcement_revisions_append_only BEFORE UPDATE OR DELETE ON announcement_revisions FOR EACH ROW EXECUTE FUNCTION fuhe_append_only()',
+    );
     await knex.raw(`
       CREATE FUNCTION announcements_published_immutable() RETURNS trigger AS $$
       BEGIN
@@ -62,11 +68,19 @@ export async function up(knex: Knex): Promise<void> {
         END IF;
         RETURN NEW;
       END $$ LANGUAGE plpgsql`);
-    await knex.raw('CREATE TRIGGER announcements_immutable BEFORE UPDATE OR DELETE ON announcements FOR EACH ROW EXECUTE FUNCTION announcements_published_immutable()');
+    await knex.raw(
+      'CREATE TRIGGER announcements_immutable BEFORE UPDATE OR DELETE ON announcements FOR EACH ROW EXECUTE FUNCTION announcements_published_immutable()',
+    );
   } else {
-    await knex.raw(`CREATE TRIGGER announcement_revisions_no_update BEFORE UPDATE ON announcement_revisions BEGIN SELECT RAISE(ABORT, 'announcement_revisions is append-only'); END`);
-    await knex.raw(`CREATE TRIGGER announcement_revisions_no_delete BEFORE DELETE ON announcement_revisions BEGIN SELECT RAISE(ABORT, 'announcement_revisions is append-only'); END`);
-    await knex.raw(`CREATE TRIGGER announcements_no_delete BEFORE DELETE ON announcements BEGIN SELECT RAISE(ABORT, 'announcements are never deleted'); END`);
+    await knex.raw(
+      `CREATE TRIGGER announcement_revisions_no_update BEFORE UPDATE ON announcement_revisions BEGIN SELECT RAISE(ABORT, 'announcement_revisions is append-only'); END`,
+    );
+    await knex.raw(
+      `CREATE TRIGGER announcement_revisions_no_delete BEFORE DELETE ON announcement_revisions BEGIN SELECT RAISE(ABORT, 'announcement_revisions is append-only'); END`,
+    );
+    await knex.raw(
+      `CREATE TRIGGER announcements_no_delete BEFORE DELETE ON announcements BEGIN SELECT RAISE(ABORT, 'announcements are never deleted'); END`,
+    );
     await knex.raw(`CREATE TRIGGER announcements_immutable BEFORE UPDATE ON announcements WHEN OLD.status = 'published'
       BEGIN SELECT RAISE(ABORT, 'a published announcement is immutable'); END`);
   }
@@ -75,5 +89,6 @@ export async function up(knex: Knex): Promise<void> {
 export async function down(knex: Knex): Promise<void> {
   await knex.schema.dropTableIfExists('announcement_revisions');
   await knex.schema.dropTableIfExists('announcements');
-  if (knex.client.dialect === 'postgresql') await knex.raw('DROP FUNCTION IF EXISTS announcements_published_immutable()');
+  if (knex.client.dialect === 'postgresql')
+    await knex.raw('DROP FUNCTION IF EXISTS announcements_published_immutable()');
 }

@@ -12,14 +12,15 @@ import { DIMENSIONS } from '../../server/domain/review';
 
 export const DEMO_PASSWORD = 'fuhe-demo-2023';
 
-export const DEMO_ACCOUNTS: Array<{ username: string; displayName: string; role: Role; organisation: string | null }> = [
-  { username: 'admin', displayName: '王管理', role: 'admin', organisation: '县财政局信息中心' },
-  { username: 'lead', displayName: '张组长', role: 'lead', organisation: '县财政局预算绩效管理股' },
-  { username: 'reviewer', displayName: '李复核', role: 'reviewer', organisation: '县财政局预算绩效管理股' },
-  { username: 'reviewer2', displayName: '孙复核', role: 'reviewer', organisation: '县农业农村局（业务部门）' },
-  { username: 'evaluator', displayName: '赵评价', role: 'evaluator', organisation: '河南中原联合会计师事务所' },
-  { username: 'official', displayName: '陈局长', role: 'official', organisation: '县财政局' },
-];
+export const DEMO_ACCOUNTS: Array<{ username: string; displayName: string; role: Role; organisation: string | null }> =
+  [
+    { username: 'admin', displayName: '王管理', role: 'admin', organisation: '县财政局信息中心' },
+    { username: 'lead', displayName: '张组长', role: 'lead', organisation: '县财政局预算绩效管理股' },
+    { username: 'reviewer', displayName: '李复核', role: 'reviewer', organisation: '县财政局预算绩效管理股' },
+    { username: 'reviewer2', displayName: '孙复核', role: 'reviewer', organisation: '县农业农村局（业务部门）' },
+    { username: 'evaluator', displayName: '赵评价', role: 'evaluator', organisation: '河南中原联合会计师事务所' },
+    { username: 'official', displayName: '陈局长', role: 'official', organisation: '县财政局' },
+  ];
 
 const DEMO_CONTEXT: AuditContext = { actor: null, ip: 'demo-seed', userAgent: 'fuhe-demo', requestId: null };
 
@@ -54,12 +55,24 @@ export async function seedDemo(services: Services): Promise<void> {
   // Review work in every state, shared between two reviewers and an agency's evaluator.
   const items = await services.assignments.items(round.id);
   const people = ['reviewer', 'evaluator', 'reviewer2'];
-  await services.assignments.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
+  await services.assignments.assign(
+    asLead,
+    round.id,
+    items.map((item, i) => ({ code: item.code, username: people[i % people.length] })),
+  );
   const actorOf = async (username: string) => {
     const user = (await services.users.findByUsername(username))!;
-    return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role, displayName: user.displayName } };
+    return {
+      context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } },
+      actor: { id: user.id, role: user.role, displayName: user.displayName },
+    };
   };
-  const dimensions = Object.fromEntries(DIMENSIONS.map((name, i) => [name, { judgement: i === 2 ? '基本符合' : '符合', note: i === 2 ? '部分指标值设置偏低' : '' }]));
+  const dimensions = Object.fromEntries(
+    DIMENSIONS.map((name, i) => [
+      name,
+      { judgement: i === 2 ? '基本符合' : '符合', note: i === 2 ? '部分指标值设置偏低' : '' },
+    ]),
+  );
   const asLeadActor = await actorOf('lead');
   for (const [index, item] of items.entries()) {
     if (index >= 12) break;
@@ -68,32 +81,70 @@ export async function seedDemo(services: Services): Promise<void> {
     const scored = view.indicators.filter((i) => !i.isExecution);
     const body: Record<string, unknown> = scored.length
       ? {
-          indicators: scored.map((i, k) => (k === scored.length - 1 ? { id: i.id, rule: 'R6', note: '满意度无问卷调查记录，按规则计0分' } : { id: i.id, reviewScore: i.score / 100 - (k === 0 ? 1 : 0), note: k === 0 ? '完成数量与台账不一致，核减1分' : '' })),
+          indicators: scored.map((i, k) =>
+            k === scored.length - 1
+              ? { id: i.id, rule: 'R6', note: '满意度无问卷调查记录，按规则计0分' }
+              : {
+                  id: i.id,
+                  reviewScore: i.score / 100 - (k === 0 ? 1 : 0),
+                  note: k === 0 ? '完成数量与台账不一致，核减1分' : '',
+                },
+          ),
           dimensions,
           qualityScore: 78,
           comment: '指标设置基本规范，满意度无调查依据。',
         }
-      : { reviewScore: Math.max(60, view.submission.selfScore / 100 - 6 - (index % 4)), qualityScore: 70 + (index % 3) * 8, comment: '整体打分：绩效目标不够细化，自评报告问题分析流于形式。', dimensions };
+      : {
+          reviewScore: Math.max(60, view.submission.selfScore / 100 - 6 - (index % 4)),
+          qualityScore: 70 + (index % 3) * 8,
+          comment: '整体打分：绩效目标不够细化，自评报告问题分析流于形式。',
+          dimensions,
+        };
     await services.reviews.save(who.context, who.actor, round.id, item.code, body, 0);
     if (index === 11) {
       // Evidence, and a finding of the bureau's that cites it (the agency's findings are on its own items).
-      const evidenceId = await services.findings.addEvidence(who.context, who.actor, round.id, item.code, { name: '满意度调查说明.pdf', data: minimalPdf('Satisfaction survey: no questionnaire records') }, '单位提供的满意度说明（无问卷）');
-      await services.findings.addFinding(who.context, who.actor, round.id, item.code, { category: 'P10', description: '满意度指标按"未收到投诉"计满分，未开展问卷调查。', severity: 'major', evidence: [evidenceId] });
+      const evidenceId = await services.findings.addEvidence(
+        who.context,
+        who.actor,
+        round.id,
+        item.code,
+        { name: '满意度调查说明.pdf', data: minimalPdf('Satisfaction survey: no questionnaire records') },
+        '单位提供的满意度说明（无问卷）',
+      );
+      await services.findings.addFinding(who.context, who.actor, round.id, item.code, {
+        category: 'P10',
+        description: '满意度指标按"未收到投诉"计满分，未开展问卷调查。',
+        severity: 'major',
+        evidence: [evidenceId],
+      });
     }
     if (people[index % people.length] === 'evaluator' && index >= 9) {
-      await services.findings.addFinding(who.context, who.actor, round.id, item.code, { category: 'P09', description: '产出指标完成情况无台账和签收记录，佐证不足。' });
+      await services.findings.addFinding(who.context, who.actor, round.id, item.code, {
+        category: 'P09',
+        description: '产出指标完成情况无台账和签收记录，佐证不足。',
+      });
     }
     if (index % 4 === 0) continue; // left as a draft
     await services.reviews.submit(who.context, who.actor, round.id, item.code);
     if (index % 4 === 1) await services.reviews.confirm(asLeadActor.context, asLeadActor.actor, round.id, item.code);
-    if (index % 4 === 2) await services.reviews.return(asLeadActor.context, asLeadActor.actor, round.id, item.code, '请补充满意度调查的佐证材料后重新提交');
+    if (index % 4 === 2)
+      await services.reviews.return(
+        asLeadActor.context,
+        asLeadActor.actor,
+        round.id,
+        item.code,
+        '请补充满意度调查的佐证材料后重新提交',
+      );
   }
   await seedPublishedRound(services, asLead);
 }
 
 async function actorOf(services: Services, username: string) {
   const user = (await services.users.findByUsername(username))!;
-  return { context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } }, actor: { id: user.id, role: user.role, displayName: user.displayName } };
+  return {
+    context: { ...DEMO_CONTEXT, actor: { id: user.id, username: user.username, role: user.role } },
+    actor: { id: user.id, role: user.role, displayName: user.displayName },
+  };
 }
 
 /**
@@ -111,17 +162,29 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
   const file = path.join(__dirname, 'population-2022.csv');
   await services.population.import(asLead, round.id, { name: 'population-2022.csv', data: fs.readFileSync(file) });
   await services.draws.create(asLead, round.id, {
-    seed: '福彩3D 2023年第58期 开奖号码 3 0 7', method: 'srs', quota: { project: 12, department: 3 },
-    mandatoryMinBudgetFen: null, mandatoryCodes: [], excludeCodes: [], excludeRoundId: null,
+    seed: '福彩3D 2023年第58期 开奖号码 3 0 7',
+    method: 'srs',
+    quota: { project: 12, department: 3 },
+    mandatoryMinBudgetFen: null,
+    mandatoryCodes: [],
+    excludeCodes: [],
+    excludeRoundId: null,
   });
   const items = await services.assignments.items(round.id);
   const people = ['reviewer', 'evaluator'];
-  await services.assignments.assign(asLead, round.id, items.map((item, i) => ({ code: item.code, username: people[i % people.length] })));
+  await services.assignments.assign(
+    asLead,
+    round.id,
+    items.map((item, i) => ({ code: item.code, username: people[i % people.length] })),
+  );
   const lead = await actorOf(services, 'lead');
   const dimensions = Object.fromEntries(DIMENSIONS.map((name) => [name, { judgement: '符合', note: '' }]));
   const findings: Record<number, Array<{ category: string; description: string }>> = {
     1: [{ category: 'P01', description: '年末仍有部分资金未支出，预算执行率低于80%。' }],
-    3: [{ category: 'P09', description: '产出数量指标无台账、签收单等佐证材料。' }, { category: 'P16', description: '自评报告只描述项目背景，未分析扣分原因。' }],
+    3: [
+      { category: 'P09', description: '产出数量指标无台账、签收单等佐证材料。' },
+      { category: 'P16', description: '自评报告只描述项目背景，未分析扣分原因。' },
+    ],
     5: [{ category: 'P16', description: '自评报告套用模板，问题和改进措施空泛。' }],
     8: [{ category: 'P09', description: '满意度指标无调查记录。' }],
     12: [{ category: 'P01', description: '部门整体支出预算执行率偏低。' }],
@@ -131,15 +194,29 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
     const view = await services.reviews.item(who.actor, round.id, item.code);
     const self = view.submission.selfScore / 100;
     const review = Math.max(62, self - [0, 3, 6, 2, 11][index % 5]);
-    await services.reviews.save(who.context, who.actor, round.id, item.code, {
-      reviewScore: review, qualityScore: [94, 91, 86, 93, 72][index % 5], comment: '依据上报资料和实地核查综合评价。', dimensions,
-    }, 0);
-    for (const f of findings[index] ?? []) await services.findings.addFinding(who.context, who.actor, round.id, item.code, f);
+    await services.reviews.save(
+      who.context,
+      who.actor,
+      round.id,
+      item.code,
+      {
+        reviewScore: review,
+        qualityScore: [94, 91, 86, 93, 72][index % 5],
+        comment: '依据上报资料和实地核查综合评价。',
+        dimensions,
+      },
+      0,
+    );
+    for (const f of findings[index] ?? [])
+      await services.findings.addFinding(who.context, who.actor, round.id, item.code, f);
     await services.reviews.submit(who.context, who.actor, round.id, item.code);
     await services.reviews.confirm(lead.context, lead.actor, round.id, item.code);
   }
   const draft = await services.announcements.compile(lead.context, lead.actor, round.id);
-  await services.announcements.save(lead.context, lead.actor, round.id, { revision: draft.announcement.revision, deadline: '2023-08-31' });
+  await services.announcements.save(lead.context, lead.actor, round.id, {
+    revision: draft.announcement.revision,
+    deadline: '2023-08-31',
+  });
   await services.announcements.submit(lead.context, lead.actor, round.id);
   const official = await actorOf(services, 'official');
   await services.announcements.publish(official.context, official.actor, round.id);

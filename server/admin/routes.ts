@@ -35,7 +35,12 @@ export function adminRoutes({ services, access }: { services: Services; access: 
   router.post('/admin/users', manageUsers, async (req, res) => {
     const body = req.body as Record<string, unknown>;
     const parsed = parseUserInput(body);
-    const form = { username: str(body.username), displayName: str(body.displayName), role: str(body.role), organisation: str(body.organisation) };
+    const form = {
+      username: str(body.username),
+      displayName: str(body.displayName),
+      role: str(body.role),
+      organisation: str(body.organisation),
+    };
     if (!parsed.value) {
       res.status(422);
       return renderUsers(res, { errors: parsed.errors, error: '请更正标出的内容', form });
@@ -90,7 +95,8 @@ export function adminRoutes({ services, access }: { services: Services; access: 
     const page = Math.max(1, Math.floor(Number(query.page)) || 1);
     const { total, records } = await services.audit.list(filter, { offset: (page - 1) * PAGE_SIZE, limit: PAGE_SIZE });
     const pages = Math.max(1, Math.ceil(total / PAGE_SIZE));
-    const link = (p: number) => `/admin/audit?${new URLSearchParams({ ...Object.fromEntries(Object.entries(form).filter(([, v]) => v)), page: String(p) })}`;
+    const link = (p: number) =>
+      `/admin/audit?${new URLSearchParams({ ...Object.fromEntries(Object.entries(form).filter(([, v]) => v)), page: String(p) })}`;
     res.render('admin/audit', {
       title: '审计日志',
       form,

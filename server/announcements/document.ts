@@ -16,7 +16,14 @@ export function partsOf(sections: Section[]): Part[] {
     const heading = PARTS[s.part];
     let part = parts[parts.length - 1];
     if (!part || part.heading !== heading) parts.push((part = { heading, sections: [] }));
-    part.sections.push({ key: s.key, heading: s.heading, paragraphs: s.text.split(/\n\s*\n|\n/).map((p) => p.trim()).filter(Boolean) });
+    part.sections.push({
+      key: s.key,
+      heading: s.heading,
+      paragraphs: s.text
+        .split(/\n\s*\n|\n/)
+        .map((p) => p.trim())
+        .filter(Boolean),
+    });
   }
   return parts;
 }
@@ -25,14 +32,17 @@ export function partsOf(sections: Section[]): Part[] {
 export function statisticsLines(f: AnnouncementFigures): string[] {
   if (!f.inflation.estimates.length) return [f.inflation.note];
   return [
-    ...f.inflation.estimates.map((e) => e.N === e.n
-      ? `${KIND_LABELS[e.kind]}：${e.n}个已全部抽查，其中${e.x}个自评等级虚高（${e.share}），无抽样误差。`
-      : `${KIND_LABELS[e.kind]}：随机抽取的${e.n}个中有${e.x}个自评等级虚高（${e.share}）；推及总体${e.N}个，95%置信区间为${e.clopperPearson[0]}至${e.clopperPearson[1]}（Clopper–Pearson），Wilson区间为${e.wilson[0]}至${e.wilson[1]}，单侧95%上限${e.upper}。`),
+    ...f.inflation.estimates.map((e) =>
+      e.N === e.n
+        ? `${KIND_LABELS[e.kind]}：${e.n}个已全部抽查，其中${e.x}个自评等级虚高（${e.share}），无抽样误差。`
+        : `${KIND_LABELS[e.kind]}：随机抽取的${e.n}个中有${e.x}个自评等级虚高（${e.share}）；推及总体${e.N}个，95%置信区间为${e.clopperPearson[0]}至${e.clopperPearson[1]}（Clopper–Pearson），Wilson区间为${e.wilson[0]}至${e.wilson[1]}，单侧95%上限${e.upper}。`,
+    ),
     f.inflation.note,
   ];
 }
 
-const escape = (text: string) => text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+const escape = (text: string) =>
+  text.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The text as HTML, every piece of it escaped (project names come from the population). */
 export function announcementHtml(title: string, sections: Section[]): string {
@@ -61,26 +71,63 @@ const SIZE_BODY = 32;
 const LINE = { line: 560, lineRule: LineRuleType.EXACT };
 
 function run(text: string, font: string, size = SIZE_BODY, bold = false): TextRun {
-  return new TextRun({ text, bold, size, font: { eastAsia: font, ascii: FONTS.latin, hAnsi: FONTS.latin, hint: 'eastAsia' } });
+  return new TextRun({
+    text,
+    bold,
+    size,
+    font: { eastAsia: font, ascii: FONTS.latin, hAnsi: FONTS.latin, hint: 'eastAsia' },
+  });
 }
 
 function body(text: string): Paragraph {
-  return new Paragraph({ children: [run(text, FONTS.body)], indent: { firstLine: 640 }, spacing: LINE, alignment: AlignmentType.JUSTIFIED });
+  return new Paragraph({
+    children: [run(text, FONTS.body)],
+    indent: { firstLine: 640 },
+    spacing: LINE,
+    alignment: AlignmentType.JUSTIFIED,
+  });
 }
 
 /** The announcement as a Word document in the 公文 layout, with the charts drawn as images. */
-export async function announcementDocx(input: { title: string; sections: Section[]; figures: AnnouncementFigures; dateLine: string; bureau: string; note?: string | null }): Promise<Buffer> {
+export async function announcementDocx(input: {
+  title: string;
+  sections: Section[];
+  figures: AnnouncementFigures;
+  dateLine: string;
+  bureau: string;
+  note?: string | null;
+}): Promise<Buffer> {
   const children: Paragraph[] = [
-    new Paragraph({ children: [run(input.title, FONTS.title, SIZE_TITLE)], alignment: AlignmentType.CENTER, spacing: { line: 700, lineRule: LineRuleType.EXACT, after: 560 } }),
+    new Paragraph({
+      children: [run(input.title, FONTS.title, SIZE_TITLE)],
+      alignment: AlignmentType.CENTER,
+      spacing: { line: 700, lineRule: LineRuleType.EXACT, after: 560 },
+    }),
   ];
   const charts = chartConfigs(input.figures);
   const chartParagraph = (name: ChartName) => [
-    new Paragraph({ children: [new ImageRun({ type: 'png', data: chartPng(charts[name], 900, 480), transformation: { width: 560, height: 299 }, altText: { name: CHART_TITLES[name], description: CHART_TITLES[name], title: CHART_TITLES[name] } })], alignment: AlignmentType.CENTER }),
+    new Paragraph({
+      children: [
+        new ImageRun({
+          type: 'png',
+          data: chartPng(charts[name], 900, 480),
+          transformation: { width: 560, height: 299 },
+          altText: { name: CHART_TITLES[name], description: CHART_TITLES[name], title: CHART_TITLES[name] },
+        }),
+      ],
+      alignment: AlignmentType.CENTER,
+    }),
   ];
   for (const part of partsOf(input.sections)) {
-    if (part.heading) children.push(new Paragraph({ children: [run(part.heading, FONTS.heading1)], indent: { firstLine: 640 }, spacing: LINE }));
+    if (part.heading)
+      children.push(
+        new Paragraph({ children: [run(part.heading, FONTS.heading1)], indent: { firstLine: 640 }, spacing: LINE }),
+      );
     for (const s of part.sections) {
-      if (s.heading) children.push(new Paragraph({ children: [run(s.heading, FONTS.heading2)], indent: { firstLine: 640 }, spacing: LINE }));
+      if (s.heading)
+        children.push(
+          new Paragraph({ children: [run(s.heading, FONTS.heading2)], indent: { firstLine: 640 }, spacing: LINE }),
+        );
       children.push(...s.paragraphs.map(body));
       if (s.key === 'results') {
         children.push(...chartParagraph('grades'), ...chartParagraph('scatter'), ...chartParagraph('deviation'));
@@ -90,18 +137,57 @@ export async function announcementDocx(input: { title: string; sections: Section
     }
   }
   if (input.note) children.push(body(`更正说明：${input.note}`));
-  children.push(new Paragraph({ children: [run(input.bureau, FONTS.body)], alignment: AlignmentType.RIGHT, spacing: { ...LINE, before: 560 }, indent: { right: 640 } }));
-  children.push(new Paragraph({ children: [run(input.dateLine, FONTS.body)], alignment: AlignmentType.RIGHT, spacing: LINE, indent: { right: 640 } }));
+  children.push(
+    new Paragraph({
+      children: [run(input.bureau, FONTS.body)],
+      alignment: AlignmentType.RIGHT,
+      spacing: { ...LINE, before: 560 },
+      indent: { right: 640 },
+    }),
+  );
+  children.push(
+    new Paragraph({
+      children: [run(input.dateLine, FONTS.body)],
+      alignment: AlignmentType.RIGHT,
+      spacing: LINE,
+      indent: { right: 640 },
+    }),
+  );
 
   const document = new Document({
     creator: 'fuhe',
     title: input.title,
-    styles: { default: { document: { run: { size: SIZE_BODY, font: { eastAsia: FONTS.body, ascii: FONTS.latin, hAnsi: FONTS.latin } } } } },
-    sections: [{
-      properties: { page: { size: { width: Math.round(210 * MM), height: Math.round(297 * MM) }, margin: { top: Math.round(37 * MM), bottom: Math.round(35 * MM), left: Math.round(28 * MM), right: Math.round(26 * MM) } } },
-      footers: { default: new Footer({ children: [new Paragraph({ alignment: AlignmentType.CENTER, children: [new TextRun({ children: ['— ', PageNumber.CURRENT, ' —'], size: 28, font: '宋体' })] })] }) },
-      children,
-    }],
+    styles: {
+      default: {
+        document: { run: { size: SIZE_BODY, font: { eastAsia: FONTS.body, ascii: FONTS.latin, hAnsi: FONTS.latin } } },
+      },
+    },
+    sections: [
+      {
+        properties: {
+          page: {
+            size: { width: Math.round(210 * MM), height: Math.round(297 * MM) },
+            margin: {
+              top: Math.round(37 * MM),
+              bottom: Math.round(35 * MM),
+              left: Math.round(28 * MM),
+              right: Math.round(26 * MM),
+            },
+          },
+        },
+        footers: {
+          default: new Footer({
+            children: [
+              new Paragraph({
+                alignment: AlignmentType.CENTER,
+                children: [new TextRun({ children: ['— ', PageNumber.CURRENT, ' —'], size: 28, font: '宋体' })],
+              }),
+            ],
+          }),
+        },
+        children,
+      },
+    ],
   });
   return withFontFallbacks(await Packer.toBuffer(document));
 }
@@ -123,9 +209,14 @@ async function withFontFallbacks(docx: Buffer): Promise<Buffer> {
   const file = zip.file('word/fontTable.xml');
   if (!file) return docx;
   const xml = await file.async('string');
-  const entries = FALLBACKS.map((f) => `<w:font w:name="${f.name}"><w:altName w:val="${f.alt}"/><w:charset w:val="86"/><w:family w:val="${f.family}"/><w:pitch w:val="fixed"/></w:font>`).join('');
+  const entries = FALLBACKS.map(
+    (f) =>
+      `<w:font w:name="${f.name}"><w:altName w:val="${f.alt}"/><w:charset w:val="86"/><w:family w:val="${f.family}"/><w:pitch w:val="fixed"/></w:font>`,
+  ).join('');
   // The generated table is empty and self-closing (<w:fonts …/>), or has entries already.
-  const filled = xml.includes('</w:fonts>') ? xml.replace('</w:fonts>', `${entries}</w:fonts>`) : xml.replace(/<w:fonts([^>]*)\/>/, `<w:fonts$1>${entries}</w:fonts>`);
+  const filled = xml.includes('</w:fonts>')
+    ? xml.replace('</w:fonts>', `${entries}</w:fonts>`)
+    : xml.replace(/<w:fonts([^>]*)\/>/, `<w:fonts$1>${entries}</w:fonts>`);
   zip.file('word/fontTable.xml', filled);
   return zip.generateAsync({ type: 'nodebuffer', compression: 'DEFLATE' });
 }

@@ -39,7 +39,12 @@ function select(db: Queryable) {
     .join('users as updater', 'updater.id', 'announcements.updated_by')
     .leftJoin('users as submitter', 'submitter.id', 'announcements.submitted_by')
     .leftJoin('users as publisher', 'publisher.id', 'announcements.published_by')
-    .select('announcements.*', 'updater.display_name as updated_by_name', 'submitter.display_name as submitted_by_name', 'publisher.display_name as published_by_name');
+    .select(
+      'announcements.*',
+      'updater.display_name as updated_by_name',
+      'submitter.display_name as submitted_by_name',
+      'publisher.display_name as published_by_name',
+    );
 }
 
 function toAnnouncement(r: Record<string, unknown>): Announcement {
@@ -67,23 +72,32 @@ function toAnnouncement(r: Record<string, unknown>): Announcement {
 
 /** The draft or submitted version of a round, if any. */
 export async function findOpen(db: Queryable, roundId: number): Promise<Announcement | undefined> {
-  const row = (await select(db).where('announcements.round_id', roundId).whereIn('announcements.status', ['draft', 'submitted']).first()) as Record<string, unknown> | undefined;
+  const row = (await select(db)
+    .where('announcements.round_id', roundId)
+    .whereIn('announcements.status', ['draft', 'submitted'])
+    .first()) as Record<string, unknown> | undefined;
   return row && toAnnouncement(row);
 }
 
 /** Published versions of a round, newest first. */
 export async function findPublished(db: Queryable, roundId: number): Promise<Announcement[]> {
-  const rows = (await select(db).where({ 'announcements.round_id': roundId, 'announcements.status': 'published' }).orderBy('announcements.version', 'desc')) as Array<Record<string, unknown>>;
+  const rows = (await select(db)
+    .where({ 'announcements.round_id': roundId, 'announcements.status': 'published' })
+    .orderBy('announcements.version', 'desc')) as Array<Record<string, unknown>>;
   return rows.map(toAnnouncement);
 }
 
 export async function findPublishedBySlug(db: Queryable, slug: string): Promise<Announcement[]> {
-  const rows = (await select(db).where({ 'announcements.slug': slug, 'announcements.status': 'published' }).orderBy('announcements.version', 'desc')) as Array<Record<string, unknown>>;
+  const rows = (await select(db)
+    .where({ 'announcements.slug': slug, 'announcements.status': 'published' })
+    .orderBy('announcements.version', 'desc')) as Array<Record<string, unknown>>;
   return rows.map(toAnnouncement);
 }
 
 export async function listVersions(db: Queryable, roundId: number): Promise<Announcement[]> {
-  const rows = (await select(db).where('announcements.round_id', roundId).orderBy('announcements.id', 'desc')) as Array<Record<string, unknown>>;
+  const rows = (await select(db).where('announcements.round_id', roundId).orderBy('announcements.id', 'desc')) as Array<
+    Record<string, unknown>
+  >;
   return rows.map(toAnnouncement);
 }
 
@@ -98,12 +112,25 @@ export interface NewAnnouncement {
 }
 
 export async function insertAnnouncement(db: Queryable, a: NewAnnouncement, by: number, at: Date): Promise<number> {
-  return insertedId((await db('announcements')
-    .insert({
-      round_id: a.roundId, version: a.version, status: 'draft', title: a.title, document: JSON.stringify(a.document), figures: JSON.stringify(a.figures),
-      correction_note: a.correctionNote, slug: a.slug, revision: 1, created_by: by, created_at: at, updated_by: by, updated_at: at,
-    })
-    .returning('id')));
+  return insertedId(
+    await db('announcements')
+      .insert({
+        round_id: a.roundId,
+        version: a.version,
+        status: 'draft',
+        title: a.title,
+        document: JSON.stringify(a.document),
+        figures: JSON.stringify(a.figures),
+        correction_note: a.correctionNote,
+        slug: a.slug,
+        revision: 1,
+        created_by: by,
+        created_at: at,
+        updated_by: by,
+        updated_at: at,
+      })
+      .returning('id'),
+  );
 }
 
 export interface AnnouncementUpdate {
@@ -121,7 +148,14 @@ export interface AnnouncementUpdate {
 }
 
 /** Writes only if the stored revision is the one the writer read; returns whether it did. */
-export async function updateAnnouncement(db: Queryable, id: number, revision: number, u: AnnouncementUpdate, by: number, at: Date): Promise<boolean> {
+export async function updateAnnouncement(
+  db: Queryable,
+  id: number,
+  revision: number,
+  u: AnnouncementUpdate,
+  by: number,
+  at: Date,
+): Promise<boolean> {
   const columns: Record<string, unknown> = { revision: revision + 1, updated_by: by, updated_at: at };
   if (u.status !== undefined) columns.status = u.status;
   if (u.title !== undefined) columns.title = u.title;
@@ -137,14 +171,48 @@ export async function updateAnnouncement(db: Queryable, id: number, revision: nu
   return Number(await db('announcements').where({ id, revision }).update(columns)) === 1;
 }
 
-export async function insertRevision(db: Queryable, announcementId: number, revision: number, action: string, title: string, document: AnnouncementDocument, reason: string | null, by: number, at: Date): Promise<void> {
-  await db('announcement_revisions').insert({ announcement_id: announcementId, revision, action, title, document: JSON.stringify(document), reason, changed_by: by, changed_at: at });
+export async function insertRevision(
+  db: Queryable,
+  announcementId: number,
+  revision: number,
+  action: string,
+  title: string,
+  document: AnnouncementDocument,
+  reason: string | null,
+  by: number,
+  at: Date,
+): Promise<void> {
+  await db('announcement_revisions').insert({
+    announcement_id: announcementId,
+    revision,
+    action,
+    title,
+    document: JSON.stringify(document),
+    reason,
+    changed_by: by,
+    changed_at: at,
+  });
 }
 
 export async function findRevisions(db: Queryable, announcementId: number) {
-  const rows = (await db('announcement_revisions').join('users', 'users.id', 'announcement_revisions.changed_by').where('announcement_id', announcementId).orderBy('revision', 'desc')
-    .select('announcement_revisions.revision', 'announcement_revisions.action', 'announcement_revisions.reason', 'announcement_revisions.changed_at', 'users.display_name as changed_by_name')) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({ revision: toInt(r.revision), action: r.action as string, reason: r.reason as string | null, changedByName: r.changed_by_name as string, changedAt: toDate(r.changed_at) }));
+  const rows = (await db('announcement_revisions')
+    .join('users', 'users.id', 'announcement_revisions.changed_by')
+    .where('announcement_id', announcementId)
+    .orderBy('revision', 'desc')
+    .select(
+      'announcement_revisions.revision',
+      'announcement_revisions.action',
+      'announcement_revisions.reason',
+      'announcement_revisions.changed_at',
+      'users.display_name as changed_by_name',
+    )) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    revision: toInt(r.revision),
+    action: r.action as string,
+    reason: r.reason as string | null,
+    changedByName: r.changed_by_name as string,
+    changedAt: toDate(r.changed_at),
+  }));
 }
 
 /** The active draw's sampled records with their review (if any) and the findings still standing. */
@@ -155,9 +223,24 @@ export async function findAnnouncedItems(db: Queryable, roundId: number): Promis
     .leftJoin('reviews', 'reviews.submission_id', 'submissions.id')
     .where({ 'draws.round_id': roundId, 'draws.status': 'active' })
     .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }])
-    .select('submissions.id', 'submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.budget_fen', 'submissions.self_score',
-      'draw_picks.reason', 'reviews.status', 'reviews.review_score', 'reviews.quality_score')) as Array<Record<string, unknown>>;
-  const findings = (await db('findings').where('round_id', roundId).whereNull('withdrawn_at').orderBy('id').select('submission_id', 'category', 'description')) as Array<Record<string, unknown>>;
+    .select(
+      'submissions.id',
+      'submissions.code',
+      'submissions.kind',
+      'submissions.name',
+      'submissions.unit',
+      'submissions.budget_fen',
+      'submissions.self_score',
+      'draw_picks.reason',
+      'reviews.status',
+      'reviews.review_score',
+      'reviews.quality_score',
+    )) as Array<Record<string, unknown>>;
+  const findings = (await db('findings')
+    .where('round_id', roundId)
+    .whereNull('withdrawn_at')
+    .orderBy('id')
+    .select('submission_id', 'category', 'description')) as Array<Record<string, unknown>>;
   const bySubmission = new Map<number, Array<{ category: string; description: string }>>();
   for (const f of findings) {
     const list = bySubmission.get(f.submission_id as number) ?? [];
@@ -183,6 +266,9 @@ export async function findAnnouncedItems(db: Queryable, roundId: number): Promis
 
 /** Whether a third-party agency worked on the round (the mechanism sentence names them). */
 export async function evaluatorsTookPart(db: Queryable, roundId: number): Promise<boolean> {
-  const row = await db('assignments').join('users', 'users.id', 'assignments.user_id').where({ 'assignments.round_id': roundId, 'users.role': 'evaluator' }).first('assignments.id');
+  const row = await db('assignments')
+    .join('users', 'users.id', 'assignments.user_id')
+    .where({ 'assignments.round_id': roundId, 'users.role': 'evaluator' })
+    .first('assignments.id');
   return row !== undefined;
 }

@@ -2,7 +2,16 @@ import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, Queryable, writeTransaction } from '../data/database';
 import {
-  AnnouncementFigures, compileFigures, figureValues, fillFigures, generateSections, LIMITS, mergeEdits, Section, staleFigures, unknownTokens,
+  AnnouncementFigures,
+  compileFigures,
+  figureValues,
+  fillFigures,
+  generateSections,
+  LIMITS,
+  mergeEdits,
+  Section,
+  staleFigures,
+  unknownTokens,
 } from '../domain/announcement';
 import { formatCalendarDateZh, isCalendarDate } from '../domain/dates';
 import { Role } from '../domain/roles';
@@ -12,8 +21,18 @@ import { Conflict, Invalid, NotFound } from '../errors';
 import { requiredReason, withoutBidiControls } from '../domain/text';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
-  Announcement, AnnouncementDocument, evaluatorsTookPart, findAnnouncedItems, findOpen, findPublished, findPublishedBySlug, findRevisions, insertAnnouncement,
-  insertRevision, listVersions, updateAnnouncement,
+  Announcement,
+  AnnouncementDocument,
+  evaluatorsTookPart,
+  findAnnouncedItems,
+  findOpen,
+  findPublished,
+  findPublishedBySlug,
+  findRevisions,
+  insertAnnouncement,
+  insertRevision,
+  listVersions,
+  updateAnnouncement,
 } from './repository';
 
 export interface Actor {
@@ -69,15 +88,28 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
       round,
       population: draw.population,
       draw: {
-        procedure: draw.procedure, seed: draw.seed, fingerprint: draw.fingerprint, method: draw.method, quota: draw.quota,
-        mandatory: items.filter((i) => !i.random).length, publicUrl: `${publicUrl}/p/draws/${draw.publicId}`,
+        procedure: draw.procedure,
+        seed: draw.seed,
+        fingerprint: draw.fingerprint,
+        method: draw.method,
+        quota: draw.quota,
+        mandatory: items.filter((i) => !i.random).length,
+        publicUrl: `${publicUrl}/p/draws/${draw.publicId}`,
       },
       items,
       categories: await listCategories(q, true),
       evaluatorsTookPart: withEvaluators,
     });
-    const values = figureValues(figures, { bureau: round.bureau ?? '财政局', deadline: formatCalendarDateZh(deadline), fiscalYear: round.fiscalYear, workPlanRef: round.workPlanRef });
-    const generated = generateSections(figures, { evaluatorsTookPart: withEvaluators, hasWorkPlanRef: Boolean(round.workPlanRef) });
+    const values = figureValues(figures, {
+      bureau: round.bureau ?? '财政局',
+      deadline: formatCalendarDateZh(deadline),
+      fiscalYear: round.fiscalYear,
+      workPlanRef: round.workPlanRef,
+    });
+    const generated = generateSections(figures, {
+      evaluatorsTookPart: withEvaluators,
+      hasWorkPlanRef: Boolean(round.workPlanRef),
+    });
     return { figures, values, generated };
   }
 
@@ -91,36 +123,87 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
   async function viewOf(q: Queryable, round: Round, a: Announcement, compiled?: Compiled): Promise<AnnouncementView> {
     if (a.status === 'published' || a.status === 'superseded') {
       // Frozen at publication (a superseded submission shows the text it was submitted with).
-      const values = figureValues(a.figures, { bureau: round.bureau ?? '财政局', deadline: formatCalendarDateZh(a.document.deadline), fiscalYear: round.fiscalYear, workPlanRef: round.workPlanRef });
-      const sections = a.publishedSections ?? mergeEdits(generateSections(a.figures, { evaluatorsTookPart: false, hasWorkPlanRef: Boolean(round.workPlanRef) }), a.document.edits);
-      return { announcement: a, figures: a.figures, values, sections, rendered: render(sections, values), warnings: [], round };
+      const values = figureValues(a.figures, {
+        bureau: round.bureau ?? '财政局',
+        deadline: formatCalendarDateZh(a.document.deadline),
+        fiscalYear: round.fiscalYear,
+        workPlanRef: round.workPlanRef,
+      });
+      const sections =
+        a.publishedSections ??
+        mergeEdits(
+          generateSections(a.figures, { evaluatorsTookPart: false, hasWorkPlanRef: Boolean(round.workPlanRef) }),
+          a.document.edits,
+        );
+      return {
+        announcement: a,
+        figures: a.figures,
+        values,
+        sections,
+        rendered: render(sections, values),
+        warnings: [],
+        round,
+      };
     }
     const { figures, values, generated } = compiled ?? (await compileNow(q, round, a.document.deadline));
     const sections = mergeEdits(generated, a.document.edits);
     const warnings: Warning[] = [];
     if (figures.unconfirmed.length) {
-      warnings.push({ code: 'unconfirmed', message: `还有${figures.unconfirmed.length}个样本的复核未确认（${figures.unconfirmed.slice(0, 10).join('、')}${figures.unconfirmed.length > 10 ? '等' : ''}），全部确认后才能公示`, blocks: ['publish'] });
+      warnings.push({
+        code: 'unconfirmed',
+        message: `还有${figures.unconfirmed.length}个样本的复核未确认（${figures.unconfirmed.slice(0, 10).join('、')}${figures.unconfirmed.length > 10 ? '等' : ''}），全部确认后才能公示`,
+        blocks: ['publish'],
+      });
     }
     for (const s of sections) {
       if (s.key.startsWith('recommendation:') && s.text.trim() === '') {
         const code = s.key.slice('recommendation:'.length);
-        warnings.push({ code: 'missingRecommendation', message: `问题"${code} ${figures.recommendations.find((r) => r.category === code)?.title ?? ''}"还没有建议，请填写`, blocks: ['submit', 'publish'] });
+        warnings.push({
+          code: 'missingRecommendation',
+          message: `问题"${code} ${figures.recommendations.find((r) => r.category === code)?.title ?? ''}"还没有建议，请填写`,
+          blocks: ['submit', 'publish'],
+        });
       }
       if (a.document.edits[s.key] !== undefined) {
         for (const st of staleFigures(s.key, s.text, a.document.savedWith[s.key] ?? {}, values)) {
-          warnings.push({ code: 'staleFigure', message: `"${s.heading ?? sectionLabel(s)}"中手工填写的"${st.literal}"原为{${st.figure}}，数据现为${st.now}，请改正或改用{${st.figure}}`, blocks: ['publish'] });
+          warnings.push({
+            code: 'staleFigure',
+            message: `"${s.heading ?? sectionLabel(s)}"中手工填写的"${st.literal}"原为{${st.figure}}，数据现为${st.now}，请改正或改用{${st.figure}}`,
+            blocks: ['publish'],
+          });
         }
       }
     }
     const keys = new Set(generated.map((s) => s.key));
     for (const key of Object.keys(a.document.edits)) {
-      if (!keys.has(key)) warnings.push({ code: 'droppedEdit', message: `"${key}"已没有对应的问题，该节的修改不再出现在公示中（保留在修订历史里）`, blocks: [] });
+      if (!keys.has(key))
+        warnings.push({
+          code: 'droppedEdit',
+          message: `"${key}"已没有对应的问题，该节的修改不再出现在公示中（保留在修订历史里）`,
+          blocks: [],
+        });
     }
-    return { announcement: { ...a, figures }, figures, values, sections, rendered: render(sections, values), warnings, round };
+    return {
+      announcement: { ...a, figures },
+      figures,
+      values,
+      sections,
+      rendered: render(sections, values),
+      warnings,
+      round,
+    };
   }
 
   function sectionLabel(s: Section): string {
-    return { preamble: '导语', results: '复核结果', problems: '问题概述', recommendations: '建议导语', appendix: '抽样说明' }[s.key] ?? s.key;
+    return (
+      {
+        preamble: '导语',
+        results: '复核结果',
+        problems: '问题概述',
+        recommendations: '建议导语',
+        appendix: '抽样说明',
+      }[s.key] ?? s.key
+    );
   }
 
   /** The open version if there is one, else the latest published, as stored (nothing compiled). */
@@ -134,8 +217,27 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     return open;
   }
 
-  async function audit(q: Queryable, context: AuditContext, action: string, a: Pick<Announcement, 'roundId' | 'version'>, before: unknown, after: unknown, at: Date) {
-    await appendAudit(q, context, { action: `announcement.${action}`, objectType: 'announcement', objectId: `${a.roundId}:v${a.version}`, before, after }, at);
+  async function audit(
+    q: Queryable,
+    context: AuditContext,
+    action: string,
+    a: Pick<Announcement, 'roundId' | 'version'>,
+    before: unknown,
+    after: unknown,
+    at: Date,
+  ) {
+    await appendAudit(
+      q,
+      context,
+      {
+        action: `announcement.${action}`,
+        objectType: 'announcement',
+        objectId: `${a.roundId}:v${a.version}`,
+        before,
+        after,
+      },
+      at,
+    );
   }
 
   return {
@@ -152,26 +254,78 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         const deadline = open?.document.deadline ?? addDays(at, DEFAULT_DEADLINE_DAYS);
         const compiled = await compileNow(trx, round, deadline);
         const { figures } = compiled;
-        if (figures.confirmed === 0) throw new Invalid('还没有已确认的复核结果，无法生成公示稿', [{ field: 'reviews', message: '至少需要一条已确认的复核' }]);
+        if (figures.confirmed === 0)
+          throw new Invalid('还没有已确认的复核结果，无法生成公示稿', [
+            { field: 'reviews', message: '至少需要一条已确认的复核' },
+          ]);
         if (open?.status === 'draft') {
-          if (!(await updateAnnouncement(trx, open.id, open.revision, { figures }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
-          await insertRevision(trx, open.id, open.revision + 1, 'compile', open.title, open.document, null, actor.id, at);
-          await audit(trx, context, 'compile', open, { revision: open.revision }, { revision: open.revision + 1, confirmed: figures.confirmed }, at);
+          if (!(await updateAnnouncement(trx, open.id, open.revision, { figures }, actor.id, at)))
+            throw new Conflict('公示稿已被他人修改，请刷新后重试');
+          await insertRevision(
+            trx,
+            open.id,
+            open.revision + 1,
+            'compile',
+            open.title,
+            open.document,
+            null,
+            actor.id,
+            at,
+          );
+          await audit(
+            trx,
+            context,
+            'compile',
+            open,
+            { revision: open.revision },
+            { revision: open.revision + 1, confirmed: figures.confirmed },
+            at,
+          );
         } else {
           if (open) {
-            if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'superseded' }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
-            await insertRevision(trx, open.id, open.revision + 1, 'supersede', open.title, open.document, '重新生成草稿', actor.id, at);
+            if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'superseded' }, actor.id, at)))
+              throw new Conflict('公示稿已被他人修改，请刷新后重试');
+            await insertRevision(
+              trx,
+              open.id,
+              open.revision + 1,
+              'supersede',
+              open.title,
+              open.document,
+              '重新生成草稿',
+              actor.id,
+              at,
+            );
           }
           const published = await findPublished(trx, roundId);
           // A correction starts from the text last published, with the lead's edits.
-          const document: AnnouncementDocument = open?.document ?? published[0]?.document ?? { edits: {}, savedWith: {}, deadline };
+          const document: AnnouncementDocument = open?.document ??
+            published[0]?.document ?? { edits: {}, savedWith: {}, deadline };
           const version = (published[0]?.version ?? 0) + 1;
-          const id = await insertAnnouncement(trx, {
-            roundId, version, title: open?.title ?? published[0]?.title ?? defaultTitle(round), document, figures,
-            correctionNote: open?.correctionNote ?? null, slug: published[0]?.slug ?? null,
-          }, actor.id, at);
+          const id = await insertAnnouncement(
+            trx,
+            {
+              roundId,
+              version,
+              title: open?.title ?? published[0]?.title ?? defaultTitle(round),
+              document,
+              figures,
+              correctionNote: open?.correctionNote ?? null,
+              slug: published[0]?.slug ?? null,
+            },
+            actor.id,
+            at,
+          );
           await insertRevision(trx, id, 1, 'compile', open?.title ?? defaultTitle(round), document, null, actor.id, at);
-          await audit(trx, context, 'compile', { roundId, version }, open ? { supersededVersion: open.version, status: open.status } : null, { version, confirmed: figures.confirmed }, at);
+          await audit(
+            trx,
+            context,
+            'compile',
+            { roundId, version },
+            open ? { supersededVersion: open.version, status: open.status } : null,
+            { version, confirmed: figures.confirmed },
+            at,
+          );
         }
         return viewOf(trx, round, (await findOpen(trx, roundId))!, compiled);
       });
@@ -197,42 +351,70 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
      * A section equal to the generated text stops being an edit. Unknown `{tokens}` and texts over
      * the limits are refused, all at once.
      */
-    async save(context: AuditContext, actor: Actor, roundId: number, body: Record<string, unknown>): Promise<AnnouncementView> {
+    async save(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      body: Record<string, unknown>,
+    ): Promise<AnnouncementView> {
       const at = now();
       return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
-        if (Number(body.revision) !== open.revision) throw new Conflict('公示稿已被他人修改（版本已变化），您的修改未保存；请复制您的文字后刷新', { current: open.revision });
+        if (Number(body.revision) !== open.revision)
+          throw new Conflict('公示稿已被他人修改（版本已变化），您的修改未保存；请复制您的文字后刷新', {
+            current: open.revision,
+          });
         if (open.status !== 'draft') throw new Conflict('公示稿已提交审批，不能再修改；如需修改请重新生成草稿');
         const errors: Array<{ field: string; message: string }> = [];
-        if (body.title !== undefined && typeof body.title !== 'string') errors.push({ field: 'title', message: '标题须为文字' });
-        const title = typeof body.title === 'string' ? withoutBidiControls(body.title.normalize('NFC')).trim() : open.title;
+        if (body.title !== undefined && typeof body.title !== 'string')
+          errors.push({ field: 'title', message: '标题须为文字' });
+        const title =
+          typeof body.title === 'string' ? withoutBidiControls(body.title.normalize('NFC')).trim() : open.title;
         if (title === '') errors.push({ field: 'title', message: '请填写标题' });
-        if ([...title].length > LIMITS.title) errors.push({ field: 'title', message: `标题不能超过${LIMITS.title}个字符` });
+        if ([...title].length > LIMITS.title)
+          errors.push({ field: 'title', message: `标题不能超过${LIMITS.title}个字符` });
         const deadline = body.deadline === undefined ? open.document.deadline : String(body.deadline).trim();
-        if (!isCalendarDate(deadline)) errors.push({ field: 'deadline', message: '整改期限须为有效日期（如 2024-06-30）' });
-        const correctionNote = body.correctionNote === undefined ? open.correctionNote : String(body.correctionNote).trim() || null;
-        if (correctionNote && [...correctionNote].length > LIMITS.correctionNote) errors.push({ field: 'correctionNote', message: `更正说明不能超过${LIMITS.correctionNote}个字符` });
+        if (!isCalendarDate(deadline))
+          errors.push({ field: 'deadline', message: '整改期限须为有效日期（如 2024-06-30）' });
+        const correctionNote =
+          body.correctionNote === undefined ? open.correctionNote : String(body.correctionNote).trim() || null;
+        if (correctionNote && [...correctionNote].length > LIMITS.correctionNote)
+          errors.push({ field: 'correctionNote', message: `更正说明不能超过${LIMITS.correctionNote}个字符` });
 
         const compiled = await compileNow(trx, round, isCalendarDate(deadline) ? deadline : open.document.deadline);
         const { values, generated } = compiled;
         const byKey = new Map(generated.map((s) => [s.key, s]));
         const edits = { ...open.document.edits };
         const savedWith = { ...open.document.savedWith };
-        const given = (body.sections && typeof body.sections === 'object' ? body.sections : {}) as Record<string, unknown>;
+        const given = (body.sections && typeof body.sections === 'object' ? body.sections : {}) as Record<
+          string,
+          unknown
+        >;
         for (const [key, raw] of Object.entries(given)) {
           const section = byKey.get(key);
           if (!section) {
             errors.push({ field: `sections.${key}`, message: `没有"${key}"这一节` });
             continue;
           }
-          const text = String(raw ?? '').normalize('NFC').replace(/\r\n?/g, '\n').trim();
+          const text = String(raw ?? '')
+            .normalize('NFC')
+            .replace(/\r\n?/g, '\n')
+            .trim();
           const limit = key.startsWith('recommendation:') ? LIMITS.recommendation : LIMITS.section;
           const label = section.heading ?? sectionLabel(section);
-          if ([...text].length > limit) errors.push({ field: `sections.${key}`, message: `"${label}"不能超过${limit}个字符（现有${[...text].length}个）` });
+          if ([...text].length > limit)
+            errors.push({
+              field: `sections.${key}`,
+              message: `"${label}"不能超过${limit}个字符（现有${[...text].length}个）`,
+            });
           const unknown = unknownTokens(text, values);
-          if (unknown.length) errors.push({ field: `sections.${key}`, message: `"${label}"中的{${unknown.join('}、{')}}不是可用的数据字段` });
+          if (unknown.length)
+            errors.push({
+              field: `sections.${key}`,
+              message: `"${label}"中的{${unknown.join('}、{')}}不是可用的数据字段`,
+            });
           if (text === section.text) {
             delete edits[key];
             delete savedWith[key];
@@ -243,10 +425,18 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         }
         if (errors.length) throw new Invalid('公示稿有以下问题，未保存', errors);
         const document: AnnouncementDocument = { edits, savedWith, deadline };
-        if (!(await updateAnnouncement(trx, open.id, open.revision, { title, document, correctionNote }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
+        if (!(await updateAnnouncement(trx, open.id, open.revision, { title, document, correctionNote }, actor.id, at)))
+          throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'edit', title, document, null, actor.id, at);
-        await audit(trx, context, 'edit', open, { revision: open.revision, title: open.title, edits: open.document.edits, deadline: open.document.deadline },
-          { revision: open.revision + 1, title, edits, deadline, correctionNote }, at);
+        await audit(
+          trx,
+          context,
+          'edit',
+          open,
+          { revision: open.revision, title: open.title, edits: open.document.edits, deadline: open.document.deadline },
+          { revision: open.revision + 1, title, edits, deadline, correctionNote },
+          at,
+        );
         return viewOf(trx, round, (await findOpen(trx, roundId))!, compiled);
       });
     },
@@ -261,10 +451,23 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         if (open.status !== 'draft') throw new Conflict('公示稿已提交审批');
         const compiled = await compileNow(trx, round, open.document.deadline);
         const view = await viewOf(trx, round, open, compiled);
-        const problems: Array<{ field: string; message: string }> = view.warnings.filter((w) => w.blocks.includes('submit')).map((w) => ({ field: w.code, message: w.message }));
-        if (open.version > 1 && !open.correctionNote) problems.push({ field: 'correctionNote', message: `这是第${open.version}版（更正版），须写明更正了什么` });
+        const problems: Array<{ field: string; message: string }> = view.warnings
+          .filter((w) => w.blocks.includes('submit'))
+          .map((w) => ({ field: w.code, message: w.message }));
+        if (open.version > 1 && !open.correctionNote)
+          problems.push({ field: 'correctionNote', message: `这是第${open.version}版（更正版），须写明更正了什么` });
         if (problems.length) throw new Invalid('公示稿还不能提交审批', problems);
-        if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'submitted', figures: view.figures, submittedBy: actor.id, submittedAt: at }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
+        if (
+          !(await updateAnnouncement(
+            trx,
+            open.id,
+            open.revision,
+            { status: 'submitted', figures: view.figures, submittedBy: actor.id, submittedAt: at },
+            actor.id,
+            at,
+          ))
+        )
+          throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'submit', open.title, open.document, null, actor.id, at);
         await audit(trx, context, 'submit', open, { status: 'draft' }, { status: 'submitted' }, at);
         return viewOf(trx, round, (await findOpen(trx, roundId))!, compiled);
@@ -272,7 +475,12 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     },
 
     /** An official sends the submitted version back to the lead, with a reason. */
-    async returnToDraft(context: AuditContext, actor: Actor, roundId: number, reason: string): Promise<AnnouncementView> {
+    async returnToDraft(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      reason: string,
+    ): Promise<AnnouncementView> {
       const at = now();
       const text = requiredReason(reason, '退回须写明理由');
       return writeTransaction(db, async (trx) => {
@@ -280,7 +488,17 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         const round = await requireRound(trx, roundId);
         const open = await requireOpen(trx, roundId);
         if (open.status !== 'submitted') throw new Conflict('没有待审批的公示稿');
-        if (!(await updateAnnouncement(trx, open.id, open.revision, { status: 'draft', submittedBy: null, submittedAt: null }, actor.id, at))) throw new Conflict('公示稿已被他人修改，请刷新后重试');
+        if (
+          !(await updateAnnouncement(
+            trx,
+            open.id,
+            open.revision,
+            { status: 'draft', submittedBy: null, submittedAt: null },
+            actor.id,
+            at,
+          ))
+        )
+          throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'return', open.title, open.document, text, actor.id, at);
         await audit(trx, context, 'return', open, { status: 'submitted' }, { status: 'draft', reason: text }, at);
         return viewOf(trx, round, (await findOpen(trx, roundId))!);
@@ -292,7 +510,11 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
      * a sampled item lacks a confirmed review, or while edited prose disagrees with the figures.
      * The text and figures are frozen; the round is published.
      */
-    async publish(context: AuditContext, actor: Actor, roundId: number): Promise<{ version: number; slug: string; publicUrl: string }> {
+    async publish(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+    ): Promise<{ version: number; slug: string; publicUrl: string }> {
       const at = now();
       return writeTransaction(db, async (trx) => {
         await lockRound(trx, roundId);
@@ -301,13 +523,39 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         if (!open || open.status !== 'submitted') throw new Conflict('没有待审批的公示稿：请复核组组长先提交审批');
         const view = await viewOf(trx, round, open);
         const blocking = view.warnings.filter((w) => w.blocks.includes('publish'));
-        if (blocking.length) throw new Conflict('公示稿还不能发布', blocking.map((w) => ({ field: w.code, message: w.message })));
+        if (blocking.length)
+          throw new Conflict(
+            '公示稿还不能发布',
+            blocking.map((w) => ({ field: w.code, message: w.message })),
+          );
         const slug = open.slug ?? `${round.fiscalYear}-${crypto.randomBytes(6).toString('hex')}`;
-        const published = await updateAnnouncement(trx, open.id, open.revision, { status: 'published', slug, figures: view.figures, publishedSections: view.rendered, publishedBy: actor.id, publishedAt: at }, actor.id, at);
+        const published = await updateAnnouncement(
+          trx,
+          open.id,
+          open.revision,
+          {
+            status: 'published',
+            slug,
+            figures: view.figures,
+            publishedSections: view.rendered,
+            publishedBy: actor.id,
+            publishedAt: at,
+          },
+          actor.id,
+          at,
+        );
         if (!published) throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'publish', open.title, open.document, null, actor.id, at);
         await setRoundState(trx, roundId, 'published', at);
-        await audit(trx, context, 'publish', open, { status: 'submitted' }, { status: 'published', slug, version: open.version }, at);
+        await audit(
+          trx,
+          context,
+          'publish',
+          open,
+          { status: 'submitted' },
+          { status: 'published', slug, version: open.version },
+          at,
+        );
         return { version: open.version, slug, publicUrl: `/p/${slug}` };
       });
     },

@@ -48,15 +48,26 @@ export function refusalRecorder({ db, now, logger, windowMs, limitPerWindow }: R
    * of that kind from the address.
    */
   const keyOf = (context: AuditContext, event: AuditEvent) =>
-    context.actor ? `${event.action}|user:${context.actor.id}|${event.detail ?? ''}` : `${event.action}|ip:${context.ip ?? '-'}`;
+    context.actor
+      ? `${event.action}|user:${context.actor.id}|${event.detail ?? ''}`
+      : `${event.action}|ip:${context.ip ?? '-'}`;
 
   async function writeSummary(burst: Burst): Promise<void> {
     if (burst.more === 0) return;
-    await appendAudit(db, burst.context, {
-      ...burst.event,
-      detail: `${burst.event.detail ?? ''}（同一来源在此后${Math.round(windowMs / 1000)}秒内又有${burst.more}次，合并记录）`.slice(0, 2000),
-      after: { repeated: burst.more, from: burst.startedAt.toISOString(), to: burst.lastAt.toISOString() },
-    }, burst.lastAt);
+    await appendAudit(
+      db,
+      burst.context,
+      {
+        ...burst.event,
+        detail:
+          `${burst.event.detail ?? ''}（同一来源在此后${Math.round(windowMs / 1000)}秒内又有${burst.more}次，合并记录）`.slice(
+            0,
+            2000,
+          ),
+        after: { repeated: burst.more, from: burst.startedAt.toISOString(), to: burst.lastAt.toISOString() },
+      },
+      burst.lastAt,
+    );
   }
 
   /** Writes the counts of every window that has closed. */

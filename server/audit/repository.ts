@@ -58,7 +58,12 @@ export interface AuditFilter {
 const json = (value: unknown): string | null => (value === undefined ? null : JSON.stringify(value));
 const parse = (text: unknown): unknown => (typeof text === 'string' ? JSON.parse(text) : null);
 
-export async function appendAudit(db: Queryable, context: AuditContext, event: AuditEvent, at = new Date()): Promise<void> {
+export async function appendAudit(
+  db: Queryable,
+  context: AuditContext,
+  event: AuditEvent,
+  at = new Date(),
+): Promise<void> {
   await db('audit_log').insert({
     at,
     actor_id: context.actor?.id ?? null,

@@ -16,7 +16,15 @@ export function safeNext(value: unknown): string {
 
 const str = asText;
 
-export function authRoutes({ services, sessions, access }: { services: Services; sessions: SessionManager; access: AccessControl }): Router {
+export function authRoutes({
+  services,
+  sessions,
+  access,
+}: {
+  services: Services;
+  sessions: SessionManager;
+  access: AccessControl;
+}): Router {
   const router = Router();
 
   const renderLogin = (res: Response, data: Record<string, unknown> = {}) =>
@@ -24,7 +32,12 @@ export function authRoutes({ services, sessions, access }: { services: Services;
 
   router.get('/login', (req, res) => {
     if (req.user) return res.redirect(303, safeNext(req.query.next));
-    const notice = req.query.reason === 'expired' ? '会话已超时，请重新登录' : req.query.reason === 'logout' ? '您已安全退出' : undefined;
+    const notice =
+      req.query.reason === 'expired'
+        ? '会话已超时，请重新登录'
+        : req.query.reason === 'logout'
+          ? '您已安全退出'
+          : undefined;
     renderLogin(res, { next: safeNext(req.query.next), notice });
   });
 
@@ -45,7 +58,8 @@ export function authRoutes({ services, sessions, access }: { services: Services;
   });
 
   router.post('/logout', async (req, res) => {
-    if (req.user) await services.audit.record(auditContextOf(req), { action: 'logout', objectType: 'user', objectId: req.user.id });
+    if (req.user)
+      await services.audit.record(auditContextOf(req), { action: 'logout', objectType: 'user', objectId: req.user.id });
     await sessions.end(req, res);
     res.redirect(303, '/login?reason=logout');
   });
@@ -69,7 +83,12 @@ export function authRoutes({ services, sessions, access }: { services: Services;
     } catch (err) {
       if (!(err instanceof Invalid || err instanceof TooMany)) throw err;
       res.status(statusOf(err));
-      return res.render('auth/password', { title: '修改密码', forced: req.user!.mustChangePassword, error: err.message, errors: err.details });
+      return res.render('auth/password', {
+        title: '修改密码',
+        forced: req.user!.mustChangePassword,
+        error: err.message,
+        errors: err.details,
+      });
     }
     // A new session id after a credential change, as after login.
     const user = await services.users.get(req.user!.id);

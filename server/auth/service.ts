@@ -34,7 +34,12 @@ export function authService({ db, config, now, guesses }: AuthServiceDeps) {
       const ok = await verifyPassword(password, user ? user.passwordHash : await decoyHash);
       const at = now();
       const failed = (reason: string) =>
-        appendAudit(db, failContext, { action: 'login.failed', objectType: user ? 'user' : undefined, objectId: user?.id, detail: reason }, at);
+        appendAudit(
+          db,
+          failContext,
+          { action: 'login.failed', objectType: user ? 'user' : undefined, objectId: user?.id, detail: reason },
+          at,
+        );
       if (!user || !ok) {
         await failed(user ? '密码错误' : '用户不存在');
         throw new NotSignedIn(LOGIN_FAILED);

@@ -4,7 +4,13 @@ import { Config } from '../config';
 import { Database, writeTransaction } from '../data/database';
 import { TooMany } from '../errors';
 import {
-  clearGuessesForAccount, countGuessesForAccount, countGuessesForAddress, forgetGuess, lockGuesses, pruneGuesses, recordGuess,
+  clearGuessesForAccount,
+  countGuessesForAccount,
+  countGuessesForAddress,
+  forgetGuess,
+  lockGuesses,
+  pruneGuesses,
+  recordGuess,
 } from './throttleRepository';
 
 /**
@@ -14,7 +20,17 @@ import {
  * requests arrive at once, at most the allowed number of passwords is ever checked, and the
  * rest are refused with 429.
  */
-export function guessThrottle({ db, config, now, refusals }: { db: Database; config: Pick<Config, 'loginThrottle'>; now: () => Date; refusals: RefusalRecorder }) {
+export function guessThrottle({
+  db,
+  config,
+  now,
+  refusals,
+}: {
+  db: Database;
+  config: Pick<Config, 'loginThrottle'>;
+  now: () => Date;
+  refusals: RefusalRecorder;
+}) {
   const { windowMinutes, maxFailuresPerAccount, maxFailuresPerAddress } = config.loginThrottle;
 
   return {
@@ -23,7 +39,11 @@ export function guessThrottle({ db, config, now, refusals }: { db: Database; con
      * `auditAction`, with "…次数过多" after `what`) when either limit is reached. Returns the
      * guess, to be forgotten if it was right.
      */
-    async take(context: AuditContext, account: string, { auditAction, what }: { auditAction: string; what: string }): Promise<number> {
+    async take(
+      context: AuditContext,
+      account: string,
+      { auditAction, what }: { auditAction: string; what: string },
+    ): Promise<number> {
       const at = now();
       const since = new Date(at.getTime() - windowMinutes * 60_000);
       const address = context.ip ?? 'unknown';

@@ -16,7 +16,11 @@ export async function lockGuesses(trx: Queryable): Promise<void> {
 }
 
 export async function recordGuess(db: Queryable, account: string | null, address: string, at: Date): Promise<number> {
-  return insertedId(await db('login_failures').insert({ account: account?.slice(0, 64) ?? null, address: address.slice(0, 64), at }).returning('id'));
+  return insertedId(
+    await db('login_failures')
+      .insert({ account: account?.slice(0, 64) ?? null, address: address.slice(0, 64), at })
+      .returning('id'),
+  );
 }
 
 export async function forgetGuess(db: Queryable, id: number): Promise<void> {
@@ -24,11 +28,21 @@ export async function forgetGuess(db: Queryable, id: number): Promise<void> {
 }
 
 export async function countGuessesForAccount(db: Queryable, account: string, since: Date): Promise<number> {
-  return countOf((await db('login_failures').count({ n: '*' }).where({ account }).where('at', '>=', since).first()) as { n: unknown });
+  return countOf(
+    (await db('login_failures').count({ n: '*' }).where({ account }).where('at', '>=', since).first()) as {
+      n: unknown;
+    },
+  );
 }
 
 export async function countGuessesForAddress(db: Queryable, address: string, since: Date): Promise<number> {
-  return countOf((await db('login_failures').count({ n: '*' }).where({ address: address.slice(0, 64) }).where('at', '>=', since).first()) as { n: unknown });
+  return countOf(
+    (await db('login_failures')
+      .count({ n: '*' })
+      .where({ address: address.slice(0, 64) })
+      .where('at', '>=', since)
+      .first()) as { n: unknown },
+  );
 }
 
 export async function clearGuessesForAccount(db: Queryable, account: string): Promise<void> {

@@ -11,7 +11,11 @@ export function categoryRoutes({ services, access }: { services: Services; acces
   const canManage = access.requirePermission('reviews.assign');
 
   router.get('/categories', canManage, async (req, res) => {
-    res.render('reviews/categories', { title: '问题类别', categories: await services.categories.list(), saved: req.query.saved === '1' });
+    res.render('reviews/categories', {
+      title: '问题类别',
+      categories: await services.categories.list(),
+      saved: req.query.saved === '1',
+    });
   });
 
   router.post('/categories', canManage, async (req, res) => {
@@ -22,13 +26,23 @@ export function categoryRoutes({ services, access }: { services: Services; acces
       if (!(err instanceof Invalid)) throw err;
       // The form again with what was typed, and each problem beside its field.
       res.status(422);
-      return res.render('reviews/categories', { title: '问题类别', categories: await services.categories.list(), error: err.message, errors: err.details, form });
+      return res.render('reviews/categories', {
+        title: '问题类别',
+        categories: await services.categories.list(),
+        error: err.message,
+        errors: err.details,
+        form,
+      });
     }
     res.redirect(303, '/categories?saved=1');
   });
 
   router.post('/categories/:code/retire', canManage, async (req, res) => {
-    await services.categories.setRetired(auditContextOf(req), String(req.params.code), trimmed(objectBody(req.body).restore) !== '1');
+    await services.categories.setRetired(
+      auditContextOf(req),
+      String(req.params.code),
+      trimmed(objectBody(req.body).restore) !== '1',
+    );
     res.redirect(303, '/categories?saved=1');
   });
 

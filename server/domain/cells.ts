@@ -76,7 +76,10 @@ export function parseDecimal(cell: Cell, maxDecimals: number, what: string): Par
   const plain = PLAIN_DECIMAL.exec(raw);
   if (plain && (plain[2] ?? '').length <= maxDecimals) {
     const decimals = plain[2] ?? '';
-    return ok(BigInt(plain[1]) * SCALES[maxDecimals] + (decimals === '' ? 0n : BigInt(decimals) * SCALES[maxDecimals - decimals.length]));
+    return ok(
+      BigInt(plain[1]) * SCALES[maxDecimals] +
+        (decimals === '' ? 0n : BigInt(decimals) * SCALES[maxDecimals - decimals.length]),
+    );
   }
   const text = normaliseNumberText(raw);
   if (text === '') return fail(`${what}为空`);
@@ -103,7 +106,8 @@ export const MAX_TOTAL_FEN = BigInt(Number.MAX_SAFE_INTEGER);
 export function parseAmountCell(cell: Cell, what = '金额'): ParseResult<bigint> {
   // Six decimals of 万元 are whole fen: FEN_PER_WAN is 10^6.
   const parsed = parseDecimal(cell, 6, what);
-  if (parsed.ok && parsed.value > MAX_AMOUNT_FEN) return fail(`${what}超过上限${MAX_AMOUNT_WAN.toLocaleString('en-US')}万元"${cellText(cell)}"`);
+  if (parsed.ok && parsed.value > MAX_AMOUNT_FEN)
+    return fail(`${what}超过上限${MAX_AMOUNT_WAN.toLocaleString('en-US')}万元"${cellText(cell)}"`);
   return parsed;
 }
 

@@ -16,10 +16,26 @@ const TYPES: Record<string, FileType> = {
   jpeg: { mediaType: 'image/jpeg', label: 'JPEG 图片', extensions: ['jpg', 'jpeg'] },
   gif: { mediaType: 'image/gif', label: 'GIF 图片', extensions: ['gif'] },
   webp: { mediaType: 'image/webp', label: 'WebP 图片', extensions: ['webp'] },
-  docx: { mediaType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', label: 'Word 文档', extensions: ['docx'] },
-  xlsx: { mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet', label: 'Excel 工作簿', extensions: ['xlsx'] },
-  pptx: { mediaType: 'application/vnd.openxmlformats-officedocument.presentationml.presentation', label: 'PowerPoint 演示文稿', extensions: ['pptx'] },
-  ole: { mediaType: 'application/x-ole-storage', label: '旧版 Office 文档', extensions: ['doc', 'xls', 'ppt', 'wps', 'et'] },
+  docx: {
+    mediaType: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+    label: 'Word 文档',
+    extensions: ['docx'],
+  },
+  xlsx: {
+    mediaType: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+    label: 'Excel 工作簿',
+    extensions: ['xlsx'],
+  },
+  pptx: {
+    mediaType: 'application/vnd.openxmlformats-officedocument.presentationml.presentation',
+    label: 'PowerPoint 演示文稿',
+    extensions: ['pptx'],
+  },
+  ole: {
+    mediaType: 'application/x-ole-storage',
+    label: '旧版 Office 文档',
+    extensions: ['doc', 'xls', 'ppt', 'wps', 'et'],
+  },
   ofd: { mediaType: 'application/ofd', label: 'OFD 版式文档', extensions: ['ofd'] },
 };
 
@@ -48,7 +64,8 @@ export function detectFileType(data: Buffer): FileType | undefined {
   if (startsWith(data, [0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a])) return TYPES.png;
   if (startsWith(data, [0xff, 0xd8, 0xff])) return TYPES.jpeg;
   if (data.subarray(0, 4).toString('latin1') === 'GIF8') return TYPES.gif;
-  if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP') return TYPES.webp;
+  if (data.subarray(0, 4).toString('latin1') === 'RIFF' && data.subarray(8, 12).toString('latin1') === 'WEBP')
+    return TYPES.webp;
   if (startsWith(data, [0xd0, 0xcf, 0x11, 0xe0, 0xa1, 0xb1, 0x1a, 0xe1])) return TYPES.ole;
   if (startsWith(data, [0x50, 0x4b, 0x03, 0x04])) {
     const names = zipNames(data);

@@ -30,11 +30,13 @@ function logFactorial(n: number): number {
   for (let i = logFactorials.length; i <= n; i++) logFactorials.push(logFactorials[i - 1] + Math.log(i));
   return logFactorials[n];
 }
-const logChoose = (n: number, k: number) => (k < 0 || k > n ? -Infinity : logFactorial(n) - logFactorial(k) - logFactorial(n - k));
+const logChoose = (n: number, k: number) =>
+  k < 0 || k > n ? -Infinity : logFactorial(n) - logFactorial(k) - logFactorial(n - k);
 
 export function binomialCdf(k: number, n: number, p: number): number {
   let sum = 0;
-  for (let x = 0; x <= Math.min(k, n); x++) sum += Math.exp(logChoose(n, x) + x * Math.log(p) + (n - x) * Math.log1p(-p));
+  for (let x = 0; x <= Math.min(k, n); x++)
+    sum += Math.exp(logChoose(n, x) + x * Math.log(p) + (n - x) * Math.log1p(-p));
   return sum;
 }
 
@@ -72,7 +74,8 @@ export function planSampleSize(input: PlanInput): Plan {
   return { binomial, hypergeometric, inflatedInPopulation: inflated };
 }
 
-export type PlanParse = { value: PlanInput; errors: [] } | { value: undefined; errors: Array<{ field: string; message: string }> };
+export type PlanParse =
+  { value: PlanInput; errors: [] } | { value: undefined; errors: Array<{ field: string; message: string }> };
 
 /** From a form: percentages as numbers of percent ("5" = 5 %), counts as integers. */
 export function parsePlanInput(form: Record<string, unknown>, populationSize?: number): PlanParse {
@@ -82,8 +85,10 @@ export function parsePlanInput(form: Record<string, unknown>, populationSize?: n
   const confidence = num('confidence');
   const accepted = num('accepted');
   if (!(rate > 0 && rate < 100)) errors.push({ field: 'tolerableRate', message: '可容忍偏差率须大于0%、小于100%' });
-  if (!(confidence > 0 && confidence < 100)) errors.push({ field: 'confidence', message: '置信水平须大于0%、小于100%' });
-  if (!Number.isInteger(accepted) || accepted < 0 || accepted > 50) errors.push({ field: 'accepted', message: '预计发现的偏差数须为0–50的整数' });
+  if (!(confidence > 0 && confidence < 100))
+    errors.push({ field: 'confidence', message: '置信水平须大于0%、小于100%' });
+  if (!Number.isInteger(accepted) || accepted < 0 || accepted > 50)
+    errors.push({ field: 'accepted', message: '预计发现的偏差数须为0–50的整数' });
   if (errors.length) return { value: undefined, errors };
   return { value: { tolerableRate: rate / 100, confidence: confidence / 100, accepted, populationSize }, errors: [] };
 }

@@ -88,9 +88,21 @@ export const INDICATOR_COLUMNS: Array<ColumnSpec<IndicatorField>> = [
 ];
 
 type SubmissionField =
-  | 'kind' | 'code' | 'department' | 'unit' | 'name' | 'fundingSource' | 'budgetWan' | 'executedWan'
-  | 'selfScore' | 'selfGrade' | 'submittedOn' | 'contact' | 'note';
-type IndicatorField = 'code' | 'level1' | 'level2' | 'level3' | 'nature' | 'target' | 'unit' | 'weight' | 'actual' | 'score';
+  | 'kind'
+  | 'code'
+  | 'department'
+  | 'unit'
+  | 'name'
+  | 'fundingSource'
+  | 'budgetWan'
+  | 'executedWan'
+  | 'selfScore'
+  | 'selfGrade'
+  | 'submittedOn'
+  | 'contact'
+  | 'note';
+type IndicatorField =
+  'code' | 'level1' | 'level2' | 'level3' | 'nature' | 'target' | 'unit' | 'weight' | 'actual' | 'score';
 
 export interface SubmissionInput {
   rowNumber: number;
@@ -138,9 +150,14 @@ interface HeaderMap<K extends string> {
  * Finds the header row (row 1, or the first of the first ten rows that names the required
  * columns, since many exports put a title above the table) and where each column is.
  */
-function mapHeaders<K extends string>(sheet: Sheet, columns: Array<ColumnSpec<K>>, problems: ImportProblem[]): HeaderMap<K> | undefined {
+function mapHeaders<K extends string>(
+  sheet: Sheet,
+  columns: Array<ColumnSpec<K>>,
+  problems: ImportProblem[],
+): HeaderMap<K> | undefined {
   const byName = new Map<string, ColumnSpec<K>>();
-  for (const column of columns) for (const name of [column.label, ...column.aliases]) byName.set(headerKey(name), column);
+  for (const column of columns)
+    for (const name of [column.label, ...column.aliases]) byName.set(headerKey(name), column);
   const required = columns.filter((c) => c.required);
   const candidates = sheet.rows.slice(0, 10);
   if (candidates.length === 0) {
@@ -161,11 +178,17 @@ function mapHeaders<K extends string>(sheet: Sheet, columns: Array<ColumnSpec<K>
     if (text === '') return;
     const column = byName.get(headerKey(text));
     if (!column) {
-      if (seenExtra.has(text)) problems.push({ sheet: sheet.name, row: header.number, column: text, message: `表头"${text}"出现了不止一次` });
+      if (seenExtra.has(text))
+        problems.push({ sheet: sheet.name, row: header.number, column: text, message: `表头"${text}"出现了不止一次` });
       seenExtra.add(text);
       extra.push({ index: i, header: text });
     } else if (index[column.key] !== undefined) {
-      problems.push({ sheet: sheet.name, row: header.number, column: column.label, message: `表头"${column.label}"出现了不止一次` });
+      problems.push({
+        sheet: sheet.name,
+        row: header.number,
+        column: column.label,
+        message: `表头"${column.label}"出现了不止一次`,
+      });
     } else {
       index[column.key] = i;
     }
@@ -262,7 +285,12 @@ class RowReader<K extends string> {
       const text = cellText(this.row.cells[index] ?? null);
       if (text.length > MAX_EXTRA_LENGTH && [...text].length > MAX_EXTRA_LENGTH) {
         this.ok = false;
-        this.problems.add({ sheet: this.sheet, row: this.row.number, column: header, message: `超过${MAX_EXTRA_LENGTH}个字` });
+        this.problems.add({
+          sheet: this.sheet,
+          row: this.row.number,
+          column: header,
+          message: `超过${MAX_EXTRA_LENGTH}个字`,
+        });
       } else if (text !== '') {
         values[header] = text;
         any = true;
@@ -325,7 +353,11 @@ export function sortProblems(problems: ImportProblem[], sheets: string[]): Impor
  * the rest are still being read. Every problem goes to `problems`; `seenCodes` collects the codes
  * of all rows, valid or not (for the indicators' check).
  */
-export function* readSubmissions(sheet: Sheet, problems: ProblemList, seenCodes: Set<string>): Generator<SubmissionInput> {
+export function* readSubmissions(
+  sheet: Sheet,
+  problems: ProblemList,
+  seenCodes: Set<string>,
+): Generator<SubmissionInput> {
   const headerProblems: ImportProblem[] = [];
   const map = mapHeaders(sheet, SUBMISSION_COLUMNS, headerProblems);
   problems.addAll(headerProblems);
@@ -336,7 +368,12 @@ export function* readSubmissions(sheet: Sheet, problems: ProblemList, seenCodes:
     return;
   }
   if (rows.length > MAX_ROWS) {
-    problems.add({ sheet: sheet.name, row: null, column: null, message: `超过${MAX_ROWS.toLocaleString('en-US')}行，请分批整理后再导入` });
+    problems.add({
+      sheet: sheet.name,
+      row: null,
+      column: null,
+      message: `超过${MAX_ROWS.toLocaleString('en-US')}行，请分批整理后再导入`,
+    });
     return;
   }
   const firstRowOfCode = new Map<string, number>();
@@ -374,7 +411,12 @@ export function* readSubmissions(sheet: Sheet, problems: ProblemList, seenCodes:
     if (!score.ok) r.problem('selfScore', score.message);
 
     const gradeText = r.text('selfGrade');
-    const selfGrade = gradeText === null ? null : isGrade(gradeText) ? gradeText : (GRADES.find((g) => g === gradeText.normalize('NFKC')) ?? undefined);
+    const selfGrade =
+      gradeText === null
+        ? null
+        : isGrade(gradeText)
+          ? gradeText
+          : (GRADES.find((g) => g === gradeText.normalize('NFKC')) ?? undefined);
     if (selfGrade === undefined) r.problem('selfGrade', `自评等级"${gradeText}"不正确，应为优、良、中或差`);
 
     const dateCell = r.cell('submittedOn');
@@ -385,7 +427,17 @@ export function* readSubmissions(sheet: Sheet, problems: ProblemList, seenCodes:
     const contact = r.text('contact');
     const note = r.text('note');
 
-    if (!r.ok || !kind || code === null || department === null || unit === null || name === null || !budget.ok || !score.ok) continue;
+    if (
+      !r.ok ||
+      !kind ||
+      code === null ||
+      department === null ||
+      unit === null ||
+      name === null ||
+      !budget.ok ||
+      !score.ok
+    )
+      continue;
     if ((executed && !executed.ok) || selfGrade === undefined || (submitted && !submitted.ok)) continue;
     yield {
       rowNumber: row.number,
@@ -449,7 +501,20 @@ export function readIndicators(sheet: Sheet, problems: ProblemList): ReadIndicat
     if (!r.ok || code === null || level1 === null || level3 === null || !weight.ok || !score.ok) continue;
     const position = (positions.get(code) ?? 0) + 1;
     positions.set(code, position);
-    indicators.push({ rowNumber: row.number, code, position, level1, level2, level3, nature, target, unit, weight: weight.value, actual, score: score.value });
+    indicators.push({
+      rowNumber: row.number,
+      code,
+      position,
+      level1,
+      level2,
+      level3,
+      nature,
+      target,
+      unit,
+      weight: weight.value,
+      actual,
+      score: score.value,
+    });
   }
   return { indicators, codeRows };
 }
@@ -458,9 +523,15 @@ export function readIndicators(sheet: Sheet, problems: ProblemList): ReadIndicat
  * Every indicator row must name a population row. `known` holds the codes of all population
  * rows, valid or not, so that one bad population row is not reported again for each indicator.
  */
-export function checkIndicatorCodes(sheetName: string, read: ReadIndicators, known: Set<string>, problems: ProblemList): void {
+export function checkIndicatorCodes(
+  sheetName: string,
+  read: ReadIndicators,
+  known: Set<string>,
+  problems: ProblemList,
+): void {
   for (const { code, row } of read.codeRows) {
-    if (!known.has(code)) problems.add({ sheet: sheetName, row, column: '编码', message: `编码"${code}"在自评汇总中不存在` });
+    if (!known.has(code))
+      problems.add({ sheet: sheetName, row, column: '编码', message: `编码"${code}"在自评汇总中不存在` });
   }
 }
 
@@ -489,7 +560,11 @@ export interface PopulationSummary {
 
 /** Totals of a population by kind, department, grade and warning sign. */
 export function summarisePopulation(
-  records: Iterable<{ input: { kind: Kind; department: string; budgetFen: bigint; executedFen: bigint | null }; assessment: { scoreGrade: Grade; warnings: number }; indicatorCount: number }>,
+  records: Iterable<{
+    input: { kind: Kind; department: string; budgetFen: bigint; executedFen: bigint | null };
+    assessment: { scoreGrade: Grade; warnings: number };
+    indicatorCount: number;
+  }>,
 ): PopulationSummary {
   const byKind: Record<Kind, KindTotals> = {
     project: { count: 0, budgetFen: 0n, executedFen: 0n },
@@ -505,7 +580,11 @@ export function summarisePopulation(
     kind.budgetFen += r.budgetFen;
     if (r.executedFen !== null) kind.executedFen += r.executedFen;
     let d = departments.get(r.department);
-    if (!d) departments.set(r.department, (d = { department: r.department, projectCount: 0, departmentCount: 0, budgetFen: 0n }));
+    if (!d)
+      departments.set(
+        r.department,
+        (d = { department: r.department, projectCount: 0, departmentCount: 0, budgetFen: 0n }),
+      );
     if (r.kind === 'project') d.projectCount += 1;
     else d.departmentCount += 1;
     d.budgetFen += r.budgetFen;
@@ -513,6 +592,8 @@ export function summarisePopulation(
     if (assessment.warnings !== 0) for (const key of warningKeysOf(assessment.warnings)) byWarning[key] += 1;
     if (indicatorCount > 0) withIndicators += 1;
   }
-  const byDepartment = [...departments.values()].sort((a, b) => (a.budgetFen === b.budgetFen ? (a.department < b.department ? -1 : 1) : a.budgetFen > b.budgetFen ? -1 : 1));
+  const byDepartment = [...departments.values()].sort((a, b) =>
+    a.budgetFen === b.budgetFen ? (a.department < b.department ? -1 : 1) : a.budgetFen > b.budgetFen ? -1 : 1,
+  );
   return { byKind, byDepartment, byGrade, byWarning, withIndicators };
 }

@@ -23,14 +23,29 @@ export const DEDUCTION_RULES = {
   R8: { label: '三级指标与二级指标不匹配', percent: 100 },
 } as const;
 export type RuleCode = keyof typeof DEDUCTION_RULES;
-export const isRuleCode = (value: unknown): value is RuleCode => typeof value === 'string' && Object.hasOwn(DEDUCTION_RULES, value);
+export const isRuleCode = (value: unknown): value is RuleCode =>
+  typeof value === 'string' && Object.hasOwn(DEDUCTION_RULES, value);
 
 /** The review dimensions of the seed's 太康县 and 青阳县 reports. */
-export const DIMENSIONS = ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'] as const;
+export const DIMENSIONS = [
+  '绩效目标编制',
+  '预算执行',
+  '绩效指标设置',
+  '运行成本控制',
+  '目标完成',
+  '可持续发展能力',
+  '满意度',
+] as const;
 export const JUDGEMENTS = ['符合', '基本符合', '不符合'] as const;
 export type Judgement = (typeof JUDGEMENTS)[number];
 
-export const REVIEW_STATUSES = { none: '未开始', draft: '草稿', submitted: '已提交', returned: '已退回', confirmed: '已确认' } as const;
+export const REVIEW_STATUSES = {
+  none: '未开始',
+  draft: '草稿',
+  submitted: '已提交',
+  returned: '已退回',
+  confirmed: '已确认',
+} as const;
 export type ReviewStatus = Exclude<keyof typeof REVIEW_STATUSES, 'none'>;
 
 export interface IndicatorForReview {
@@ -64,7 +79,6 @@ export interface ReviewContent {
   dimensions: Partial<Record<(typeof DIMENSIONS)[number], { judgement: Judgement; note: string | null }>>;
 }
 
-
 export interface QualityWeights {
   timeliness: number;
   normative: number;
@@ -91,7 +105,10 @@ export interface QualityRating {
 /** The quality score from its sub-scores and the round's weights; null until all three are there. */
 export function qualityScoreOf(rating: QualityRating, weights: QualityWeights): number | null {
   if (rating.timeliness === null || rating.normative === null || rating.report === null) return null;
-  return Math.round((rating.timeliness * weights.timeliness + rating.normative * weights.normative + rating.report * weights.report) / 100);
+  return Math.round(
+    (rating.timeliness * weights.timeliness + rating.normative * weights.normative + rating.report * weights.report) /
+      100,
+  );
 }
 
 /** The score a rule leaves of an indicator's points: weight × (100 − percent) / 100, half up. */
@@ -109,7 +126,13 @@ const points = (value: unknown, what: string, max: number): { value?: number; er
 /** `undefined` when the body leaves the field out, so that the stored value stays. */
 const given = (value: unknown) => value !== undefined;
 
-const EMPTY_CONTENT: ReviewContent = { wholeScore: null, qualityScore: null, comment: null, indicators: [], dimensions: {} };
+const EMPTY_CONTENT: ReviewContent = {
+  wholeScore: null,
+  qualityScore: null,
+  comment: null,
+  indicators: [],
+  dimensions: {},
+};
 
 /**
  * A review as a writer sends it: `{reviewScore?, qualityScore?, quality?, comment?, indicators?:
@@ -124,11 +147,15 @@ const EMPTY_CONTENT: ReviewContent = { wholeScore: null, qualityScore: null, com
 export function parseReviewContent(
   body: Record<string, unknown>,
   indicators: readonly IndicatorForReview[],
-  rating: { weights: QualityWeights; timelinessDefault: number | null } = { weights: DEFAULT_QUALITY_WEIGHTS, timelinessDefault: null },
+  rating: { weights: QualityWeights; timelinessDefault: number | null } = {
+    weights: DEFAULT_QUALITY_WEIGHTS,
+    timelinessDefault: null,
+  },
   base: ReviewContent = EMPTY_CONTENT,
 ): { value?: ReviewContent; errors: FieldError[] } {
   const errors: FieldError[] = [];
-  const text = (value: unknown, field: string, label: string, max: number) => readText(value, field, label, max, errors);
+  const text = (value: unknown, field: string, label: string, max: number) =>
+    readText(value, field, label, max, errors);
 
   const whole = points(body.reviewScore, '复核得分', 10000);
   if (whole.error) errors.push({ field: 'reviewScore', message: whole.error });
@@ -155,13 +182,32 @@ export function parseReviewContent(
       const timeliness = points(sub.timeliness, '及时性得分', 10000);
       const normative = points(sub.normative, '规范性得分', 10000);
       const report = points(sub.report, '报告质量得分', 10000);
-      for (const [key, part] of [['timeliness', timeliness], ['normative', normative], ['report', report]] as const) if (part.error) errors.push({ field: `quality.${key}`, message: part.error });
-      const reason = text(sub.timelinessReason, 'quality.timelinessReason', '及时性调整理由', TEXT_LIMITS.reason) ?? null;
+      for (const [key, part] of [
+        ['timeliness', timeliness],
+        ['normative', normative],
+        ['report', report],
+      ] as const)
+        if (part.error) errors.push({ field: `quality.${key}`, message: part.error });
+      const reason =
+        text(sub.timelinessReason, 'quality.timelinessReason', '及时性调整理由', TEXT_LIMITS.reason) ?? null;
       const t = timeliness.value ?? rating.timelinessDefault;
-      if (timeliness.value !== undefined && rating.timelinessDefault !== null && timeliness.value !== rating.timelinessDefault && reason === null) {
-        errors.push({ field: 'quality.timelinessReason', message: `及时性按报送日期应为${rating.timelinessDefault / 100}分，改为其他分值须说明理由` });
+      if (
+        timeliness.value !== undefined &&
+        rating.timelinessDefault !== null &&
+        timeliness.value !== rating.timelinessDefault &&
+        reason === null
+      ) {
+        errors.push({
+          field: 'quality.timelinessReason',
+          message: `及时性按报送日期应为${rating.timelinessDefault / 100}分，改为其他分值须说明理由`,
+        });
       }
-      qualityRating = { timeliness: t ?? null, timelinessReason: reason, normative: normative.value ?? null, report: report.value ?? null };
+      qualityRating = {
+        timeliness: t ?? null,
+        timelinessReason: reason,
+        normative: normative.value ?? null,
+        report: report.value ?? null,
+      };
       const computed = qualityScoreOf(qualityRating, rating.weights);
       if (computed !== null) qualityScore = computed;
       else if (!given(body.qualityScore)) qualityScore = null;
@@ -189,44 +235,77 @@ export function parseReviewContent(
     // A rule sent without a score decides the score; neither sent keeps both as stored.
     let score = given(entry.reviewScore)
       ? points(entry.reviewScore, `${name}复核得分`, indicator.weight)
-      : given(entry.rule) || stored.reviewScore === null ? {} : { value: stored.reviewScore };
+      : given(entry.rule) || stored.reviewScore === null
+        ? {}
+        : { value: stored.reviewScore };
     const ruleText = given(entry.rule) ? text(entry.rule, `${field}.rule`, `${name}的扣分规则`, 8) : stored.rule;
     let rule: RuleCode | null = null;
     if (ruleText) {
-      if (!isRuleCode(ruleText)) errors.push({ field: `${field}.rule`, message: `${name}的扣分规则"${ruleText}"不存在` });
+      if (!isRuleCode(ruleText))
+        errors.push({ field: `${field}.rule`, message: `${name}的扣分规则"${ruleText}"不存在` });
       else {
         rule = ruleText;
-        const percent = entry.percent === undefined || entry.percent === null || entry.percent === '' ? undefined : Number(entry.percent);
+        const percent =
+          entry.percent === undefined || entry.percent === null || entry.percent === ''
+            ? undefined
+            : Number(entry.percent);
         if (percent !== undefined && percent !== DEDUCTION_RULES[rule].percent) {
-          errors.push({ field: `${field}.percent`, message: `${name}：规则"${DEDUCTION_RULES[rule].label}"的扣分比例是${DEDUCTION_RULES[rule].percent}%，不是${percent}%` });
+          errors.push({
+            field: `${field}.percent`,
+            message: `${name}：规则"${DEDUCTION_RULES[rule].label}"的扣分比例是${DEDUCTION_RULES[rule].percent}%，不是${percent}%`,
+          });
         }
         const expected = scoreUnderRule(indicator.weight, rule);
         if (score.value === undefined && !score.error) score = { value: expected };
         else if (score.value !== undefined && score.value !== expected) {
-          errors.push({ field: `${field}.reviewScore`, message: `${name}按规则"${DEDUCTION_RULES[rule].label}"（扣${DEDUCTION_RULES[rule].percent}%）应得${expected / 100}分，不是${score.value / 100}分` });
+          errors.push({
+            field: `${field}.reviewScore`,
+            message: `${name}按规则"${DEDUCTION_RULES[rule].label}"（扣${DEDUCTION_RULES[rule].percent}%）应得${expected / 100}分，不是${score.value / 100}分`,
+          });
         }
       }
     }
     if (score.error) errors.push({ field: `${field}.reviewScore`, message: score.error });
-    const note = given(entry.note) ? (text(entry.note, `${field}.note`, `${name}的扣分说明`, TEXT_LIMITS.note) ?? null) : stored.note;
+    const note = given(entry.note)
+      ? (text(entry.note, `${field}.note`, `${name}的扣分说明`, TEXT_LIMITS.note) ?? null)
+      : stored.note;
     const deducted = rule !== null || (score.value !== undefined && score.value < indicator.score);
-    if (deducted && note === null) errors.push({ field: `${field}.note`, message: `${name}扣分须写明说明（所依据的规则、比例和佐证）` });
+    if (deducted && note === null)
+      errors.push({ field: `${field}.note`, message: `${name}扣分须写明说明（所依据的规则、比例和佐证）` });
     const evidenceIds = (value: unknown): number[] => {
       const list = Array.isArray(value) ? value : value === undefined || value === '' || value === null ? [] : [value];
-      const ids = list.map((v) => (typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? Number(v) : NaN));
-      if (ids.some((v) => !Number.isSafeInteger(v) || v <= 0)) errors.push({ field: `${field}.evidence`, message: `${name}引用的佐证材料编号不正确` });
+      const ids = list.map((v) =>
+        typeof v === 'number' || (typeof v === 'string' && /^\d+$/.test(v)) ? Number(v) : NaN,
+      );
+      if (ids.some((v) => !Number.isSafeInteger(v) || v <= 0))
+        errors.push({ field: `${field}.evidence`, message: `${name}引用的佐证材料编号不正确` });
       return ids.filter((v) => Number.isSafeInteger(v) && v > 0);
     };
     const cited = given(entry.evidence) ? evidenceIds(entry.evidence) : (stored.evidence ?? []);
-    const actual = given(entry.reviewActual) ? (text(entry.reviewActual, `${field}.reviewActual`, `${name}的复核完成值`, TEXT_LIMITS.actual) ?? null) : stored.reviewActual;
-    reviews.set(id, { id, ...(cited.length && { evidence: cited }), reviewActual: actual, reviewScore: score.value ?? null, rule, note });
+    const actual = given(entry.reviewActual)
+      ? (text(entry.reviewActual, `${field}.reviewActual`, `${name}的复核完成值`, TEXT_LIMITS.actual) ?? null)
+      : stored.reviewActual;
+    reviews.set(id, {
+      id,
+      ...(cited.length && { evidence: cited }),
+      reviewActual: actual,
+      reviewScore: score.value ?? null,
+      rule,
+      note,
+    });
   }
 
   const dimensions: ReviewContent['dimensions'] = { ...base.dimensions };
-  if (given(body.dimensions) && body.dimensions !== null && (typeof body.dimensions !== 'object' || Array.isArray(body.dimensions))) {
+  if (
+    given(body.dimensions) &&
+    body.dimensions !== null &&
+    (typeof body.dimensions !== 'object' || Array.isArray(body.dimensions))
+  ) {
     errors.push({ field: 'dimensions', message: '复核内容须为 {名称: {judgement, note}} 形式' });
   }
-  const givenDimensions = (body.dimensions && typeof body.dimensions === 'object' && !Array.isArray(body.dimensions) ? body.dimensions : {}) as Record<string, unknown>;
+  const givenDimensions = (
+    body.dimensions && typeof body.dimensions === 'object' && !Array.isArray(body.dimensions) ? body.dimensions : {}
+  ) as Record<string, unknown>;
   for (const [name, raw] of Object.entries(givenDimensions)) {
     if (!(DIMENSIONS as readonly string[]).includes(name)) {
       errors.push({ field: `dimensions.${name}`, message: `没有"${name}"这个复核内容` });
@@ -244,10 +323,15 @@ export function parseReviewContent(
       continue;
     }
     const note = text(entry.note, `dimensions.${name}.note`, `"${name}"的说明`, TEXT_LIMITS.note);
-    dimensions[dimension] = { judgement: judgement as Judgement, note: note === undefined ? (base.dimensions[dimension]?.note ?? null) : note };
+    dimensions[dimension] = {
+      judgement: judgement as Judgement,
+      note: note === undefined ? (base.dimensions[dimension]?.note ?? null) : note,
+    };
   }
 
-  const comment = given(body.comment) ? (text(body.comment, 'comment', '复核意见', TEXT_LIMITS.comment) ?? null) : base.comment;
+  const comment = given(body.comment)
+    ? (text(body.comment, 'comment', '复核意见', TEXT_LIMITS.comment) ?? null)
+    : base.comment;
   if (errors.length) return { errors };
   return {
     value: {
@@ -255,7 +339,9 @@ export function parseReviewContent(
       qualityScore,
       ...(qualityRating && { quality: qualityRating }),
       comment,
-      indicators: indicators.filter((i) => !i.isExecution).map((i) => reviews.get(i.id) ?? { id: i.id, reviewActual: null, reviewScore: null, rule: null, note: null }),
+      indicators: indicators
+        .filter((i) => !i.isExecution)
+        .map((i) => reviews.get(i.id) ?? { id: i.id, reviewActual: null, reviewScore: null, rule: null, note: null }),
       dimensions,
     },
     errors,
@@ -281,7 +367,11 @@ export interface RecordForReview {
   selfScore: number;
 }
 
-export function reviewFigures(record: RecordForReview, indicators: readonly IndicatorForReview[], content: ReviewContent): ReviewFigures {
+export function reviewFigures(
+  record: RecordForReview,
+  indicators: readonly IndicatorForReview[],
+  content: ReviewContent,
+): ReviewFigures {
   let reviewScore: number | null;
   let execution: number | null = null;
   if (indicators.length > 0) {
@@ -291,7 +381,11 @@ export function reviewFigures(record: RecordForReview, indicators: readonly Indi
     const untouched = content.indicators.every((i) => i.reviewScore === null);
     // A record with indicators scored as a whole (offline, from an agency's sheet) keeps that score
     // until its indicators are reviewed one by one.
-    reviewScore = scored ? Math.min(10000, content.indicators.reduce((t, i) => t + (i.reviewScore ?? 0), 0) + execution) : untouched ? content.wholeScore : null;
+    reviewScore = scored
+      ? Math.min(10000, content.indicators.reduce((t, i) => t + (i.reviewScore ?? 0), 0) + execution)
+      : untouched
+        ? content.wholeScore
+        : null;
   } else {
     reviewScore = content.wholeScore;
   }
@@ -302,26 +396,37 @@ export function reviewFigures(record: RecordForReview, indicators: readonly Indi
     reviewGrade,
     executionPoints: execution,
     deviation,
-    deviationBp: deviation === null || record.selfScore === 0 ? null : Math.round((deviation * 10000) / record.selfScore),
+    deviationBp:
+      deviation === null || record.selfScore === 0 ? null : Math.round((deviation * 10000) / record.selfScore),
     qualityGrade: content.qualityScore === null ? null : gradeFor(content.qualityScore),
     gradeChanged: reviewGrade !== null && reviewGrade !== gradeFor(record.selfScore),
   };
 }
 
 /** What submitting needs beyond a valid draft: every score, a reason for a whole score, every dimension judged. */
-export function submitProblems(indicators: readonly IndicatorForReview[], content: ReviewContent, figures: ReviewFigures): FieldError[] {
+export function submitProblems(
+  indicators: readonly IndicatorForReview[],
+  content: ReviewContent,
+  figures: ReviewFigures,
+): FieldError[] {
   const problems: FieldError[] = [];
   if (indicators.length > 0 && content.wholeScore !== null && content.indicators.every((i) => i.reviewScore === null)) {
     if (content.comment === null) problems.push({ field: 'comment', message: '整体打分须写明理由' });
   } else if (indicators.length > 0) {
     for (const i of content.indicators) {
-      if (i.reviewScore === null) problems.push({ field: `indicators.${i.id}.reviewScore`, message: `指标"${indicators.find((x) => x.id === i.id)?.level3}"还没有复核得分` });
+      if (i.reviewScore === null)
+        problems.push({
+          field: `indicators.${i.id}.reviewScore`,
+          message: `指标"${indicators.find((x) => x.id === i.id)?.level3}"还没有复核得分`,
+        });
     }
   } else {
     if (content.wholeScore === null) problems.push({ field: 'reviewScore', message: '没有绩效指标的记录须整体打分' });
     if (content.comment === null) problems.push({ field: 'comment', message: '整体打分须写明理由' });
   }
-  for (const name of DIMENSIONS) if (!content.dimensions[name]) problems.push({ field: `dimensions.${name}`, message: `"${name}"还没有判断` });
-  if (figures.reviewScore === null && problems.length === 0) problems.push({ field: 'reviewScore', message: '复核得分不完整' });
+  for (const name of DIMENSIONS)
+    if (!content.dimensions[name]) problems.push({ field: `dimensions.${name}`, message: `"${name}"还没有判断` });
+  if (figures.reviewScore === null && problems.length === 0)
+    problems.push({ field: 'reviewScore', message: '复核得分不完整' });
   return problems;
 }

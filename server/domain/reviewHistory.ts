@@ -23,7 +23,8 @@ export interface ReviewChange {
 const EMPTY = '—';
 const score = (h: number | null | undefined) => (h === null || h === undefined ? EMPTY : formatScore(h));
 const text = (s: string | null | undefined) => (s === null || s === undefined || s === '' ? EMPTY : s);
-const rule = (code: string | null | undefined) => (isRuleCode(code) ? `${code} ${DEDUCTION_RULES[code].label}（扣${DEDUCTION_RULES[code].percent}%）` : EMPTY);
+const rule = (code: string | null | undefined) =>
+  isRuleCode(code) ? `${code} ${DEDUCTION_RULES[code].label}（扣${DEDUCTION_RULES[code].percent}%）` : EMPTY;
 const files = (ids: number[] | undefined) => (ids && ids.length ? ids.map((id) => `#${id}`).join('、') : EMPTY);
 
 /**
@@ -31,7 +32,11 @@ const files = (ids: number[] | undefined) => (ids && ids.length ? ids.map((id) =
  * `indicatorNames` (id → 三级指标), in the order of that map; a name that is not there is
  * shown by its id.
  */
-export function reviewChanges(before: ReviewSnapshot | null, after: ReviewSnapshot, indicatorNames: ReadonlyMap<number, string>): ReviewChange[] {
+export function reviewChanges(
+  before: ReviewSnapshot | null,
+  after: ReviewSnapshot,
+  indicatorNames: ReadonlyMap<number, string>,
+): ReviewChange[] {
   const changes: ReviewChange[] = [];
   const compare = (field: string, from: string, to: string) => {
     if (from !== to) changes.push({ field, from, to });
@@ -45,7 +50,9 @@ export function reviewChanges(before: ReviewSnapshot | null, after: ReviewSnapsh
     compare('整体复核得分', score(was?.wholeScore), score(now.wholeScore));
     const wasIndicators = new Map((was?.indicators ?? []).map((i) => [i.id, i]));
     const nowIndicators = new Map(now.indicators.map((i) => [i.id, i]));
-    const ids = [...new Set([...indicatorNames.keys(), ...wasIndicators.keys(), ...nowIndicators.keys()])].filter((id) => wasIndicators.has(id) || nowIndicators.has(id));
+    const ids = [...new Set([...indicatorNames.keys(), ...wasIndicators.keys(), ...nowIndicators.keys()])].filter(
+      (id) => wasIndicators.has(id) || nowIndicators.has(id),
+    );
     for (const id of ids) {
       const name = `指标"${indicatorNames.get(id) ?? `#${id}`}"`;
       const a: Partial<IndicatorReview> = wasIndicators.get(id) ?? {};
@@ -61,7 +68,11 @@ export function reviewChanges(before: ReviewSnapshot | null, after: ReviewSnapsh
     compare('规范性', score(was?.quality?.normative), score(now.quality?.normative));
     compare('报告质量', score(was?.quality?.report), score(now.quality?.report));
     for (const dimension of DIMENSIONS) {
-      compare(`"${dimension}"判断`, text(was?.dimensions[dimension]?.judgement), text(now.dimensions[dimension]?.judgement));
+      compare(
+        `"${dimension}"判断`,
+        text(was?.dimensions[dimension]?.judgement),
+        text(now.dimensions[dimension]?.judgement),
+      );
       compare(`"${dimension}"说明`, text(was?.dimensions[dimension]?.note), text(now.dimensions[dimension]?.note));
     }
   }

@@ -27,8 +27,26 @@ export type Permission =
   | 'announcements.publish';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
-  admin: ['users.manage', 'audit.read', 'rounds.create', 'rounds.edit', 'rounds.read', 'population.read', 'announcements.read'],
-  lead: ['rounds.create', 'rounds.edit', 'rounds.read', 'population.import', 'population.read', 'draws.create', 'reviews.assign', 'announcements.compile', 'announcements.read'],
+  admin: [
+    'users.manage',
+    'audit.read',
+    'rounds.create',
+    'rounds.edit',
+    'rounds.read',
+    'population.read',
+    'announcements.read',
+  ],
+  lead: [
+    'rounds.create',
+    'rounds.edit',
+    'rounds.read',
+    'population.import',
+    'population.read',
+    'draws.create',
+    'reviews.assign',
+    'announcements.compile',
+    'announcements.read',
+  ],
   reviewer: ['rounds.read', 'population.read', 'reviews.work'],
   // A third-party evaluator sees only the items assigned to them, never the whole population.
   evaluator: ['rounds.read', 'reviews.work'],

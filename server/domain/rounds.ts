@@ -25,7 +25,11 @@ export interface FieldError {
 }
 
 const text = (value: unknown): string =>
-  typeof value === 'string' ? withoutBidiControls(value.normalize('NFC')).trim() : typeof value === 'number' ? String(value) : '';
+  typeof value === 'string'
+    ? withoutBidiControls(value.normalize('NFC')).trim()
+    : typeof value === 'number'
+      ? String(value)
+      : '';
 
 function limited(errors: FieldError[], field: string, label: string, value: string, max: number): string | null {
   if ([...value].length > max) errors.push({ field, message: `${label}不能超过${max}个字符` });

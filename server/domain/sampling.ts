@@ -46,7 +46,10 @@ export function populationFingerprint(records: readonly PopulationRecord[]): str
   return fingerprintOfOrdered(canonicalOrder(records));
 }
 
-const KIND_FIELD: Record<Kind, Buffer> = { project: Buffer.from(`\t${KIND_LABELS.project}\t`), department: Buffer.from(`\t${KIND_LABELS.department}\t`) };
+const KIND_FIELD: Record<Kind, Buffer> = {
+  project: Buffer.from(`\t${KIND_LABELS.project}\t`),
+  department: Buffer.from(`\t${KIND_LABELS.department}\t`),
+};
 
 /**
  * The fingerprint of records already in canonical order: the same bytes as canonicalLine, written
@@ -77,7 +80,10 @@ function fingerprintOfOrdered(records: readonly PopulationRecord[]): string {
 // Steps 3–7: uniforms, priority, selection, rank, expansion.
 
 export type Method = 'srs' | 'pps';
-export const METHODS: Record<Method, string> = { srs: '简单随机抽样（不放回）', pps: '按预算规模成比例概率抽样（PPS，不放回）' };
+export const METHODS: Record<Method, string> = {
+  srs: '简单随机抽样（不放回）',
+  pps: '按预算规模成比例概率抽样（PPS，不放回）',
+};
 export type Reason = 'mandatory' | 'random' | 'expansion';
 export const REASONS: Record<Reason, string> = { mandatory: '必抽', random: '随机抽取', expansion: '扩大抽样' };
 
@@ -203,7 +209,11 @@ function topByPriority(candidates: number[], limit: number, compare: (a: number,
  * FUHE-DRAW-1 on a population given in any order. `previousQuota`, when given, marks the picks
  * beyond it as `expansion` (step 7): the result is the single draw with the larger quota.
  */
-export function drawSample(population: readonly PopulationRecord[], input: DrawInput, previousQuota?: Record<Kind, number>): DrawResult {
+export function drawSample(
+  population: readonly PopulationRecord[],
+  input: DrawInput,
+  previousQuota?: Record<Kind, number>,
+): DrawResult {
   const records = canonicalOrder(population);
   const fingerprint = fingerprintOfOrdered(records);
   const u = uniforms(records.length, input.seed);
@@ -225,7 +235,8 @@ export function drawSample(population: readonly PopulationRecord[], input: DrawI
     const c = classes[r.kind];
     c.size++;
     if (checkCodes && excluded.has(r.code)) c.excluded++;
-    else if ((checkCodes && mandatoryCodes.has(r.code)) || (threshold !== null && r.budgetFen >= threshold)) c.mandatory.push(i);
+    else if ((checkCodes && mandatoryCodes.has(r.code)) || (threshold !== null && r.budgetFen >= threshold))
+      c.mandatory.push(i);
     else c.others.push(i);
   }
 
@@ -244,7 +255,16 @@ export function drawSample(population: readonly PopulationRecord[], input: DrawI
     }
     taken.forEach((i, k) => picks.push({ code: records[i].code, kind, reason: reasons[k], rank: k + 1, u: u[i] }));
     const eligible = mandatory.length + others.length;
-    strata[kind] = { size, excluded: excludedCount, eligible, mandatory: mandatory.length, quota, taken: taken.length, mandatoryFilled: mandatory.length >= quota, short: eligible < quota };
+    strata[kind] = {
+      size,
+      excluded: excludedCount,
+      eligible,
+      mandatory: mandatory.length,
+      quota,
+      taken: taken.length,
+      mandatoryFilled: mandatory.length >= quota,
+      short: eligible < quota,
+    };
   }
   return { fingerprint, strata, picks };
 }
@@ -252,7 +272,10 @@ export function drawSample(population: readonly PopulationRecord[], input: DrawI
 /** u with at least 12 significant digits: the shortest exact form, or 12 digits where that is shorter. */
 export function formatU(u: number): string {
   const shortest = String(u);
-  const digits = shortest.replace(/^0\.0*/, '').replace('.', '').replace(/e.*$/, '').length;
+  const digits = shortest
+    .replace(/^0\.0*/, '')
+    .replace('.', '')
+    .replace(/e.*$/, '').length;
   return digits >= 12 ? shortest : u.toPrecision(12);
 }
 
@@ -270,7 +293,12 @@ export interface VerificationParameters {
  * The text `scripts/verify-draw.js` prints for a draw, byte for byte: the parameters, the
  * fingerprint and every pick. The public page offers it so that anyone can compare.
  */
-export function verificationText(parameters: VerificationParameters, fingerprint: string, sizes: Record<Kind, number>, picks: ReadonlyArray<{ kind: Kind; rank: number; code: string; reason: Reason; u: number }>): string {
+export function verificationText(
+  parameters: VerificationParameters,
+  fingerprint: string,
+  sizes: Record<Kind, number>,
+  picks: ReadonlyArray<{ kind: Kind; rank: number; code: string; reason: Reason; u: number }>,
+): string {
   const list = (codes: readonly string[]) => (codes.length ? [...codes].sort(compareCodes).join(',') : '-');
   const lines = [
     PROCEDURE,

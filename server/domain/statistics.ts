@@ -12,7 +12,10 @@ const Z_95_ONE_SIDED = 1.6448536269514722;
 
 /** ln Γ(x) by Lanczos (g = 7, n = 9), accurate to ~15 digits for x > 0. */
 function logGamma(x: number): number {
-  const c = [0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059, 12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7];
+  const c = [
+    0.99999999999980993, 676.5203681218851, -1259.1392167224028, 771.32342877765313, -176.61502916214059,
+    12.507343278686905, -0.13857109526572012, 9.9843695780195716e-6, 1.5056327351493116e-7,
+  ];
   if (x < 0.5) return Math.log(Math.PI / Math.sin(Math.PI * x)) - logGamma(1 - x);
   const y = x - 1;
   let a = c[0];
@@ -97,12 +100,24 @@ function wilson(p: number, n: number, z: number): [number, number] {
 
 /** The share x/n with 95 % intervals; N, when known, is the size of the population sampled from. */
 export function estimateShare(x: number, n: number, N: number | null = null): ShareEstimate {
-  if (!Number.isInteger(x) || !Number.isInteger(n) || n <= 0 || x < 0 || x > n) throw new RangeError(`Need 0 ≤ x ≤ n, n > 0; got x=${x}, n=${n}`);
-  if (N !== null && (!Number.isInteger(N) || N < n)) throw new RangeError(`The population (${N}) cannot be smaller than the sample (${n})`);
+  if (!Number.isInteger(x) || !Number.isInteger(n) || n <= 0 || x < 0 || x > n)
+    throw new RangeError(`Need 0 ≤ x ≤ n, n > 0; got x=${x}, n=${n}`);
+  if (N !== null && (!Number.isInteger(N) || N < n))
+    throw new RangeError(`The population (${N}) cannot be smaller than the sample (${n})`);
   const share = x / n;
   if (N !== null && N === n) {
     // Everything was looked at: the share is known exactly.
-    return { x, n, N, share, effectiveN: Infinity, wilson: [share, share], clopperPearson: [share, share], upper: share, wilsonUpper: share };
+    return {
+      x,
+      n,
+      N,
+      share,
+      effectiveN: Infinity,
+      wilson: [share, share],
+      clopperPearson: [share, share],
+      upper: share,
+      wilsonUpper: share,
+    };
   }
   const effectiveN = N === null || N <= 1 ? n : (n * (N - 1)) / (N - n);
   const ex = share * effectiveN;
@@ -110,7 +125,11 @@ export function estimateShare(x: number, n: number, N: number | null = null): Sh
   const upper = ex >= effectiveN ? 1 : betaQuantile(0.975, ex + 1, effectiveN - ex);
   const oneSided = ex >= effectiveN ? 1 : betaQuantile(0.95, ex + 1, effectiveN - ex);
   return {
-    x, n, N, share, effectiveN,
+    x,
+    n,
+    N,
+    share,
+    effectiveN,
     wilson: wilson(share, effectiveN, Z_95),
     clopperPearson: [lower, upper],
     upper: oneSided,

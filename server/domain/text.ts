@@ -38,7 +38,13 @@ export const characterCount = (text: string): number => [...text].length;
  * A text field of a request: `undefined` when absent (the stored value stays), `null` when null
  * or blank (cleared), else the trimmed text. Not text, or longer than `max`, adds an error.
  */
-export function readText(value: unknown, field: string, label: string, max: number, errors: FieldError[]): string | null | undefined {
+export function readText(
+  value: unknown,
+  field: string,
+  label: string,
+  max: number,
+  errors: FieldError[],
+): string | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
   if (typeof value !== 'string') {
@@ -56,7 +62,11 @@ export function readText(value: unknown, field: string, label: string, max: numb
  * A reason a step needs (returning, withdrawing, cancelling): at least `min` characters and at
  * most the limit for reasons; otherwise an `Invalid` naming the field with `missing` as message.
  */
-export function requiredReason(value: unknown, missing: string, { field = 'reason', label = '理由', min = 2 } = {}): string {
+export function requiredReason(
+  value: unknown,
+  missing: string,
+  { field = 'reason', label = '理由', min = 2 } = {},
+): string {
   const errors: FieldError[] = [];
   const text = readText(value, field, label, TEXT_LIMITS.reason, errors) ?? '';
   if (errors.length === 0 && characterCount(text) < min) errors.push({ field, message: missing });

@@ -90,7 +90,11 @@ export function isLate(submittedOn: string | null, deadline: string | null): boo
   return submittedOn !== null && deadline !== null && submittedOn > deadline;
 }
 
-export function assess(input: AssessInput, indicators: readonly AssessIndicator[], deadline: string | null): Assessment {
+export function assess(
+  input: AssessInput,
+  indicators: readonly AssessIndicator[],
+  deadline: string | null,
+): Assessment {
   const { budgetFen, executedFen, selfScore } = input;
   let executionWeightSum = 0;
   let executionCount = 0;
@@ -114,7 +118,12 @@ export function assess(input: AssessInput, indicators: readonly AssessIndicator[
 
   // With a 预算执行率 indicator its 分值 is the execution weight; with other indicators only, the
   // points they leave of 100; with none, the default.
-  const executionWeight = executionCount > 0 ? executionWeightSum : indicators.length > 0 ? Math.max(0, 10000 - otherWeight) : DEFAULT_EXECUTION_WEIGHT;
+  const executionWeight =
+    executionCount > 0
+      ? executionWeightSum
+      : indicators.length > 0
+        ? Math.max(0, 10000 - otherWeight)
+        : DEFAULT_EXECUTION_WEIGHT;
   const points = executionPoints(executionWeight, budgetFen, executedFen);
   const rate = executionRateBp(budgetFen, executedFen);
   const indicatorPoints = indicators.length > 0 ? otherPoints : null;
@@ -132,7 +141,8 @@ export function assess(input: AssessInput, indicators: readonly AssessIndicator[
     if (overWeight) warnings |= WARNINGS.overWeight.bit;
   }
   // Exactly, not on the rounded rate: 79.99999 % is below 80 %.
-  if (executedFen !== null && budgetFen > 0n && executedFen * 10000n < budgetFen * BigInt(LOW_EXECUTION_BP)) warnings |= WARNINGS.lowExecution.bit;
+  if (executedFen !== null && budgetFen > 0n && executedFen * 10000n < budgetFen * BigInt(LOW_EXECUTION_BP))
+    warnings |= WARNINGS.lowExecution.bit;
   if (budgetFen === 0n) warnings |= WARNINGS.zeroBudget.bit;
   if (isLate(input.submittedOn, deadline)) warnings |= WARNINGS.late.bit;
 
@@ -143,7 +153,15 @@ export function assess(input: AssessInput, indicators: readonly AssessIndicator[
     if (p > 0n && 95n * p * budgetFen > 100n * w * executedFen) warnings |= WARNINGS.scoreAboveExecution.bit;
   }
 
-  return { scoreGrade, executionRateBp: rate, executionWeight, executionPoints: points, indicatorPoints, indicatorWeight, warnings };
+  return {
+    scoreGrade,
+    executionRateBp: rate,
+    executionWeight,
+    executionPoints: points,
+    indicatorPoints,
+    indicatorWeight,
+    warnings,
+  };
 }
 
 /** 9795 → "97.95%". */

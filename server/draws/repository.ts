@@ -72,7 +72,10 @@ async function withExpansions(db: Queryable, rows: DrawRow[]): Promise<Draw[]> {
   if (rows.length === 0) return [];
   const expansions = (await db('draw_expansions')
     .join('users', 'users.id', 'draw_expansions.created_by')
-    .whereIn('draw_id', rows.map((r) => r.id))
+    .whereIn(
+      'draw_id',
+      rows.map((r) => r.id),
+    )
     .orderBy('draw_expansions.id')
     .select('draw_expansions.*', 'users.display_name as created_by_name')) as Array<Record<string, unknown>>;
   return rows.map((row) => {
@@ -96,7 +99,10 @@ async function withExpansions(db: Queryable, rows: DrawRow[]): Promise<Draw[]> {
       method: row.method,
       initialQuota,
       quota: own.length > 0 ? own[own.length - 1].quota : initialQuota,
-      mandatoryMinBudgetFen: row.mandatory_min_budget_fen === null || row.mandatory_min_budget_fen === undefined ? null : BigInt(row.mandatory_min_budget_fen as string),
+      mandatoryMinBudgetFen:
+        row.mandatory_min_budget_fen === null || row.mandatory_min_budget_fen === undefined
+          ? null
+          : BigInt(row.mandatory_min_budget_fen as string),
       mandatoryCodes: JSON.parse(row.mandatory_codes) as string[],
       excludeCodes: JSON.parse(row.exclude_codes) as string[],
       excludeNote: row.exclude_note,
@@ -134,47 +140,80 @@ export async function listDraws(db: Queryable, roundId: number): Promise<Draw[]>
   return withExpansions(db, rows);
 }
 
-export type NewDraw = Omit<Draw, 'id' | 'status' | 'quota' | 'createdByName' | 'cancelledByName' | 'cancelledAt' | 'cancelReason' | 'expansions'>;
+export type NewDraw = Omit<
+  Draw,
+  'id' | 'status' | 'quota' | 'createdByName' | 'cancelledByName' | 'cancelledAt' | 'cancelReason' | 'expansions'
+>;
 
 export async function insertDraw(db: Queryable, draw: NewDraw): Promise<number> {
-  return insertedId((await db('draws')
-    .insert({
-      round_id: draw.roundId,
-      public_id: draw.publicId,
-      procedure: draw.procedure,
-      status: 'active',
-      seed: draw.seed,
-      seed_generated: draw.seedGenerated,
-      method: draw.method,
-      quota_project: draw.initialQuota.project,
-      quota_department: draw.initialQuota.department,
-      mandatory_min_budget_fen: draw.mandatoryMinBudgetFen === null ? null : String(draw.mandatoryMinBudgetFen),
-      mandatory_codes: JSON.stringify(draw.mandatoryCodes),
-      exclude_codes: JSON.stringify(draw.excludeCodes),
-      exclude_note: draw.excludeNote,
-      population_project: draw.population.project,
-      population_department: draw.population.department,
-      fingerprint: draw.fingerprint,
-      strata: JSON.stringify(draw.strata),
-      created_by: draw.createdBy,
-      created_at: draw.createdAt,
-    })
-    .returning('id')));
+  return insertedId(
+    await db('draws')
+      .insert({
+        round_id: draw.roundId,
+        public_id: draw.publicId,
+        procedure: draw.procedure,
+        status: 'active',
+        seed: draw.seed,
+        seed_generated: draw.seedGenerated,
+        method: draw.method,
+        quota_project: draw.initialQuota.project,
+        quota_department: draw.initialQuota.department,
+        mandatory_min_budget_fen: draw.mandatoryMinBudgetFen === null ? null : String(draw.mandatoryMinBudgetFen),
+        mandatory_codes: JSON.stringify(draw.mandatoryCodes),
+        exclude_codes: JSON.stringify(draw.excludeCodes),
+        exclude_note: draw.excludeNote,
+        population_project: draw.population.project,
+        population_department: draw.population.department,
+        fingerprint: draw.fingerprint,
+        strata: JSON.stringify(draw.strata),
+        created_by: draw.createdBy,
+        created_at: draw.createdAt,
+      })
+      .returning('id'),
+  );
 }
 
-export async function insertExpansion(db: Queryable, drawId: number, quota: Record<Kind, number>, by: number, at: Date): Promise<number> {
-  return insertedId((await db('draw_expansions')
-    .insert({ draw_id: drawId, quota_project: quota.project, quota_department: quota.department, created_by: by, created_at: at })
-    .returning('id')));
+export async function insertExpansion(
+  db: Queryable,
+  drawId: number,
+  quota: Record<Kind, number>,
+  by: number,
+  at: Date,
+): Promise<number> {
+  return insertedId(
+    await db('draw_expansions')
+      .insert({
+        draw_id: drawId,
+        quota_project: quota.project,
+        quota_department: quota.department,
+        created_by: by,
+        created_at: at,
+      })
+      .returning('id'),
+  );
 }
 
-export async function updateDrawStrata(db: Queryable, drawId: number, strata: Record<Kind, StratumResult>): Promise<void> {
-  await db('draws').where('id', drawId).update({ strata: JSON.stringify(strata) });
+export async function updateDrawStrata(
+  db: Queryable,
+  drawId: number,
+  strata: Record<Kind, StratumResult>,
+): Promise<void> {
+  await db('draws')
+    .where('id', drawId)
+    .update({ strata: JSON.stringify(strata) });
 }
 
 /** Only an active draw can be cancelled; returns whether this call did it. */
-export async function cancelDraw(db: Queryable, drawId: number, by: number, at: Date, reason: string): Promise<boolean> {
-  const changed = await db('draws').where({ id: drawId, status: 'active' }).update({ status: 'cancelled', cancelled_by: by, cancelled_at: at, cancel_reason: reason });
+export async function cancelDraw(
+  db: Queryable,
+  drawId: number,
+  by: number,
+  at: Date,
+  reason: string,
+): Promise<boolean> {
+  const changed = await db('draws')
+    .where({ id: drawId, status: 'active' })
+    .update({ status: 'cancelled', cancelled_by: by, cancelled_at: at, cancel_reason: reason });
   return Number(changed) === 1;
 }
 
@@ -187,9 +226,18 @@ export interface NewPick {
   u: number;
 }
 
-export async function insertPicks(db: Knex.Transaction, drawId: number, expansionId: number | null, picks: NewPick[]): Promise<void> {
-  await insertRows(db, 'draw_picks', ['draw_id', 'expansion_id', 'submission_id', 'code', 'kind', 'reason', 'rank', 'u'],
-    picks.map((p) => [drawId, expansionId, p.submissionId, p.code, p.kind, p.reason, p.rank, p.u]));
+export async function insertPicks(
+  db: Knex.Transaction,
+  drawId: number,
+  expansionId: number | null,
+  picks: NewPick[],
+): Promise<void> {
+  await insertRows(
+    db,
+    'draw_picks',
+    ['draw_id', 'expansion_id', 'submission_id', 'code', 'kind', 'reason', 'rank', 'u'],
+    picks.map((p) => [drawId, expansionId, p.submissionId, p.code, p.kind, p.reason, p.rank, p.u]),
+  );
 }
 
 export interface StoredPick {
@@ -202,8 +250,17 @@ export interface StoredPick {
 }
 
 export async function findPicks(db: Queryable, drawId: number): Promise<StoredPick[]> {
-  const rows = (await db('draw_picks').where('draw_id', drawId).orderBy([{ column: 'kind', order: 'desc' }, { column: 'rank' }])) as Array<Record<string, unknown>>;
-  return rows.map((r) => ({ code: r.code as string, kind: r.kind as Kind, reason: r.reason as Reason, rank: toInt(r.rank), u: Number(r.u), submissionId: r.submission_id as number }));
+  const rows = (await db('draw_picks')
+    .where('draw_id', drawId)
+    .orderBy([{ column: 'kind', order: 'desc' }, { column: 'rank' }])) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    code: r.code as string,
+    kind: r.kind as Kind,
+    reason: r.reason as Reason,
+    rank: toInt(r.rank),
+    u: Number(r.u),
+    submissionId: r.submission_id as number,
+  }));
 }
 
 export async function setRoundState(db: Queryable, roundId: number, state: string, at: Date): Promise<void> {

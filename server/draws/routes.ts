@@ -36,7 +36,11 @@ export function drawJson(draw: Draw, picks: StoredPick[]) {
     initialQuota: draw.initialQuota,
     population: draw.population,
     rules: {
-      mandatory: { minBudgetFen: draw.mandatoryMinBudgetFen === null ? null : String(draw.mandatoryMinBudgetFen), minBudgetWan: draw.mandatoryMinBudgetFen === null ? null : fenToWan(draw.mandatoryMinBudgetFen), codes: draw.mandatoryCodes },
+      mandatory: {
+        minBudgetFen: draw.mandatoryMinBudgetFen === null ? null : String(draw.mandatoryMinBudgetFen),
+        minBudgetWan: draw.mandatoryMinBudgetFen === null ? null : fenToWan(draw.mandatoryMinBudgetFen),
+        codes: draw.mandatoryCodes,
+      },
       exclude: draw.excludeCodes,
       excludeNote: draw.excludeNote,
     },
@@ -53,8 +57,14 @@ export function drawJson(draw: Draw, picks: StoredPick[]) {
 /** The command a citizen runs, with this draw's parameters. */
 function verifyCommand(draw: Draw): string {
   const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const parts = ['node verify-draw.js --population population.tsv', `--seed ${quote(draw.seed)}`, `--method ${draw.method}`, `--quota ${draw.quota.project},${draw.quota.department}`];
-  if (draw.expansions.length) parts.push(`--initial-quota ${draw.initialQuota.project},${draw.initialQuota.department}`);
+  const parts = [
+    'node verify-draw.js --population population.tsv',
+    `--seed ${quote(draw.seed)}`,
+    `--method ${draw.method}`,
+    `--quota ${draw.quota.project},${draw.quota.department}`,
+  ];
+  if (draw.expansions.length)
+    parts.push(`--initial-quota ${draw.initialQuota.project},${draw.initialQuota.department}`);
   if (draw.mandatoryMinBudgetFen !== null) parts.push(`--mandatory-min-budget-fen ${draw.mandatoryMinBudgetFen}`);
   if (draw.mandatoryCodes.length) parts.push(`--mandatory ${quote(draw.mandatoryCodes.join(','))}`);
   if (draw.excludeCodes.length) parts.push('--exclude-file exclude.txt');
@@ -63,7 +73,15 @@ function verifyCommand(draw: Draw): string {
 
 function expectedOutput(draw: Draw, picks: StoredPick[]): string {
   return verificationText(
-    { seed: draw.seed, method: draw.method, quota: draw.quota, initialQuota: draw.expansions.length ? draw.initialQuota : draw.quota, mandatoryMinBudgetFen: draw.mandatoryMinBudgetFen, mandatoryCodes: draw.mandatoryCodes, excludeCodes: draw.excludeCodes },
+    {
+      seed: draw.seed,
+      method: draw.method,
+      quota: draw.quota,
+      initialQuota: draw.expansions.length ? draw.initialQuota : draw.quota,
+      mandatoryMinBudgetFen: draw.mandatoryMinBudgetFen,
+      mandatoryCodes: draw.mandatoryCodes,
+      excludeCodes: draw.excludeCodes,
+    },
     draw.fingerprint,
     draw.population,
     picks,
@@ -77,7 +95,13 @@ function drawView(draw: Draw) {
     seedKey: seedKey(draw.seed),
     minBudget: draw.mandatoryMinBudgetFen === null ? null : formatWan(draw.mandatoryMinBudgetFen),
     publicUrl: `/p/draws/${draw.publicId}`,
-    strataList: KINDS.map((kind) => ({ kind, label: KIND_LABELS[kind], ...draw.strata[kind], quota: draw.quota[kind], population: draw.population[kind] })),
+    strataList: KINDS.map((kind) => ({
+      kind,
+      label: KIND_LABELS[kind],
+      ...draw.strata[kind],
+      quota: draw.quota[kind],
+      population: draw.population[kind],
+    })),
     verifyCommand: verifyCommand(draw),
   };
 }
@@ -92,9 +116,19 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
     const active = await services.draws.active(round.id);
     const population = await services.population.current(round.id);
     const query = req.query as Record<string, unknown>;
-    const form = (extra.form as Record<string, unknown>) ?? { method: 'srs', quotaProject: '', quotaDepartment: '', generateSeed: 'on', ...query };
+    const form = (extra.form as Record<string, unknown>) ?? {
+      method: 'srs',
+      quotaProject: '',
+      quotaDepartment: '',
+      generateSeed: 'on',
+      ...query,
+    };
     // The planner: defaults of 5 % tolerable, 95 % confidence, none expected.
-    const planForm = { tolerableRate: str(query.tolerableRate) || '5', confidence: str(query.confidence) || '95', accepted: str(query.accepted) || '0' };
+    const planForm = {
+      tolerableRate: str(query.tolerableRate) || '5',
+      confidence: str(query.confidence) || '95',
+      accepted: str(query.accepted) || '0',
+    };
     const planInput = parsePlanInput(planForm, population?.recordCount);
     const plan = planInput.value ? planSampleSize(planInput.value) : undefined;
     let preview: unknown;
@@ -123,7 +157,11 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
       planErrors: planInput.errors,
       preview,
       previewErrors,
-      otherRounds: rounds.map((r) => ({ id: r.id, title: r.title, selected: String(form.excludeRoundId ?? '') === String(r.id) })),
+      otherRounds: rounds.map((r) => ({
+        id: r.id,
+        title: r.title,
+        selected: String(form.excludeRoundId ?? '') === String(r.id),
+      })),
       ...extra,
     });
   }
@@ -140,7 +178,11 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
     } catch (err) {
       if (!isFormError(err)) throw err;
       res.status(statusOf(err));
-      return renderDrawForm(req, res, { form: input, error: err.message, errors: Array.isArray(err.details) ? err.details : [] });
+      return renderDrawForm(req, res, {
+        form: input,
+        error: err.message,
+        errors: Array.isArray(err.details) ? err.details : [],
+      });
     }
     res.redirect(303, `/rounds/${roundId}/sample?drawn=1`);
   });
@@ -153,27 +195,40 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
     const records = new Map((await services.population.byIds(picks.map((p) => p.submissionId))).map((s) => [s.id, s]));
     const population = await services.population.current(round.id);
     const strata = KINDS.map((kind) => {
-      const items = picks.filter((p) => p.kind === kind).map((p) => {
-        const s = records.get(p.submissionId)!;
-        return {
-          ...p,
-          reasonLabel: REASONS[p.reason],
-          uText: formatU(p.u),
-          name: s.name,
-          unit: s.unit,
-          department: s.department,
-          budget: formatWan(s.budgetFen),
-          score: formatScore(s.selfScore),
-          grade: s.scoreGrade,
-          rate: formatRateBp(s.executionRateBp),
-          warningList: warningKeysOf(s.warnings).map((key) => WARNINGS[key]),
-          href: `/rounds/${round.id}/population/records/${encodeURIComponent(s.code)}`,
-          budgetFen: s.budgetFen,
-        };
-      });
+      const items = picks
+        .filter((p) => p.kind === kind)
+        .map((p) => {
+          const s = records.get(p.submissionId)!;
+          return {
+            ...p,
+            reasonLabel: REASONS[p.reason],
+            uText: formatU(p.u),
+            name: s.name,
+            unit: s.unit,
+            department: s.department,
+            budget: formatWan(s.budgetFen),
+            score: formatScore(s.selfScore),
+            grade: s.scoreGrade,
+            rate: formatRateBp(s.executionRateBp),
+            warningList: warningKeysOf(s.warnings).map((key) => WARNINGS[key]),
+            href: `/rounds/${round.id}/population/records/${encodeURIComponent(s.code)}`,
+            budgetFen: s.budgetFen,
+          };
+        });
       const budget = items.reduce((t, i) => t + i.budgetFen, 0n);
       const populationBudget = population?.summary.byKind[kind].budgetFen ?? 0n;
-      return { kind, label: KIND_LABELS[kind], items, count: items.length, budget: formatWan(budget), budgetFen: budget, share: populationBudget > 0n ? formatRateBp(Number((budget * 10000n + populationBudget / 2n) / populationBudget)) : '—' };
+      return {
+        kind,
+        label: KIND_LABELS[kind],
+        items,
+        count: items.length,
+        budget: formatWan(budget),
+        budgetFen: budget,
+        share:
+          populationBudget > 0n
+            ? formatRateBp(Number((budget * 10000n + populationBudget / 2n) / populationBudget))
+            : '—',
+      };
     });
     const totalBudget = strata.reduce((t, s) => t + s.budgetFen, 0n);
     const canManage = can(req.user!.role, 'draws.create');
@@ -182,7 +237,14 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
       round,
       draw: active && drawView(active),
       strata,
-      total: { count: picks.length, budget: formatWan(totalBudget), share: population && population.budgetFen > 0n ? formatRateBp(Number((totalBudget * 10000n + population.budgetFen / 2n) / population.budgetFen)) : '—' },
+      total: {
+        count: picks.length,
+        budget: formatWan(totalBudget),
+        share:
+          population && population.budgetFen > 0n
+            ? formatRateBp(Number((totalBudget * 10000n + population.budgetFen / 2n) / population.budgetFen))
+            : '—',
+      },
       cancelled: draws.filter((d) => d.status === 'cancelled').map(drawView),
       canManage,
       canDraw: canManage && !active,
@@ -199,7 +261,12 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
     const records = new Map((await services.population.byIds(picks.map((p) => p.submissionId))).map((s) => [s.id, s]));
     sendAs(res, `样本-${round.fiscalYear}-${round.id}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    await writeSampleXlsx(res, round.title, active, picks.map((p) => ({ pick: p, submission: records.get(p.submissionId)! })));
+    await writeSampleXlsx(
+      res,
+      round.title,
+      active,
+      picks.map((p) => ({ pick: p, submission: records.get(p.submissionId)! })),
+    );
   });
 
   const sampleError = async (req: Request, res: Response, roundId: number, err: unknown) => {
@@ -212,7 +279,10 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
     const draw = await services.draws.get(idParam(req));
     const input = body(req.body);
     try {
-      await services.draws.expand(auditContextOf(req), draw.id, { project: Number(input.quotaProject), department: Number(input.quotaDepartment) });
+      await services.draws.expand(auditContextOf(req), draw.id, {
+        project: Number(input.quotaProject),
+        department: Number(input.quotaDepartment),
+      });
     } catch (err) {
       return sampleError(req, res, draw.roundId, err);
     }
@@ -252,7 +322,12 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
       layout: 'public',
       round: { title: round.title, bureau: round.bureau, workPlanRef: round.workPlanRef, fiscalYear: round.fiscalYear },
       draw: drawView(draw),
-      strata: KINDS.map((kind: Kind) => ({ label: KIND_LABELS[kind], items: picks.filter((p) => p.kind === kind).map((p) => ({ ...p, reasonLabel: REASONS[p.reason], uText: formatU(p.u) })) })),
+      strata: KINDS.map((kind: Kind) => ({
+        label: KIND_LABELS[kind],
+        items: picks
+          .filter((p) => p.kind === kind)
+          .map((p) => ({ ...p, reasonLabel: REASONS[p.reason], uText: formatU(p.u) })),
+      })),
     });
   });
 
@@ -297,7 +372,10 @@ export function drawApiRoutes({ services, access }: { services: Services; access
     const parsed = parseDrawRequest(body(req.body), 'api');
     if (!parsed.value) throw new Invalid('抽样参数不正确，未抽样', parsed.errors);
     const draw = await services.draws.create(auditContextOf(req), idParam(req), parsed.value);
-    res.status(201).location(`/api/rounds/${draw.roundId}/draw`).json(drawJson(draw, await services.draws.picks(draw.id)));
+    res
+      .status(201)
+      .location(`/api/rounds/${draw.roundId}/draw`)
+      .json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 
   router.get('/rounds/:id/draw', canRead, async (req, res) => {
@@ -315,7 +393,10 @@ export function drawApiRoutes({ services, access }: { services: Services; access
 
   router.post('/draws/:id/expand', canDraw, async (req, res) => {
     const quota = body(body(req.body).quota);
-    const draw = await services.draws.expand(auditContextOf(req), idParam(req), { project: Number(quota.project), department: Number(quota.department) });
+    const draw = await services.draws.expand(auditContextOf(req), idParam(req), {
+      project: Number(quota.project),
+      department: Number(quota.department),
+    });
     res.json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 

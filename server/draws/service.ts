@@ -11,11 +11,22 @@ import { findActiveImport } from '../population/importRepository';
 import { readStoredFile, storeFile } from '../files/repository';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
-  cancelDraw, Draw, findActiveDraw, findDraw, findDrawByPublicId, findPicks, insertDraw, insertExpansion, insertPicks,
-  listDraws, NewPick, setRoundState, StoredPick, updateDrawStrata,
+  cancelDraw,
+  Draw,
+  findActiveDraw,
+  findDraw,
+  findDrawByPublicId,
+  findPicks,
+  insertDraw,
+  insertExpansion,
+  insertPicks,
+  listDraws,
+  NewPick,
+  setRoundState,
+  StoredPick,
+  updateDrawStrata,
 } from './repository';
 import { DrawRequest, FieldError } from './validation';
-
 
 /** What the audit log keeps of a draw. */
 function auditView(draw: Draw, picks?: number) {
@@ -39,8 +50,13 @@ const isUniqueViolation = (err: unknown) => /unique|duplicate key/i.test(String(
 /** Stores a canonical population file under its SHA-256, which must be the draw's fingerprint. */
 async function storeCanonicalFile(q: Queryable, content: Buffer, fingerprint: string, at: Date): Promise<void> {
   const sha256 = crypto.createHash('sha256').update(content).digest('hex');
-  if (sha256 !== fingerprint) throw new Error(`the canonical population file (${sha256}) does not match the fingerprint ${fingerprint}`);
-  await storeFile(q, { sha256, size: content.length, mediaType: 'text/tab-separated-values; charset=utf-8', content }, at);
+  if (sha256 !== fingerprint)
+    throw new Error(`the canonical population file (${sha256}) does not match the fingerprint ${fingerprint}`);
+  await storeFile(
+    q,
+    { sha256, size: content.length, mediaType: 'text/tab-separated-values; charset=utf-8', content },
+    at,
+  );
 }
 
 export function drawService({ db, now }: { db: Database; now: () => Date }) {
@@ -63,19 +79,30 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
     const sizes: Record<Kind, number> = { project: 0, department: 0 };
     for (const r of population) sizes[r.kind] += 1;
     // Only needed to check pasted codes or an earlier sample against this population.
-    const needsCodes = request.mandatoryCodes.length > 0 || request.excludeCodes.length > 0 || request.excludeRoundId !== null;
+    const needsCodes =
+      request.mandatoryCodes.length > 0 || request.excludeCodes.length > 0 || request.excludeRoundId !== null;
     const codes = new Set(needsCodes ? population.map((r) => r.code) : []);
     for (const kind of KINDS) {
       const quota = request.quota[kind];
       const field = `quota.${kind}`;
-      if (sizes[kind] === 0 && quota !== 0) errors.push({ field, message: `总体中没有${KIND_LABELS[kind]}，抽取数量应为0` });
+      if (sizes[kind] === 0 && quota !== 0)
+        errors.push({ field, message: `总体中没有${KIND_LABELS[kind]}，抽取数量应为0` });
       else if (sizes[kind] > 0 && quota < 1) errors.push({ field, message: `${KIND_LABELS[kind]}抽取数量不能小于1` });
-      else if (quota > sizes[kind]) errors.push({ field, message: `${KIND_LABELS[kind]}抽取数量${quota}超过总体数量${sizes[kind]}` });
+      else if (quota > sizes[kind])
+        errors.push({ field, message: `${KIND_LABELS[kind]}抽取数量${quota}超过总体数量${sizes[kind]}` });
     }
     const unknownMandatory = request.mandatoryCodes.filter((c) => !codes.has(c));
-    if (unknownMandatory.length) errors.push({ field: 'mandatory.codes', message: `必抽编码在总体中不存在：${unknownMandatory.slice(0, 20).join('、')}${unknownMandatory.length > 20 ? ` 等${unknownMandatory.length}个` : ''}` });
+    if (unknownMandatory.length)
+      errors.push({
+        field: 'mandatory.codes',
+        message: `必抽编码在总体中不存在：${unknownMandatory.slice(0, 20).join('、')}${unknownMandatory.length > 20 ? ` 等${unknownMandatory.length}个` : ''}`,
+      });
     const unknownExcluded = request.excludeCodes.filter((c) => !codes.has(c));
-    if (unknownExcluded.length) errors.push({ field: 'exclude', message: `排除编码在总体中不存在：${unknownExcluded.slice(0, 20).join('、')}${unknownExcluded.length > 20 ? ` 等${unknownExcluded.length}个` : ''}` });
+    if (unknownExcluded.length)
+      errors.push({
+        field: 'exclude',
+        message: `排除编码在总体中不存在：${unknownExcluded.slice(0, 20).join('、')}${unknownExcluded.length > 20 ? ` 等${unknownExcluded.length}个` : ''}`,
+      });
     let excludeCodes = request.excludeCodes;
     let excludeNote: string | null = null;
     if (request.excludeRoundId !== null) {
@@ -104,10 +131,20 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
     const ids = new Map<string, number>();
     const codes = picks.map((p) => p.code);
     for (let start = 0; start < codes.length; start += 500) {
-      const rows = (await q('submissions').where('round_id', roundId).whereIn('code', codes.slice(start, start + 500)).select('id', 'code')) as Array<{ id: number; code: string }>;
+      const rows = (await q('submissions')
+        .where('round_id', roundId)
+        .whereIn('code', codes.slice(start, start + 500))
+        .select('id', 'code')) as Array<{ id: number; code: string }>;
       for (const row of rows) ids.set(row.code, row.id);
     }
-    return picks.map((p) => ({ submissionId: ids.get(p.code)!, code: p.code, kind: p.kind, reason: p.reason, rank: p.rank, u: p.u }));
+    return picks.map((p) => ({
+      submissionId: ids.get(p.code)!,
+      code: p.code,
+      kind: p.kind,
+      reason: p.reason,
+      rank: p.rank,
+      u: p.u,
+    }));
   }
 
   return {
@@ -116,7 +153,14 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
       const round = await requireRound(roundId);
       const population = await recordsOf(db, roundId);
       const { excludeCodes } = await resolve(db, round, request, population);
-      const result = drawSample(population, { seed: 'preview', method: request.method, quota: { project: 0, department: 0 }, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
+      const result = drawSample(population, {
+        seed: 'preview',
+        method: request.method,
+        quota: { project: 0, department: 0 },
+        mandatoryMinBudgetFen: request.mandatoryMinBudgetFen,
+        mandatoryCodes: request.mandatoryCodes,
+        excludeCodes,
+      });
       return result.strata;
     },
 
@@ -129,11 +173,19 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         return await writeTransaction(db, async (trx) => {
           const round = await lockRound(trx, roundId);
           if (!round) throw new NotFound('复核批次不存在');
-          if (await findActiveDraw(trx, roundId)) throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
+          if (await findActiveDraw(trx, roundId))
+            throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
           if (!(await findActiveImport(trx, roundId))) throw new Conflict('本批次还没有导入自评记录，无法抽样');
           const population = await recordsOf(trx, roundId);
           const { excludeCodes, excludeNote, sizes } = await resolve(trx, round, request, population);
-          const result = drawSample(population, { seed, method: request.method, quota: request.quota, mandatoryMinBudgetFen: request.mandatoryMinBudgetFen, mandatoryCodes: request.mandatoryCodes, excludeCodes });
+          const result = drawSample(population, {
+            seed,
+            method: request.method,
+            quota: request.quota,
+            mandatoryMinBudgetFen: request.mandatoryMinBudgetFen,
+            mandatoryCodes: request.mandatoryCodes,
+            excludeCodes,
+          });
           const drawId = await insertDraw(trx, {
             roundId,
             publicId: crypto.randomBytes(12).toString('base64url'),
@@ -158,12 +210,23 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
           // The population is frozen from the first draw on.
           if (round.state === 'preparing') await setRoundState(trx, roundId, 'drawn', at);
           const draw = (await findDraw(trx, drawId))!;
-          await appendAudit(trx, context, { action: 'draw.create', objectType: 'round', objectId: roundId, after: auditView(draw, result.picks.length) }, at);
+          await appendAudit(
+            trx,
+            context,
+            {
+              action: 'draw.create',
+              objectType: 'round',
+              objectId: roundId,
+              after: auditView(draw, result.picks.length),
+            },
+            at,
+          );
           return draw;
         });
       } catch (err) {
         // Two requests (or two instances) drawing at once: the unique index lets one win.
-        if (!(err instanceof DomainError) && isUniqueViolation(err)) throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
+        if (!(err instanceof DomainError) && isUniqueViolation(err))
+          throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
         throw err;
       }
     },
@@ -179,14 +242,34 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         const errors: FieldError[] = [];
         for (const kind of KINDS) {
           if (!Number.isInteger(quota[kind])) errors.push({ field: `quota.${kind}`, message: '抽取数量须为整数' });
-          else if (quota[kind] < before.quota[kind]) errors.push({ field: `quota.${kind}`, message: `${KIND_LABELS[kind]}扩大后的数量${quota[kind]}小于当前数量${before.quota[kind]}` });
-          else if (quota[kind] > before.population[kind]) errors.push({ field: `quota.${kind}`, message: `${KIND_LABELS[kind]}抽取数量${quota[kind]}超过总体数量${before.population[kind]}` });
+          else if (quota[kind] < before.quota[kind])
+            errors.push({
+              field: `quota.${kind}`,
+              message: `${KIND_LABELS[kind]}扩大后的数量${quota[kind]}小于当前数量${before.quota[kind]}`,
+            });
+          else if (quota[kind] > before.population[kind])
+            errors.push({
+              field: `quota.${kind}`,
+              message: `${KIND_LABELS[kind]}抽取数量${quota[kind]}超过总体数量${before.population[kind]}`,
+            });
         }
-        if (!errors.length && KINDS.every((k) => quota[k] === before.quota[k])) errors.push({ field: 'quota', message: '扩大后的数量与当前相同，至少一类要增加' });
+        if (!errors.length && KINDS.every((k) => quota[k] === before.quota[k]))
+          errors.push({ field: 'quota', message: '扩大后的数量与当前相同，至少一类要增加' });
         if (errors.length) throw new Invalid('扩大抽样的数量不正确，未扩大', errors);
 
         const population = await recordsOf(trx, before.roundId);
-        const result = drawSample(population, { seed: before.seed, method: before.method, quota, mandatoryMinBudgetFen: before.mandatoryMinBudgetFen, mandatoryCodes: before.mandatoryCodes, excludeCodes: before.excludeCodes }, before.quota);
+        const result = drawSample(
+          population,
+          {
+            seed: before.seed,
+            method: before.method,
+            quota,
+            mandatoryMinBudgetFen: before.mandatoryMinBudgetFen,
+            mandatoryCodes: before.mandatoryCodes,
+            excludeCodes: before.excludeCodes,
+          },
+          before.quota,
+        );
         if (result.fingerprint !== before.fingerprint) throw new Conflict('总体与抽样时不一致，不能扩大抽样');
         const stored = await findPicks(trx, drawId);
         const key = (p: { kind: string; rank: number; code: string }) => `${p.kind}:${p.rank}:${p.code}`;
@@ -198,7 +281,18 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         await insertPicks(trx, drawId, expansionId, await picksOf(trx, before.roundId, fresh));
         await updateDrawStrata(trx, drawId, result.strata);
         const after = (await findDraw(trx, drawId))!;
-        await appendAudit(trx, context, { action: 'draw.expand', objectType: 'round', objectId: before.roundId, before: auditView(before, stored.length), after: auditView(after, result.picks.length) }, at);
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'draw.expand',
+            objectType: 'round',
+            objectId: before.roundId,
+            before: auditView(before, stored.length),
+            after: auditView(after, result.picks.length),
+          },
+          at,
+        );
         return after;
       });
     },
@@ -211,7 +305,18 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         if (!before) throw new NotFound('抽样记录不存在');
         if (!(await cancelDraw(trx, drawId, context.actor!.id, at, text))) throw new Conflict('该抽样已经作废');
         const after = (await findDraw(trx, drawId))!;
-        await appendAudit(trx, context, { action: 'draw.cancel', objectType: 'round', objectId: before.roundId, before: auditView(before), after: { ...auditView(after), reason: text } }, at);
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'draw.cancel',
+            objectType: 'round',
+            objectId: before.roundId,
+            before: auditView(before),
+            after: { ...auditView(after), reason: text },
+          },
+          at,
+        );
         return after;
       });
     },

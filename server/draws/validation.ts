@@ -18,7 +18,11 @@ export type FieldError = { field: string; message: string };
 
 /** Codes pasted one per line, or separated by commas, semicolons or spaces. */
 export function splitCodes(value: unknown): string[] {
-  const parts = Array.isArray(value) ? value.map(String) : typeof value === 'string' ? value.split(/[\s,，;；、]+/) : [];
+  const parts = Array.isArray(value)
+    ? value.map(String)
+    : typeof value === 'string'
+      ? value.split(/[\s,，;；、]+/)
+      : [];
   return [...new Set(parts.map((c) => c.trim()).filter(Boolean))];
 }
 
@@ -37,7 +41,10 @@ function quotaOf(value: unknown, field: string, errors: FieldError[]): number {
  * department}, mandatory?: {minBudgetWan?, codes?}, exclude?: [code], excludeRoundId?}`. The
  * form sends the same names flattened (quotaProject, minBudgetWan, ...) and a generateSeed box.
  */
-export function parseDrawRequest(body: Record<string, unknown>, source: 'form' | 'api'): { value?: DrawRequest; errors: FieldError[] } {
+export function parseDrawRequest(
+  body: Record<string, unknown>,
+  source: 'form' | 'api',
+): { value?: DrawRequest; errors: FieldError[] } {
   const errors: FieldError[] = [];
   const quota = (body.quota ?? {}) as Record<string, unknown>;
   const mandatory = (body.mandatory ?? {}) as Record<string, unknown>;
@@ -47,7 +54,8 @@ export function parseDrawRequest(body: Record<string, unknown>, source: 'form' |
   if (!generate && seedText === '') errors.push({ field: 'seed', message: '请输入随机种子，或选择由系统生成' });
   if (seedText.length > 500) errors.push({ field: 'seed', message: '随机种子不能超过500个字' });
   const method = body.method;
-  if (method !== 'srs' && method !== 'pps') errors.push({ field: 'method', message: '抽样方法须为 srs（简单随机）或 pps（按预算规模）' });
+  if (method !== 'srs' && method !== 'pps')
+    errors.push({ field: 'method', message: '抽样方法须为 srs（简单随机）或 pps（按预算规模）' });
   const project = quotaOf(quota.project ?? body.quotaProject, 'quota.project', errors);
   const department = quotaOf(quota.department ?? body.quotaDepartment, 'quota.department', errors);
   const minBudget = mandatory.minBudgetWan ?? body.minBudgetWan;
@@ -58,8 +66,10 @@ export function parseDrawRequest(body: Record<string, unknown>, source: 'form' |
     else errors.push({ field: 'mandatory.minBudgetWan', message: `必抽金额门槛不正确：${parsed.message}` });
   }
   const excludeRound = body.excludeRoundId;
-  const excludeRoundId = excludeRound === undefined || excludeRound === null || excludeRound === '' ? null : Number(excludeRound);
-  if (excludeRoundId !== null && !Number.isSafeInteger(excludeRoundId)) errors.push({ field: 'excludeRoundId', message: '要排除样本的批次不正确' });
+  const excludeRoundId =
+    excludeRound === undefined || excludeRound === null || excludeRound === '' ? null : Number(excludeRound);
+  if (excludeRoundId !== null && !Number.isSafeInteger(excludeRoundId))
+    errors.push({ field: 'excludeRoundId', message: '要排除样本的批次不正确' });
   if (errors.length > 0) return { errors };
   return {
     value: {

@@ -34,8 +34,10 @@ export function detectFormat(data: Buffer): FileFormat {
   if (data.subarray(0, 4).equals(Buffer.from([0xd0, 0xcf, 0x11, 0xe0]))) {
     throw new UnreadableFile('这是旧版 Excel（.xls）文件，请在 Excel 中"另存为"Excel 工作簿（.xlsx）或 CSV 后再导入');
   }
-  if (data.subarray(0, 5).toString('latin1') === '%PDF-') throw new UnreadableFile('这是 PDF 文件，请上传 .xlsx 或 .csv 文件');
-  if (data.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x05, 0x06]))) throw new UnreadableFile('这是一个空的压缩文件，不是 .xlsx 文件');
+  if (data.subarray(0, 5).toString('latin1') === '%PDF-')
+    throw new UnreadableFile('这是 PDF 文件，请上传 .xlsx 或 .csv 文件');
+  if (data.subarray(0, 4).equals(Buffer.from([0x50, 0x4b, 0x05, 0x06])))
+    throw new UnreadableFile('这是一个空的压缩文件，不是 .xlsx 文件');
   return 'csv';
 }
 
@@ -55,7 +57,8 @@ export function decodeText(data: Buffer): { text: string; encoding: TextEncoding
     return { text: decodeStrict(label, data.subarray(2), 'UTF-16'), encoding: 'UTF-16' };
   }
   // Text files have no NUL bytes; spreadsheets saved as something else (or images) do.
-  if (data.subarray(0, 64 * 1024).includes(0)) throw new UnreadableFile('不是 CSV 文本文件，也不是 .xlsx 文件，无法读取');
+  if (data.subarray(0, 64 * 1024).includes(0))
+    throw new UnreadableFile('不是 CSV 文本文件，也不是 .xlsx 文件，无法读取');
   // isUtf8 checks without decoding; toString then decodes faster than a fatal TextDecoder.
   if (isUtf8(data)) return { text: data.toString('utf8'), encoding: 'UTF-8' };
   try {
@@ -123,7 +126,13 @@ export function parseCsv(text: string, sheetName: string, maxRows: number): Shee
       }
       // Text after the closing quote (a"b"c) is kept, as Excel does.
       let end = i;
-      while (end < n && text.charCodeAt(end) !== delimiter && text.charCodeAt(end) !== 10 && text.charCodeAt(end) !== 13) end++;
+      while (
+        end < n &&
+        text.charCodeAt(end) !== delimiter &&
+        text.charCodeAt(end) !== 10 &&
+        text.charCodeAt(end) !== 13
+      )
+        end++;
       field = value + text.slice(i, end);
       i = end;
       continue;
@@ -194,7 +203,8 @@ export function checkZip(data: Buffer, limits: ZipLimits = ZIP_LIMITS): void {
     const commentLength = data.readUInt16LE(at + 32);
     const localOffset = data.readUInt32LE(at + 42);
     total += size;
-    if (total > limits.totalBytes) throw bad(`解压后超过 ${Math.round(limits.totalBytes / 1024 / 1024)} MB 上限；数据量大的请另存为 CSV 后再上传`);
+    if (total > limits.totalBytes)
+      throw bad(`解压后超过 ${Math.round(limits.totalBytes / 1024 / 1024)} MB 上限；数据量大的请另存为 CSV 后再上传`);
     if (compressed > 0 && size / compressed > limits.ratio) throw bad('压缩比异常（疑似压缩炸弹）');
     if (localOffset + 30 > data.length || data.readUInt32LE(localOffset) !== 0x04034b50) throw bad('内部文件头损坏');
     const start = localOffset + 30 + data.readUInt16LE(localOffset + 26) + data.readUInt16LE(localOffset + 28);
@@ -226,7 +236,8 @@ export function excelCell(value: ExcelValue): Cell {
     if ('richText' in value) return value.richText.map((part) => part.text).join('');
     if ('formula' in value || 'sharedFormula' in value) {
       const result = (value as ExcelJS.CellFormulaValue).result;
-      if (result === undefined || result === null) return { error: '公式没有计算结果，请在 Excel 中重新计算并保存，或改为数值' };
+      if (result === undefined || result === null)
+        return { error: '公式没有计算结果，请在 Excel 中重新计算并保存，或改为数值' };
       return excelCell(result as ExcelValue);
     }
     if ('error' in value) return { error: `单元格是错误值 ${String(value.error)}` };
@@ -247,7 +258,8 @@ export async function readWorkbook(data: Buffer, limits: ZipLimits = ZIP_LIMITS)
 }
 
 export function sheetOf(worksheet: ExcelJS.Worksheet, maxRows: number): Sheet {
-  if (worksheet.rowCount > maxRows + 1) throw new UnreadableFile(`工作表"${worksheet.name}"超过${maxRows.toLocaleString('en-US')}行`);
+  if (worksheet.rowCount > maxRows + 1)
+    throw new UnreadableFile(`工作表"${worksheet.name}"超过${maxRows.toLocaleString('en-US')}行`);
   const rows: Sheet['rows'] = [];
   worksheet.eachRow({ includeEmpty: false }, (row) => {
     const cells: Cell[] = [];

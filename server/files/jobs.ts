@@ -6,7 +6,16 @@
 import type { Value } from '../data/bulk';
 import { Sheet } from '../domain/population';
 import { readPopulation, ReadOutcome, ReadRequest, UploadedFile } from '../population/reading';
-import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile, ZipLimits } from './formats';
+import {
+  decodeText,
+  detectFormat,
+  findWorksheet,
+  parseCsv,
+  readWorkbook,
+  sheetOf,
+  UnreadableFile,
+  ZipLimits,
+} from './formats';
 
 export type ReadJob = { zip: ZipLimits } & (
   | { kind: 'population'; request: ReadRequest }
@@ -29,7 +38,8 @@ async function readOneSheet(file: UploadedFile, sheetName: string, maxRows: numb
 
 export async function runJob(job: ReadJob, emit: (rows: Value[][]) => void): Promise<JobOutcome> {
   try {
-    if (job.kind === 'population') return { kind: 'population', outcome: await readPopulation(job.request, emit, job.zip) };
+    if (job.kind === 'population')
+      return { kind: 'population', outcome: await readPopulation(job.request, emit, job.zip) };
     return { kind: 'sheet', sheet: await readOneSheet(job.file, job.sheetName, job.maxRows, job.zip) };
   } catch (err) {
     if (err instanceof UnreadableFile) return { kind: 'unreadable', message: err.message };

@@ -48,7 +48,8 @@ parentPort.on('message', (job) => {
 });
 `;
 
-type Message = { type: 'rows'; rows: Value[][] } | { type: 'done'; outcome: JobOutcome } | { type: 'failed'; message: string };
+type Message =
+  { type: 'rows'; rows: Value[][] } | { type: 'done'; outcome: JobOutcome } | { type: 'failed'; message: string };
 
 const IDLE_MS = 60_000;
 
@@ -74,13 +75,29 @@ export class FileReader {
   async readPopulation(request: ReadRequest, onRows: (rows: Value[][]) => void): Promise<ReadOutcome> {
     const outcome = await this.enqueue({ kind: 'population', request, zip: this.limits.zip }, onRows);
     if (outcome.kind === 'population') return outcome.outcome;
-    const problem = { sheet: '自评汇总', row: null, column: null, message: `${request.file.name}：${(outcome as { message: string }).message}` };
-    return { format: 'csv', encoding: null, problems: [problem], problemCount: 1, summary: null, recordCount: 0, indicators: [] };
+    const problem = {
+      sheet: '自评汇总',
+      row: null,
+      column: null,
+      message: `${request.file.name}：${(outcome as { message: string }).message}`,
+    };
+    return {
+      format: 'csv',
+      encoding: null,
+      problems: [problem],
+      problemCount: 1,
+      summary: null,
+      recordCount: 0,
+      indicators: [],
+    };
   }
 
   /** One sheet of a workbook or CSV, as cells; throws UnreadableFile with the reason. */
   async readSheet(file: UploadedFile, sheetName: string, maxRows: number): Promise<Sheet> {
-    const outcome = await this.enqueue({ kind: 'sheet', file, sheetName, maxRows, zip: this.limits.zip }, () => undefined);
+    const outcome = await this.enqueue(
+      { kind: 'sheet', file, sheetName, maxRows, zip: this.limits.zip },
+      () => undefined,
+    );
     if (outcome.kind === 'sheet') return outcome.sheet;
     throw new UnreadableFile((outcome as { message: string }).message);
   }
@@ -121,14 +138,21 @@ export class FileReader {
         worker.off('message', onMessage);
         worker.off('error', onError);
         worker.off('exit', onExit);
-        if (!this.keepAlive && this.worker === worker) this.idle = setTimeout(() => void worker.terminate(), IDLE_MS).unref();
+        if (!this.keepAlive && this.worker === worker)
+          this.idle = setTimeout(() => void worker.terminate(), IDLE_MS).unref();
       };
       const refuse = (message: string) => {
         done();
         this.discard(worker);
         resolve({ kind: 'unreadable', message });
       };
-      const timer = setTimeout(() => refuse(`读取文件超过${this.limits.timeoutMs / 1000}秒，已停止：文件过大或结构过于复杂，请拆分文件，或另存为 CSV 后再上传`), this.limits.timeoutMs);
+      const timer = setTimeout(
+        () =>
+          refuse(
+            `读取文件超过${this.limits.timeoutMs / 1000}秒，已停止：文件过大或结构过于复杂，请拆分文件，或另存为 CSV 后再上传`,
+          ),
+        this.limits.timeoutMs,
+      );
       const onMessage = (message: Message) => {
         if (message.type === 'rows') {
           try {
@@ -146,7 +170,9 @@ export class FileReader {
       };
       const onError = (err: Error & { code?: string }) => {
         if (err.code === 'ERR_WORKER_OUT_OF_MEMORY') {
-          refuse(`读取文件所需内存超过上限（${this.limits.heapMb} MB）：文件过大或结构过于复杂，请拆分文件，或另存为 CSV 后再上传`);
+          refuse(
+            `读取文件所需内存超过上限（${this.limits.heapMb} MB）：文件过大或结构过于复杂，请拆分文件，或另存为 CSV 后再上传`,
+          );
           return;
         }
         done();
@@ -165,5 +191,3 @@ export class FileReader {
     });
   }
 }
-
-

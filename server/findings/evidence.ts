@@ -34,12 +34,51 @@ export async function findEvidence(db: Queryable, submissionId: number): Promise
   }));
 }
 
-export async function insertEvidence(db: Queryable, e: { roundId: number; submissionId: number; sha256: string; fileName: string; mediaType: string; size: number; description: string | null; by: number }, at: Date): Promise<number> {
-  return insertedId((await db('evidence')
-    .insert({ round_id: e.roundId, submission_id: e.submissionId, file_sha256: e.sha256, file_name: e.fileName, media_type: e.mediaType, size: e.size, description: e.description, uploaded_by: e.by, uploaded_at: at })
-    .returning('id')));
+export async function insertEvidence(
+  db: Queryable,
+  e: {
+    roundId: number;
+    submissionId: number;
+    sha256: string;
+    fileName: string;
+    mediaType: string;
+    size: number;
+    description: string | null;
+    by: number;
+  },
+  at: Date,
+): Promise<number> {
+  return insertedId(
+    await db('evidence')
+      .insert({
+        round_id: e.roundId,
+        submission_id: e.submissionId,
+        file_sha256: e.sha256,
+        file_name: e.fileName,
+        media_type: e.mediaType,
+        size: e.size,
+        description: e.description,
+        uploaded_by: e.by,
+        uploaded_at: at,
+      })
+      .returning('id'),
+  );
 }
 
-export async function withdrawEvidence(db: Queryable, id: number, submissionId: number, by: number, at: Date, reason: string): Promise<boolean> {
-  return Number(await db('evidence').where({ id, submission_id: submissionId }).whereNull('withdrawn_at').update({ withdrawn_by: by, withdrawn_at: at, withdraw_reason: reason })) === 1;
+export async function withdrawEvidence(
+  db: Queryable,
+  id: number,
+  submissionId: number,
+  by: number,
+  at: Date,
+  reason: string,
+): Promise<boolean> {
+  return (
+    Number(
+      await db('evidence')
+        .where({ id, submission_id: submissionId })
+        .whereNull('withdrawn_at')
+        .update({ withdrawn_by: by, withdrawn_at: at, withdraw_reason: reason }),
+    ) === 1
+  );
 }

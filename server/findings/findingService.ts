@@ -18,7 +18,13 @@ import { findFinding, insertFinding, listCategories, withdrawFinding } from './r
 export function findingService({ db, now }: { db: Database; now: () => Date }) {
   return {
     /** A finding on a sampled item, by its reviewer or the lead: `{category, description, severity?, source?}`. */
-    async addFinding(context: AuditContext, actor: Actor, roundId: number, code: string, input: Record<string, unknown>): Promise<number> {
+    async addFinding(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      code: string,
+      input: Record<string, unknown>,
+    ): Promise<number> {
       const at = now();
       return writeTransaction(db, async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
@@ -32,18 +38,59 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
         const description = readText(input.description, 'description', '问题描述', TEXT_LIMITS.comment, errors) ?? '';
         if (characterCount(description) < 4) errors.push({ field: 'description', message: '请描述问题（至少4个字）' });
         const severity = input.severity === undefined || input.severity === '' ? 'minor' : String(input.severity);
-        if (!Object.hasOwn(SEVERITIES, severity)) errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
-        const available = new Set((await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id));
-        const cited = (Array.isArray(input.evidence) ? input.evidence : input.evidence === undefined || input.evidence === '' ? [] : [input.evidence]).map(Number);
+        if (!Object.hasOwn(SEVERITIES, severity))
+          errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
+        const available = new Set(
+          (await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id),
+        );
+        const cited = (
+          Array.isArray(input.evidence)
+            ? input.evidence
+            : input.evidence === undefined || input.evidence === ''
+              ? []
+              : [input.evidence]
+        ).map(Number);
         const unknownEvidence = cited.filter((id) => !available.has(id));
-        if (unknownEvidence.length) errors.push({ field: 'evidence', message: `引用的佐证材料不属于该项目：${unknownEvidence.join('、')}` });
-        const source = input.source === undefined || input.source === '' || input.source === 'manual' ? 'manual' : String(input.source);
-        if (source !== 'manual' && !(source.startsWith('warning:') && Object.hasOwn(SUGGESTED_BY_WARNING, source.slice(8)))) {
+        if (unknownEvidence.length)
+          errors.push({ field: 'evidence', message: `引用的佐证材料不属于该项目：${unknownEvidence.join('、')}` });
+        const source =
+          input.source === undefined || input.source === '' || input.source === 'manual'
+            ? 'manual'
+            : String(input.source);
+        if (
+          source !== 'manual' &&
+          !(source.startsWith('warning:') && Object.hasOwn(SUGGESTED_BY_WARNING, source.slice(8)))
+        ) {
           errors.push({ field: 'source', message: '来源须为 manual 或 warning:<警示代码>' });
         }
         if (errors.length) throw new Invalid('问题记录不正确，未保存', errors);
-        const id = await insertFinding(trx, { roundId, submissionId: submission.id, category: found!.code, description, severity: severity as Severity, source, evidenceIds: cited, authorId: actor.id, authorRole: actor.role, authorOrganisation: actor.organisation ?? null }, at);
-        await appendAudit(trx, context, { action: 'finding.create', objectType: 'finding', objectId: id, after: { round: roundId, code, category: found!.code, description, severity, source } }, at);
+        const id = await insertFinding(
+          trx,
+          {
+            roundId,
+            submissionId: submission.id,
+            category: found!.code,
+            description,
+            severity: severity as Severity,
+            source,
+            evidenceIds: cited,
+            authorId: actor.id,
+            authorRole: actor.role,
+            authorOrganisation: actor.organisation ?? null,
+          },
+          at,
+        );
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'finding.create',
+            objectType: 'finding',
+            objectId: id,
+            after: { round: roundId, code, category: found!.code, description, severity, source },
+          },
+          at,
+        );
         return id;
       });
     },
@@ -52,13 +99,27 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
      * Evidence for an item, by its reviewer or the lead. What the file is comes from its bytes,
      * and its name must agree; the bytes are stored once, by SHA-256.
      */
-    async addEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, file: { name: string; data: Buffer }, descriptionInput: unknown): Promise<number> {
+    async addEvidence(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      code: string,
+      file: { name: string; data: Buffer },
+      descriptionInput: unknown,
+    ): Promise<number> {
       const errors: FieldError[] = [];
-      const description = readText(descriptionInput, 'description', '材料说明', TEXT_LIMITS.description, errors) ?? null;
+      const description =
+        readText(descriptionInput, 'description', '材料说明', TEXT_LIMITS.description, errors) ?? null;
       if (errors.length) throw new Invalid(errors[0].message, errors);
       const type = detectFileType(file.data);
-      if (!type) throw new Invalid(`不支持的文件类型：佐证材料可以是 ${ACCEPTED_LABELS}`, [{ field: 'file', message: `"${file.name}"不是支持的文件类型` }]);
-      if (!nameMatches(file.name, type)) throw new Invalid(`文件内容是${type.label}，与文件名"${file.name}"不符`, [{ field: 'file', message: `文件内容是${type.label}，扩展名应为 .${type.extensions[0]}` }]);
+      if (!type)
+        throw new Invalid(`不支持的文件类型：佐证材料可以是 ${ACCEPTED_LABELS}`, [
+          { field: 'file', message: `"${file.name}"不是支持的文件类型` },
+        ]);
+      if (!nameMatches(file.name, type))
+        throw new Invalid(`文件内容是${type.label}，与文件名"${file.name}"不符`, [
+          { field: 'file', message: `文件内容是${type.label}，扩展名应为 .${type.extensions[0]}` },
+        ]);
       const at = now();
       const sha256 = crypto.createHash('sha256').update(file.data).digest('hex');
       return writeTransaction(db, async (trx) => {
@@ -66,21 +127,64 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
         if (!canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
         await requireOpenItem(trx, submission.id, code);
         await storeFile(trx, { sha256, size: file.data.length, mediaType: type.mediaType, content: file.data }, at);
-        const id = await insertEvidence(trx, { roundId, submissionId: submission.id, sha256, fileName: file.name, mediaType: type.mediaType, size: file.data.length, description, by: actor.id }, at);
-        await appendAudit(trx, context, { action: 'evidence.upload', objectType: 'evidence', objectId: id, after: { round: roundId, code, fileName: file.name, sha256, size: file.data.length, mediaType: type.mediaType } }, at);
+        const id = await insertEvidence(
+          trx,
+          {
+            roundId,
+            submissionId: submission.id,
+            sha256,
+            fileName: file.name,
+            mediaType: type.mediaType,
+            size: file.data.length,
+            description,
+            by: actor.id,
+          },
+          at,
+        );
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'evidence.upload',
+            objectType: 'evidence',
+            objectId: id,
+            after: {
+              round: roundId,
+              code,
+              fileName: file.name,
+              sha256,
+              size: file.data.length,
+              mediaType: type.mediaType,
+            },
+          },
+          at,
+        );
         return id;
       });
     },
 
-    async withdrawEvidence(context: AuditContext, actor: Actor, roundId: number, code: string, evidenceId: number, reason: unknown): Promise<void> {
+    async withdrawEvidence(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      code: string,
+      evidenceId: number,
+      reason: unknown,
+    ): Promise<void> {
       const at = now();
       await writeTransaction(db, async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
         await requireOpenItem(trx, submission.id, code);
         const text = requiredReason(reason, '撤回须写明理由');
-        if (!(await withdrawEvidence(trx, evidenceId, submission.id, actor.id, at, text))) throw new NotFound('佐证材料不存在或已撤回');
-        await appendAudit(trx, context, { action: 'evidence.withdraw', objectType: 'evidence', objectId: evidenceId, after: { reason: text } }, at);
+        if (!(await withdrawEvidence(trx, evidenceId, submission.id, actor.id, at, text)))
+          throw new NotFound('佐证材料不存在或已撤回');
+        await appendAudit(
+          trx,
+          context,
+          { action: 'evidence.withdraw', objectType: 'evidence', objectId: evidenceId, after: { reason: text } },
+          at,
+        );
       });
     },
 
@@ -95,7 +199,14 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
     },
 
     /** Findings are withdrawn with a reason, never deleted. */
-    async withdrawFinding(context: AuditContext, actor: Actor, roundId: number, code: string, findingId: number, reason: unknown): Promise<void> {
+    async withdrawFinding(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      code: string,
+      findingId: number,
+      reason: unknown,
+    ): Promise<void> {
       const at = now();
       await writeTransaction(db, async (trx) => {
         const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
@@ -105,7 +216,12 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
         if (!finding || finding.submissionId !== submission.id) throw new NotFound('问题记录不存在');
         const text = requiredReason(reason, '撤回须写明理由');
         if (!(await withdrawFinding(trx, findingId, actor.id, at, text))) throw new Conflict('该问题已撤回');
-        await appendAudit(trx, context, { action: 'finding.withdraw', objectType: 'finding', objectId: findingId, after: { reason: text } }, at);
+        await appendAudit(
+          trx,
+          context,
+          { action: 'finding.withdraw', objectType: 'finding', objectId: findingId, after: { reason: text } },
+          at,
+        );
       });
     },
   };

@@ -17,7 +17,10 @@ export function accessControl({ refusals }: { refusals: RefusalRecorder }) {
     if (wantsJson(req)) {
       const blocked = refusals.blocked(req.ip);
       refusals.hit(req.ip);
-      await refusals.record(auditContextOf(req), { action: 'access.unauthenticated', detail: `${req.method} ${req.originalUrl.slice(0, 200)}` });
+      await refusals.record(auditContextOf(req), {
+        action: 'access.unauthenticated',
+        detail: `${req.method} ${req.originalUrl.slice(0, 200)}`,
+      });
       if (blocked) throw new TooMany('未登录的请求过于频繁，请稍后再试');
       throw unauthorized(res.locals.sessionEnded ? `${res.locals.sessionEnded}，请重新登录` : '请先登录');
     }

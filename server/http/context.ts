@@ -40,8 +40,12 @@ export function requestLog(logger: Logger): RequestHandler {
     res.on('finish', () => {
       if (req.path === '/healthz') return;
       logger.info('request', {
-        requestId: req.requestId, method: req.method, path: req.path, status: res.statusCode,
-        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000, user: req.user?.username,
+        requestId: req.requestId,
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        ms: Number((process.hrtime.bigint() - started) / 1000n) / 1000,
+        user: req.user?.username,
       });
     });
     next();

@@ -3,7 +3,8 @@ import { Response } from 'express';
 import { withoutBidiControls } from '../domain/text';
 
 /** RFC 5987's encoding of a UTF-8 value (encodeURIComponent leaves these four unescaped). */
-const rfc5987 = (text: string) => encodeURIComponent(text).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+const rfc5987 = (text: string) =>
+  encodeURIComponent(text).replace(/['()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
 
 /**
  * Offers a download under `name`, as written: without bidirectional controls (which can show
@@ -12,7 +13,11 @@ const rfc5987 = (text: string) => encodeURIComponent(text).replace(/['()*]/g, (c
  * `filename*` (UTF-8) with an ASCII fallback, and the type follows the extension.
  */
 export function sendAs(res: Response, name: string): void {
-  const clean = withoutBidiControls(name).replace(/[\u0000-\u001f\u007f]/g, '').replace(/[/\\]/g, '／').trim() || 'download';
+  const clean =
+    withoutBidiControls(name)
+      .replace(/[\u0000-\u001f\u007f]/g, '')
+      .replace(/[/\\]/g, '／')
+      .trim() || 'download';
   const fallback = clean.replace(/[^\x20-\x7e]|["\\%]/g, '_');
   res.setHeader('Content-Disposition', `attachment; filename="${fallback}"; filename*=UTF-8''${rfc5987(clean)}`);
   const extension = path.extname(clean);

@@ -27,7 +27,12 @@ export const unauthorized = (message = '请先登录') => new HttpError(401, 'un
 export function wantsJson(req: Request): boolean {
   // originalUrl, not path: inside a router mounted at /api, req.path has lost the prefix.
   const path = req.originalUrl.split('?')[0];
-  return path.startsWith('/api/') || path === '/api' || path.endsWith('.json') || (!req.accepts('html') && !!req.accepts('json'));
+  return (
+    path.startsWith('/api/') ||
+    path === '/api' ||
+    path.endsWith('.json') ||
+    (!req.accepts('html') && !!req.accepts('json'))
+  );
 }
 
 export const notFoundHandler: RequestHandler = (_req, _res, next) => next(new NotFound('未找到该页面或对象'));
@@ -91,7 +96,11 @@ const stackOf = (err: unknown): string | undefined =>
  * The one error handler: Chinese messages, JSON for the API, a stack only in development, and
  * the audit entry of every refusal (`Refused`), so that no route can forget one.
  */
-export function errorHandler(options: { showStack: boolean; logger: Logger; refusals: RefusalRecorder }): ErrorRequestHandler {
+export function errorHandler(options: {
+  showStack: boolean;
+  logger: Logger;
+  refusals: RefusalRecorder;
+}): ErrorRequestHandler {
   return async (err, req, res, _next) => {
     const error = asHttpError(err);
     if (error.status >= 500) {
@@ -99,7 +108,10 @@ export function errorHandler(options: { showStack: boolean; logger: Logger; refu
     }
     if (err instanceof Refused) {
       try {
-        await options.refusals.record(auditContextOf(req), { action: 'access.denied', detail: `${req.method} ${req.originalUrl.slice(0, 200)}：${err.reason}` });
+        await options.refusals.record(auditContextOf(req), {
+          action: 'access.denied',
+          detail: `${req.method} ${req.originalUrl.slice(0, 200)}：${err.reason}`,
+        });
       } catch (auditErr) {
         options.logger.error('refusal not audited', { requestId: res.locals.requestId, err: auditErr });
       }
@@ -108,7 +120,11 @@ export function errorHandler(options: { showStack: boolean; logger: Logger; refu
     res.status(error.status);
     if (wantsJson(req)) {
       res.json({
-        error: { code: error.code, message: error.message, ...(error.details !== undefined && { details: error.details }) },
+        error: {
+          code: error.code,
+          message: error.message,
+          ...(error.details !== undefined && { details: error.details }),
+        },
       });
       return;
     }

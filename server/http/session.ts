@@ -3,7 +3,14 @@ import { CookieOptions, Request, RequestHandler, Response } from 'express';
 import { appendAudit } from '../audit/repository';
 import { Config } from '../config';
 import { Database } from '../data/database';
-import { deleteExpiredSessions, deleteSession, findSessionWithUser, insertSession, setFlash, touchSession } from '../sessions/repository';
+import {
+  deleteExpiredSessions,
+  deleteSession,
+  findSessionWithUser,
+  insertSession,
+  setFlash,
+  touchSession,
+} from '../sessions/repository';
 import { TokenService } from '../tokens/service';
 import { User } from '../users/repository';
 import { auditContextOf } from './context';
@@ -68,7 +75,10 @@ export function sessionManager({ db, config, tokens, refusals, now }: SessionDep
       // An address that keeps sending rejected tokens gets 429 for a while (its valid tokens still work).
       const blocked = refusals.blocked(req.ip);
       refusals.hit(req.ip);
-      await refusals.record(auditContextOf(req), { action: 'token.rejected', detail: `${req.method} ${req.path}：${result.reason}` });
+      await refusals.record(auditContextOf(req), {
+        action: 'token.rejected',
+        detail: `${req.method} ${req.path}：${result.reason}`,
+      });
       if (blocked) throw new TooMany('被拒绝的 API 令牌过多，请稍后再试');
       throw unauthorized(`API 令牌无效：${result.reason}`);
     }
@@ -91,12 +101,16 @@ export function sessionManager({ db, config, tokens, refusals, now }: SessionDep
     else if (user.disabledAt) ended = '账号已停用';
     if (ended) {
       await deleteSession(db, id);
-      await appendAudit(db, { ...auditContextOf(req), actor: { id: user.id, username: user.username, role: user.role } }, {
-        action: 'session.expired',
-        objectType: 'user',
-        objectId: session.userId,
-        detail: ended,
-      });
+      await appendAudit(
+        db,
+        { ...auditContextOf(req), actor: { id: user.id, username: user.username, role: user.role } },
+        {
+          action: 'session.expired',
+          objectType: 'user',
+          objectId: session.userId,
+          detail: ended,
+        },
+      );
       res.locals.sessionEnded = ended;
       return clear(req, res);
     }

@@ -54,7 +54,10 @@ function receiver(capacity: number) {
  * the promise settles once: a body cut off inside a file part, a malformed boundary or a client
  * that goes away is a 400, never an unhandled `error` event that would end the process.
  */
-export function readMultipart(req: Request, options: { fileFields: string[]; maxFileBytes: number }): Promise<Multipart> {
+export function readMultipart(
+  req: Request,
+  options: { fileFields: string[]; maxFileBytes: number },
+): Promise<Multipart> {
   if (!isMultipart(req)) return Promise.reject(badRequest('请以 multipart/form-data 方式上传文件（字段名 file）'));
   return new Promise((resolve, reject) => {
     let settled = false;
@@ -71,7 +74,13 @@ export function readMultipart(req: Request, options: { fileFields: string[]; max
       parser = busboy({
         headers: req.headers,
         defParamCharset: 'utf8',
-        limits: { fileSize: options.maxFileBytes, files: options.fileFields.length, fields: 20, fieldSize: 64 * 1024, parts: 30 },
+        limits: {
+          fileSize: options.maxFileBytes,
+          files: options.fileFields.length,
+          fields: 20,
+          fieldSize: 64 * 1024,
+          parts: 30,
+        },
       });
     } catch {
       return reject(badRequest('上传的表单格式不正确'));
@@ -98,7 +107,11 @@ export function readMultipart(req: Request, options: { fileFields: string[]; max
         new Promise<void>((done) => {
           stream.on('data', (chunk: Buffer) => received.add(chunk));
           stream.on('limit', () => {
-            failure = new HttpError(413, 'too_large', `文件"${cleanName(info.filename ?? '')}"超过 ${Math.round(options.maxFileBytes / 1024 / 1024)} MB 上限`);
+            failure = new HttpError(
+              413,
+              'too_large',
+              `文件"${cleanName(info.filename ?? '')}"超过 ${Math.round(options.maxFileBytes / 1024 / 1024)} MB 上限`,
+            );
           });
           stream.on('close', () => {
             const data = received.bytes();

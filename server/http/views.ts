@@ -27,13 +27,17 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('or', (...args: unknown[]) => args.slice(0, -1).some(Boolean));
   hbs.registerHelper('and', (...args: unknown[]) => args.slice(0, -1).every(Boolean));
   hbs.registerHelper('instant', (value: unknown) => (value instanceof Date ? formatInstantCst(value) : ''));
-  hbs.registerHelper('dateZh', (value: unknown) => (typeof value === 'string' && value ? formatCalendarDateZh(value) : ''));
+  hbs.registerHelper('dateZh', (value: unknown) =>
+    typeof value === 'string' && value ? formatCalendarDateZh(value) : '',
+  );
   hbs.registerHelper('roleLabel', (role: unknown) => labelOf(ROLE_LABELS, role));
   hbs.registerHelper('roundState', (state: unknown) => labelOf(ROUND_STATES, state));
   hbs.registerHelper('auditAction', (action: unknown) => labelOf(AUDIT_ACTION_LABELS, action));
   hbs.registerHelper('encode', (value: unknown) => encodeURIComponent(String(value ?? '')));
   hbs.registerHelper('wan', (value: unknown) => (typeof value === 'bigint' ? formatWan(value) : ''));
-  hbs.registerHelper('json', (value: unknown) => (value === null || value === undefined ? '' : JSON.stringify(value, null, 1)));
+  hbs.registerHelper('json', (value: unknown) =>
+    value === null || value === undefined ? '' : JSON.stringify(value, null, 1),
+  );
   hbs.registerHelper('fieldError', (errors: unknown, field: string) => {
     if (!Array.isArray(errors)) return '';
     const found = errors.find((e: { field?: string }) => e.field === field) as { message?: string } | undefined;
@@ -60,7 +64,8 @@ export function setUpViews(app: Express, options: { cache: boolean }): void {
   const loadPartials = () => {
     const dir = path.join(VIEWS_DIR, 'partials');
     for (const name of fs.readdirSync(dir)) {
-      if (name.endsWith('.hbs')) hbs.registerPartial(name.slice(0, -4), compileText(fs.readFileSync(path.join(dir, name), 'utf8')));
+      if (name.endsWith('.hbs'))
+        hbs.registerPartial(name.slice(0, -4), compileText(fs.readFileSync(path.join(dir, name), 'utf8')));
     }
   };
   loadPartials();

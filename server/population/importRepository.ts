@@ -38,8 +38,16 @@ export function summaryToJson(summary: PopulationSummary): string {
   const json: JsonSummary = {
     ...summary,
     byKind: {
-      project: { ...summary.byKind.project, budgetFen: String(summary.byKind.project.budgetFen), executedFen: String(summary.byKind.project.executedFen) },
-      department: { ...summary.byKind.department, budgetFen: String(summary.byKind.department.budgetFen), executedFen: String(summary.byKind.department.executedFen) },
+      project: {
+        ...summary.byKind.project,
+        budgetFen: String(summary.byKind.project.budgetFen),
+        executedFen: String(summary.byKind.project.executedFen),
+      },
+      department: {
+        ...summary.byKind.department,
+        budgetFen: String(summary.byKind.department.budgetFen),
+        executedFen: String(summary.byKind.department.executedFen),
+      },
     },
     byDepartment: summary.byDepartment.map((d) => ({ ...d, budgetFen: String(d.budgetFen) })),
   };
@@ -48,7 +56,11 @@ export function summaryToJson(summary: PopulationSummary): string {
 
 function summaryFromJson(text: string): PopulationSummary {
   const json = JSON.parse(text) as JsonSummary;
-  const kind = (k: Kind) => ({ count: json.byKind[k].count, budgetFen: BigInt(json.byKind[k].budgetFen), executedFen: BigInt(json.byKind[k].executedFen) });
+  const kind = (k: Kind) => ({
+    count: json.byKind[k].count,
+    budgetFen: BigInt(json.byKind[k].budgetFen),
+    executedFen: BigInt(json.byKind[k].executedFen),
+  });
   return {
     ...json,
     byKind: { project: kind('project'), department: kind('department') },
@@ -79,7 +91,6 @@ interface ImportRow {
   imported_at: unknown;
   replaced_at: unknown;
 }
-
 
 function toImport(row: ImportRow): PopulationImport {
   return {
@@ -114,7 +125,9 @@ function selectImports(db: Queryable) {
 }
 
 export async function findActiveImport(db: Queryable, roundId: number): Promise<PopulationImport | undefined> {
-  const row = (await selectImports(db).where({ 'population_imports.round_id': roundId, 'population_imports.status': 'active' }).first()) as ImportRow | undefined;
+  const row = (await selectImports(db)
+    .where({ 'population_imports.round_id': roundId, 'population_imports.status': 'active' })
+    .first()) as ImportRow | undefined;
   return row && toImport(row);
 }
 
@@ -125,44 +138,52 @@ export async function activeImportsByRound(db: Queryable): Promise<Map<number, P
 }
 
 export async function listImports(db: Queryable, roundId: number): Promise<PopulationImport[]> {
-  const rows = (await selectImports(db).where('population_imports.round_id', roundId).orderBy('population_imports.id', 'desc')) as ImportRow[];
+  const rows = (await selectImports(db)
+    .where('population_imports.round_id', roundId)
+    .orderBy('population_imports.id', 'desc')) as ImportRow[];
   return rows.map(toImport);
 }
 
 export type NewImport = Omit<PopulationImport, 'id' | 'status' | 'importedByName' | 'replacedAt'>;
 
 export async function insertImport(db: Queryable, value: NewImport): Promise<number> {
-  return insertedId((await db('population_imports')
-    .insert({
-      round_id: value.roundId,
-      status: 'active',
-      file_name: value.fileName,
-      file_sha256: value.fileSha256,
-      format: value.format,
-      encoding: value.encoding,
-      indicators_file_name: value.indicatorsFileName,
-      indicators_file_sha256: value.indicatorsFileSha256,
-      record_count: value.recordCount,
-      project_count: value.projectCount,
-      department_count: value.departmentCount,
-      indicator_count: value.indicatorCount,
-      budget_fen: String(value.budgetFen),
-      executed_fen: String(value.executedFen),
-      fingerprint: value.fingerprint,
-      summary: summaryToJson(value.summary),
-      imported_by: value.importedBy,
-      imported_at: value.importedAt,
-    })
-    .returning('id')));
+  return insertedId(
+    await db('population_imports')
+      .insert({
+        round_id: value.roundId,
+        status: 'active',
+        file_name: value.fileName,
+        file_sha256: value.fileSha256,
+        format: value.format,
+        encoding: value.encoding,
+        indicators_file_name: value.indicatorsFileName,
+        indicators_file_sha256: value.indicatorsFileSha256,
+        record_count: value.recordCount,
+        project_count: value.projectCount,
+        department_count: value.departmentCount,
+        indicator_count: value.indicatorCount,
+        budget_fen: String(value.budgetFen),
+        executed_fen: String(value.executedFen),
+        fingerprint: value.fingerprint,
+        summary: summaryToJson(value.summary),
+        imported_by: value.importedBy,
+        imported_at: value.importedAt,
+      })
+      .returning('id'),
+  );
 }
 
 /** Marks the round's active import replaced and removes its records; its files stay. */
 export async function retirePopulation(db: Queryable, roundId: number, at: Date): Promise<void> {
   await db('indicators').where('round_id', roundId).delete();
   await db('submissions').where('round_id', roundId).delete();
-  await db('population_imports').where({ round_id: roundId, status: 'active' }).update({ status: 'replaced', replaced_at: at });
+  await db('population_imports')
+    .where({ round_id: roundId, status: 'active' })
+    .update({ status: 'replaced', replaced_at: at });
 }
 
 export async function updateImportSummary(db: Queryable, importId: number, summary: PopulationSummary): Promise<void> {
-  await db('population_imports').where('id', importId).update({ summary: summaryToJson(summary) });
+  await db('population_imports')
+    .where('id', importId)
+    .update({ summary: summaryToJson(summary) });
 }

@@ -1,12 +1,32 @@
 import type { Value } from '../data/bulk';
 import {
-  checkIndicatorCodes, ImportProblem, IndicatorInput, MAX_ROWS, PopulationSummary, ProblemList, readIndicators, readSubmissions, Sheet, sortProblems,
-  SubmissionInput, summarisePopulation,
+  checkIndicatorCodes,
+  ImportProblem,
+  IndicatorInput,
+  MAX_ROWS,
+  PopulationSummary,
+  ProblemList,
+  readIndicators,
+  readSubmissions,
+  Sheet,
+  sortProblems,
+  SubmissionInput,
+  summarisePopulation,
 } from '../domain/population';
 import { Assessment, assess, isExecutionIndicator } from '../domain/warnings';
 import { MAX_TOTAL_FEN } from '../domain/cells';
 import { fenToWan } from '../domain/money';
-import { decodeText, detectFormat, findWorksheet, parseCsv, readWorkbook, sheetOf, UnreadableFile, ZIP_LIMITS, ZipLimits } from '../files/formats';
+import {
+  decodeText,
+  detectFormat,
+  findWorksheet,
+  parseCsv,
+  readWorkbook,
+  sheetOf,
+  UnreadableFile,
+  ZIP_LIMITS,
+  ZipLimits,
+} from '../files/formats';
 
 /**
  * Reading a population file into the rows the database stores: decoding, every check of every
@@ -24,8 +44,22 @@ export const INDICATOR_SHEET = '绩效指标';
 
 /** The columns of `submissions` in the order of the rows handed over. */
 export const SUBMISSION_COLUMNS = [
-  'round_id', 'row_number', 'kind', 'code', 'department', 'unit', 'name', 'funding_source', 'budget_fen',
-  'executed_fen', 'self_score', 'self_grade', 'submitted_on', 'execution_rate_bp', 'warnings', 'indicator_count',
+  'round_id',
+  'row_number',
+  'kind',
+  'code',
+  'department',
+  'unit',
+  'name',
+  'funding_source',
+  'budget_fen',
+  'executed_fen',
+  'self_score',
+  'self_grade',
+  'submitted_on',
+  'execution_rate_bp',
+  'warnings',
+  'indicator_count',
   'details',
 ];
 /** Where FUHE-DRAW-1's fields are in such a row. */
@@ -86,12 +120,21 @@ class Refusal {
   constructor(readonly problem: ImportProblem) {}
 }
 
-async function readOrRefuse(file: UploadedFile, role: 'population' | 'indicators', limits: ZipLimits): Promise<ReadFile> {
+async function readOrRefuse(
+  file: UploadedFile,
+  role: 'population' | 'indicators',
+  limits: ZipLimits,
+): Promise<ReadFile> {
   try {
     return await readUpload(file, role, limits);
   } catch (err) {
     if (!(err instanceof UnreadableFile)) throw err;
-    throw new Refusal({ sheet: role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET, row: null, column: null, message: `${file.name}：${err.message}` });
+    throw new Refusal({
+      sheet: role === 'population' ? POPULATION_SHEET : INDICATOR_SHEET,
+      row: null,
+      column: null,
+      message: `${file.name}：${err.message}`,
+    });
   }
 }
 
@@ -105,9 +148,23 @@ function detailsOf(s: SubmissionInput): string | null {
 
 function submissionRow(roundId: number, s: SubmissionInput, a: Assessment, indicatorCount: number): Value[] {
   return [
-    roundId, s.rowNumber, s.kind, s.code, s.department, s.unit, s.name, s.fundingSource, fenValue(s.budgetFen),
-    s.executedFen === null ? null : fenValue(s.executedFen), s.selfScore, s.selfGrade, s.submittedOn, a.executionRateBp,
-    a.warnings, indicatorCount, detailsOf(s),
+    roundId,
+    s.rowNumber,
+    s.kind,
+    s.code,
+    s.department,
+    s.unit,
+    s.name,
+    s.fundingSource,
+    fenValue(s.budgetFen),
+    s.executedFen === null ? null : fenValue(s.executedFen),
+    s.selfScore,
+    s.selfGrade,
+    s.submittedOn,
+    a.executionRateBp,
+    a.warnings,
+    indicatorCount,
+    detailsOf(s),
   ];
 }
 
@@ -115,7 +172,11 @@ function submissionRow(roundId: number, s: SubmissionInput, a: Assessment, indic
  * Reads the files and hands over the rows batch by batch while no problem has been found; once
  * one has, it goes on checking (every problem is listed) but hands over nothing more.
  */
-export async function readPopulation(request: ReadRequest, emit: (rows: Value[][]) => void, limits: ZipLimits = ZIP_LIMITS): Promise<ReadOutcome> {
+export async function readPopulation(
+  request: ReadRequest,
+  emit: (rows: Value[][]) => void,
+  limits: ZipLimits = ZIP_LIMITS,
+): Promise<ReadOutcome> {
   const { file, indicatorsFile } = request;
   let read: ReadFile;
   let indicatorSheet: Sheet | undefined;
@@ -124,13 +185,26 @@ export async function readPopulation(request: ReadRequest, emit: (rows: Value[][
     indicatorSheet = read.indicators;
     if (indicatorsFile) {
       if (indicatorSheet) {
-        throw new Refusal({ sheet: INDICATOR_SHEET, row: null, column: null, message: `工作簿中已有"${INDICATOR_SHEET}"工作表，又另外上传了指标文件，请只保留一处` });
+        throw new Refusal({
+          sheet: INDICATOR_SHEET,
+          row: null,
+          column: null,
+          message: `工作簿中已有"${INDICATOR_SHEET}"工作表，又另外上传了指标文件，请只保留一处`,
+        });
       }
       indicatorSheet = (await readOrRefuse(indicatorsFile, 'indicators', limits)).indicators;
     }
   } catch (err) {
     if (!(err instanceof Refusal)) throw err;
-    return { format: 'csv', encoding: null, problems: [err.problem], problemCount: 1, summary: null, recordCount: 0, indicators: [] };
+    return {
+      format: 'csv',
+      encoding: null,
+      problems: [err.problem],
+      problemCount: 1,
+      summary: null,
+      recordCount: 0,
+      indicators: [],
+    };
   }
   const populationSheet = read.population!;
 
@@ -169,13 +243,23 @@ export async function readPopulation(request: ReadRequest, emit: (rows: Value[][
   if (indicatorRead) checkIndicatorCodes(indicatorSheet!.name, indicatorRead, seenCodes, problems);
   const total = summary.byKind.project.budgetFen + summary.byKind.department.budgetFen;
   if (total > MAX_TOTAL_FEN) {
-    problems.add({ sheet: populationSheet.name, row: null, column: '预算数（万元）', message: `预算数合计${fenToWan(total)}万元，超过一个批次的上限${fenToWan(MAX_TOTAL_FEN)}万元` });
+    problems.add({
+      sheet: populationSheet.name,
+      row: null,
+      column: '预算数（万元）',
+      message: `预算数合计${fenToWan(total)}万元，超过一个批次的上限${fenToWan(MAX_TOTAL_FEN)}万元`,
+    });
   }
   if (problems.count === 0 && batch.length) emit(batch);
   if (problems.count > 0) {
     return {
-      format: read.format, encoding: read.encoding, problems: sortProblems(problems.listed, [populationSheet.name, indicatorSheet?.name ?? '']), problemCount: problems.count,
-      summary: null, recordCount: 0, indicators: [],
+      format: read.format,
+      encoding: read.encoding,
+      problems: sortProblems(problems.listed, [populationSheet.name, indicatorSheet?.name ?? '']),
+      problemCount: problems.count,
+      summary: null,
+      recordCount: 0,
+      indicators: [],
     };
   }
   return {

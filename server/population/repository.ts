@@ -11,11 +11,24 @@ import { SUBMISSION_COLUMNS } from './reading';
 
 /** A round's population: its records (submissions) and their indicators. */
 
-export const bigintOf = (value: unknown): bigint => (value === null || value === undefined ? 0n : BigInt(value as string | number));
+export const bigintOf = (value: unknown): bigint =>
+  value === null || value === undefined ? 0n : BigInt(value as string | number);
 
 const INDICATOR_COLUMNS = [
-  'submission_id', 'round_id', 'row_number', 'position', 'level1', 'level2', 'level3', 'nature', 'target',
-  'unit', 'weight', 'actual', 'score', 'is_execution',
+  'submission_id',
+  'round_id',
+  'row_number',
+  'position',
+  'level1',
+  'level2',
+  'level3',
+  'nature',
+  'target',
+  'unit',
+  'weight',
+  'actual',
+  'score',
+  'is_execution',
 ];
 
 /** Stores the rows `reading.ts` made of a population file (SUBMISSION_COLUMNS, in that order). */
@@ -23,13 +36,33 @@ export async function insertSubmissions(db: Knex.Transaction, rows: Value[][]): 
   await insertRows(db, 'submissions', SUBMISSION_COLUMNS, rows);
 }
 
-export async function insertIndicators(db: Knex.Transaction, roundId: number, indicators: Array<IndicatorInput & { isExecution: boolean }>): Promise<void> {
+export async function insertIndicators(
+  db: Knex.Transaction,
+  roundId: number,
+  indicators: Array<IndicatorInput & { isExecution: boolean }>,
+): Promise<void> {
   if (indicators.length === 0) return;
   const ids = new Map<string, number>();
-  for (const row of (await db('submissions').where('round_id', roundId).select('id', 'code')) as Array<{ id: number; code: string }>) ids.set(row.code, row.id);
+  for (const row of (await db('submissions').where('round_id', roundId).select('id', 'code')) as Array<{
+    id: number;
+    code: string;
+  }>)
+    ids.set(row.code, row.id);
   const rows = indicators.map((i) => [
-    ids.get(i.code)!, roundId, i.rowNumber, i.position, i.level1, i.level2, i.level3, i.nature, i.target, i.unit,
-    i.weight, i.actual, i.score, i.isExecution,
+    ids.get(i.code)!,
+    roundId,
+    i.rowNumber,
+    i.position,
+    i.level1,
+    i.level2,
+    i.level3,
+    i.nature,
+    i.target,
+    i.unit,
+    i.weight,
+    i.actual,
+    i.score,
+    i.isExecution,
   ]);
   await insertRows(db, 'indicators', INDICATOR_COLUMNS, rows);
 }
@@ -47,7 +80,13 @@ export async function refreshLateWarnings(db: Queryable, roundId: number, deadli
 }
 
 export async function countLate(db: Queryable, roundId: number): Promise<number> {
-  return countOf(await db('submissions').where('round_id', roundId).whereRaw('(warnings & ?) <> 0', [WARNINGS.late.bit]).count({ n: '*' }).first());
+  return countOf(
+    await db('submissions')
+      .where('round_id', roundId)
+      .whereRaw('(warnings & ?) <> 0', [WARNINGS.late.bit])
+      .count({ n: '*' })
+      .first(),
+  );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -88,7 +127,9 @@ export interface SubmissionRow {
 const intOrNull = (value: unknown) => (value === null || value === undefined ? null : toInt(value));
 
 export function toSubmission(row: SubmissionRow): Submission {
-  const details = row.details ? (JSON.parse(row.details) as { contact: string | null; note: string | null; extra: Record<string, string> | null }) : null;
+  const details = row.details
+    ? (JSON.parse(row.details) as { contact: string | null; note: string | null; extra: Record<string, string> | null })
+    : null;
   const selfScore = toInt(row.self_score);
   return {
     id: row.id,
@@ -157,7 +198,12 @@ function selected(db: Queryable, roundId: number, query: PopulationQuery) {
 }
 
 /** A page of a round's population as a list shows it: filtered, searched, sorted, and counted. */
-export async function findPopulationPage(db: Queryable, roundId: number, query: PopulationQuery, page: { offset: number; limit: number }): Promise<{ total: number; items: Submission[] }> {
+export async function findPopulationPage(
+  db: Queryable,
+  roundId: number,
+  query: PopulationQuery,
+  page: { offset: number; limit: number },
+): Promise<{ total: number; items: Submission[] }> {
   const [{ n }] = (await selected(db, roundId, query).count({ n: '*' })) as Array<{ n: unknown }>;
   const rows = (await selected(db, roundId, query)
     .orderByRaw(`${SORT_COLUMNS[query.sort]} ${query.descending ? 'desc' : 'asc'}, code asc`)
@@ -171,7 +217,9 @@ export async function findPopulationPage(db: Queryable, roundId: number, query: 
 export async function findSubmissionsByIds(db: Queryable, ids: number[]): Promise<Submission[]> {
   const rows = new Map<number, Submission>();
   for (let start = 0; start < ids.length; start += 500) {
-    const found = (await db('submissions').whereIn('id', ids.slice(start, start + 500)).select('*')) as SubmissionRow[];
+    const found = (await db('submissions')
+      .whereIn('id', ids.slice(start, start + 500))
+      .select('*')) as SubmissionRow[];
     for (const row of found) rows.set(row.id, toSubmission(row));
   }
   return ids.map((id) => rows.get(id)).filter((s): s is Submission => s !== undefined);
@@ -179,17 +227,40 @@ export async function findSubmissionsByIds(db: Queryable, ids: number[]): Promis
 
 /** The records FUHE-DRAW-1 reads: code, kind, budget and self-score, in canonical order. */
 export async function findPopulationRecords(db: Queryable, roundId: number): Promise<readonly PopulationRecord[]> {
-  const rows = (await db('submissions').where('round_id', roundId).orderBy('code').select('code', 'kind', 'budget_fen', 'self_score')) as Array<Record<string, unknown>>;
+  const rows = (await db('submissions')
+    .where('round_id', roundId)
+    .orderBy('code')
+    .select('code', 'kind', 'budget_fen', 'self_score')) as Array<Record<string, unknown>>;
   // The database's collation may differ from FUHE-DRAW-1's (UTF-16 code units): canonicalOrder checks, and sorts if it must.
-  return canonicalOrder(rows.map((r) => ({ code: r.code as string, kind: r.kind as Kind, budgetFen: bigintOf(r.budget_fen), selfScore: toInt(r.self_score) })));
+  return canonicalOrder(
+    rows.map((r) => ({
+      code: r.code as string,
+      kind: r.kind as Kind,
+      budgetFen: bigintOf(r.budget_fen),
+      selfScore: toInt(r.self_score),
+    })),
+  );
 }
 
 /** Whether the round's population has a record of this department or unit. */
-export async function hasSubmissionsOf(db: Queryable, roundId: number, column: 'department' | 'unit', name: string): Promise<boolean> {
-  return (await db('submissions').where({ round_id: roundId, [column]: name }).first('id')) !== undefined;
+export async function hasSubmissionsOf(
+  db: Queryable,
+  roundId: number,
+  column: 'department' | 'unit',
+  name: string,
+): Promise<boolean> {
+  return (
+    (await db('submissions')
+      .where({ round_id: roundId, [column]: name })
+      .first('id')) !== undefined
+  );
 }
 
-export async function findSubmissionByCode(db: Queryable, roundId: number, code: string): Promise<Submission | undefined> {
+export async function findSubmissionByCode(
+  db: Queryable,
+  roundId: number,
+  code: string,
+): Promise<Submission | undefined> {
   const row = (await db('submissions').where({ round_id: roundId, code }).first()) as SubmissionRow | undefined;
   return row && toSubmission(row);
 }
@@ -211,7 +282,9 @@ export interface Indicator {
 }
 
 export async function findIndicators(db: Queryable, submissionId: number): Promise<Indicator[]> {
-  const rows = (await db('indicators').where('submission_id', submissionId).orderBy('position')) as Array<Record<string, unknown>>;
+  const rows = (await db('indicators').where('submission_id', submissionId).orderBy('position')) as Array<
+    Record<string, unknown>
+  >;
   return rows.map((row) => ({
     id: row.id as number,
     rowNumber: toInt(row.row_number),

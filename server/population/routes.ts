@@ -33,7 +33,11 @@ const MAX_PAGE_SIZE = 500;
  * is no filter; a value the list does not know (a kind, grade, warning or sort that does not
  * exist, a page size outside 1–500, text too long) is refused with 422 naming the parameter.
  */
-export function parseListQuery(query: Record<string, unknown>): { filter: PopulationQuery; page: number; pageSize: number } {
+export function parseListQuery(query: Record<string, unknown>): {
+  filter: PopulationQuery;
+  page: number;
+  pageSize: number;
+} {
   const errors: FieldError[] = [];
   const oneOf = <T extends string>(name: string, accepts: (v: string) => v is T, label: string): T | undefined => {
     const value = str(query[name]);
@@ -158,9 +162,19 @@ function submissionView(s: Submission) {
 function summaryView(active: PopulationImport) {
   const s = active.summary;
   return {
-    kinds: KINDS.map((kind) => ({ kind, label: KIND_LABELS[kind], count: s.byKind[kind].count, budget: formatWan(s.byKind[kind].budgetFen), executed: formatWan(s.byKind[kind].executedFen) })),
+    kinds: KINDS.map((kind) => ({
+      kind,
+      label: KIND_LABELS[kind],
+      count: s.byKind[kind].count,
+      budget: formatWan(s.byKind[kind].budgetFen),
+      executed: formatWan(s.byKind[kind].executedFen),
+    })),
     total: { count: active.recordCount, budget: formatWan(active.budgetFen), executed: formatWan(active.executedFen) },
-    departments: s.byDepartment.map((d) => ({ ...d, count: d.projectCount + d.departmentCount, budget: formatWan(d.budgetFen) })),
+    departments: s.byDepartment.map((d) => ({
+      ...d,
+      count: d.projectCount + d.departmentCount,
+      budget: formatWan(d.budgetFen),
+    })),
     grades: GRADES.map((g) => ({ grade: g, count: s.byGrade[g] })),
     warnings: WARNING_KEYS.map((key) => ({ key, label: WARNINGS[key].label, count: s.byWarning[key] })),
     withIndicators: s.withIndicators,
@@ -181,12 +195,27 @@ export function populationPageRoutes({ services, access }: { services: Services;
     const pages = Math.max(1, Math.ceil(result.total / pageSize));
     const params = (changes: Record<string, string | number | undefined>) => {
       const merged: Record<string, string> = {};
-      const base = { kind: filter.kind, department: filter.department, grade: filter.grade, warning: filter.warning, q: filter.q, sort: filter.sort === 'code' ? undefined : filter.sort, dir: filter.descending ? 'desc' : undefined, pageSize: pageSize === 50 ? undefined : pageSize, ...changes };
+      const base = {
+        kind: filter.kind,
+        department: filter.department,
+        grade: filter.grade,
+        warning: filter.warning,
+        q: filter.q,
+        sort: filter.sort === 'code' ? undefined : filter.sort,
+        dir: filter.descending ? 'desc' : undefined,
+        pageSize: pageSize === 50 ? undefined : pageSize,
+        ...changes,
+      };
       for (const [k, v] of Object.entries(base)) if (v !== undefined && v !== '') merged[k] = String(v);
       const text = new URLSearchParams(merged).toString();
       return text ? `?${text}` : '';
     };
-    const sortLink = (key: SortKey) => params({ sort: key === 'code' ? undefined : key, dir: filter.sort === key && !filter.descending ? 'desc' : undefined, page: undefined });
+    const sortLink = (key: SortKey) =>
+      params({
+        sort: key === 'code' ? undefined : key,
+        dir: filter.sort === key && !filter.descending ? 'desc' : undefined,
+        page: undefined,
+      });
     res.render('population/list', {
       title: `自评记录：${round.title}`,
       round,
@@ -197,11 +226,20 @@ export function populationPageRoutes({ services, access }: { services: Services;
       filter,
       filtered: Boolean(filter.kind || filter.department || filter.grade || filter.warning || filter.q),
       kinds: KINDS.map((k) => ({ value: k, label: KIND_LABELS[k], selected: filter.kind === k })),
-      departments: active?.summary.byDepartment.map((d) => ({ value: d.department, selected: filter.department === d.department })) ?? [],
+      departments:
+        active?.summary.byDepartment.map((d) => ({
+          value: d.department,
+          selected: filter.department === d.department,
+        })) ?? [],
       grades: GRADES.map((g) => ({ value: g, selected: filter.grade === g })),
       warningOptions: WARNING_KEYS.map((k) => ({ value: k, label: WARNINGS[k].label, selected: filter.warning === k })),
       sortHref: Object.fromEntries((Object.keys(SORTS) as SortKey[]).map((key) => [key, sortLink(key)])),
-      sortState: Object.fromEntries((Object.keys(SORTS) as SortKey[]).map((key) => [key, filter.sort === key ? (filter.descending ? 'descending' : 'ascending') : 'none'])),
+      sortState: Object.fromEntries(
+        (Object.keys(SORTS) as SortKey[]).map((key) => [
+          key,
+          filter.sort === key ? (filter.descending ? 'descending' : 'ascending') : 'none',
+        ]),
+      ),
       page,
       pages,
       pageSizes: PAGE_SIZES.map((n) => ({ value: n, selected: n === pageSize })),
@@ -258,7 +296,13 @@ export function populationPageRoutes({ services, access }: { services: Services;
         executionPoints: assessment.executionPoints === null ? '—' : formatScore(assessment.executionPoints),
         executionWeight: formatScore(assessment.executionWeight),
       },
-      indicators: indicators.map((i) => ({ ...i, weightText: formatScore(i.weight), scoreText: formatScore(i.score), full: i.score === i.weight, over: i.score > i.weight })),
+      indicators: indicators.map((i) => ({
+        ...i,
+        weightText: formatScore(i.weight),
+        scoreText: formatScore(i.score),
+        full: i.score === i.weight,
+        over: i.score > i.weight,
+      })),
       indicatorTotals: { weight: formatScore(weight), points: formatScore(points) },
     });
   });
@@ -266,7 +310,11 @@ export function populationPageRoutes({ services, access }: { services: Services;
   router.get('/rounds/:id/population/export.xlsx', canRead, async (req, res) => {
     const round = await services.rounds.withSelfScores(roundId(req), req.user!.role);
     const { filter } = parseListQuery(req.query as Record<string, unknown>);
-    await services.population.recordExport(auditContextOf(req), round.id, new URLSearchParams(req.query as Record<string, string>).toString());
+    await services.population.recordExport(
+      auditContextOf(req),
+      round.id,
+      new URLSearchParams(req.query as Record<string, string>).toString(),
+    );
     sendAs(res, `自评记录-${round.fiscalYear}-${round.id}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     await writePopulationXlsx(res, round.title, services.population.each(round, filter));
@@ -290,7 +338,12 @@ export function populationApiRoutes({ services, access }: { services: Services; 
     const round = await services.rounds.get(roundId(req));
     const form = await readMultipart(req, { fileFields: ['file', 'indicators'], maxFileBytes: MAX_UPLOAD_BYTES });
     if (!form.files.file) throw badRequest('缺少文件：请用 multipart/form-data 的 file 字段上传 .xlsx 或 .csv');
-    const result = await services.population.import(auditContextOf(req), round.id, form.files.file, form.files.indicators);
+    const result = await services.population.import(
+      auditContextOf(req),
+      round.id,
+      form.files.file,
+      form.files.indicators,
+    );
     res.status(201).location(`/api/rounds/${round.id}/population`).json(resultJson(result));
   });
 

@@ -11,9 +11,26 @@ import { FileReader } from '../files/reader';
 import type { Value } from '../data/bulk';
 import { ROW, UploadedFile } from './reading';
 import {
-  countLate, findIndicators, findPopulationPage, findSubmissionByCode, findSubmissionsByIds, insertIndicators, insertSubmissions, PopulationQuery, refreshLateWarnings, Submission,
+  countLate,
+  findIndicators,
+  findPopulationPage,
+  findSubmissionByCode,
+  findSubmissionsByIds,
+  insertIndicators,
+  insertSubmissions,
+  PopulationQuery,
+  refreshLateWarnings,
+  Submission,
 } from './repository';
-import { activeImportsByRound, findActiveImport, insertImport, listImports, PopulationImport, retirePopulation, updateImportSummary } from './importRepository';
+import {
+  activeImportsByRound,
+  findActiveImport,
+  insertImport,
+  listImports,
+  PopulationImport,
+  retirePopulation,
+  updateImportSummary,
+} from './importRepository';
 import { storeFile } from '../files/repository';
 
 /** A refused import: every problem found, listed (up to the cap) and counted. */
@@ -23,7 +40,9 @@ export class ImportRefused extends Invalid {
     readonly problemCount: number,
   ) {
     super(
-      problemCount === 1 ? `文件有1处错误，未导入任何记录：${describeProblem(problems[0])}` : `文件有${problemCount}处错误，未导入任何记录，请更正后重新上传`,
+      problemCount === 1
+        ? `文件有1处错误，未导入任何记录：${describeProblem(problems[0])}`
+        : `文件有${problemCount}处错误，未导入任何记录，请更正后重新上传`,
       problems,
       'invalid_file',
     );
@@ -57,7 +76,6 @@ function auditView(value: PopulationImport) {
   };
 }
 
-
 /** Records per batch handed over by the import thread while it reads the next. */
 const IMPORT_BATCH = 2000;
 
@@ -71,7 +89,10 @@ export async function refreshLateness(trx: Queryable, roundId: number, deadline:
   const active = await findActiveImport(trx, roundId);
   if (!active) return;
   await refreshLateWarnings(trx, roundId, deadline);
-  const summary = { ...active.summary, byWarning: { ...active.summary.byWarning, late: await countLate(trx, roundId) } };
+  const summary = {
+    ...active.summary,
+    byWarning: { ...active.summary.byWarning, late: await countLate(trx, roundId) },
+  };
   await updateImportSummary(trx, active.id, summary);
 }
 
@@ -91,25 +112,43 @@ export function populationService({ db, now, files }: { db: Database; now: () =>
      * file changes nothing); then one short transaction retires the round's previous population
      * (only while no draw exists) and stores the rows.
      */
-    async import(context: AuditContext, roundId: number, file: UploadedFile, indicatorsFile?: UploadedFile): Promise<ImportResult> {
+    async import(
+      context: AuditContext,
+      roundId: number,
+      file: UploadedFile,
+      indicatorsFile?: UploadedFile,
+    ): Promise<ImportResult> {
       const round = await requireRound(roundId);
       if (round.state !== 'preparing') throw new Conflict('该批次已抽样，自评记录已冻结，不能再导入或替换');
       const batches: Value[][][] = [];
-      const read = await reader.readPopulation({ roundId, deadline: round.deadline, file, indicatorsFile, batchSize: IMPORT_BATCH }, (rows) => batches.push(rows));
+      const read = await reader.readPopulation(
+        { roundId, deadline: round.deadline, file, indicatorsFile, batchSize: IMPORT_BATCH },
+        (rows) => batches.push(rows),
+      );
       if (read.problemCount > 0) {
         const refused = new ImportRefused(read.problems, read.problemCount);
         await appendAudit(db, context, {
           action: 'population.refused',
           objectType: 'round',
           objectId: roundId,
-          detail: `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${refused.problemCount}处错误；${refused.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(0, 1000),
+          detail:
+            `${file.name}${indicatorsFile ? ` + ${indicatorsFile.name}` : ''}：${refused.problemCount}处错误；${refused.problems.slice(0, 3).map(describeProblem).join('；')}`.slice(
+              0,
+              1000,
+            ),
         });
         throw refused;
       }
 
       const records: PopulationRecord[] = [];
       for (const rows of batches) {
-        for (const row of rows) records.push({ code: row[ROW.code] as string, kind: row[ROW.kind] as Kind, budgetFen: BigInt(row[ROW.budgetFen] as number), selfScore: row[ROW.selfScore] as number });
+        for (const row of rows)
+          records.push({
+            code: row[ROW.code] as string,
+            kind: row[ROW.kind] as Kind,
+            budgetFen: BigInt(row[ROW.budgetFen] as number),
+            selfScore: row[ROW.selfScore] as number,
+          });
       }
       const ordered = canonicalOrder(records);
       const summary = read.summary!;
@@ -125,8 +164,27 @@ export function populationService({ db, now, files }: { db: Database; now: () =>
         const replaced = await findActiveImport(trx, roundId);
         if (replaced) await retirePopulation(trx, roundId, at);
         for (const rows of batches) await insertSubmissions(trx, rows);
-        await storeFile(trx, { sha256: fileSha, size: file.data.length, mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv', content: file.data }, at);
-        if (indicatorsFile) await storeFile(trx, { sha256: indicatorsSha!, size: indicatorsFile.data.length, mediaType: 'application/octet-stream', content: indicatorsFile.data }, at);
+        await storeFile(
+          trx,
+          {
+            sha256: fileSha,
+            size: file.data.length,
+            mediaType: read.format === 'xlsx' ? XLSX_TYPE : 'text/csv',
+            content: file.data,
+          },
+          at,
+        );
+        if (indicatorsFile)
+          await storeFile(
+            trx,
+            {
+              sha256: indicatorsSha!,
+              size: indicatorsFile.data.length,
+              mediaType: 'application/octet-stream',
+              content: indicatorsFile.data,
+            },
+            at,
+          );
         await insertImport(trx, {
           roundId,
           fileName: file.name,
@@ -195,7 +253,12 @@ export function populationService({ db, now, files }: { db: Database; now: () =>
 
     /** Taking the whole list away is worth a line in the audit log. */
     recordExport: (context: AuditContext, roundId: number, filter: string) =>
-      appendAudit(db, context, { action: 'population.export', objectType: 'round', objectId: roundId, detail: filter.slice(0, 500) || '全部' }),
+      appendAudit(db, context, {
+        action: 'population.export',
+        objectType: 'round',
+        objectId: roundId,
+        detail: filter.slice(0, 500) || '全部',
+      }),
 
     /** One record with its indicators and what the import computed for it, computed again. */
     async record(roundId: number, code: string) {

@@ -29,7 +29,12 @@ function styleHeader(row: ExcelJS.Row): void {
 const wanNumber = (fen: bigint | null) => (fen === null ? null : Number(fenToWan(fen, 6)));
 const scoreNumber = (hundredths: number | null) => (hundredths === null ? null : hundredths / 100);
 
-export const EXPORT_COLUMNS: Array<{ header: string; width: number; value: (s: Submission) => string | number | null; numFmt?: string }> = [
+export const EXPORT_COLUMNS: Array<{
+  header: string;
+  width: number;
+  value: (s: Submission) => string | number | null;
+  numFmt?: string;
+}> = [
   { header: '类型', width: 12, value: (s) => KIND_LABELS[s.kind] },
   { header: '编码', width: 16, value: (s) => safeText(s.code) },
   { header: '主管部门', width: 20, value: (s) => safeText(s.department) },
@@ -46,16 +51,42 @@ export const EXPORT_COLUMNS: Array<{ header: string; width: number; value: (s: S
   { header: '预算执行率', width: 10, value: (s) => formatRateBp(s.executionRateBp) },
   { header: '得分对应等级', width: 10, value: (s) => s.scoreGrade },
   { header: '指标数', width: 8, value: (s) => s.indicatorCount },
-  { header: '警示', width: 30, value: (s) => warningKeysOf(s.warnings).map((k) => WARNINGS[k].label).join('；') },
-  { header: '其他信息', width: 30, value: (s) => safeText(s.extra ? Object.entries(s.extra).map(([k, v]) => `${k}：${v}`).join('；') : '') },
+  {
+    header: '警示',
+    width: 30,
+    value: (s) =>
+      warningKeysOf(s.warnings)
+        .map((k) => WARNINGS[k].label)
+        .join('；'),
+  },
+  {
+    header: '其他信息',
+    width: 30,
+    value: (s) =>
+      safeText(
+        s.extra
+          ? Object.entries(s.extra)
+              .map(([k, v]) => `${k}：${v}`)
+              .join('；')
+          : '',
+      ),
+  },
 ];
 
 /** Streams the rows to `output` as one sheet, without holding the workbook in memory. */
-export async function writePopulationXlsx(output: Writable, title: string, rows: AsyncIterable<Submission>): Promise<void> {
+export async function writePopulationXlsx(
+  output: Writable,
+  title: string,
+  rows: AsyncIterable<Submission>,
+): Promise<void> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
   workbook.creator = 'fuhe';
   const sheet = workbook.addWorksheet('自评汇总', { views: [{ state: 'frozen', ySplit: 1 }] });
-  sheet.columns = EXPORT_COLUMNS.map((c) => ({ header: c.header, width: c.width, style: c.numFmt ? { numFmt: c.numFmt } : {} }));
+  sheet.columns = EXPORT_COLUMNS.map((c) => ({
+    header: c.header,
+    width: c.width,
+    style: c.numFmt ? { numFmt: c.numFmt } : {},
+  }));
   styleHeader(sheet.getRow(1));
   sheet.getRow(1).commit();
   for await (const submission of rows) {
@@ -64,7 +95,11 @@ export async function writePopulationXlsx(output: Writable, title: string, rows:
   sheet.commit();
   const about = workbook.addWorksheet('说明');
   about.addRow([safeText(title)]).commit();
-  about.addRow(['金额单位：万元；自评得分满分100分。本表由系统导出，可按导入模板格式重新导入（"预算执行率"等计算列将作为其他信息保留）。']).commit();
+  about
+    .addRow([
+      '金额单位：万元；自评得分满分100分。本表由系统导出，可按导入模板格式重新导入（"预算执行率"等计算列将作为其他信息保留）。',
+    ])
+    .commit();
   about.commit();
   await workbook.commit();
 }
@@ -94,9 +129,18 @@ const INDICATOR_RULES: Record<string, string> = {
 };
 
 const NOTES: Array<[string, string]> = [
-  ['工作表', '"自评汇总"每行一条自评记录（必填）；"绩效指标"每行一个绩效指标（可选）。表头必须在第1行，列的顺序不限，其他列作为附加信息保留。'],
-  ...SUBMISSION_COLUMNS.map((c): [string, string] => [`自评汇总 · ${c.label}`, `${c.required ? '必填' : '选填'}。${COLUMN_RULES[c.key] ?? ''}`]),
-  ...INDICATOR_COLUMNS.map((c): [string, string] => [`绩效指标 · ${c.label}`, `${c.required ? '必填' : '选填'}。${INDICATOR_RULES[c.key] ?? ''}`]),
+  [
+    '工作表',
+    '"自评汇总"每行一条自评记录（必填）；"绩效指标"每行一个绩效指标（可选）。表头必须在第1行，列的顺序不限，其他列作为附加信息保留。',
+  ],
+  ...SUBMISSION_COLUMNS.map((c): [string, string] => [
+    `自评汇总 · ${c.label}`,
+    `${c.required ? '必填' : '选填'}。${COLUMN_RULES[c.key] ?? ''}`,
+  ]),
+  ...INDICATOR_COLUMNS.map((c): [string, string] => [
+    `绩效指标 · ${c.label}`,
+    `${c.required ? '必填' : '选填'}。${INDICATOR_RULES[c.key] ?? ''}`,
+  ]),
   ['全部或全不', '任何一行有错误，整个文件都不会导入；系统会列出每一处错误的行号和列名，更正后重新上传即可。'],
   ['限制', '文件不超过 50 MB，不超过 1,000,000 行；CSV 可为 UTF-8 或 GB18030（GBK）编码。'],
 ];
@@ -106,21 +150,77 @@ export async function populationTemplate(): Promise<Buffer> {
   const workbook = new ExcelJS.Workbook();
   workbook.creator = 'fuhe';
   const population = workbook.addWorksheet('自评汇总', { views: [{ state: 'frozen', ySplit: 1 }] });
-  population.columns = SUBMISSION_COLUMNS.map((c) => ({ header: c.label, width: Math.max(12, c.label.length * 2 + 4) }));
-  population.addRow(['项目支出', '2023-P001', '县民政局', '县民政局', '农村居民最低生活保障', '一般公共预算', 58.4, 57.23, 88, '良', '2024-03-18', '', '']);
-  population.addRow(['部门整体支出', '2023-D001', '县民政局', '县民政局', '', '一般公共预算', 947, 852.3, 87, '良', '2024-03-20', '', '']);
+  population.columns = SUBMISSION_COLUMNS.map((c) => ({
+    header: c.label,
+    width: Math.max(12, c.label.length * 2 + 4),
+  }));
+  population.addRow([
+    '项目支出',
+    '2023-P001',
+    '县民政局',
+    '县民政局',
+    '农村居民最低生活保障',
+    '一般公共预算',
+    58.4,
+    57.23,
+    88,
+    '良',
+    '2024-03-18',
+    '',
+    '',
+  ]);
+  population.addRow([
+    '部门整体支出',
+    '2023-D001',
+    '县民政局',
+    '县民政局',
+    '',
+    '一般公共预算',
+    947,
+    852.3,
+    87,
+    '良',
+    '2024-03-20',
+    '',
+    '',
+  ]);
   styleHeader(population.getRow(1));
 
   const indicators = workbook.addWorksheet('绩效指标', { views: [{ state: 'frozen', ySplit: 1 }] });
   indicators.columns = INDICATOR_COLUMNS.map((c) => ({ header: c.label, width: Math.max(12, c.label.length * 2 + 4) }));
   indicators.addRow(['2023-P001', '产出指标', '数量指标', '保障对象人数', '≥', '≥1200人', '人', 50, '1216人', 48]);
-  indicators.addRow(['2023-P001', '效益指标', '社会效益指标', '困难群众基本生活得到保障', '定性', '有效保障', '', 30, '有效保障', 21]);
-  indicators.addRow(['2023-P001', '满意度指标', '服务对象满意度指标', '保障对象满意度', '≥', '≥90%', '%', 10, '93%', 9.2]);
+  indicators.addRow([
+    '2023-P001',
+    '效益指标',
+    '社会效益指标',
+    '困难群众基本生活得到保障',
+    '定性',
+    '有效保障',
+    '',
+    30,
+    '有效保障',
+    21,
+  ]);
+  indicators.addRow([
+    '2023-P001',
+    '满意度指标',
+    '服务对象满意度指标',
+    '保障对象满意度',
+    '≥',
+    '≥90%',
+    '%',
+    10,
+    '93%',
+    9.2,
+  ]);
   indicators.addRow(['2023-P001', '预算执行率', '', '预算执行率', '=', '100%', '%', 10, '98.0%', 9.8]);
   styleHeader(indicators.getRow(1));
 
   const notes = workbook.addWorksheet('填写说明');
-  notes.columns = [{ header: '项目', width: 24 }, { header: '说明', width: 90 }];
+  notes.columns = [
+    { header: '项目', width: 24 },
+    { header: '说明', width: 90 },
+  ];
   for (const [item, text] of NOTES) notes.addRow([item, text]).alignment = { wrapText: true, vertical: 'top' };
   styleHeader(notes.getRow(1));
   return Buffer.from(await workbook.xlsx.writeBuffer());

@@ -26,19 +26,39 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
   router.get('/rounds/:id/assignments', canAssign, async (req, res) => {
     const round = await services.rounds.get(idParam(req));
     const items = await services.assignments.items(round.id);
-    const people = (await services.users.list()).filter((u) => (u.role === 'reviewer' || u.role === 'evaluator') && !u.disabledAt);
+    const people = (await services.users.list()).filter(
+      (u) => (u.role === 'reviewer' || u.role === 'evaluator') && !u.disabledAt,
+    );
     const load = people.map((p) => {
       const mine = items.filter((i) => i.assigneeId === p.id);
       const count = (...statuses: Array<string | null>) => mine.filter((i) => statuses.includes(i.status)).length;
-      return { ...p, roleText: ROLE_LABELS[p.role], total: mine.length, draft: count('draft', 'returned'), submitted: count('submitted'), confirmed: count('confirmed') };
+      return {
+        ...p,
+        roleText: ROLE_LABELS[p.role],
+        total: mine.length,
+        draft: count('draft', 'returned'),
+        submitted: count('submitted'),
+        confirmed: count('confirmed'),
+      };
     });
-    const progress = (['none', 'draft', 'submitted', 'returned', 'confirmed'] as const).map((s) => ({ label: REVIEW_STATUSES[s], count: items.filter((i) => (i.status ?? 'none') === s).length }));
+    const progress = (['none', 'draft', 'submitted', 'returned', 'confirmed'] as const).map((s) => ({
+      label: REVIEW_STATUSES[s],
+      count: items.filter((i) => (i.status ?? 'none') === s).length,
+    }));
     res.render('reviews/assignments', {
       title: `分配：${round.title}`,
       round,
       items: items.map((i) => ({
-        ...i, kindLabel: KIND_LABELS[i.kind], statusLabel: REVIEW_STATUSES[i.status ?? 'none'], score: formatScore(i.selfScore), warningList: warningKeysOf(i.warnings).map((k) => WARNINGS[k]),
-        options: people.map((p) => ({ username: p.username, label: `${p.displayName}（${ROLE_LABELS[p.role]}${p.organisation ? `，${p.organisation}` : ''}）`, selected: p.id === i.assigneeId })),
+        ...i,
+        kindLabel: KIND_LABELS[i.kind],
+        statusLabel: REVIEW_STATUSES[i.status ?? 'none'],
+        score: formatScore(i.selfScore),
+        warningList: warningKeysOf(i.warnings).map((k) => WARNINGS[k]),
+        options: people.map((p) => ({
+          username: p.username,
+          label: `${p.displayName}（${ROLE_LABELS[p.role]}${p.organisation ? `，${p.organisation}` : ''}）`,
+          selected: p.id === i.assigneeId,
+        })),
       })),
       people: load,
       endedByConflict: await services.assignments.endedByConflict(round.id),
@@ -55,10 +75,19 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     if (form.mode === 'round-robin') {
       // The chosen people in turn over the unassigned items of the chosen kind and department.
       const usernames = (Array.isArray(form.people) ? form.people : [form.people]).map(str).filter(Boolean);
-      const chosen = items.filter((i) => !i.assigneeId && (!form.kind || i.kind === form.kind) && (!form.department || i.department === form.department));
-      entries = usernames.length ? chosen.map((i, n) => ({ code: i.code, username: usernames[n % usernames.length] })) : [];
+      const chosen = items.filter(
+        (i) =>
+          !i.assigneeId &&
+          (!form.kind || i.kind === form.kind) &&
+          (!form.department || i.department === form.department),
+      );
+      entries = usernames.length
+        ? chosen.map((i, n) => ({ code: i.code, username: usernames[n % usernames.length] }))
+        : [];
     } else {
-      entries = items.map((i) => ({ code: i.code, username: str(form[`assign_${i.submissionId}`]) })).filter((e) => e.username && items.find((i) => i.code === e.code)?.assigneeUsername !== e.username);
+      entries = items
+        .map((i) => ({ code: i.code, username: str(form[`assign_${i.submissionId}`]) }))
+        .filter((e) => e.username && items.find((i) => i.code === e.code)?.assigneeUsername !== e.username);
     }
     try {
       const count = await services.assignments.assign(auditContextOf(req), roundId, entries);
@@ -74,8 +103,17 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     const roundId = idParam(req);
     const form = objectBody(req.body);
     try {
-      const weights = { timeliness: Number(form.wTimeliness), normative: Number(form.wNormative), report: Number(form.wReport) };
-      await services.assignments.updateSettings(auditContextOf(req), roundId, { weights, blindReview: form.blindReview === 'on' }, Number(form.version));
+      const weights = {
+        timeliness: Number(form.wTimeliness),
+        normative: Number(form.wNormative),
+        report: Number(form.wReport),
+      };
+      await services.assignments.updateSettings(
+        auditContextOf(req),
+        roundId,
+        { weights, blindReview: form.blindReview === 'on' },
+        Number(form.version),
+      );
       await req.flash({ notice: '复核设置已保存。' });
     } catch (err) {
       if (!isFormError(err)) throw err;
@@ -87,8 +125,12 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
   router.get('/rounds/:id/conflicts', signedIn, async (req, res) => {
     const round = await services.rounds.get(idParam(req));
     const user = req.user!;
-    if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin') throw new Refused('只有第三方评价机构、组长和管理员查看利益冲突申报');
-    const declarations = await services.assignments.conflicts(round.id, user.role === 'evaluator' ? (user.organisation ?? '') : undefined);
+    if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin')
+      throw new Refused('只有第三方评价机构、组长和管理员查看利益冲突申报');
+    const declarations = await services.assignments.conflicts(
+      round.id,
+      user.role === 'evaluator' ? (user.organisation ?? '') : undefined,
+    );
     const population = user.role === 'evaluator' ? await services.population.current(round.id) : undefined;
     res.render('reviews/conflicts', {
       title: `利益冲突申报：${round.title}`,
@@ -120,8 +162,13 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
       items: work.map((w) => {
         const blind = isBlind({ blindReview: w.blindReview }, req.user!.role, w.reviewScore);
         return {
-          ...w, kindLabel: KIND_LABELS[w.kind], statusLabel: REVIEW_STATUSES[w.status ?? 'none'], score: blind ? '盲评' : formatScore(w.selfScore), reviewScoreText: scoreText(w.reviewScore),
-          warningList: blind ? [] : warningKeysOf(w.warnings).map((k) => WARNINGS[k]), href: `/rounds/${w.roundId}/items/${encodeURIComponent(w.code)}`,
+          ...w,
+          kindLabel: KIND_LABELS[w.kind],
+          statusLabel: REVIEW_STATUSES[w.status ?? 'none'],
+          score: blind ? '盲评' : formatScore(w.selfScore),
+          reviewScoreText: scoreText(w.reviewScore),
+          warningList: blind ? [] : warningKeysOf(w.warnings).map((k) => WARNINGS[k]),
+          href: `/rounds/${w.roundId}/items/${encodeURIComponent(w.code)}`,
         };
       }),
     });
@@ -137,25 +184,59 @@ export function assignmentApiRoutes({ services, access }: { services: Services; 
   router.post('/rounds/:id/assignments', access.requirePermission('reviews.assign'), async (req, res) => {
     const entries = Array.isArray(req.body) ? (req.body as Array<{ code: string; username: string }>) : [];
     const changed = await services.assignments.assign(auditContextOf(req), idParam(req), entries);
-    res.json({ changed, items: (await services.assignments.items(idParam(req))).map((i) => ({ code: i.code, kind: i.kind, assignee: i.assigneeUsername, status: i.status ?? 'none' })) });
+    res.json({
+      changed,
+      items: (await services.assignments.items(idParam(req))).map((i) => ({
+        code: i.code,
+        kind: i.kind,
+        assignee: i.assigneeUsername,
+        status: i.status ?? 'none',
+      })),
+    });
   });
 
   router.put('/rounds/:id/review-settings', access.requirePermission('reviews.assign'), async (req, res) => {
     const input = objectBody(req.body);
     const weights = objectBody(input.qualityWeights);
-    await services.assignments.updateSettings(auditContextOf(req), idParam(req), { weights: { timeliness: Number(weights.timeliness), normative: Number(weights.normative), report: Number(weights.report) }, blindReview: input.blindReview === true }, Number(input.version));
+    await services.assignments.updateSettings(
+      auditContextOf(req),
+      idParam(req),
+      {
+        weights: {
+          timeliness: Number(weights.timeliness),
+          normative: Number(weights.normative),
+          report: Number(weights.report),
+        },
+        blindReview: input.blindReview === true,
+      },
+      Number(input.version),
+    );
     const round = await services.rounds.get(idParam(req));
     res.json({ qualityWeights: round.qualityWeights, blindReview: round.blindReview, version: round.version });
   });
 
   router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
-    const id = await services.assignments.declareConflict(auditContextOf(req), actorOf(req), idParam(req), objectBody(req.body));
+    const id = await services.assignments.declareConflict(
+      auditContextOf(req),
+      actorOf(req),
+      idParam(req),
+      objectBody(req.body),
+    );
     res.status(201).json({ id });
   });
 
   router.get('/work', signedIn, async (req, res) => {
     const work = await services.assignments.myWork(req.user!.id);
-    res.json({ items: work.map((w) => ({ roundId: w.roundId, code: w.code, kind: w.kind, name: w.name, status: w.status ?? 'none', reviewScore: w.reviewScore === null ? null : w.reviewScore / 100 })) });
+    res.json({
+      items: work.map((w) => ({
+        roundId: w.roundId,
+        code: w.code,
+        kind: w.kind,
+        name: w.name,
+        status: w.status ?? 'none',
+        reviewScore: w.reviewScore === null ? null : w.reviewScore / 100,
+      })),
+    });
   });
 
   return router;

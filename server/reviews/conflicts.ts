@@ -14,7 +14,10 @@ export interface Declaration {
 }
 
 export async function findDeclarations(db: Queryable, roundId: number, organisation?: string): Promise<Declaration[]> {
-  const query = db('conflict_declarations').join('users', 'users.id', 'conflict_declarations.user_id').where('conflict_declarations.round_id', roundId).orderBy('conflict_declarations.id')
+  const query = db('conflict_declarations')
+    .join('users', 'users.id', 'conflict_declarations.user_id')
+    .where('conflict_declarations.round_id', roundId)
+    .orderBy('conflict_declarations.id')
     .select('conflict_declarations.*', 'users.display_name as user_name');
   if (organisation !== undefined) query.where('conflict_declarations.organisation', organisation);
   const rows = (await query) as Array<Record<string, unknown>>;
@@ -31,8 +34,22 @@ export async function findDeclarations(db: Queryable, roundId: number, organisat
   }));
 }
 
-export async function insertDeclaration(db: Queryable, d: { roundId: number; userId: number; organisation: string; scope: string; name: string; reason: string }, at: Date): Promise<number> {
-  return insertedId((await db('conflict_declarations')
-    .insert({ round_id: d.roundId, user_id: d.userId, organisation: d.organisation, scope: d.scope, name: d.name, reason: d.reason, declared_at: at })
-    .returning('id')));
+export async function insertDeclaration(
+  db: Queryable,
+  d: { roundId: number; userId: number; organisation: string; scope: string; name: string; reason: string },
+  at: Date,
+): Promise<number> {
+  return insertedId(
+    await db('conflict_declarations')
+      .insert({
+        round_id: d.roundId,
+        user_id: d.userId,
+        organisation: d.organisation,
+        scope: d.scope,
+        name: d.name,
+        reason: d.reason,
+        declared_at: at,
+      })
+      .returning('id'),
+  );
 }

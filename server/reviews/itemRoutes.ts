@@ -19,7 +19,12 @@ import { evidenceJson, findingJson, reviewJson, versionJson } from './present';
 import { StaleReview } from './reviewService';
 
 const str = asText;
-export const actorOf = (req: Request): Actor => ({ id: req.user!.id, role: req.user!.role, displayName: req.user!.displayName, organisation: req.user!.organisation });
+export const actorOf = (req: Request): Actor => ({
+  id: req.user!.id,
+  role: req.user!.role,
+  displayName: req.user!.displayName,
+  organisation: req.user!.organisation,
+});
 const codeOf = (req: Request) => String(req.params.code);
 const itemPath = (roundId: number, code: string) => `/rounds/${roundId}/items/${encodeURIComponent(code)}`;
 
@@ -28,7 +33,11 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
   const router = Router();
   const signedIn = access.requireSignedIn;
 
-  async function renderItem(req: Request, res: Response, extra: Record<string, unknown> & { form?: Record<string, unknown>; version?: number } = {}) {
+  async function renderItem(
+    req: Request,
+    res: Response,
+    extra: Record<string, unknown> & { form?: Record<string, unknown>; version?: number } = {},
+  ) {
     const view = await services.reviews.item(actorOf(req), idParam(req), codeOf(req));
     res.render('reviews/item', { ...reviewPageView(view, extra), saved: req.query.saved === '1', ...extra });
   }
@@ -53,7 +62,14 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     try {
       if (!form.files.file) throw new Invalid('请选择要上传的文件');
-      await services.findings.addEvidence(auditContextOf(req), actorOf(req), roundId, codeOf(req), form.files.file, form.fields.description ?? '');
+      await services.findings.addEvidence(
+        auditContextOf(req),
+        actorOf(req),
+        roundId,
+        codeOf(req),
+        form.files.file,
+        form.fields.description ?? '',
+      );
     } catch (err) {
       if (!isFormError(err)) throw err;
       return renderItem(req, res, { evidenceError: formAgain(res, err).error });
@@ -63,7 +79,12 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
 
   // Evidence is always a download, never shown inline: a PDF or an image from a unit is not trusted content.
   router.get('/rounds/:id/items/:code/evidence/:evidenceId', signedIn, async (req, res) => {
-    const file = await services.findings.evidenceFile(actorOf(req), idParam(req), codeOf(req), idParam(req, 'evidenceId'));
+    const file = await services.findings.evidenceFile(
+      actorOf(req),
+      idParam(req),
+      codeOf(req),
+      idParam(req, 'evidenceId'),
+    );
     sendAs(res, file.name);
     res.type(file.mediaType);
     res.set('Content-Security-Policy', "default-src 'none'; sandbox");
@@ -72,13 +93,54 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
 
   /** The review form's buttons and the small forms beside it, each one service call. */
   const ACTIONS: Record<string, (req: Request, form: Record<string, unknown>) => Promise<unknown>> = {
-    save: (req, form) => services.reviews.save(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), formToReview(form), Number(form.version)),
-    submit: (req, form) => services.reviews.save(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), formToReview(form), Number(form.version), { submit: true }),
-    finding: (req, form) => services.findings.addFinding(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), { category: form.category, description: form.description, severity: form.severity, source: form.source, evidence: form.evidence }),
-    'withdraw-evidence': (req, form) => services.findings.withdrawEvidence(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), Number(form.evidenceId), form.reason),
-    'withdraw-finding': (req, form) => services.findings.withdrawFinding(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), Number(form.findingId), form.reason),
+    save: (req, form) =>
+      services.reviews.save(
+        auditContextOf(req),
+        actorOf(req),
+        idParam(req),
+        codeOf(req),
+        formToReview(form),
+        Number(form.version),
+      ),
+    submit: (req, form) =>
+      services.reviews.save(
+        auditContextOf(req),
+        actorOf(req),
+        idParam(req),
+        codeOf(req),
+        formToReview(form),
+        Number(form.version),
+        { submit: true },
+      ),
+    finding: (req, form) =>
+      services.findings.addFinding(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), {
+        category: form.category,
+        description: form.description,
+        severity: form.severity,
+        source: form.source,
+        evidence: form.evidence,
+      }),
+    'withdraw-evidence': (req, form) =>
+      services.findings.withdrawEvidence(
+        auditContextOf(req),
+        actorOf(req),
+        idParam(req),
+        codeOf(req),
+        Number(form.evidenceId),
+        form.reason,
+      ),
+    'withdraw-finding': (req, form) =>
+      services.findings.withdrawFinding(
+        auditContextOf(req),
+        actorOf(req),
+        idParam(req),
+        codeOf(req),
+        Number(form.findingId),
+        form.reason,
+      ),
     confirm: (req) => services.reviews.confirm(auditContextOf(req), actorOf(req), idParam(req), codeOf(req)),
-    return: (req, form) => services.reviews.return(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), form.reason),
+    return: (req, form) =>
+      services.reviews.return(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), form.reason),
   };
 
   router.post('/rounds/:id/items/:code', signedIn, async (req, res) => {
@@ -90,8 +152,14 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
     } catch (err) {
       if (!isFormError(err)) throw err;
       // Keep what the writer typed; on a stale version show what is stored now, and let the next save build on it.
-      const current = err instanceof StaleReview && err.current ? reviewJson(err.current, err.submission, err.blind) : undefined;
-      return renderItem(req, res, { form, ...formAgain(res, err), current, version: current ? current.version : Number(form.version) });
+      const current =
+        err instanceof StaleReview && err.current ? reviewJson(err.current, err.submission, err.blind) : undefined;
+      return renderItem(req, res, {
+        form,
+        ...formAgain(res, err),
+        current,
+        version: current ? current.version : Number(form.version),
+      });
     }
     res.redirect(303, `${itemPath(idParam(req), codeOf(req))}?saved=1`);
   });
@@ -119,7 +187,17 @@ export function itemApiRoutes({ services, access }: { services: Services; access
       selfGrade: view.blind ? null : s.selfGrade,
       warnings: warningKeysOf(s.warnings),
       assignee: view.item.assigneeUsername,
-      indicators: view.indicators.map((i) => ({ id: i.id, level1: i.level1, level2: i.level2, level3: i.level3, target: i.target, actual: i.actual, weight: i.weight / 100, score: view.blind ? null : i.score / 100, isExecution: i.isExecution })),
+      indicators: view.indicators.map((i) => ({
+        id: i.id,
+        level1: i.level1,
+        level2: i.level2,
+        level3: i.level3,
+        target: i.target,
+        actual: i.actual,
+        weight: i.weight / 100,
+        score: view.blind ? null : i.score / 100,
+        isExecution: i.isExecution,
+      })),
       review: view.review ? reviewJson(view.review, s, view.blind) : null,
       evidence: view.evidence.map(evidenceJson),
       findings: view.findings.map(findingJson),
@@ -132,8 +210,10 @@ export function itemApiRoutes({ services, access }: { services: Services; access
     res.json({
       code: view.submission.code,
       versions: view.versions.map((v) => ({
-        ...versionJson(v), role: v.changedByRole,
-        reviewScore: v.snapshot.reviewScore === null ? null : v.snapshot.reviewScore / 100, qualityScore: v.snapshot.qualityScore === null ? null : v.snapshot.qualityScore / 100,
+        ...versionJson(v),
+        role: v.changedByRole,
+        reviewScore: v.snapshot.reviewScore === null ? null : v.snapshot.reviewScore / 100,
+        qualityScore: v.snapshot.qualityScore === null ? null : v.snapshot.qualityScore / 100,
         changes: v.changes,
       })),
     });
@@ -142,34 +222,67 @@ export function itemApiRoutes({ services, access }: { services: Services; access
   router.put('/rounds/:id/items/:code/review', signedIn, async (req, res) => {
     const input = objectBody(req.body);
     const version = Number(input.version);
-    if (!Number.isInteger(version) || version < 0) throw new Invalid('缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
+    if (!Number.isInteger(version) || version < 0)
+      throw new Invalid('缺少版本号 version（新复核为0）', [{ field: 'version', message: '请提供读取时的版本号' }]);
     try {
-      const saved = await services.reviews.save(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), input, version);
+      const saved = await services.reviews.save(
+        auditContextOf(req),
+        actorOf(req),
+        idParam(req),
+        codeOf(req),
+        input,
+        version,
+      );
       res.json(reviewJson(saved.review, saved.submission, saved.blind));
     } catch (err) {
       if (!(err instanceof StaleReview)) throw err;
-      throw new Conflict(err.message, { current: err.current && reviewJson(err.current, err.submission, err.blind) }, 'stale_version');
+      throw new Conflict(
+        err.message,
+        { current: err.current && reviewJson(err.current, err.submission, err.blind) },
+        'stale_version',
+      );
     }
   });
 
   router.post('/rounds/:id/items/:code/evidence', signedIn, async (req, res) => {
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     if (!form.files.file) throw new Invalid('缺少文件：请用 multipart/form-data 的 file 字段上传');
-    const id = await services.findings.addEvidence(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), form.files.file, form.fields.description ?? '');
-    res.status(201).json({ id, fileName: form.files.file.name, href: `${itemPath(idParam(req), codeOf(req))}/evidence/${id}` });
+    const id = await services.findings.addEvidence(
+      auditContextOf(req),
+      actorOf(req),
+      idParam(req),
+      codeOf(req),
+      form.files.file,
+      form.fields.description ?? '',
+    );
+    res
+      .status(201)
+      .json({ id, fileName: form.files.file.name, href: `${itemPath(idParam(req), codeOf(req))}/evidence/${id}` });
   });
 
   router.post('/rounds/:id/items/:code/findings', signedIn, async (req, res) => {
-    const id = await services.findings.addFinding(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), objectBody(req.body));
+    const id = await services.findings.addFinding(
+      auditContextOf(req),
+      actorOf(req),
+      idParam(req),
+      codeOf(req),
+      objectBody(req.body),
+    );
     const view = await services.reviews.item(actorOf(req), idParam(req), codeOf(req));
-    const { withdrawn: _withdrawn, evidence: _evidence, ...finding } = findingJson(view.findings.find((f) => f.id === id)!);
+    const {
+      withdrawn: _withdrawn,
+      evidence: _evidence,
+      ...finding
+    } = findingJson(view.findings.find((f) => f.id === id)!);
     res.status(201).json(finding);
   });
 
   for (const action of ['submit', 'confirm', 'return'] as const) {
     router.post(`/rounds/:id/items/:code/review/${action}`, signedIn, async (req, res) => {
       const args = [auditContextOf(req), actorOf(req), idParam(req), codeOf(req)] as const;
-      const { review, submission, blind } = await (action === 'return' ? services.reviews.return(...args, objectBody(req.body).reason) : services.reviews[action](...args));
+      const { review, submission, blind } = await (action === 'return'
+        ? services.reviews.return(...args, objectBody(req.body).reason)
+        : services.reviews[action](...args));
       res.json(reviewJson(review, submission, blind));
     });
   }

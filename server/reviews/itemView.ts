@@ -15,8 +15,18 @@ import { ReviewService } from './reviewService';
 export type ItemView = Awaited<ReturnType<ReviewService['item']>>;
 
 const str = asText;
-const ACTION_LABELS: Record<string, string> = { save: '保存', submit: '提交', confirm: '确认', return: '退回', import: '离线导入' };
-const RULE_OPTIONS = Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({ code, percent: rule.percent, label: `${rule.label}（扣${rule.percent}%）` }));
+const ACTION_LABELS: Record<string, string> = {
+  save: '保存',
+  submit: '提交',
+  confirm: '确认',
+  return: '退回',
+  import: '离线导入',
+};
+const RULE_OPTIONS = Object.entries(DEDUCTION_RULES).map(([code, rule]) => ({
+  code,
+  percent: rule.percent,
+  label: `${rule.label}（扣${rule.percent}%）`,
+}));
 
 export const scoreText = (h: number | null | undefined) => (h === null || h === undefined ? '' : formatScore(h));
 
@@ -35,32 +45,54 @@ export const versionRow = (v: VersionListEntry) => ({
  * form has fields for; the service refuses any that are not the item's.
  */
 export function formToReview(form: Record<string, unknown>) {
-  const ids = [...new Set(Object.keys(form).map((key) => /^ind_(\d{1,9})_(?:actual|score|rule|note|evidence)$/.exec(key)?.[1]).filter((id): id is string => id !== undefined))].map(Number);
+  const ids = [
+    ...new Set(
+      Object.keys(form)
+        .map((key) => /^ind_(\d{1,9})_(?:actual|score|rule|note|evidence)$/.exec(key)?.[1])
+        .filter((id): id is string => id !== undefined),
+    ),
+  ].map(Number);
   const dimensions: Record<string, { judgement: string; note: string } | null> = {};
   DIMENSIONS.forEach((name, i) => {
     const judgement = str(form[`dim_${i}_judgement`]);
     dimensions[name] = judgement ? { judgement, note: str(form[`dim_${i}_note`]) } : null;
   });
   const quality = ['q_timeliness', 'q_normative', 'q_report'].some((k) => str(form[k]) !== '')
-    ? { timeliness: str(form.q_timeliness), timelinessReason: str(form.q_timeliness_reason), normative: str(form.q_normative), report: str(form.q_report) }
+    ? {
+        timeliness: str(form.q_timeliness),
+        timelinessReason: str(form.q_timeliness_reason),
+        normative: str(form.q_normative),
+        report: str(form.q_report),
+      }
     : null;
   return {
     reviewScore: str(form.reviewScore),
     qualityScore: null,
     quality,
     comment: str(form.comment),
-    indicators: ids.map((id) => ({ id, reviewActual: str(form[`ind_${id}_actual`]), reviewScore: str(form[`ind_${id}_score`]), rule: str(form[`ind_${id}_rule`]), note: str(form[`ind_${id}_note`]), evidence: form[`ind_${id}_evidence`] ?? [] })),
+    indicators: ids.map((id) => ({
+      id,
+      reviewActual: str(form[`ind_${id}_actual`]),
+      reviewScore: str(form[`ind_${id}_score`]),
+      rule: str(form[`ind_${id}_rule`]),
+      note: str(form[`ind_${id}_note`]),
+      evidence: form[`ind_${id}_evidence`] ?? [],
+    })),
     dimensions,
   };
 }
 
-const sizeText = (size: number) => (size >= 1048576 ? `${(size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(size / 1024))} KB`);
+const sizeText = (size: number) =>
+  size >= 1048576 ? `${(size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(size / 1024))} KB`;
 
 /**
  * The review page's template data. With `form` (a save that was refused), every field shows what
  * the writer typed rather than what is stored.
  */
-export function reviewPageView(view: ItemView, { form, version }: { form?: Record<string, unknown>; version?: number } = {}) {
+export function reviewPageView(
+  view: ItemView,
+  { form, version }: { form?: Record<string, unknown>; version?: number } = {},
+) {
   const content = view.review?.content;
   const reviewOf = (id: number) => content?.indicators.find((i) => i.id === id);
   const value = (key: string, stored: string) => (form ? str(form[key]) : stored);
@@ -70,8 +102,14 @@ export function reviewPageView(view: ItemView, { form, version }: { form?: Recor
     title: `复核：${s.code} ${s.name}`,
     round: view.round,
     record: {
-      ...s, kindLabel: KIND_LABELS[s.kind], budget: formatWan(s.budgetFen), executed: s.executedFen === null ? '—' : formatWan(s.executedFen), rate: formatRateBp(s.executionRateBp),
-      score: formatScore(s.selfScore), warningList: warningKeysOf(s.warnings).map((k) => WARNINGS[k]), extraList: s.extra ? Object.entries(s.extra).map(([header, v]) => ({ header, value: v })) : [],
+      ...s,
+      kindLabel: KIND_LABELS[s.kind],
+      budget: formatWan(s.budgetFen),
+      executed: s.executedFen === null ? '—' : formatWan(s.executedFen),
+      rate: formatRateBp(s.executionRateBp),
+      score: formatScore(s.selfScore),
+      warningList: warningKeysOf(s.warnings).map((k) => WARNINGS[k]),
+      extraList: s.extra ? Object.entries(s.extra).map(([header, v]) => ({ header, value: v })) : [],
     },
     indicators: view.indicators.map((i) => {
       const r = reviewOf(i.id);
@@ -85,7 +123,9 @@ export function reviewPageView(view: ItemView, { form, version }: { form?: Recor
         note: value(`ind_${i.id}_note`, r?.note ?? ''),
         rules: RULE_OPTIONS.map((option) => ({ ...option, selected: rule === option.code })),
         executionPoints: i.isExecution ? scoreText(view.figures.executionPoints) : '',
-        evidenceOptions: view.evidence.filter((e) => !e.withdrawnAt).map((e) => ({ id: e.id, fileName: e.fileName, selected: (r?.evidence ?? []).includes(e.id) })),
+        evidenceOptions: view.evidence
+          .filter((e) => !e.withdrawnAt)
+          .map((e) => ({ id: e.id, fileName: e.fileName, selected: (r?.evidence ?? []).includes(e.id) })),
       };
     }),
     hasIndicators: view.indicators.length > 0,
@@ -95,7 +135,10 @@ export function reviewPageView(view: ItemView, { form, version }: { form?: Recor
       timelinessReason: value('q_timeliness_reason', content?.quality?.timelinessReason ?? ''),
       normative: value('q_normative', scoreText(content?.quality?.normative)),
       report: value('q_report', scoreText(content?.quality?.report)),
-      timelinessDefault: view.timelinessDefault === null ? '（无报送日期或截止日期，请打分）' : `按报送日期为 ${formatScore(view.timelinessDefault)} 分`,
+      timelinessDefault:
+        view.timelinessDefault === null
+          ? '（无报送日期或截止日期，请打分）'
+          : `按报送日期为 ${formatScore(view.timelinessDefault)} 分`,
       weights: view.round.qualityWeights,
       score: scoreText(view.review?.qualityScore),
     },
@@ -104,7 +147,12 @@ export function reviewPageView(view: ItemView, { form, version }: { form?: Recor
     dimensions: DIMENSIONS.map((name, index) => {
       const stored = content?.dimensions[name];
       const judgement = value(`dim_${index}_judgement`, stored?.judgement ?? '');
-      return { name, index, note: value(`dim_${index}_note`, stored?.note ?? ''), options: JUDGEMENTS.map((j) => ({ value: j, selected: judgement === j })) };
+      return {
+        name,
+        index,
+        note: value(`dim_${index}_note`, stored?.note ?? ''),
+        options: JUDGEMENTS.map((j) => ({ value: j, selected: judgement === j })),
+      };
     }),
     review: view.review && { ...view.review, statusLabel: REVIEW_STATUSES[view.review.status] },
     figures: {
@@ -119,8 +167,14 @@ export function reviewPageView(view: ItemView, { form, version }: { form?: Recor
     olderVersions: view.versionCount > view.versions.length,
     historyHref: `${itemHref}/history`,
     findings: view.findings.map((f) => ({
-      ...f, citedFiles: f.evidenceIds.map((id) => view.evidence.find((e) => e.id === id)?.fileName).filter(Boolean).join('、'),
-      severityLabel: SEVERITIES[f.severity], roleText: ROLE_LABELS[f.authorRole], external: f.authorRole === 'evaluator',
+      ...f,
+      citedFiles: f.evidenceIds
+        .map((id) => view.evidence.find((e) => e.id === id)?.fileName)
+        .filter(Boolean)
+        .join('、'),
+      severityLabel: SEVERITIES[f.severity],
+      roleText: ROLE_LABELS[f.authorRole],
+      external: f.authorRole === 'evaluator',
     })),
     categories: view.categories,
     evidence: view.evidence.map((e) => ({ ...e, sizeText: sizeText(e.size), href: `${itemHref}/evidence/${e.id}` })),
@@ -129,9 +183,16 @@ export function reviewPageView(view: ItemView, { form, version }: { form?: Recor
     severities: Object.entries(SEVERITIES).map(([key, label]) => ({ value: key, label })),
     suggestions: warningKeysOf(s.warnings)
       .filter((key) => !view.findings.some((f) => f.source === `warning:${key}` && !f.withdrawnAt))
-      .map((key) => ({ key, warning: WARNINGS[key].label, ...SUGGESTED_BY_WARNING[key], categoryTitle: view.categories.find((c) => c.code === SUGGESTED_BY_WARNING[key].category)?.title })),
+      .map((key) => ({
+        key,
+        warning: WARNINGS[key].label,
+        ...SUGGESTED_BY_WARNING[key],
+        categoryTitle: view.categories.find((c) => c.code === SUGGESTED_BY_WARNING[key].category)?.title,
+      })),
     version: version ?? view.review?.version ?? 0,
-    assignee: view.item.assigneeName ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}` : '未分配',
+    assignee: view.item.assigneeName
+      ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}`
+      : '未分配',
     canWrite: view.canWrite,
     canWriteFindings: view.canWriteFindings,
     canSubmit: view.canSubmit,

@@ -25,14 +25,29 @@ export interface Actor {
  * (self-score, self-grade, indicator points, and the deviation from them) of an item only once
  * they have saved a score of their own for it. Every response they can reach follows this.
  */
-export function isBlind(round: Pick<Round, 'blindReview'>, role: Role, reviewScore: number | null | undefined): boolean {
+export function isBlind(
+  round: Pick<Round, 'blindReview'>,
+  role: Role,
+  reviewScore: number | null | undefined,
+): boolean {
   return round.blindReview && (role === 'reviewer' || role === 'evaluator') && (reviewScore ?? null) === null;
 }
 
-export const EMPTY_REVIEW: ReviewContent = { wholeScore: null, qualityScore: null, comment: null, indicators: [], dimensions: {} };
+export const EMPTY_REVIEW: ReviewContent = {
+  wholeScore: null,
+  qualityScore: null,
+  comment: null,
+  indicators: [],
+  dimensions: {},
+};
 
 export function snapshotOf(write: ReviewWrite): ReviewSnapshot {
-  return { reviewScore: write.reviewScore, qualityScore: write.qualityScore, comment: write.comment, content: write.content };
+  return {
+    reviewScore: write.reviewScore,
+    qualityScore: write.qualityScore,
+    comment: write.comment,
+    content: write.content,
+  };
 }
 
 export async function requireRound(q: Queryable, roundId: number): Promise<Round> {
@@ -54,7 +69,8 @@ export async function sampledItem(q: Queryable, actor: Actor, roundId: number, c
     throw new NotFound('样本中没有这个编码');
   }
   const assignee = item.assigneeId;
-  if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id) throw new Refused(`项目 ${code} 未分配给本人`);
+  if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id)
+    throw new Refused(`项目 ${code} 未分配给本人`);
   return { round, submission, item, assignee };
 }
 
@@ -66,10 +82,18 @@ export function canWrite(actor: Actor, assignee: number | null): boolean {
 /** Findings and evidence change with the review: not once the lead has confirmed it (until returned). */
 export async function requireOpenItem(q: Queryable, submissionId: number, code: string): Promise<void> {
   const review = await findReview(q, submissionId);
-  if (review?.status === 'confirmed') throw new Conflict(`项目 ${code} 的复核已确认，不能再修改问题或佐证材料；如需修改，请组长退回`);
+  if (review?.status === 'confirmed')
+    throw new Conflict(`项目 ${code} 的复核已确认，不能再修改问题或佐证材料；如需修改，请组长退回`);
 }
 
 /** An item's indicators as the scoring rules read them. */
 export function forReview(indicators: Indicator[]) {
-  return indicators.map((i) => ({ id: i.id, level1: i.level1, level3: i.level3, weight: i.weight, score: i.score, isExecution: i.isExecution }));
+  return indicators.map((i) => ({
+    id: i.id,
+    level1: i.level1,
+    level3: i.level3,
+    weight: i.weight,
+    score: i.score,
+    isExecution: i.isExecution,
+  }));
 }

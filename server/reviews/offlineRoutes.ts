@@ -47,7 +47,12 @@ export function offlineApiRoutes({ services, access }: { services: Services; acc
   router.post('/rounds/:id/reviews/import', access.requireSignedIn, async (req, res) => {
     const form = await readMultipart(req, { fileFields: ['file'], maxFileBytes: MAX_UPLOAD_BYTES });
     if (!form.files.file) throw new Invalid('缺少文件：请用 multipart/form-data 的 file 字段上传');
-    const imported = await services.offline.importResults(auditContextOf(req), actorOf(req), idParam(req), form.files.file);
+    const imported = await services.offline.importResults(
+      auditContextOf(req),
+      actorOf(req),
+      idParam(req),
+      form.files.file,
+    );
     res.json({ imported });
   });
 

@@ -24,7 +24,10 @@ export function reviewJson(review: Review, submission: Submission, blind: boolea
     deviation: blind || figures.deviation === null ? null : figures.deviation / 100,
     deviationRate: blind || figures.deviationBp === null ? null : figures.deviationBp / 10000,
     comment: review.comment,
-    indicators: review.content.indicators.map((i) => ({ ...i, reviewScore: i.reviewScore === null ? null : i.reviewScore / 100 })),
+    indicators: review.content.indicators.map((i) => ({
+      ...i,
+      reviewScore: i.reviewScore === null ? null : i.reviewScore / 100,
+    })),
     dimensions: review.content.dimensions,
     returnReason: review.returnReason,
     version: review.version,
@@ -34,12 +37,35 @@ export function reviewJson(review: Review, submission: Submission, blind: boolea
 }
 
 export const findingJson = (f: Finding) => ({
-  id: f.id, evidence: f.evidenceIds, category: f.category, title: f.categoryTitle, description: f.description, severity: f.severity, source: f.source,
-  author: f.authorName, authorRole: f.authorRole, organisation: f.authorOrganisation, withdrawn: f.withdrawnAt !== null,
+  id: f.id,
+  evidence: f.evidenceIds,
+  category: f.category,
+  title: f.categoryTitle,
+  description: f.description,
+  severity: f.severity,
+  source: f.source,
+  author: f.authorName,
+  authorRole: f.authorRole,
+  organisation: f.authorOrganisation,
+  withdrawn: f.withdrawnAt !== null,
 });
 
 export const evidenceJson = (e: Evidence) => ({
-  id: e.id, fileName: e.fileName, mediaType: e.mediaType, size: e.size, sha256: e.fileSha256, uploadedBy: e.uploadedByName, uploadedAt: e.uploadedAt.toISOString(), withdrawn: e.withdrawnAt !== null,
+  id: e.id,
+  fileName: e.fileName,
+  mediaType: e.mediaType,
+  size: e.size,
+  sha256: e.fileSha256,
+  uploadedBy: e.uploadedByName,
+  uploadedAt: e.uploadedAt.toISOString(),
+  withdrawn: e.withdrawnAt !== null,
 });
 
-export const versionJson = (v: VersionListEntry) => ({ version: v.version, action: v.action, status: v.status, by: v.changedByName, at: v.changedAt.toISOString(), reason: v.reason });
+export const versionJson = (v: VersionListEntry) => ({
+  version: v.version,
+  action: v.action,
+  status: v.status,
+  by: v.changedByName,
+  at: v.changedAt.toISOString(),
+  reason: v.reason,
+});

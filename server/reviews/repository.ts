@@ -43,8 +43,16 @@ function samplePicks(db: Queryable, roundId: number) {
 
 /** What a sample item adds to its record: the pick, the assignee and the review status. */
 const PICK_COLUMNS = [
-  'submissions.id as submission_id', 'draw_picks.rank', 'draw_picks.reason', 'users.id as assignee_id', 'users.username as assignee_username',
-  'users.display_name as assignee_name', 'users.role as assignee_role', 'users.organisation as assignee_organisation', 'reviews.status', 'reviews.review_score',
+  'submissions.id as submission_id',
+  'draw_picks.rank',
+  'draw_picks.reason',
+  'users.id as assignee_id',
+  'users.username as assignee_username',
+  'users.display_name as assignee_name',
+  'users.role as assignee_role',
+  'users.organisation as assignee_organisation',
+  'reviews.status',
+  'reviews.review_score',
 ];
 
 function toSampleItem(r: Record<string, unknown>): SampleItem {
@@ -64,7 +72,16 @@ function toSampleItem(r: Record<string, unknown>): SampleItem {
 /** The active draw's picks of a round with their records, assignees and review status. */
 export async function findSampleItems(db: Queryable, roundId: number, onlyUserId?: number): Promise<SampleItem[]> {
   const query = samplePicks(db, roundId)
-    .select('submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department', 'submissions.self_score', 'submissions.warnings', ...PICK_COLUMNS)
+    .select(
+      'submissions.code',
+      'submissions.kind',
+      'submissions.name',
+      'submissions.unit',
+      'submissions.department',
+      'submissions.self_score',
+      'submissions.warnings',
+      ...PICK_COLUMNS,
+    )
     .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }]);
   // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
   if (onlyUserId !== undefined) query.where('assignments.user_id', onlyUserId);
@@ -75,10 +92,14 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
  * One record of a round by its code with its sample item, in one query; undefined unless the
  * record is in the round's active draw. The picks are indexed by their draw and code.
  */
-export async function findSampledRecord(db: Queryable, roundId: number, code: string): Promise<{ submission: Submission; item: SampleItem } | undefined> {
-  const row = (await samplePicks(db, roundId).where({ 'draw_picks.code': code, 'submissions.code': code }).first('submissions.*', ...PICK_COLUMNS)) as
-    | Record<string, unknown>
-    | undefined;
+export async function findSampledRecord(
+  db: Queryable,
+  roundId: number,
+  code: string,
+): Promise<{ submission: Submission; item: SampleItem } | undefined> {
+  const row = (await samplePicks(db, roundId)
+    .where({ 'draw_picks.code': code, 'submissions.code': code })
+    .first('submissions.*', ...PICK_COLUMNS)) as Record<string, unknown> | undefined;
   return row && { submission: toSubmission(row as unknown as SubmissionRow), item: toSampleItem(row) };
 }
 
@@ -102,8 +123,17 @@ export async function hasReviews(db: Queryable, roundId: number): Promise<boolea
   return (await db('reviews').where('round_id', roundId).first('id')) !== undefined;
 }
 
-export async function endAssignment(db: Queryable, submissionId: number, by: number, at: Date, reason: string | null = null): Promise<void> {
-  await db('assignments').where('submission_id', submissionId).whereNull('ended_at').update({ ended_by: by, ended_at: at, end_reason: reason });
+export async function endAssignment(
+  db: Queryable,
+  submissionId: number,
+  by: number,
+  at: Date,
+  reason: string | null = null,
+): Promise<void> {
+  await db('assignments')
+    .where('submission_id', submissionId)
+    .whereNull('ended_at')
+    .update({ ended_by: by, ended_at: at, end_reason: reason });
 }
 
 /** The current assignments of a round to users of an organisation, with their items' department and unit. */
@@ -113,8 +143,18 @@ export async function findOrganisationAssignments(db: Queryable, roundId: number
     .join('submissions', 'submissions.id', 'assignments.submission_id')
     .where({ 'assignments.round_id': roundId, 'users.organisation': organisation })
     .whereNull('assignments.ended_at')
-    .select('assignments.submission_id as submissionId', 'submissions.code', 'submissions.department', 'submissions.unit', 'users.username')) as Array<{
-    submissionId: number; code: string; department: string; unit: string; username: string;
+    .select(
+      'assignments.submission_id as submissionId',
+      'submissions.code',
+      'submissions.department',
+      'submissions.unit',
+      'users.username',
+    )) as Array<{
+    submissionId: number;
+    code: string;
+    department: string;
+    unit: string;
+    username: string;
   }>;
 }
 
@@ -125,16 +165,47 @@ export async function findEndedByConflict(db: Queryable, roundId: number) {
     .join('submissions', 'submissions.id', 'assignments.submission_id')
     .where('assignments.round_id', roundId)
     .whereNotNull('assignments.end_reason')
-    .whereNotExists((q) => q.select(db.raw('1')).from('assignments as current').whereRaw('current.submission_id = assignments.submission_id').whereNull('current.ended_at'))
+    .whereNotExists((q) =>
+      q
+        .select(db.raw('1'))
+        .from('assignments as current')
+        .whereRaw('current.submission_id = assignments.submission_id')
+        .whereNull('current.ended_at'),
+    )
     .orderBy('assignments.ended_at', 'desc')
-    .select('submissions.code', 'submissions.name', 'users.display_name as displayName', 'users.organisation', 'assignments.end_reason as reason', 'assignments.ended_at as endedAt')) as Array<{
-    code: string; name: string; displayName: string; organisation: string | null; reason: string; endedAt: unknown;
+    .select(
+      'submissions.code',
+      'submissions.name',
+      'users.display_name as displayName',
+      'users.organisation',
+      'assignments.end_reason as reason',
+      'assignments.ended_at as endedAt',
+    )) as Array<{
+    code: string;
+    name: string;
+    displayName: string;
+    organisation: string | null;
+    reason: string;
+    endedAt: unknown;
   }>;
   return rows.map((r) => ({ ...r, endedAt: toDate(r.endedAt) }));
 }
 
-export async function insertAssignment(db: Queryable, roundId: number, submissionId: number, userId: number, by: number, at: Date): Promise<void> {
-  await db('assignments').insert({ round_id: roundId, submission_id: submissionId, user_id: userId, assigned_by: by, assigned_at: at });
+export async function insertAssignment(
+  db: Queryable,
+  roundId: number,
+  submissionId: number,
+  userId: number,
+  by: number,
+  at: Date,
+): Promise<void> {
+  await db('assignments').insert({
+    round_id: roundId,
+    submission_id: submissionId,
+    user_id: userId,
+    assigned_by: by,
+    assigned_at: at,
+  });
 }
 
 /** Every round's items assigned to a user now, with their review status. */
@@ -146,8 +217,21 @@ export async function findMyWork(db: Queryable, userId: number) {
     .where('assignments.user_id', userId)
     .whereNull('assignments.ended_at')
     .orderBy([{ column: 'rounds.id', order: 'desc' }, { column: 'submissions.code' }])
-    .select('rounds.id as round_id', 'rounds.title as round_title', 'rounds.blind_review', 'submissions.code', 'submissions.kind', 'submissions.name', 'submissions.unit', 'submissions.department',
-      'submissions.self_score', 'submissions.warnings', 'reviews.status', 'reviews.review_score', 'reviews.updated_at')) as Array<Record<string, unknown>>;
+    .select(
+      'rounds.id as round_id',
+      'rounds.title as round_title',
+      'rounds.blind_review',
+      'submissions.code',
+      'submissions.kind',
+      'submissions.name',
+      'submissions.unit',
+      'submissions.department',
+      'submissions.self_score',
+      'submissions.warnings',
+      'reviews.status',
+      'reviews.review_score',
+      'reviews.updated_at',
+    )) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     ...recordWithStatus(r),
     roundId: r.round_id as number,
@@ -205,26 +289,79 @@ export interface ReviewWrite {
   returnReason: string | null;
 }
 
-export async function insertReview(db: Queryable, roundId: number, submissionId: number, write: ReviewWrite, by: number, at: Date): Promise<number> {
-  return insertedId((await db('reviews')
-    .insert({
-      round_id: roundId, submission_id: submissionId, status: write.status, review_score: write.reviewScore, quality_score: write.qualityScore, comment: write.comment,
-      details: JSON.stringify(write.content), return_reason: write.returnReason, version: 1, updated_by: by, updated_at: at,
-    })
-    .returning('id')));
+export async function insertReview(
+  db: Queryable,
+  roundId: number,
+  submissionId: number,
+  write: ReviewWrite,
+  by: number,
+  at: Date,
+): Promise<number> {
+  return insertedId(
+    await db('reviews')
+      .insert({
+        round_id: roundId,
+        submission_id: submissionId,
+        status: write.status,
+        review_score: write.reviewScore,
+        quality_score: write.qualityScore,
+        comment: write.comment,
+        details: JSON.stringify(write.content),
+        return_reason: write.returnReason,
+        version: 1,
+        updated_by: by,
+        updated_at: at,
+      })
+      .returning('id'),
+  );
 }
 
 /** Writes only if the stored version is the one the writer read; returns whether it did. */
-export async function updateReview(db: Queryable, id: number, version: number, write: ReviewWrite, by: number, at: Date): Promise<boolean> {
-  const changed = await db('reviews').where({ id, version }).update({
-    status: write.status, review_score: write.reviewScore, quality_score: write.qualityScore, comment: write.comment, details: JSON.stringify(write.content),
-    return_reason: write.returnReason, version: version + 1, updated_by: by, updated_at: at,
-  });
+export async function updateReview(
+  db: Queryable,
+  id: number,
+  version: number,
+  write: ReviewWrite,
+  by: number,
+  at: Date,
+): Promise<boolean> {
+  const changed = await db('reviews')
+    .where({ id, version })
+    .update({
+      status: write.status,
+      review_score: write.reviewScore,
+      quality_score: write.qualityScore,
+      comment: write.comment,
+      details: JSON.stringify(write.content),
+      return_reason: write.returnReason,
+      version: version + 1,
+      updated_by: by,
+      updated_at: at,
+    });
   return Number(changed) === 1;
 }
 
-export async function insertReviewVersion(db: Queryable, reviewId: number, version: number, action: string, status: ReviewStatus, snapshot: unknown, reason: string | null, by: number, at: Date): Promise<void> {
-  await db('review_versions').insert({ review_id: reviewId, version, action, status, snapshot: JSON.stringify(snapshot), reason, changed_by: by, changed_at: at });
+export async function insertReviewVersion(
+  db: Queryable,
+  reviewId: number,
+  version: number,
+  action: string,
+  status: ReviewStatus,
+  snapshot: unknown,
+  reason: string | null,
+  by: number,
+  at: Date,
+): Promise<void> {
+  await db('review_versions').insert({
+    review_id: reviewId,
+    version,
+    action,
+    status,
+    snapshot: JSON.stringify(snapshot),
+    reason,
+    changed_by: by,
+    changed_at: at,
+  });
 }
 
 export interface VersionListEntry {
@@ -244,13 +381,18 @@ export interface ReviewVersion extends VersionListEntry {
 }
 
 /** A review's versions with who made them, the latest first. */
-const versionsQuery = (q: Queryable, reviewId: number) => q('review_versions').join('users', 'users.id', 'review_versions.changed_by')
-  .where('review_versions.review_id', reviewId).orderBy('review_versions.version', 'desc');
+const versionsQuery = (q: Queryable, reviewId: number) =>
+  q('review_versions')
+    .join('users', 'users.id', 'review_versions.changed_by')
+    .where('review_versions.review_id', reviewId)
+    .orderBy('review_versions.version', 'desc');
 const WRITER_COLUMNS = ['users.display_name as changed_by_name', 'users.role as changed_by_role'];
 
 /** Every version of a review with its snapshot, the latest first: for the history and its diffs. */
 export async function findReviewVersions(db: Queryable, reviewId: number): Promise<ReviewVersion[]> {
-  const rows = (await versionsQuery(db, reviewId).select('review_versions.*', ...WRITER_COLUMNS)) as Array<Record<string, unknown>>;
+  const rows = (await versionsQuery(db, reviewId).select('review_versions.*', ...WRITER_COLUMNS)) as Array<
+    Record<string, unknown>
+  >;
   return rows.map((r) => {
     const snapshot = JSON.parse(r.snapshot as string) as ReviewSnapshot;
     return { ...versionEntry(r), reviewScore: snapshot.reviewScore, snapshot };
@@ -262,8 +404,15 @@ export async function findReviewVersions(db: Queryable, reviewId: number): Promi
  * the review page lists. The score is read from the snapshot in the SQL.
  */
 export async function findVersionList(db: Queryable, reviewId: number, latest?: number): Promise<VersionListEntry[]> {
-  const query = versionsQuery(db, reviewId).select('review_versions.version', 'review_versions.action', 'review_versions.status', 'review_versions.reason',
-    'review_versions.changed_at', jsonNumber(db, 'review_versions.snapshot', 'reviewScore', 'review_score'), ...WRITER_COLUMNS);
+  const query = versionsQuery(db, reviewId).select(
+    'review_versions.version',
+    'review_versions.action',
+    'review_versions.status',
+    'review_versions.reason',
+    'review_versions.changed_at',
+    jsonNumber(db, 'review_versions.snapshot', 'reviewScore', 'review_score'),
+    ...WRITER_COLUMNS,
+  );
   if (latest !== undefined) query.limit(latest);
   const rows = (await query) as Array<Record<string, unknown>>;
   return rows.map((r) => ({ ...versionEntry(r), reviewScore: r.review_score === null ? null : toInt(r.review_score) }));

@@ -11,7 +11,14 @@ import { findIndicators, Submission } from '../population/repository';
 import { lockRound, Round } from '../rounds/repository';
 import { Actor, canWrite, EMPTY_REVIEW, forReview, isBlind, sampledItem, snapshotOf } from './items';
 import {
-  findReview, findReviewVersions, findVersionList, insertReview, insertReviewVersion, Review, ReviewWrite, updateReview,
+  findReview,
+  findReviewVersions,
+  findVersionList,
+  insertReview,
+  insertReviewVersion,
+  Review,
+  ReviewWrite,
+  updateReview,
 } from './repository';
 
 /** How many of a review's versions its page lists; the history page has them all. */
@@ -43,18 +50,34 @@ export interface SavedReview {
  */
 export function reviewService({ db, now }: { db: Database; now: () => Date }) {
   /** Moves a review on (or back), in the caller's transaction, checking who may and what it needs. */
-  async function applyTransition(trx: Queryable, context: AuditContext, actor: Actor, round: Round, submission: Submission, assignee: number | null, action: Transition, reason: unknown, at: Date): Promise<SavedReview> {
+  async function applyTransition(
+    trx: Queryable,
+    context: AuditContext,
+    actor: Actor,
+    round: Round,
+    submission: Submission,
+    assignee: number | null,
+    action: Transition,
+    reason: unknown,
+    at: Date,
+  ): Promise<SavedReview> {
     const code = submission.code;
     const review = await findReview(trx, submission.id);
     if (action === 'submit' && !canWrite(actor, assignee)) throw new Refused(`无权提交项目 ${code} 的复核`);
-    if (action !== 'submit' && actor.role !== 'lead') throw new Refused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
+    if (action !== 'submit' && actor.role !== 'lead')
+      throw new Refused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
     if (!review) throw new Conflict('这个项目还没有复核记录');
     let status: ReviewStatus;
     let returnReason: string | null = null;
     if (action === 'submit') {
-      if (review.status !== 'draft' && review.status !== 'returned') throw new Conflict(`复核状态为"${review.status === 'submitted' ? '已提交' : '已确认'}"，不能再提交`);
+      if (review.status !== 'draft' && review.status !== 'returned')
+        throw new Conflict(`复核状态为"${review.status === 'submitted' ? '已提交' : '已确认'}"，不能再提交`);
       const indicators = forReview(await findIndicators(trx, submission.id));
-      const problems = submitProblems(indicators, review.content, reviewFigures(submission, indicators, review.content));
+      const problems = submitProblems(
+        indicators,
+        review.content,
+        reviewFigures(submission, indicators, review.content),
+      );
       if (problems.length) throw new Invalid('复核还不完整，不能提交', problems);
       status = 'submitted';
     } else if (action === 'confirm') {
@@ -62,21 +85,55 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       status = 'confirmed';
     } else {
       returnReason = requiredReason(reason, '退回须写明理由');
-      if (review.status !== 'submitted' && review.status !== 'confirmed') throw new Conflict('只能退回已提交或已确认的复核');
+      if (review.status !== 'submitted' && review.status !== 'confirmed')
+        throw new Conflict('只能退回已提交或已确认的复核');
       status = 'returned';
     }
-    const write: ReviewWrite = { status, reviewScore: review.reviewScore, qualityScore: review.qualityScore, comment: review.comment, content: review.content, returnReason };
-    if (!(await updateReview(trx, review.id, review.version, write, actor.id, at))) throw new Conflict('该复核已被他人修改，请刷新后重试');
-    await insertReviewVersion(trx, review.id, review.version + 1, action, status, snapshotOf(write), returnReason, actor.id, at);
-    await appendAudit(trx, context, {
-      action: `review.${action}`, objectType: 'review', objectId: `${round.id}:${code}`,
-      before: { status: review.status, version: review.version }, after: { status, version: review.version + 1, reason: returnReason },
-    }, at);
+    const write: ReviewWrite = {
+      status,
+      reviewScore: review.reviewScore,
+      qualityScore: review.qualityScore,
+      comment: review.comment,
+      content: review.content,
+      returnReason,
+    };
+    if (!(await updateReview(trx, review.id, review.version, write, actor.id, at)))
+      throw new Conflict('该复核已被他人修改，请刷新后重试');
+    await insertReviewVersion(
+      trx,
+      review.id,
+      review.version + 1,
+      action,
+      status,
+      snapshotOf(write),
+      returnReason,
+      actor.id,
+      at,
+    );
+    await appendAudit(
+      trx,
+      context,
+      {
+        action: `review.${action}`,
+        objectType: 'review',
+        objectId: `${round.id}:${code}`,
+        before: { status: review.status, version: review.version },
+        after: { status, version: review.version + 1, reason: returnReason },
+      },
+      at,
+    );
     const after = (await findReview(trx, submission.id))!;
     return { review: after, submission, blind: isBlind(round, actor.role, after.reviewScore) };
   }
 
-  async function transition(context: AuditContext, actor: Actor, roundId: number, code: string, action: Transition, reason?: unknown): Promise<SavedReview> {
+  async function transition(
+    context: AuditContext,
+    actor: Actor,
+    roundId: number,
+    code: string,
+    action: Transition,
+    reason?: unknown,
+  ): Promise<SavedReview> {
     const at = now();
     return writeTransaction(db, async (trx) => {
       const locked = await lockRound(trx, roundId);
@@ -97,7 +154,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       const review = await findReview(db, submission.id);
       const content = review?.content ?? EMPTY_REVIEW;
       // Writable while there is no review yet, or it is a draft or returned; "保存并提交" saves first, so submitting goes with writing.
-      const writable = canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned');
+      const writable =
+        canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned');
       return {
         round,
         submission,
@@ -128,7 +186,15 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      * the writer read (0 for a new review); a stale one is a StaleReview with what is stored now,
      * and nothing changes. What the body leaves out keeps its stored value.
      */
-    async save(context: AuditContext, actor: Actor, roundId: number, code: string, body: Record<string, unknown>, version: number, { submit = false } = {}): Promise<SavedReview> {
+    async save(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      code: string,
+      body: Record<string, unknown>,
+      version: number,
+      { submit = false } = {},
+    ): Promise<SavedReview> {
       const at = now();
       return writeTransaction(db, async (trx) => {
         const locked = await lockRound(trx, roundId);
@@ -137,34 +203,72 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         if (!canWrite(actor, assignee)) throw new Refused(`无权修改项目 ${code} 的复核`);
         const indicators = forReview(await findIndicators(trx, submission.id));
         const current = await findReview(trx, submission.id);
-        if ((current?.version ?? 0) !== version) throw new StaleReview(current, submission, isBlind(round, actor.role, current?.reviewScore));
-        if (current && current.status !== 'draft' && current.status !== 'returned') throw new Conflict(`复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再修改${current.status === 'confirmed' ? '；如需修改，请组长退回' : ''}`);
-        const parsed = parseReviewContent(body, indicators, { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) }, current?.content);
+        if ((current?.version ?? 0) !== version)
+          throw new StaleReview(current, submission, isBlind(round, actor.role, current?.reviewScore));
+        if (current && current.status !== 'draft' && current.status !== 'returned')
+          throw new Conflict(
+            `复核已${current.status === 'submitted' ? '提交' : '确认'}，不能再修改${current.status === 'confirmed' ? '；如需修改，请组长退回' : ''}`,
+          );
+        const parsed = parseReviewContent(
+          body,
+          indicators,
+          { weights: round.qualityWeights, timelinessDefault: timelinessScore(submission.submittedOn, round.deadline) },
+          current?.content,
+        );
         if (!parsed.value) throw new Invalid('复核内容不正确，未保存', parsed.errors);
         const content = parsed.value;
         const cited = content.indicators.flatMap((i) => i.evidence ?? []);
-        const available = new Set(cited.length ? (await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id) : []);
+        const available = new Set(
+          cited.length ? (await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id) : [],
+        );
         const unknown = cited.filter((id) => !available.has(id));
-        if (unknown.length) throw new Invalid('复核内容不正确，未保存', [{ field: 'indicators.evidence', message: `引用的佐证材料不属于该项目：${unknown.join('、')}` }]);
+        if (unknown.length)
+          throw new Invalid('复核内容不正确，未保存', [
+            { field: 'indicators.evidence', message: `引用的佐证材料不属于该项目：${unknown.join('、')}` },
+          ]);
         const figures = reviewFigures(submission, indicators, content);
-        const write: ReviewWrite = { status: current?.status === 'returned' ? 'returned' : 'draft', reviewScore: figures.reviewScore, qualityScore: content.qualityScore, comment: content.comment, content, returnReason: current?.returnReason ?? null };
+        const write: ReviewWrite = {
+          status: current?.status === 'returned' ? 'returned' : 'draft',
+          reviewScore: figures.reviewScore,
+          qualityScore: content.qualityScore,
+          comment: content.comment,
+          content,
+          returnReason: current?.returnReason ?? null,
+        };
         let id: number;
         if (current) {
-          if (!(await updateReview(trx, current.id, version, write, actor.id, at))) throw new Conflict('该复核已被他人修改，请刷新后重试');
+          if (!(await updateReview(trx, current.id, version, write, actor.id, at)))
+            throw new Conflict('该复核已被他人修改，请刷新后重试');
           id = current.id;
         } else {
           id = await insertReview(trx, roundId, submission.id, write, actor.id, at);
         }
         await insertReviewVersion(trx, id, version + 1, 'save', write.status, snapshotOf(write), null, actor.id, at);
-        await appendAudit(trx, context, {
-          action: 'review.save',
-          objectType: 'review',
-          objectId: `${roundId}:${code}`,
-          before: current ? { version: current.version, reviewScore: current.reviewScore, qualityScore: current.qualityScore } : undefined,
-          after: { version: version + 1, reviewScore: write.reviewScore, qualityScore: write.qualityScore },
-        }, at);
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'review.save',
+            objectType: 'review',
+            objectId: `${roundId}:${code}`,
+            before: current
+              ? { version: current.version, reviewScore: current.reviewScore, qualityScore: current.qualityScore }
+              : undefined,
+            after: { version: version + 1, reviewScore: write.reviewScore, qualityScore: write.qualityScore },
+          },
+          at,
+        );
         if (submit) return applyTransition(trx, context, actor, round, submission, assignee, 'submit', undefined, at);
-        const review: Review = { id, roundId, submissionId: submission.id, ...write, version: version + 1, updatedBy: actor.id, updatedByName: actor.displayName, updatedAt: at };
+        const review: Review = {
+          id,
+          roundId,
+          submissionId: submission.id,
+          ...write,
+          version: version + 1,
+          updatedBy: actor.id,
+          updatedByName: actor.displayName,
+          updatedAt: at,
+        };
         return { review, submission, blind: isBlind(round, actor.role, review.reviewScore) };
       });
     },
@@ -182,13 +286,19 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         round,
         submission,
         review,
-        versions: versions.map((v, i) => ({ ...v, changes: reviewChanges(versions[i + 1]?.snapshot ?? null, v.snapshot, names) })),
+        versions: versions.map((v, i) => ({
+          ...v,
+          changes: reviewChanges(versions[i + 1]?.snapshot ?? null, v.snapshot, names),
+        })),
       };
     },
 
-    submit: (context: AuditContext, actor: Actor, roundId: number, code: string) => transition(context, actor, roundId, code, 'submit'),
-    confirm: (context: AuditContext, actor: Actor, roundId: number, code: string) => transition(context, actor, roundId, code, 'confirm'),
-    return: (context: AuditContext, actor: Actor, roundId: number, code: string, reason: unknown) => transition(context, actor, roundId, code, 'return', reason),
+    submit: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
+      transition(context, actor, roundId, code, 'submit'),
+    confirm: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
+      transition(context, actor, roundId, code, 'confirm'),
+    return: (context: AuditContext, actor: Actor, roundId: number, code: string, reason: unknown) =>
+      transition(context, actor, roundId, code, 'return', reason),
   };
 }
 

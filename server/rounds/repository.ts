@@ -45,7 +45,11 @@ function toRound(row: RoundRow): Round {
     bureau: row.bureau,
     workPlanRef: row.work_plan_ref,
     deadline: row.deadline,
-    qualityWeights: { timeliness: Number(row.quality_weight_timeliness ?? 20), normative: Number(row.quality_weight_normative ?? 40), report: Number(row.quality_weight_report ?? 40) },
+    qualityWeights: {
+      timeliness: Number(row.quality_weight_timeliness ?? 20),
+      normative: Number(row.quality_weight_normative ?? 40),
+      report: Number(row.quality_weight_report ?? 40),
+    },
     blindReview: row.blind_review === true || row.blind_review === 1,
     state: row.state,
     createdBy: row.created_by,
@@ -84,13 +88,28 @@ const columns = (fields: RoundFields) => ({
 });
 
 export async function insertRound(db: Queryable, fields: RoundFields, createdBy: number, now: Date): Promise<number> {
-  return insertedId((await db('rounds')
-    .insert({ ...columns(fields), state: 'preparing', created_by: createdBy, created_at: now, updated_at: now, version: 1 })
-    .returning('id')));
+  return insertedId(
+    await db('rounds')
+      .insert({
+        ...columns(fields),
+        state: 'preparing',
+        created_by: createdBy,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      })
+      .returning('id'),
+  );
 }
 
 /** Updates only if the stored version is the one the writer read; returns whether it did. */
-export async function updateRound(db: Queryable, id: number, fields: RoundFields, expectedVersion: number, now: Date): Promise<boolean> {
+export async function updateRound(
+  db: Queryable,
+  id: number,
+  fields: RoundFields,
+  expectedVersion: number,
+  now: Date,
+): Promise<boolean> {
   const changed = await db('rounds')
     .where({ id, version: expectedVersion })
     .update({ ...columns(fields), updated_at: now, version: expectedVersion + 1 });
@@ -98,15 +117,24 @@ export async function updateRound(db: Queryable, id: number, fields: RoundFields
 }
 
 /** The round's review settings; a stale version changes nothing. */
-export async function updateReviewSettings(db: Queryable, id: number, weights: QualityWeights, blindReview: boolean, version: number, at: Date): Promise<boolean> {
-  const changed = await db('rounds').where({ id, version }).update({
-    quality_weight_timeliness: weights.timeliness,
-    quality_weight_normative: weights.normative,
-    quality_weight_report: weights.report,
-    blind_review: blindReview,
-    updated_at: at,
-    version: version + 1,
-  });
+export async function updateReviewSettings(
+  db: Queryable,
+  id: number,
+  weights: QualityWeights,
+  blindReview: boolean,
+  version: number,
+  at: Date,
+): Promise<boolean> {
+  const changed = await db('rounds')
+    .where({ id, version })
+    .update({
+      quality_weight_timeliness: weights.timeliness,
+      quality_weight_normative: weights.normative,
+      quality_weight_report: weights.report,
+      blind_review: blindReview,
+      updated_at: at,
+      version: version + 1,
+    });
   return Number(changed) === 1;
 }
 

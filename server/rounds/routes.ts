@@ -26,7 +26,15 @@ export function roundJson(round: Round, population?: PopulationImport) {
     updatedAt: round.updatedAt.toISOString(),
     version: round.version,
     population: population
-      ? { total: population.recordCount, byKind: { project: population.projectCount, department: population.departmentCount }, indicators: population.indicatorCount, budgetFen: String(population.budgetFen), budgetWan: fenToWan(population.budgetFen), fingerprint: population.fingerprint, importedAt: population.importedAt.toISOString() }
+      ? {
+          total: population.recordCount,
+          byKind: { project: population.projectCount, department: population.departmentCount },
+          indicators: population.indicatorCount,
+          budgetFen: String(population.budgetFen),
+          budgetWan: fenToWan(population.budgetFen),
+          fingerprint: population.fingerprint,
+          importedAt: population.importedAt.toISOString(),
+        }
       : null,
   };
 }
@@ -45,7 +53,15 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
       title: '工作台',
       rounds: (await services.rounds.list()).map((round) => {
         const population = populations.get(round.id);
-        return { ...round, population: population && { total: population.recordCount, project: population.projectCount, department: population.departmentCount, budget: formatWan(population.budgetFen) } };
+        return {
+          ...round,
+          population: population && {
+            total: population.recordCount,
+            project: population.projectCount,
+            department: population.departmentCount,
+            budget: formatWan(population.budgetFen),
+          },
+        };
       }),
       canCreate: can(req.user!.role, 'rounds.create'),
       created: req.query.created === '1',
@@ -55,14 +71,24 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
   const renderForm = (res: Response, data: Record<string, unknown>) => res.render('rounds/form', data);
 
   router.get('/rounds/new', canCreate, (_req, res) => {
-    renderForm(res, { title: '新建复核批次', form: { fiscalYear: String(new Date().getUTCFullYear() - 1) }, action: '/rounds' });
+    renderForm(res, {
+      title: '新建复核批次',
+      form: { fiscalYear: String(new Date().getUTCFullYear() - 1) },
+      action: '/rounds',
+    });
   });
 
   router.post('/rounds', canCreate, async (req, res) => {
     const parsed = parseRoundFields(body(req.body));
     if (!parsed.value) {
       res.status(422);
-      return renderForm(res, { title: '新建复核批次', form: req.body, errors: parsed.errors, error: '请更正标出的内容', action: '/rounds' });
+      return renderForm(res, {
+        title: '新建复核批次',
+        form: req.body,
+        errors: parsed.errors,
+        error: '请更正标出的内容',
+        action: '/rounds',
+      });
     }
     const round = await services.rounds.create(auditContextOf(req), parsed.value);
     res.redirect(303, `/rounds/${round.id}?created=1`);
@@ -71,9 +97,12 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
   router.get('/rounds/:id', canRead, async (req, res) => {
     const round = await services.rounds.get(idParam(req));
     const history = can(req.user!.role, 'rounds.edit')
-      ? (await services.audit.list({ objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })).records.map((r) => ({
+      ? (
+          await services.audit.list({ objectType: 'round', objectId: String(round.id) }, { offset: 0, limit: 50 })
+        ).records.map((r) => ({
           ...r,
-          changes: describeChanges(r.before, r.after) || r.detail || (r.action === 'round.create' ? '创建复核批次' : ''),
+          changes:
+            describeChanges(r.before, r.after) || r.detail || (r.action === 'round.create' ? '创建复核批次' : ''),
         }))
       : [];
     const population = can(req.user!.role, 'population.read') ? await services.population.current(round.id) : undefined;
@@ -87,7 +116,9 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
       canDraw: can(req.user!.role, 'draws.create'),
       isEvaluator: req.user!.role === 'evaluator',
       canReadAnnouncement: can(req.user!.role, 'announcements.read'),
-      announcement: can(req.user!.role, 'announcements.read') ? await services.announcements.latest(round.id) : undefined,
+      announcement: can(req.user!.role, 'announcements.read')
+        ? await services.announcements.latest(round.id)
+        : undefined,
       history,
       canEdit: can(req.user!.role, 'rounds.edit'),
       created: req.query.created === '1',
@@ -97,7 +128,13 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
 
   router.get('/rounds/:id/edit', canEdit, async (req, res) => {
     const round = await services.rounds.get(idParam(req));
-    renderForm(res, { title: `修改：${round.title}`, form: round, version: round.version, action: `/rounds/${round.id}/edit`, round });
+    renderForm(res, {
+      title: `修改：${round.title}`,
+      form: round,
+      version: round.version,
+      action: `/rounds/${round.id}/edit`,
+      round,
+    });
   });
 
   router.post('/rounds/:id/edit', canEdit, async (req, res) => {
@@ -108,7 +145,15 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
     const parsed = parseRoundFields(input);
     if (!parsed.value) {
       res.status(422);
-      return renderForm(res, { title: `修改：${round.title}`, form: input, version: input.version, errors: parsed.errors, error: '请更正标出的内容', action, round });
+      return renderForm(res, {
+        title: `修改：${round.title}`,
+        form: input,
+        version: input.version,
+        errors: parsed.errors,
+        error: '请更正标出的内容',
+        action,
+        round,
+      });
     }
     try {
       await services.rounds.update(auditContextOf(req), id, parsed.value, Number(input.version));
@@ -117,7 +162,15 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
       // Keep what the user typed; show what is stored now; the next save starts from the current version.
       const current = await services.rounds.get(id);
       res.status(409);
-      return renderForm(res, { title: `修改：${round.title}`, form: input, version: current.version, current, error: err.message, action, round });
+      return renderForm(res, {
+        title: `修改：${round.title}`,
+        form: input,
+        version: current.version,
+        current,
+        error: err.message,
+        action,
+        round,
+      });
     }
     res.redirect(303, `/rounds/${id}?saved=1`);
   });
@@ -150,7 +203,8 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
     const current = await services.rounds.get(id);
     const input = body(req.body);
     const version = Number(input.version);
-    if (!Number.isInteger(version) || version < 1) throw new Invalid('缺少版本号 version', [{ field: 'version', message: '请提供读取时的版本号' }]);
+    if (!Number.isInteger(version) || version < 1)
+      throw new Invalid('缺少版本号 version', [{ field: 'version', message: '请提供读取时的版本号' }]);
     const merged = {
       title: current.title,
       fiscalYear: current.fiscalYear,
@@ -162,7 +216,12 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
     const parsed = parseRoundFields(merged);
     if (!parsed.value) throw new Invalid('复核批次信息格式不正确', parsed.errors);
     try {
-      res.json(roundJson(await services.rounds.update(auditContextOf(req), id, parsed.value, version), await services.population.current(id)));
+      res.json(
+        roundJson(
+          await services.rounds.update(auditContextOf(req), id, parsed.value, version),
+          await services.population.current(id),
+        ),
+      );
     } catch (err) {
       if (err instanceof Conflict) {
         throw new Conflict(err.message, { current: roundJson(await services.rounds.get(id)) }, 'stale_version');

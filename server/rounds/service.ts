@@ -29,7 +29,11 @@ export function roundService({ db, now, onDeadlineChange }: RoundServiceDeps) {
      */
     async withSelfScores(id: number, role: Role): Promise<Round> {
       const round = await get(id);
-      if (round.blindReview && (role === 'reviewer' || role === 'evaluator')) throw new Refused(`盲评批次 ${id} 的自评清单`, '本批次为盲评：复核人员不查看含自评得分的清单，请从"我的复核任务"进入分配给您的项目');
+      if (round.blindReview && (role === 'reviewer' || role === 'evaluator'))
+        throw new Refused(
+          `盲评批次 ${id} 的自评清单`,
+          '本批次为盲评：复核人员不查看含自评得分的清单，请从"我的复核任务"进入分配给您的项目',
+        );
       return round;
     },
 
@@ -38,7 +42,12 @@ export function roundService({ db, now, onDeadlineChange }: RoundServiceDeps) {
       return writeTransaction(db, async (trx) => {
         const id = await insertRound(trx, fields, context.actor!.id, at);
         const round = (await findRound(trx, id))!;
-        await appendAudit(trx, context, { action: 'round.create', objectType: 'round', objectId: id, after: round }, at);
+        await appendAudit(
+          trx,
+          context,
+          { action: 'round.create', objectType: 'round', objectId: id, after: round },
+          at,
+        );
         return round;
       });
     },
@@ -54,7 +63,12 @@ export function roundService({ db, now, onDeadlineChange }: RoundServiceDeps) {
         }
         const after = (await findRound(trx, id))!;
         if (before.deadline !== after.deadline) await onDeadlineChange(trx, id, after.deadline);
-        await appendAudit(trx, context, { action: 'round.update', objectType: 'round', objectId: id, before, after }, at);
+        await appendAudit(
+          trx,
+          context,
+          { action: 'round.update', objectType: 'round', objectId: id, before, after },
+          at,
+        );
         return after;
       });
     },

@@ -47,7 +47,10 @@ export async function insertSession(db: Queryable, session: SessionRecord): Prom
 }
 
 /** A session with its user, in one query (every signed-in request reads both). */
-export async function findSessionWithUser(db: Queryable, id: string): Promise<{ session: SessionRecord; user: User } | undefined> {
+export async function findSessionWithUser(
+  db: Queryable,
+  id: string,
+): Promise<{ session: SessionRecord; user: User } | undefined> {
   const row = (await db('sessions')
     .join('users', 'users.id', 'sessions.user_id')
     .where('sessions.id', id)
@@ -69,7 +72,9 @@ function toSession(row: SessionRow): SessionRecord {
 }
 
 export async function setFlash(db: Queryable, id: string, flash: Flash | null): Promise<void> {
-  await db('sessions').where({ id }).update({ flash: flash ? JSON.stringify(flash) : null });
+  await db('sessions')
+    .where({ id })
+    .update({ flash: flash ? JSON.stringify(flash) : null });
 }
 
 export async function touchSession(db: Queryable, id: string, now: Date): Promise<void> {
@@ -88,8 +93,5 @@ export async function deleteSessionsOfUser(db: Queryable, userId: number, keep?:
 }
 
 export async function deleteExpiredSessions(db: Queryable, now: Date, idleSince: Date): Promise<number> {
-  return db('sessions')
-    .where('expires_at', '<', now)
-    .orWhere('last_seen_at', '<', idleSince)
-    .del();
+  return db('sessions').where('expires_at', '<', now).orWhere('last_seen_at', '<', idleSince).del();
 }

@@ -41,9 +41,17 @@ export async function insertToken(
   token: { userId: number; name: string; tokenHash: string; prefix: string },
   now: Date,
 ): Promise<number> {
-  return insertedId((await db('api_tokens')
-    .insert({ user_id: token.userId, name: token.name, token_hash: token.tokenHash, prefix: token.prefix, created_at: now })
-    .returning('id')));
+  return insertedId(
+    await db('api_tokens')
+      .insert({
+        user_id: token.userId,
+        name: token.name,
+        token_hash: token.tokenHash,
+        prefix: token.prefix,
+        created_at: now,
+      })
+      .returning('id'),
+  );
 }
 
 export async function findTokenByHash(db: Queryable, tokenHash: string): Promise<ApiToken | undefined> {
@@ -52,11 +60,15 @@ export async function findTokenByHash(db: Queryable, tokenHash: string): Promise
 }
 
 /** A token by its hash with the user it belongs to, in one query. */
-export async function findTokenWithUser(db: Queryable, tokenHash: string): Promise<{ token: ApiToken; user: User } | undefined> {
+export async function findTokenWithUser(
+  db: Queryable,
+  tokenHash: string,
+): Promise<{ token: ApiToken; user: User } | undefined> {
   const row = (await db('api_tokens')
     .join('users', 'users.id', 'api_tokens.user_id')
     .where({ token_hash: tokenHash })
-    .first(...COLUMNS.map((c) => `api_tokens.${c}`), ...JOINED_USER_COLUMNS)) as (TokenRow & Record<string, unknown>) | undefined;
+    .first(...COLUMNS.map((c) => `api_tokens.${c}`), ...JOINED_USER_COLUMNS)) as
+    (TokenRow & Record<string, unknown>) | undefined;
   return row && { token: toToken(row), user: joinedUser(row) };
 }
 

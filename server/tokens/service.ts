@@ -3,7 +3,16 @@ import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, writeTransaction } from '../data/database';
 import { Invalid, NotFound, Refused } from '../errors';
 import { findUserByUsername, publicUser, User } from '../users/repository';
-import { ApiToken, findTokenByHash, findTokenById, findTokenWithUser, insertToken, listTokensOfUser, markTokenUsed, revokeToken } from './repository';
+import {
+  ApiToken,
+  findTokenByHash,
+  findTokenById,
+  findTokenWithUser,
+  insertToken,
+  listTokensOfUser,
+  markTokenUsed,
+  revokeToken,
+} from './repository';
 
 /**
  * API tokens: `fuhe_` and 43 base64url characters (256 random bits), shown once and stored only
@@ -22,26 +31,46 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
     const at = now();
     await writeTransaction(db, async (trx) => {
       await revokeToken(trx, token.id, by, at);
-      await appendAudit(trx, context, {
-        action: 'token.revoke',
-        objectType: 'api_token',
-        objectId: token.id,
-        before: token,
-        after: (await findTokenById(trx, token.id))!,
-      }, at);
+      await appendAudit(
+        trx,
+        context,
+        {
+          action: 'token.revoke',
+          objectType: 'api_token',
+          objectId: token.id,
+          before: token,
+          after: (await findTokenById(trx, token.id))!,
+        },
+        at,
+      );
     });
   }
 
   return {
     async create(context: AuditContext, owner: User, nameInput: string): Promise<{ token: string; record: ApiToken }> {
       const name = nameInput.normalize('NFC').trim() || 'API 令牌';
-      if ([...name].length > 100) throw new Invalid('令牌名称不能超过100个字符', [{ field: 'name', message: '令牌名称不能超过100个字符' }]);
+      if ([...name].length > 100)
+        throw new Invalid('令牌名称不能超过100个字符', [{ field: 'name', message: '令牌名称不能超过100个字符' }]);
       const token = TOKEN_PREFIX + crypto.randomBytes(32).toString('base64url');
       const at = now();
       const record = await writeTransaction(db, async (trx) => {
-        const id = await insertToken(trx, { userId: owner.id, name, tokenHash: hashToken(token), prefix: token.slice(0, 12) }, at);
+        const id = await insertToken(
+          trx,
+          { userId: owner.id, name, tokenHash: hashToken(token), prefix: token.slice(0, 12) },
+          at,
+        );
         const created = (await findTokenById(trx, id))!;
-        await appendAudit(trx, context, { action: 'token.create', objectType: 'api_token', objectId: id, after: { ...created, owner: owner.username } }, at);
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'token.create',
+            objectType: 'api_token',
+            objectId: id,
+            after: { ...created, owner: owner.username },
+          },
+          at,
+        );
         return created;
       });
       return { token, record };
@@ -60,7 +89,8 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
     async revoke(context: AuditContext, actor: User, tokenId: number): Promise<void> {
       const token = await findTokenById(db, tokenId);
       if (!token) throw new NotFound('令牌不存在');
-      if (token.userId !== actor.id && actor.role !== 'admin') throw new Refused(`吊销他人的令牌 ${tokenId}`, '只能吊销自己的令牌');
+      if (token.userId !== actor.id && actor.role !== 'admin')
+        throw new Refused(`吊销他人的令牌 ${tokenId}`, '只能吊销自己的令牌');
       await revoke(context, token, actor.id);
     },
 
@@ -86,7 +116,8 @@ export function tokenService({ db, now }: { db: Database; now: () => Date }) {
       if (user.mustChangePassword) return { reason: '令牌所属账号的密码已被重置，须先登录修改密码' };
       const at = now();
       // Recording every use would make every API read a write; once a minute is enough to see activity.
-      if (!record.lastUsedAt || at.getTime() - record.lastUsedAt.getTime() > 60_000) await markTokenUsed(db, record.id, at);
+      if (!record.lastUsedAt || at.getTime() - record.lastUsedAt.getTime() > 60_000)
+        await markTokenUsed(db, record.id, at);
       return { user };
     },
   };

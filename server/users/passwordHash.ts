@@ -23,7 +23,12 @@ export async function hashPassword(password: string, cost = 2 ** 15): Promise<st
   const salt = crypto.randomBytes(16);
   const r = 8;
   const p = 1;
-  const hash = await scrypt(password.normalize('NFC'), salt, KEY_LENGTH, { N: cost, r, p, maxmem: maxmemFor(cost, r, p) });
+  const hash = await scrypt(password.normalize('NFC'), salt, KEY_LENGTH, {
+    N: cost,
+    r,
+    p,
+    maxmem: maxmemFor(cost, r, p),
+  });
   return ['scrypt', cost, r, p, salt.toString('base64'), hash.toString('base64')].join('$');
 }
 
@@ -33,7 +38,12 @@ export async function verifyPassword(password: string, stored: string): Promise<
   const [N, r, p] = parts.slice(1, 4).map(Number);
   const salt = Buffer.from(parts[4], 'base64');
   const expected = Buffer.from(parts[5], 'base64');
-  const actual = await scrypt(password.normalize('NFC'), salt, expected.length, { N, r, p, maxmem: maxmemFor(N, r, p) });
+  const actual = await scrypt(password.normalize('NFC'), salt, expected.length, {
+    N,
+    r,
+    p,
+    maxmem: maxmemFor(N, r, p),
+  });
   return crypto.timingSafeEqual(actual, expected);
 }
 

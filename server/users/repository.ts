@@ -55,14 +55,28 @@ function toUser(row: UserRow): UserWithHash {
   return { ...toPublicUser(row), passwordHash: row.password_hash };
 }
 
-const PUBLIC_COLUMNS = ['id', 'username', 'display_name', 'role', 'organisation', 'must_change_password', 'password_changed_at', 'disabled_at', 'created_at', 'updated_at', 'version'];
+const PUBLIC_COLUMNS = [
+  'id',
+  'username',
+  'display_name',
+  'role',
+  'organisation',
+  'must_change_password',
+  'password_changed_at',
+  'disabled_at',
+  'created_at',
+  'updated_at',
+  'version',
+];
 
 /** A user's columns but the hash, as `user_<column>`: for reading a user in the same query as what refers to it. */
 export const JOINED_USER_COLUMNS = PUBLIC_COLUMNS.map((column) => `users.${column} as user_${column}`);
 
 /** The user of a row selected with JOINED_USER_COLUMNS. */
 export function joinedUser(row: Record<string, unknown>): User {
-  return toPublicUser(Object.fromEntries(PUBLIC_COLUMNS.map((name) => [name, row[`user_${name}`]])) as Omit<UserRow, 'password_hash'>);
+  return toPublicUser(
+    Object.fromEntries(PUBLIC_COLUMNS.map((name) => [name, row[`user_${name}`]])) as Omit<UserRow, 'password_hash'>,
+  );
 }
 
 /** The user without the hash: what services hand on and what the audit log may record. */
@@ -100,20 +114,22 @@ export interface NewUser {
 }
 
 export async function insertUser(db: Queryable, user: NewUser, now: Date): Promise<number> {
-  return insertedId((await db('users')
-    .insert({
-      username: user.username,
-      display_name: user.displayName,
-      role: user.role,
-      organisation: user.organisation,
-      password_hash: user.passwordHash,
-      must_change_password: user.mustChangePassword,
-      password_changed_at: now,
-      created_at: now,
-      updated_at: now,
-      version: 1,
-    })
-    .returning('id')));
+  return insertedId(
+    await db('users')
+      .insert({
+        username: user.username,
+        display_name: user.displayName,
+        role: user.role,
+        organisation: user.organisation,
+        password_hash: user.passwordHash,
+        must_change_password: user.mustChangePassword,
+        password_changed_at: now,
+        created_at: now,
+        updated_at: now,
+        version: 1,
+      })
+      .returning('id'),
+  );
 }
 
 export async function setPassword(

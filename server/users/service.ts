@@ -58,7 +58,12 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
           at,
         );
         const created = publicUser((await findUserById(trx, id))!);
-        await appendAudit(trx, context, { action: 'user.create', objectType: 'user', objectId: id, after: created }, at);
+        await appendAudit(
+          trx,
+          context,
+          { action: 'user.create', objectType: 'user', objectId: id, after: created },
+          at,
+        );
         return created;
       });
       return { user, generatedPassword };
@@ -73,26 +78,40 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
     ): Promise<void> {
       const user = await findUserById(db, userId);
       if (!user) throw new NotFound('用户不存在');
-      const guess = await guesses.take(context, user.username, { auditAction: 'user.password.throttled', what: '当前密码输入错误' });
+      const guess = await guesses.take(context, user.username, {
+        auditAction: 'user.password.throttled',
+        what: '当前密码输入错误',
+      });
       if (!(await verifyPassword(current, user.passwordHash))) {
-        await appendAudit(db, context, { action: 'user.password.change.failed', objectType: 'user', objectId: userId, detail: '当前密码不正确' });
+        await appendAudit(db, context, {
+          action: 'user.password.change.failed',
+          objectType: 'user',
+          objectId: userId,
+          detail: '当前密码不正确',
+        });
         throw new Invalid('当前密码不正确', [{ field: 'current', message: '当前密码不正确' }]);
       }
       await guesses.succeeded(guess, user.username);
       const problem = passwordProblem(next);
       if (problem) throw new Invalid(problem, [{ field: 'next', message: problem }]);
-      if (current === next) throw new Invalid('新密码不能与当前密码相同', [{ field: 'next', message: '新密码不能与当前密码相同' }]);
+      if (current === next)
+        throw new Invalid('新密码不能与当前密码相同', [{ field: 'next', message: '新密码不能与当前密码相同' }]);
       const passwordHash = await hashPassword(next, scryptCost);
       const at = now();
       await writeTransaction(db, async (trx) => {
         await setPassword(trx, userId, passwordHash, false, at);
         const ended = await deleteSessionsOfUser(trx, userId, keepSession);
-        await appendAudit(trx, context, {
-          action: 'user.password.change',
-          objectType: 'user',
-          objectId: userId,
-          detail: `其他会话已结束：${ended}个`,
-        }, at);
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'user.password.change',
+            objectType: 'user',
+            objectId: userId,
+            detail: `其他会话已结束：${ended}个`,
+          },
+          at,
+        );
       });
     },
 
@@ -105,7 +124,12 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
       await writeTransaction(db, async (trx) => {
         await setPassword(trx, userId, passwordHash, true, at);
         const ended = await deleteSessionsOfUser(trx, userId);
-        await appendAudit(trx, context, { action: 'user.password.reset', objectType: 'user', objectId: userId, detail: `会话已结束：${ended}个` }, at);
+        await appendAudit(
+          trx,
+          context,
+          { action: 'user.password.reset', objectType: 'user', objectId: userId, detail: `会话已结束：${ended}个` },
+          at,
+        );
       });
       return password;
     },
@@ -121,14 +145,19 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
         await setDisabled(trx, userId, disabled ? at : null, at);
         const ended = disabled ? await deleteSessionsOfUser(trx, userId) : 0;
         const after = publicUser((await findUserById(trx, userId))!);
-        await appendAudit(trx, context, {
-          action: disabled ? 'user.disable' : 'user.enable',
-          objectType: 'user',
-          objectId: userId,
-          before: publicUser(before),
-          after,
-          ...(disabled && { detail: `会话已结束：${ended}个` }),
-        }, at);
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: disabled ? 'user.disable' : 'user.enable',
+            objectType: 'user',
+            objectId: userId,
+            before: publicUser(before),
+            after,
+            ...(disabled && { detail: `会话已结束：${ended}个` }),
+          },
+          at,
+        );
         return after;
       });
     },

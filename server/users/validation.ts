@@ -14,7 +14,8 @@ export interface FieldError {
   message: string;
 }
 
-const text = (value: unknown): string => (typeof value === 'string' ? withoutBidiControls(value.normalize('NFC')).trim() : '');
+const text = (value: unknown): string =>
+  typeof value === 'string' ? withoutBidiControls(value.normalize('NFC')).trim() : '';
 
 /** Parses the add-user form or JSON body once, at the edge. */
 export function parseUserInput(body: Record<string, unknown>): { value?: UserInput; errors: FieldError[] } {
@@ -28,7 +29,8 @@ export function parseUserInput(body: Record<string, unknown>): { value?: UserInp
   const displayName = text(body.displayName) || username;
   if ([...displayName].length > 100) errors.push({ field: 'displayName', message: '姓名不能超过100个字符' });
   const organisation = text(body.organisation) || null;
-  if (organisation && [...organisation].length > 200) errors.push({ field: 'organisation', message: '单位名称不能超过200个字符' });
+  if (organisation && [...organisation].length > 200)
+    errors.push({ field: 'organisation', message: '单位名称不能超过200个字符' });
   if (isRole(role) && requiresOrganisation(role) && !organisation) {
     errors.push({ field: 'organisation', message: '第三方评价机构人员须填写所属机构' });
   }

@@ -15,7 +15,9 @@ document.addEventListener('submit', function (event) {
     return;
   }
   form.dataset.submitted = '1';
-  window.setTimeout(function () { form.dataset.submitted = ''; }, 4000);
+  window.setTimeout(function () {
+    form.dataset.submitted = '';
+  }, 4000);
 });
 
 // Upload forms (data-upload): send with XMLHttpRequest so that a progress bar can show how much
@@ -83,8 +85,12 @@ document.addEventListener('submit', function (event) {
     var parts = t.split('.');
     return Number(parts[0]) * 100 + Number(((parts[1] || '') + '00').slice(0, 2));
   };
-  var show = function (h) { return (h / 100).toFixed(2).replace(/\.?0+$/, ''); };
-  var grade = function (h) { return h >= 9000 ? '优' : h >= 8000 ? '良' : h >= 6000 ? '中' : '差'; };
+  var show = function (h) {
+    return (h / 100).toFixed(2).replace(/\.?0+$/, '');
+  };
+  var grade = function (h) {
+    return h >= 9000 ? '优' : h >= 8000 ? '良' : h >= 6000 ? '中' : '差';
+  };
   var recompute = function () {
     var total;
     if (figures.getAttribute('data-indicators') === 'true') {
@@ -92,7 +98,10 @@ document.addEventListener('submit', function (event) {
       var inputs = form.querySelectorAll('[data-indicator-score]');
       for (var i = 0; i < inputs.length; i++) {
         var v = toHundredths(inputs[i].value);
-        if (v === null) { total = null; break; }
+        if (v === null) {
+          total = null;
+          break;
+        }
         total += v;
       }
     } else {
@@ -107,7 +116,8 @@ document.addEventListener('submit', function (event) {
     var self = Number(figures.getAttribute('data-self'));
     if (deviationEl && figures.getAttribute('data-self') && total !== null) {
       var d = self - Math.min(total, 10000);
-      deviationEl.textContent = '自评 − 复核 = ' + show(d) + ' 分（' + (self ? ((d / self) * 100).toFixed(2) : '0') + '%）';
+      deviationEl.textContent =
+        '自评 − 复核 = ' + show(d) + ' 分（' + (self ? ((d / self) * 100).toFixed(2) : '0') + '%）';
     }
   };
   form.addEventListener('change', function (event) {
@@ -135,27 +145,62 @@ document.addEventListener('submit', function (event) {
   var button = form.querySelector('[data-save-draft]');
   var status = form.querySelector('.save-status');
   if (!button || !status) return;
-  var field = function (name) { var el = form.querySelector('[name="' + name + '"]'); return el ? el.value : ''; };
+  var field = function (name) {
+    var el = form.querySelector('[name="' + name + '"]');
+    return el ? el.value : '';
+  };
   var collect = function () {
     var indicators = [];
     var inputs = form.querySelectorAll('[data-indicator-score]');
     for (var i = 0; i < inputs.length; i++) {
       var id = inputs[i].name.replace(/^ind_(\d+)_score$/, '$1');
       var evidenceSelect = form.querySelector('[name="ind_' + id + '_evidence"]');
-      var evidence = evidenceSelect ? Array.prototype.filter.call(evidenceSelect.options, function (o) { return o.selected; }).map(function (o) { return Number(o.value); }) : [];
-      indicators.push({ id: Number(id), reviewScore: field('ind_' + id + '_score'), rule: field('ind_' + id + '_rule'), note: field('ind_' + id + '_note'), reviewActual: field('ind_' + id + '_actual'), evidence: evidence });
+      var evidence = evidenceSelect
+        ? Array.prototype.filter
+            .call(evidenceSelect.options, function (o) {
+              return o.selected;
+            })
+            .map(function (o) {
+              return Number(o.value);
+            })
+        : [];
+      indicators.push({
+        id: Number(id),
+        reviewScore: field('ind_' + id + '_score'),
+        rule: field('ind_' + id + '_rule'),
+        note: field('ind_' + id + '_note'),
+        reviewActual: field('ind_' + id + '_actual'),
+        evidence: evidence,
+      });
     }
     var dimensions = {};
     var selects = form.querySelectorAll('[data-dimension]');
     for (var j = 0; j < selects.length; j++) {
       if (!selects[j].value) continue;
       var index = selects[j].name.replace(/^dim_(\d+)_judgement$/, '$1');
-      dimensions[selects[j].getAttribute('data-dimension')] = { judgement: selects[j].value, note: field('dim_' + index + '_note') };
+      dimensions[selects[j].getAttribute('data-dimension')] = {
+        judgement: selects[j].value,
+        note: field('dim_' + index + '_note'),
+      };
     }
-    var quality = ['q_timeliness', 'q_normative', 'q_report'].some(function (k) { return field(k) !== ''; })
-      ? { timeliness: field('q_timeliness'), timelinessReason: field('q_timeliness_reason'), normative: field('q_normative'), report: field('q_report') }
+    var quality = ['q_timeliness', 'q_normative', 'q_report'].some(function (k) {
+      return field(k) !== '';
+    })
+      ? {
+          timeliness: field('q_timeliness'),
+          timelinessReason: field('q_timeliness_reason'),
+          normative: field('q_normative'),
+          report: field('q_report'),
+        }
       : undefined;
-    return { version: Number(field('version')), reviewScore: field('reviewScore'), comment: field('comment'), quality: quality, indicators: indicators, dimensions: dimensions };
+    return {
+      version: Number(field('version')),
+      reviewScore: field('reviewScore'),
+      comment: field('comment'),
+      quality: quality,
+      indicators: indicators,
+      dimensions: dimensions,
+    };
   };
   button.addEventListener('click', function (event) {
     event.preventDefault();
@@ -165,24 +210,51 @@ document.addEventListener('submit', function (event) {
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': field('_csrf') },
       body: JSON.stringify(collect()),
-    }).then(function (res) {
-      return res.json().then(function (body) { return { status: res.status, body: body }; });
-    }).then(function (result) {
-      var versionInput = form.querySelector('[name="version"]');
-      if (result.status === 200) {
-        versionInput.value = result.body.version;
-        status.textContent = '已保存草稿（第' + result.body.version + '版，' + new Date().toLocaleTimeString('zh-CN') + '）';
-      } else if (result.status === 409 && result.body.error && result.body.error.details && result.body.error.details.current) {
-        var current = result.body.error.details.current;
-        versionInput.value = current.version;
-        status.textContent = result.body.error.message + '（最新为第' + current.version + '版，' + current.updatedBy + '保存，复核得分 ' + (current.reviewScore === null ? '未评完' : current.reviewScore) + '）。您填写的内容仍在页面上，再次保存将以最新版本为基础。';
-      } else {
-        var details = result.body.error && Array.isArray(result.body.error.details) ? result.body.error.details.map(function (d) { return d.message; }).join('；') : '';
-        status.textContent = (result.body.error ? result.body.error.message : '保存失败') + (details ? '：' + details : '');
-      }
-    }).catch(function () {
-      status.textContent = '网络错误，草稿没有保存，请重试';
-    });
+    })
+      .then(function (res) {
+        return res.json().then(function (body) {
+          return { status: res.status, body: body };
+        });
+      })
+      .then(function (result) {
+        var versionInput = form.querySelector('[name="version"]');
+        if (result.status === 200) {
+          versionInput.value = result.body.version;
+          status.textContent =
+            '已保存草稿（第' + result.body.version + '版，' + new Date().toLocaleTimeString('zh-CN') + '）';
+        } else if (
+          result.status === 409 &&
+          result.body.error &&
+          result.body.error.details &&
+          result.body.error.details.current
+        ) {
+          var current = result.body.error.details.current;
+          versionInput.value = current.version;
+          status.textContent =
+            result.body.error.message +
+            '（最新为第' +
+            current.version +
+            '版，' +
+            current.updatedBy +
+            '保存，复核得分 ' +
+            (current.reviewScore === null ? '未评完' : current.reviewScore) +
+            '）。您填写的内容仍在页面上，再次保存将以最新版本为基础。';
+        } else {
+          var details =
+            result.body.error && Array.isArray(result.body.error.details)
+              ? result.body.error.details
+                  .map(function (d) {
+                    return d.message;
+                  })
+                  .join('；')
+              : '';
+          status.textContent =
+            (result.body.error ? result.body.error.message : '保存失败') + (details ? '：' + details : '');
+        }
+      })
+      .catch(function () {
+        status.textContent = '网络错误，草稿没有保存，请重试';
+      });
   });
 })();
 
@@ -192,8 +264,13 @@ document.addEventListener('submit', function (event) {
   var box = document.querySelector('[data-charts]');
   if (!box || !window.Chart) return;
   var configs;
-  try { configs = JSON.parse(box.getAttribute('data-charts')); } catch (e) { return; }
-  window.Chart.defaults.font.family = '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif';
+  try {
+    configs = JSON.parse(box.getAttribute('data-charts'));
+  } catch (e) {
+    return;
+  }
+  window.Chart.defaults.font.family =
+    '"Noto Sans CJK SC", "Source Han Sans SC", "Microsoft YaHei", "PingFang SC", sans-serif';
   box.querySelectorAll('canvas[data-chart]').forEach(function (canvas) {
     var config = configs[canvas.getAttribute('data-chart')];
     if (!config) return;
