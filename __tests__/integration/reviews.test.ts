@@ -28,6 +28,10 @@ beforeAll(async () => {
     await t.createUser(name, role);
     tokens[name] = (await t.services.tokens.createForUsername(SETUP_CONTEXT, name, 't')).token;
   }
+});
+
+// Every test has a round of its own: the population drawn, three items assigned.
+beforeEach(async () => {
   const created = await api('lead1')
     .post('/api/rounds')
     .send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline: '2024-03-31' });
@@ -65,6 +69,57 @@ const DIMENSIONS = Object.fromEntries(
   ]),
 );
 
+/** The indicator review of P001 (20, 10, R5, R1, R6), as the scoring test saves it. */
+async function scoreP001() {
+  const record = (await api('rev1').get(item('2023-P001'))).body;
+  const scored = record.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
+  const saved = await api('rev1')
+    .put(`${item('2023-P001')}/review`)
+    .send({
+      version: record.review?.version ?? 0,
+      indicators: [
+        { id: scored[0].id, reviewScore: 20 },
+        { id: scored[1].id, reviewScore: 10, note: '合格率佐证只有抽样记录' },
+        { id: scored[2].id, rule: 'R5', percent: 30, note: '指标值不规范（=100%），扣30%' },
+        { id: scored[3].id, rule: 'R1', note: '无佐证材料' },
+        { id: scored[4].id, rule: 'R6', reviewScore: 0, note: '满意度无调查问卷' },
+      ],
+      dimensions: DIMENSIONS,
+      qualityScore: 80,
+    });
+  expect(saved.status).toBe(200);
+  return { record, scored };
+}
+
+/** D001 scored as a whole, 85.5 (version 1). */
+async function scoreD001() {
+  const saved = await api('rev1')
+    .put(`${item('2023-D001')}/review`)
+    .send({ version: 0, reviewScore: 85.5, qualityScore: 72, comment: '部门整体支出绩效目标不够细化' });
+  expect(saved.status).toBe(200);
+  return saved.body;
+}
+
+/** D001 through save, save, save, submit, confirm, return and save again: seven versions. */
+async function signOffD001() {
+  await scoreD001();
+  await api('rev1')
+    .put(`${item('2023-D001')}/review`)
+    .send({ version: 1, reviewScore: 80, comment: '第一位' });
+  await api('rev1')
+    .put(`${item('2023-D001')}/review`)
+    .send({ version: 2, reviewScore: 80, comment: '整体打分：绩效目标不细化', dimensions: DIMENSIONS });
+  await api('rev1').post(`${item('2023-D001')}/review/submit`);
+  await api('lead1').post(`${item('2023-D001')}/review/confirm`);
+  await api('lead1')
+    .post(`${item('2023-D001')}/review/return`)
+    .send({ reason: '请补充佐证材料' });
+  const last = await api('rev1')
+    .put(`${item('2023-D001')}/review`)
+    .send({ version: 6, reviewScore: 78, comment: '补充后调整', dimensions: DIMENSIONS });
+  expect(last.body.version).toBe(7);
+}
+
 describe('assignment and access', () => {
   it('assignments are refused whole when one entry is wrong', async () => {
     const res = await api('lead1')
@@ -84,7 +139,8 @@ describe('assignment and access', () => {
 
   it('each sees their own work; an evaluator reaching another item gets 403 and an audit entry', async () => {
     const mine = await api('eval1').get('/api/work');
-    expect(mine.body.items.map((i: { code: string }) => i.code)).toEqual(['2023-P004']);
+    const here = mine.body.items.filter((i: { roundId: number }) => i.roundId === roundId);
+    expect(here.map((i: { code: string }) => i.code)).toEqual(['2023-P004']);
     expect((await api('eval1').get(item('2023-P004'))).status).toBe(200);
     const other = await api('eval1').get(item('2023-P001'));
     expect(other.status).toBe(403);
@@ -151,6 +207,8 @@ describe('scoring', () => {
     [{ indicators: [{ idIndex: 2, rule: 'R99', note: 'x' }] }, '扣分规则"R99"不存在', '2023-P001'],
     [{ dimensions: { 预算执行: { judgement: '很好' } } }, '"预算执行"的判断须为符合、基本符合或不符合', '2023-P001'],
   ])('%j is refused with 422 and changes nothing', async (input, message, code) => {
+    if (code === '2023-D001') await scoreD001();
+    else await scoreP001();
     const before = (await api('rev1').get(item(code))).body;
     const scored = before.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
     const body = { ...input, version: before.review.version } as Record<string, unknown>;
@@ -170,6 +228,7 @@ describe('scoring', () => {
 
 describe('no lost work', () => {
   it('two writers on one version: 200 and 409, and the first writer’s values stand', async () => {
+    await scoreD001();
     const first = await api('rev1')
       .put(`${item('2023-D001')}/review`)
       .send({ version: 1, reviewScore: 80, comment: '第一位' });
@@ -187,6 +246,10 @@ describe('no lost work', () => {
   });
 
   it('a stale form save keeps what was typed and shows the stored version', async () => {
+    await scoreD001();
+    await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: 1, reviewScore: 80, comment: '第一位' });
     const agent = t.agent();
     await login(agent, 'rev1');
     const token = await csrfOf(agent, `/rounds/${roundId}/items/2023-D001`);
@@ -203,6 +266,10 @@ describe('no lost work', () => {
 
 describe('sign-off', () => {
   it('submit needs a complete review; then only the lead confirms; a confirmed review is closed until returned', async () => {
+    await scoreD001();
+    await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: 1, reviewScore: 80, comment: '第一位' });
     const incomplete = await api('rev1').post(`${item('2023-D001')}/review/submit`);
     expect(incomplete.status).toBe(422);
     expect(incomplete.body.error.details.map((d: { message: string }) => d.message)).toContain(
@@ -252,6 +319,7 @@ describe('sign-off', () => {
   });
 
   it('the history lists every version with what it changed; the review page lists the latest ten', async () => {
+    await signOffD001();
     let version = (await api('rev1').get(item('2023-D001'))).body.review.version;
     for (let i = 0; i < 5; i += 1)
       version = (
@@ -296,6 +364,7 @@ describe('sign-off', () => {
   });
 
   it('the review page, my work and the assignment page render for their roles', async () => {
+    await scoreP001();
     const reviewer = t.agent();
     await login(reviewer, 'rev1');
     const page = await reviewer.get(`/rounds/${roundId}/items/2023-P001`);
@@ -372,6 +441,9 @@ describe('findings', () => {
   });
 
   it('warning signs are offered as findings and accepted in one click; a finding is withdrawn with a reason, not deleted', async () => {
+    await api('eval1')
+      .post(`${item('2023-P004')}/findings`)
+      .send({ category: 'P01', description: '预算执行率仅28.69%，资金大量结余', severity: 'major' });
     const agent = t.agent();
     await login(agent, 'eval1');
     const page = await agent.get(`/rounds/${roundId}/items/2023-P004`);
@@ -415,9 +487,10 @@ describe('evidence', () => {
       .post(`${item('2023-P004')}/evidence`)
       .attach('file', pdf, '同一文件再传一次.pdf');
     expect(again.status).toBe(201);
-    expect(
-      Number((await t.db('stored_files').where('media_type', 'application/pdf').count({ n: '*' }).first())!.n),
-    ).toBe(1);
+    // The same bytes twice are stored once, by their SHA-256.
+    const sha = (await api('eval1').get(item('2023-P004'))).body.evidence.map((e: { sha256: string }) => e.sha256);
+    expect(new Set(sha).size).toBe(1);
+    expect(Number((await t.db('stored_files').where('sha256', sha[0]).count({ n: '*' }).first())!.n)).toBe(1);
     const record = (await api('eval1').get(item('2023-P004'))).body;
     expect(record.evidence.map((e: { fileName: string; mediaType: string }) => `${e.fileName}|${e.mediaType}`)).toEqual(
       ['满意度调查.pdf|application/pdf', '同一文件再传一次.pdf|application/pdf'],
@@ -500,6 +573,7 @@ describe('conflict of interest', () => {
 
 describe('quality rating and round settings', () => {
   it('及时性 comes from the dates, overriding it needs a reason; 100/60/70 at 20/40/40 is 72, 中', async () => {
+    await scoreP001();
     const current = (await api('lead1').get(item('2023-P001'))).body.review;
     const noReason = await api('rev1')
       .put(`${item('2023-P001')}/review`)
@@ -514,6 +588,7 @@ describe('quality rating and round settings', () => {
   });
 
   it('weights and blind review are set before reviews start; then 409', async () => {
+    await scoreD001();
     const round = (await api('lead1').get(`/api/rounds/${roundId}`)).body;
     const late = await api('lead1')
       .put(`/api/rounds/${roundId}/review-settings`)
@@ -611,6 +686,11 @@ describe('offline results for agencies', () => {
   });
 
   it('a sheet with someone else’s item, a stale version or a bad score is refused whole (403, audited), listing each row', async () => {
+    // P004 already stored from a first sheet (version 1).
+    const first = await download('eval1');
+    const firstSheet = first.getWorksheet('复核结果')!;
+    firstSheet.getRow(2 + firstSheet.getColumn(1).values.slice(2).indexOf('2023-P004')).getCell(2).value = 70.5;
+    expect((await upload('eval1', first)).status).toBe(200);
     const workbook = await download('eval1');
     const sheet = workbook.getWorksheet('复核结果')!;
     const codes = sheet.getColumn(1).values.slice(2);
@@ -669,23 +749,26 @@ describe('the bureau’s own categories, and deductions citing evidence', () => 
   });
 
   it('an indicator deduction cites evidence of its own item only', async () => {
-    const record = (await api('rev1').get(item('2023-P001'))).body;
-    const scored = record.indicators.filter((i: { isExecution: boolean }) => !i.isExecution);
+    const { scored } = await scoreP001();
     const up = await api('rev1')
       .post(`${item('2023-P001')}/evidence`)
       .attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), '台账.pdf');
-    const foreign = (await api('eval1').get(item('2023-P004'))).body.evidence[0].id;
+    const foreign = (
+      await api('eval1')
+        .post(`${item('2023-P004')}/evidence`)
+        .attach('file', Buffer.from('%PDF-1.4\n%%EOF\n'), '问卷.pdf')
+    ).body.id;
     const bad = await api('rev1')
       .put(`${item('2023-P001')}/review`)
       .send({
-        version: record.review.version,
+        version: 1,
         indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [foreign] }],
       });
     expect(bad.status).toBe(422);
     const ok = await api('rev1')
       .put(`${item('2023-P001')}/review`)
       .send({
-        version: record.review.version,
+        version: 1,
         indicators: [{ id: scored[0].id, rule: 'R1', note: '无台账', evidence: [up.body.id] }],
       });
     expect(ok.status).toBe(200);
