@@ -36,7 +36,7 @@ describeIfBrowser('journeys in Chromium', () => {
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
     fs.rmSync(shots, { recursive: true, force: true });
     fs.mkdirSync(shots, { recursive: true });
-  }, 60_000);
+  });
   afterAll(async () => {
     await browser?.close();
     await t.close();
@@ -96,334 +96,384 @@ describeIfBrowser('journeys in Chromium', () => {
         .map((el) => (el as HTMLInputElement).name || el.id),
     );
 
-  it('the lead creates a round, imports the fixture workbook, fixes a refused file, draws a sample and assigns it', async () => {
-    const { page, context } = await as('lead1');
-    await page.click('text=新建复核批次');
-    await page.fill('#title', '2023年度绩效自评结果抽查复核');
-    await page.fill('#fiscalYear', '2023');
-    await page.fill('#bureau', '太康县财政局');
-    await page.fill('#workPlanRef', '太财字〔2023〕30号');
-    await page.fill('#deadline', '2024-03-31');
-    await Promise.all([page.waitForURL(/\/rounds\/\d+\?created=1/), page.click('#main button[type=submit]')]);
-    roundId = Number(/\/rounds\/(\d+)/.exec(page.url())![1]);
-
-    // A refused file first: every problem listed by row and column, nothing imported.
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/population`);
-    expected.add(`422 /rounds/${roundId}/population`);
-    const bad = [
-      '类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分',
-      '项目支出,X-1,县民政局,县民政局,临时救助,壹佰,92',
-      '项目支出,X-2,县民政局,县民政局,养老,35,101',
-    ].join('\n');
-    await page.setInputFiles('#f-file', { name: '有错误.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
-    await page.click('form[data-upload] button[type=submit]');
-    await page.waitForSelector('#import-errors');
-    const errors = await page.locator('#import-errors').textContent();
-    expect(errors).toContain('预算数（万元）');
-    expect(errors).toContain('自评得分');
-    await shot(page, '1-import-errors');
-    // Fixed: the bureau's workbook imports whole.
-    await page.setInputFiles('#f-file', FIXTURE);
-    await page.click('form[data-upload] button[type=submit]');
-    await page.locator('main', { hasText: '77,642.61' }).waitFor();
-    await expect(page.locator('#import-errors').count()).resolves.toBe(0);
-
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/draw`);
-    expect(await unlabelled(page)).toEqual([]);
-    await page.uncheck('#f-generate');
-    await page.fill('#f-seed', '福彩3D 2024年第60期 5 1 8');
-    await page.fill('#f-qp', '2');
-    await page.fill('#f-qd', '1');
-    await page.fill('#f-mand', '2023-P001\n2023-P004\n2023-D001');
-    await Promise.all([page.waitForURL(/\/sample\?drawn=1/), page.click('form[action$="/draws"] button:text("抽样")')]);
-    await shot(page, '1-sample');
-    for (const code of ['2023-P001', '2023-P004', '2023-D001'])
-      await expect(page.locator('main').textContent()).resolves.toContain(code);
-
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/assignments`);
-    expect(await unlabelled(page)).toEqual([]);
-    await page.locator('tr', { hasText: '2023-P001' }).locator('select').selectOption('eval1');
-    await page.locator('tr', { hasText: '2023-P004' }).locator('select').selectOption('rev1');
-    await page.locator('tr', { hasText: '2023-D001' }).locator('select').selectOption('rev1');
-    await Promise.all([page.waitForNavigation(), page.click('text=保存分配')]);
-    await expect(page.locator('tr', { hasText: '2023-P001' }).textContent()).resolves.toContain('eval1');
-    await shot(page, '1-assignments');
-    await context.close();
-  }, 90_000);
-
-  it('the evaluator declares a conflict, reviews an item with indicator deductions and evidence, and submits', async () => {
-    const { page, context } = await as('eval1');
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/conflicts`);
-    await page.selectOption('#c-scope', 'unit');
-    await page.fill('#c-name', '县审计局');
-    await page.fill('#c-reason', '本所2023年为该单位提供财务咨询服务');
-    await Promise.all([page.waitForNavigation(), page.click('form[action$="/conflicts"] button[type=submit]')]);
-    await expect(page.locator('main').textContent()).resolves.toContain('县审计局');
-
-    await page.goto(`${t.baseUrl}/work`);
-    await Promise.all([page.waitForNavigation(), page.click('a:text("2023-P001")')]);
-    // Evidence first, so that the deductions can cite it.
-    await page.setInputFiles('#ev-file', {
-      name: '满意度调查说明.pdf',
-      mimeType: 'application/pdf',
-      buffer: minimalPdf('Satisfaction survey: no questionnaire records'),
-    });
-    await page.fill('#ev-desc', '单位提供的满意度说明（无问卷）');
-    await Promise.all([page.waitForNavigation(), page.click('#evidence button:text("上传")')]);
-    await expect(page.locator('#evidence').textContent()).resolves.toContain('满意度调查说明.pdf');
-
-    const rules = page.locator('select[data-rule-for]');
-    const count = await rules.count();
-    expect(count).toBeGreaterThan(1);
-    for (let i = 0; i < count; i += 1) {
-      const rule = rules.nth(i);
-      await rule.selectOption(i === 0 ? 'R4' : 'R5');
-      const id = (await rule.getAttribute('id'))!.slice(3);
-      await page.fill(`#in-${id}`, i === 0 ? '指标表述模糊，按规则扣60%' : '指标不够规范，按规则扣30%');
-      if (i === 0 && (await page.locator(`#ie-${id}`).count()))
-        await page.locator(`#ie-${id}`).selectOption({ index: 0 });
+  /** One step of the journey, named in any failure: the steps depend on each other, in this order. */
+  async function step(name: string, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+    } catch (err) {
+      if (err instanceof Error) err.message = `${name}\n${err.message}`;
+      throw err;
     }
-    // The rule fills the score: weight × (100 − percent) %.
-    const firstScore = await page.inputValue('[data-indicator-score]');
-    expect(firstScore).not.toBe('');
-    for (let i = 0; i < 7; i += 1) await page.selectOption(`#dj-${i}`, i === 2 ? '基本符合' : '符合');
-    await page.fill('#q-n', '85');
-    await page.fill('#q-r', '70');
-    await page.fill('#f-comment', '指标设置不够规范，满意度无调查依据。');
-    expect(await unlabelled(page)).toEqual([]);
-    await shot(page, '2-review-evaluator');
-    await Promise.all([page.waitForNavigation(), page.click('button:text("保存并提交")')]);
-    await expect(page.locator('main').textContent()).resolves.toContain('已提交');
-    await context.close();
-  }, 90_000);
+  }
 
-  it('a reviewer saving over a newer version gets a conflict, keeps what they typed, and saves it on the second try', async () => {
-    const first = await as('rev1');
-    const second = await first.context.newPage();
-    second.on('dialog', (d) => d.accept());
-    const url = `${t.baseUrl}/rounds/${roundId}/items/2023-D001`;
-    await first.page.goto(url);
-    await second.goto(url);
-    expected.add(`409 /api/rounds/${roundId}/items/2023-D001/review`);
+  it('a round from set-up to the public announcement, role by role, through the pages', async () => {
+    await step(
+      'the lead creates a round, imports the fixture workbook, fixes a refused file, draws a sample and assigns it',
+      async () => {
+        const { page, context } = await as('lead1');
+        await page.click('text=新建复核批次');
+        await page.fill('#title', '2023年度绩效自评结果抽查复核');
+        await page.fill('#fiscalYear', '2023');
+        await page.fill('#bureau', '太康县财政局');
+        await page.fill('#workPlanRef', '太财字〔2023〕30号');
+        await page.fill('#deadline', '2024-03-31');
+        await Promise.all([page.waitForURL(/\/rounds\/\d+\?created=1/), page.click('#main button[type=submit]')]);
+        roundId = Number(/\/rounds\/(\d+)/.exec(page.url())![1]);
 
-    await first.page.fill('#f-whole', '88');
-    await first.page.fill('#f-comment', '第一个窗口的意见');
-    await first.page.click('[data-save-draft]');
-    await first.page.locator('.save-status', { hasText: '已保存草稿（第1版' }).waitFor();
+        // A refused file first: every problem listed by row and column, nothing imported.
+        await page.goto(`${t.baseUrl}/rounds/${roundId}/population`);
+        expected.add(`422 /rounds/${roundId}/population`);
+        const bad = [
+          '类型,编码,主管部门,预算单位,项目名称,预算数（万元）,自评得分',
+          '项目支出,X-1,县民政局,县民政局,临时救助,壹佰,92',
+          '项目支出,X-2,县民政局,县民政局,养老,35,101',
+        ].join('\n');
+        await page.setInputFiles('#f-file', { name: '有错误.csv', mimeType: 'text/csv', buffer: Buffer.from(bad) });
+        await page.click('form[data-upload] button[type=submit]');
+        await page.waitForSelector('#import-errors');
+        const errors = await page.locator('#import-errors').textContent();
+        expect(errors).toContain('预算数（万元）');
+        expect(errors).toContain('自评得分');
+        await shot(page, '1-import-errors');
+        // Fixed: the bureau's workbook imports whole.
+        await page.setInputFiles('#f-file', FIXTURE);
+        await page.click('form[data-upload] button[type=submit]');
+        await page.locator('main', { hasText: '77,642.61' }).waitFor();
+        await expect(page.locator('#import-errors').count()).resolves.toBe(0);
 
-    await second.fill('#f-whole', '86.5');
-    await second.fill('#f-comment', '第二个窗口写的意见，不能丢');
-    await second.click('[data-save-draft]');
-    await second.locator('.save-status', { hasText: '最新为第1版' }).waitFor();
-    expect(await second.inputValue('#f-comment')).toBe('第二个窗口写的意见，不能丢');
-    await shot(second, '3-stale-version');
-    await second.click('[data-save-draft]');
-    await second.locator('.save-status', { hasText: '已保存草稿（第2版' }).waitFor();
-    const stored = await t
-      .db('reviews')
-      .join('submissions', 'submissions.id', 'reviews.submission_id')
-      .where('submissions.code', '2023-D001')
-      .first('reviews.comment', 'reviews.version');
-    expect(stored).toMatchObject({ comment: '第二个窗口写的意见，不能丢' });
-    expect(Number(stored.version)).toBe(2);
-    await first.context.close();
-  }, 60_000);
+        await page.goto(`${t.baseUrl}/rounds/${roundId}/draw`);
+        expect(await unlabelled(page)).toEqual([]);
+        await page.uncheck('#f-generate');
+        await page.fill('#f-seed', '福彩3D 2024年第60期 5 1 8');
+        await page.fill('#f-qp', '2');
+        await page.fill('#f-qd', '1');
+        await page.fill('#f-mand', '2023-P001\n2023-P004\n2023-D001');
+        await Promise.all([
+          page.waitForURL(/\/sample\?drawn=1/),
+          page.click('form[action$="/draws"] button:text("抽样")'),
+        ]);
+        await shot(page, '1-sample');
+        for (const code of ['2023-P001', '2023-P004', '2023-D001'])
+          await expect(page.locator('main').textContent()).resolves.toContain(code);
 
-  it('the review form works from the keyboard alone, with visible focus; its weight and first paint are printed', async () => {
-    const { page, context } = await as('rev1');
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
-    await page
-      .waitForFunction(() => performance.getEntriesByType('paint').length > 0, undefined, { timeout: 5000 })
-      .catch(() => undefined);
-    const timing = await page.evaluate(() => {
-      const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
-      const paint =
-        performance.getEntriesByName('first-contentful-paint')[0] ?? performance.getEntriesByType('paint')[0];
-      const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
-      return {
-        firstPaint: paint?.startTime ?? null,
-        domReady: nav.domContentLoadedEventEnd,
-        html: nav.encodedBodySize,
-        total: nav.transferSize + resources.reduce((s, r) => s + r.transferSize, 0),
-        requests: resources.length + 1,
-      };
-    });
-    process.stdout.write(
-      `[e2e] review page: first contentful paint ${timing.firstPaint?.toFixed(0)} ms, DOM ready ${timing.domReady.toFixed(0)} ms, ${timing.requests} requests, ${(timing.total / 1024).toFixed(1)} KB transferred (HTML ${(timing.html / 1024).toFixed(1)} KB)\n`,
+        await page.goto(`${t.baseUrl}/rounds/${roundId}/assignments`);
+        expect(await unlabelled(page)).toEqual([]);
+        await page.locator('tr', { hasText: '2023-P001' }).locator('select').selectOption('eval1');
+        await page.locator('tr', { hasText: '2023-P004' }).locator('select').selectOption('rev1');
+        await page.locator('tr', { hasText: '2023-D001' }).locator('select').selectOption('rev1');
+        await Promise.all([page.waitForNavigation(), page.click('text=保存分配')]);
+        await expect(page.locator('tr', { hasText: '2023-P001' }).textContent()).resolves.toContain('eval1');
+        await shot(page, '1-assignments');
+        await context.close();
+      },
     );
-    expect(timing.firstPaint).not.toBeNull();
 
-    // Tab to the whole score, type; then each dimension, chosen with the keyboard.
-    await page.focus('#f-whole');
-    const outline = await page.evaluate(() => {
-      const style = getComputedStyle(document.activeElement!);
-      return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0 ? style.outlineStyle : style.boxShadow;
-    });
-    expect(outline).not.toBe('none');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('84');
-    for (let i = 0; i < 7; i += 1) {
-      await page.focus(`#dj-${i}`);
-      await page.keyboard.press('ArrowDown');
-      await page.keyboard.press('ArrowDown');
-    }
-    await page.focus('#q-n');
-    await page.keyboard.type('80');
-    await page.keyboard.press('Tab');
-    await page.keyboard.type('75');
-    await page.focus('#f-comment');
-    await page.keyboard.press('Control+A');
-    await page.keyboard.type('部门整体支出绩效目标不够细化，按整体打分。');
-    // Submit with the keyboard: focus the button and press Enter.
-    await page.focus('button[value="submit"]');
-    await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
-    await expect(page.locator('main').textContent()).resolves.toContain('已提交');
-    await shot(page, '3-review-submitted');
-    await context.close();
-  }, 60_000);
+    await step(
+      'the evaluator declares a conflict, reviews an item with indicator deductions and evidence, and submits',
+      async () => {
+        const { page, context } = await as('eval1');
+        await page.goto(`${t.baseUrl}/rounds/${roundId}/conflicts`);
+        await page.selectOption('#c-scope', 'unit');
+        await page.fill('#c-name', '县审计局');
+        await page.fill('#c-reason', '本所2023年为该单位提供财务咨询服务');
+        await Promise.all([page.waitForNavigation(), page.click('form[action$="/conflicts"] button[type=submit]')]);
+        await expect(page.locator('main').textContent()).resolves.toContain('县审计局');
 
-  it('the lead returns a review with a reason, and confirms it once resubmitted', async () => {
-    const { page, context } = await as('lead1');
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
-    await page.fill('#f-reason', '请在意见中写明满意度扣分依据');
-    await Promise.all([page.waitForNavigation(), page.click('button:text("退回修改")')]);
-    await expect(page.locator('main').textContent()).resolves.toContain('已退回');
+        await page.goto(`${t.baseUrl}/work`);
+        await Promise.all([page.waitForNavigation(), page.click('a:text("2023-P001")')]);
+        // Evidence first, so that the deductions can cite it.
+        await page.setInputFiles('#ev-file', {
+          name: '满意度调查说明.pdf',
+          mimeType: 'application/pdf',
+          buffer: minimalPdf('Satisfaction survey: no questionnaire records'),
+        });
+        await page.fill('#ev-desc', '单位提供的满意度说明（无问卷）');
+        await Promise.all([page.waitForNavigation(), page.click('#evidence button:text("上传")')]);
+        await expect(page.locator('#evidence').textContent()).resolves.toContain('满意度调查说明.pdf');
 
-    const evaluator = await as('eval1');
-    await evaluator.page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
-    await expect(evaluator.page.locator('main').textContent()).resolves.toContain('请在意见中写明满意度扣分依据');
-    await evaluator.page.fill('#f-comment', '指标设置不够规范；满意度仅有单位说明，无问卷，依据佐证扣分。');
-    await Promise.all([evaluator.page.waitForNavigation(), evaluator.page.click('button:text("保存并提交")')]);
-    await evaluator.context.close();
-
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
-    await Promise.all([page.waitForNavigation(), page.click('button:text("确认复核")')]);
-    await expect(page.locator('main').textContent()).resolves.toContain('已确认');
-    await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
-    await Promise.all([page.waitForNavigation(), page.click('button:text("确认复核")')]);
-    await shot(page, '4-review-confirmed');
-    await context.close();
-  }, 90_000);
-
-  it('the lead compiles the announcement and the official publishes it', async () => {
-    // Starting state: the third item reviewed and confirmed (set up directly; this journey is about the announcement).
-    const rev = await t.services.users.findByUsername('rev1');
-    const lead = await t.services.users.findByUsername('lead1');
-    const ctx = (u: typeof rev) => ({ ...SETUP_CONTEXT, actor: { id: u!.id, username: u!.username, role: u!.role } });
-    const dims = Object.fromEntries(
-      ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map((d) => [
-        d,
-        { judgement: '符合', note: null },
-      ]),
-    );
-    const view = await t.services.reviews.item(
-      { id: rev!.id, role: 'reviewer', displayName: rev!.displayName },
-      roundId,
-      '2023-P004',
-    );
-    const body = view.indicators.length
-      ? {
-          indicators: view.indicators
-            .filter((i) => !i.isExecution)
-            .map((i) => ({ id: i.id, reviewScore: Math.min(i.score, i.weight) / 100, note: '按台账核定' })),
-          dimensions: dims,
-          qualityScore: 90,
-          comment: '符合要求',
+        const rules = page.locator('select[data-rule-for]');
+        const count = await rules.count();
+        expect(count).toBeGreaterThan(1);
+        for (let i = 0; i < count; i += 1) {
+          const rule = rules.nth(i);
+          await rule.selectOption(i === 0 ? 'R4' : 'R5');
+          const id = (await rule.getAttribute('id'))!.slice(3);
+          await page.fill(`#in-${id}`, i === 0 ? '指标表述模糊，按规则扣60%' : '指标不够规范，按规则扣30%');
+          if (i === 0 && (await page.locator(`#ie-${id}`).count()))
+            await page.locator(`#ie-${id}`).selectOption({ index: 0 });
         }
-      : { reviewScore: 90, qualityScore: 90, comment: '符合要求', dimensions: dims };
-    await t.services.reviews
-      .save(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004', body, 0)
-      .catch((err) => {
-        throw new Error(`setting up 2023-P004 failed: ${JSON.stringify(err.details)}`);
-      });
-    await t.services.reviews.submit(
-      ctx(rev),
-      { id: rev!.id, role: 'reviewer', displayName: rev!.displayName },
-      roundId,
-      '2023-P004',
-    );
-    await t.services.reviews.confirm(
-      ctx(lead),
-      { id: lead!.id, role: 'lead', displayName: lead!.displayName },
-      roundId,
-      '2023-P004',
+        // The rule fills the score: weight × (100 − percent) %.
+        const firstScore = await page.inputValue('[data-indicator-score]');
+        expect(firstScore).not.toBe('');
+        for (let i = 0; i < 7; i += 1) await page.selectOption(`#dj-${i}`, i === 2 ? '基本符合' : '符合');
+        await page.fill('#q-n', '85');
+        await page.fill('#q-r', '70');
+        await page.fill('#f-comment', '指标设置不够规范，满意度无调查依据。');
+        expect(await unlabelled(page)).toEqual([]);
+        await shot(page, '2-review-evaluator');
+        await Promise.all([page.waitForNavigation(), page.click('button:text("保存并提交")')]);
+        await expect(page.locator('main').textContent()).resolves.toContain('已提交');
+        await context.close();
+      },
     );
 
-    const { page, context } = await as('lead1');
-    await page.goto(`${t.baseUrl}/rounds/${roundId}`);
-    await page.click('a:text("公示")');
-    await Promise.all([page.waitForURL(/done=compiled/), page.click('text=生成公示稿')]);
-    await expect(page.locator('.gongwen').textContent()).resolves.toContain(
-      '此次共抽查复核2个项目支出和1个部门整体支出',
+    await step(
+      'a reviewer saving over a newer version gets a conflict, keeps what they typed, and saves it on the second try',
+      async () => {
+        const first = await as('rev1');
+        const second = await first.context.newPage();
+        second.on('dialog', (d) => d.accept());
+        const url = `${t.baseUrl}/rounds/${roundId}/items/2023-D001`;
+        await first.page.goto(url);
+        await second.goto(url);
+        expected.add(`409 /api/rounds/${roundId}/items/2023-D001/review`);
+
+        await first.page.fill('#f-whole', '88');
+        await first.page.fill('#f-comment', '第一个窗口的意见');
+        await first.page.click('[data-save-draft]');
+        await first.page.locator('.save-status', { hasText: '已保存草稿（第1版' }).waitFor();
+
+        await second.fill('#f-whole', '86.5');
+        await second.fill('#f-comment', '第二个窗口写的意见，不能丢');
+        await second.click('[data-save-draft]');
+        await second.locator('.save-status', { hasText: '最新为第1版' }).waitFor();
+        expect(await second.inputValue('#f-comment')).toBe('第二个窗口写的意见，不能丢');
+        await shot(second, '3-stale-version');
+        await second.click('[data-save-draft]');
+        await second.locator('.save-status', { hasText: '已保存草稿（第2版' }).waitFor();
+        const stored = await t
+          .db('reviews')
+          .join('submissions', 'submissions.id', 'reviews.submission_id')
+          .where('submissions.code', '2023-D001')
+          .first('reviews.comment', 'reviews.version');
+        expect(stored).toMatchObject({ comment: '第二个窗口写的意见，不能丢' });
+        expect(Number(stored.version)).toBe(2);
+        await first.context.close();
+      },
     );
-    await page.click('text=编辑文字');
-    expect(await unlabelled(page)).toEqual([]);
-    await shot(page, '5-announcement-editor');
-    await Promise.all([page.waitForURL(/done=saved/), page.click('text=保存')]);
-    await Promise.all([page.waitForURL(/done=submitted/), page.click('text=提交分管领导审批')]);
-    await context.close();
 
-    const official = await as('off1');
-    await official.page.goto(`${t.baseUrl}/rounds/${roundId}/announcement`);
-    await Promise.all([official.page.waitForURL(/done=published/), official.page.click('text=批准并发布')]);
-    await expect(official.page.locator('h1').first().textContent()).resolves.toContain('已公示');
-    await official.context.close();
-  }, 90_000);
+    await step(
+      'the review form works from the keyboard alone, with visible focus; its weight and first paint are printed',
+      async () => {
+        const { page, context } = await as('rev1');
+        await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
+        await page
+          .waitForFunction(() => performance.getEntriesByType('paint').length > 0, undefined, { timeout: 5000 })
+          .catch(() => undefined);
+        const timing = await page.evaluate(() => {
+          const nav = performance.getEntriesByType('navigation')[0] as PerformanceNavigationTiming;
+          const paint =
+            performance.getEntriesByName('first-contentful-paint')[0] ?? performance.getEntriesByType('paint')[0];
+          const resources = performance.getEntriesByType('resource') as PerformanceResourceTiming[];
+          return {
+            firstPaint: paint?.startTime ?? null,
+            domReady: nav.domContentLoadedEventEnd,
+            html: nav.encodedBodySize,
+            total: nav.transferSize + resources.reduce((s, r) => s + r.transferSize, 0),
+            requests: resources.length + 1,
+          };
+        });
+        process.stdout.write(
+          `[e2e] review page: first contentful paint ${timing.firstPaint?.toFixed(0)} ms, DOM ready ${timing.domReady.toFixed(0)} ms, ${timing.requests} requests, ${(timing.total / 1024).toFixed(1)} KB transferred (HTML ${(timing.html / 1024).toFixed(1)} KB)\n`,
+        );
+        expect(timing.firstPaint).not.toBeNull();
 
-  it('an anonymous visitor reads the public announcement and re-checks the draw', async () => {
-    const slug = (await t.db('announcements').where({ round_id: roundId, status: 'published' }).first('slug'))
-      .slug as string;
-    const { page, context } = await as(null, { width: 390, height: 844 });
-    await page.goto(`${t.baseUrl}/p/${slug}`);
-    await expect(page.locator('.gongwen__title').textContent()).resolves.toBe(
-      '太康县财政局关于2023年度绩效自评结果抽查复核情况的公示',
+        // From the top of the page with Tab alone: skip to the content, then to the whole score.
+        const focused = () =>
+          page.evaluate(() => document.activeElement?.id || document.activeElement?.getAttribute('value') || '');
+        const tabUntil = async (selector: string) => {
+          for (let presses = 0; presses < 120; presses += 1) {
+            if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+            await page.keyboard.press('Tab');
+          }
+          throw new Error(`Tab never reached ${selector}`);
+        };
+        await page.keyboard.press('Tab');
+        expect(await page.evaluate(() => document.activeElement?.textContent)).toBe('跳到正文');
+        await page.keyboard.press('Enter');
+        await tabUntil('#f-whole');
+        const outline = await page.evaluate(() => {
+          const style = getComputedStyle(document.activeElement!);
+          return style.outlineStyle !== 'none' && parseFloat(style.outlineWidth) > 0
+            ? style.outlineStyle
+            : style.boxShadow;
+        });
+        expect(outline).not.toBe('none');
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type('84');
+        // Each dimension: its judgement chosen with the arrow keys, then Tab to its note and on to the next.
+        await tabUntil('#dj-0');
+        for (let i = 0; i < 7; i += 1) {
+          expect(await focused()).toBe(`dj-${i}`);
+          await page.keyboard.press('ArrowDown');
+          await page.keyboard.press('ArrowDown');
+          await page.keyboard.press('Tab');
+          expect(await focused()).toBe(`dn-${i}`);
+          await page.keyboard.press('Tab');
+        }
+        await tabUntil('#q-n');
+        await page.keyboard.type('80');
+        await page.keyboard.press('Tab');
+        expect(await focused()).toBe('q-r');
+        await page.keyboard.type('75');
+        // Shift+Tab goes back the same way.
+        await page.keyboard.press('Shift+Tab');
+        expect(await focused()).toBe('q-n');
+        await tabUntil('#f-comment');
+        await page.keyboard.press('Control+A');
+        await page.keyboard.type('部门整体支出绩效目标不够细化，按整体打分。');
+        // Submit with the keyboard: Tab to the button and press Enter.
+        await tabUntil('button[value="submit"]');
+        await Promise.all([page.waitForNavigation(), page.keyboard.press('Enter')]);
+        await expect(page.locator('main').textContent()).resolves.toContain('已提交');
+        await shot(page, '3-review-submitted');
+        await context.close();
+      },
     );
-    // Chinese is drawn with a CJK font: the title's glyphs are full width, not boxes or fallbacks.
-    const glyph = await page.locator('.gongwen__title').evaluate((el) => {
-      const c = document.createElement('canvas').getContext('2d')!;
-      c.font = getComputedStyle(el).font;
-      return c.measureText('财政局').width / c.measureText('a').width;
-    });
-    expect(glyph).toBeGreaterThan(4);
-    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
-    await shot(page, '6-public-announcement-phone');
-    await Promise.all([page.waitForURL(/\/p\/draws\//), page.click('text=重新抽样核验')]);
-    await expect(page.locator('main').textContent()).resolves.toContain('福彩3D 2024年第60期 5 1 8');
-    await shot(page, '6-public-draw');
-    await context.close();
-  }, 60_000);
 
-  it('a user without the right role is refused at every step, in Chinese, and each refusal is audited', async () => {
-    const steps: Array<[string, string]> = [
-      ['eval1', `/rounds/${roundId}/population`],
-      ['eval1', `/rounds/${roundId}/draw`],
-      ['eval1', `/rounds/${roundId}/items/2023-D001`],
-      ['eval1', `/rounds/${roundId}/announcement`],
-      ['rev1', `/rounds/${roundId}/assignments`],
-      ['rev1', `/rounds/${roundId}/items/2023-P001`],
-      ['off1', `/rounds/${roundId}/draw`],
-      ['off1', `/rounds/${roundId}/announcement/edit`],
-      ['lead1', '/admin/users'],
-    ];
-    const before = Number((await t.db('audit_log').where('action', 'access.denied').count('* as n'))[0].n);
-    for (const [username, url] of steps) {
-      const { page, context } = await as(username);
-      expected.add(`403 ${url}`);
-      const res = await page.goto(`${t.baseUrl}${url}`);
-      expect(`${username} ${url} → ${res!.status()}`).toBe(`${username} ${url} → 403`);
-      await expect(page.locator('main').textContent()).resolves.toContain('您没有权限');
+    await step('the lead returns a review with a reason, and confirms it once resubmitted', async () => {
+      const { page, context } = await as('lead1');
+      await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
+      await page.fill('#f-reason', '请在意见中写明满意度扣分依据');
+      await Promise.all([page.waitForNavigation(), page.click('button:text("退回修改")')]);
+      await expect(page.locator('main').textContent()).resolves.toContain('已退回');
+
+      const evaluator = await as('eval1');
+      await evaluator.page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
+      await expect(evaluator.page.locator('main').textContent()).resolves.toContain('请在意见中写明满意度扣分依据');
+      await evaluator.page.fill('#f-comment', '指标设置不够规范；满意度仅有单位说明，无问卷，依据佐证扣分。');
+      await Promise.all([evaluator.page.waitForNavigation(), evaluator.page.click('button:text("保存并提交")')]);
+      await evaluator.context.close();
+
+      await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
+      await Promise.all([page.waitForNavigation(), page.click('button:text("确认复核")')]);
+      await expect(page.locator('main').textContent()).resolves.toContain('已确认');
+      await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
+      await Promise.all([page.waitForNavigation(), page.click('button:text("确认复核")')]);
+      await shot(page, '4-review-confirmed');
       await context.close();
-    }
-    const after = Number((await t.db('audit_log').where('action', 'access.denied').count('* as n'))[0].n);
-    expect(after - before).toBe(steps.length);
-    // Not signed in: sent to the login page.
-    const { page, context } = await as(null);
-    await page.goto(`${t.baseUrl}/rounds/${roundId}`);
-    expect(page.url()).toContain('/login?next=');
-    await context.close();
-  }, 90_000);
+    });
 
-  it('no page broke: no console errors, no failed requests, no unexpected error answers', () => {
+    await step('the lead compiles the announcement and the official publishes it', async () => {
+      // Starting state: the third item reviewed and confirmed (set up directly; this journey is about the announcement).
+      const rev = await t.services.users.findByUsername('rev1');
+      const lead = await t.services.users.findByUsername('lead1');
+      const ctx = (u: typeof rev) => ({ ...SETUP_CONTEXT, actor: { id: u!.id, username: u!.username, role: u!.role } });
+      const dims = Object.fromEntries(
+        ['绩效目标编制', '预算执行', '绩效指标设置', '运行成本控制', '目标完成', '可持续发展能力', '满意度'].map(
+          (d) => [d, { judgement: '符合', note: null }],
+        ),
+      );
+      const view = await t.services.reviews.item(
+        { id: rev!.id, role: 'reviewer', displayName: rev!.displayName },
+        roundId,
+        '2023-P004',
+      );
+      const body = view.indicators.length
+        ? {
+            indicators: view.indicators
+              .filter((i) => !i.isExecution)
+              .map((i) => ({ id: i.id, reviewScore: Math.min(i.score, i.weight) / 100, note: '按台账核定' })),
+            dimensions: dims,
+            qualityScore: 90,
+            comment: '符合要求',
+          }
+        : { reviewScore: 90, qualityScore: 90, comment: '符合要求', dimensions: dims };
+      await t.services.reviews
+        .save(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004', body, 0)
+        .catch((err) => {
+          throw new Error(`setting up 2023-P004 failed: ${JSON.stringify(err.details)}`);
+        });
+      await t.services.reviews.submit(
+        ctx(rev),
+        { id: rev!.id, role: 'reviewer', displayName: rev!.displayName },
+        roundId,
+        '2023-P004',
+      );
+      await t.services.reviews.confirm(
+        ctx(lead),
+        { id: lead!.id, role: 'lead', displayName: lead!.displayName },
+        roundId,
+        '2023-P004',
+      );
+
+      const { page, context } = await as('lead1');
+      await page.goto(`${t.baseUrl}/rounds/${roundId}`);
+      await page.click('a:text("公示")');
+      await Promise.all([page.waitForURL(/done=compiled/), page.click('text=生成公示稿')]);
+      await expect(page.locator('.gongwen').textContent()).resolves.toContain(
+        '此次共抽查复核2个项目支出和1个部门整体支出',
+      );
+      await page.click('text=编辑文字');
+      expect(await unlabelled(page)).toEqual([]);
+      await shot(page, '5-announcement-editor');
+      await Promise.all([page.waitForURL(/done=saved/), page.click('text=保存')]);
+      await Promise.all([page.waitForURL(/done=submitted/), page.click('text=提交分管领导审批')]);
+      await context.close();
+
+      const official = await as('off1');
+      await official.page.goto(`${t.baseUrl}/rounds/${roundId}/announcement`);
+      await Promise.all([official.page.waitForURL(/done=published/), official.page.click('text=批准并发布')]);
+      await expect(official.page.locator('h1').first().textContent()).resolves.toContain('已公示');
+      await official.context.close();
+    });
+
+    await step('an anonymous visitor reads the public announcement and re-checks the draw', async () => {
+      const slug = (await t.db('announcements').where({ round_id: roundId, status: 'published' }).first('slug'))
+        .slug as string;
+      const { page, context } = await as(null, { width: 390, height: 844 });
+      await page.goto(`${t.baseUrl}/p/${slug}`);
+      await expect(page.locator('.gongwen__title').textContent()).resolves.toBe(
+        '太康县财政局关于2023年度绩效自评结果抽查复核情况的公示',
+      );
+      // Chinese is drawn with a CJK font: the title's glyphs are full width, not boxes or fallbacks.
+      const glyph = await page.locator('.gongwen__title').evaluate((el) => {
+        const c = document.createElement('canvas').getContext('2d')!;
+        c.font = getComputedStyle(el).font;
+        return c.measureText('财政局').width / c.measureText('a').width;
+      });
+      expect(glyph).toBeGreaterThan(4);
+      expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(390);
+      await shot(page, '6-public-announcement-phone');
+      await Promise.all([page.waitForURL(/\/p\/draws\//), page.click('text=重新抽样核验')]);
+      await expect(page.locator('main').textContent()).resolves.toContain('福彩3D 2024年第60期 5 1 8');
+      await shot(page, '6-public-draw');
+      await context.close();
+    });
+
+    await step(
+      'a user without the right role is refused at every step, in Chinese, and each refusal is audited',
+      async () => {
+        const steps: Array<[string, string]> = [
+          ['eval1', `/rounds/${roundId}/population`],
+          ['eval1', `/rounds/${roundId}/draw`],
+          ['eval1', `/rounds/${roundId}/items/2023-D001`],
+          ['eval1', `/rounds/${roundId}/announcement`],
+          ['rev1', `/rounds/${roundId}/assignments`],
+          ['rev1', `/rounds/${roundId}/items/2023-P001`],
+          ['off1', `/rounds/${roundId}/draw`],
+          ['off1', `/rounds/${roundId}/announcement/edit`],
+          ['lead1', '/admin/users'],
+        ];
+        const before = Number((await t.db('audit_log').where('action', 'access.denied').count('* as n'))[0].n);
+        for (const [username, url] of steps) {
+          const { page, context } = await as(username);
+          expected.add(`403 ${url}`);
+          const res = await page.goto(`${t.baseUrl}${url}`);
+          expect(`${username} ${url} → ${res!.status()}`).toBe(`${username} ${url} → 403`);
+          await expect(page.locator('main').textContent()).resolves.toContain('您没有权限');
+          await context.close();
+        }
+        const after = Number((await t.db('audit_log').where('action', 'access.denied').count('* as n'))[0].n);
+        expect(after - before).toBe(steps.length);
+        // Not signed in: sent to the login page.
+        const { page, context } = await as(null);
+        await page.goto(`${t.baseUrl}/rounds/${roundId}`);
+        expect(page.url()).toContain('/login?next=');
+        await context.close();
+      },
+    );
+    // No page broke: no console errors, no failed requests, no unexpected error answers.
     expect(problems).toEqual([]);
-  });
+  }, 600_000);
 });

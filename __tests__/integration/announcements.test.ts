@@ -285,13 +285,10 @@ describe('drafting, approval and corrections', () => {
   let roundId: number;
   const url = () => `/api/rounds/${roundId}/announcement`;
 
-  beforeAll(async () => {
-    // A bureau's own category, added without a default recommendation.
-    await t
-      .db('finding_categories')
-      .insert({ code: 'P19', title: '本县自定义问题', recommendation: '', builtin: false });
+  /** Four projects and two departments reviewed and confirmed, one with the bureau's own category P19. */
+  const reviewed = () => {
     const b = budgets(6, '1234.5');
-    ({ roundId } = await reviewedRound({
+    return reviewedRound({
       bureau: '某县财政局',
       projects: [
         { budget: b[0], review: 92, quality: 90, name: '<script>alert("x")</script>农村道路', categories: ['P19'] },
@@ -303,8 +300,33 @@ describe('drafting, approval and corrections', () => {
         { budget: b[4], review: 93, quality: 90 },
         { budget: b[5], review: 88, quality: 80 },
       ],
-    }));
+    });
+  };
+
+  beforeAll(async () => {
+    // A bureau's own category, added without a default recommendation.
+    await t
+      .db('finding_categories')
+      .insert({ code: 'P19', title: '本县自定义问题', recommendation: '', builtin: false });
   });
+
+  // Every test has a round of its own with a compiled draft, its P19 recommendation written.
+  beforeEach(async () => {
+    ({ roundId } = await reviewed());
+    const compiled = await api('lead1').post(`${url()}/compile`);
+    expect(compiled.status).toBe(201);
+    const saved = await api('lead1')
+      .put(url())
+      .send({ revision: compiled.body.revision, sections: { 'recommendation:P19': '请各单位对照问题逐项整改。' } });
+    expect(saved.status).toBe(200);
+  });
+
+  const publish = async () => {
+    expect((await api('lead1').post(`${url()}/submit`)).status).toBe(200);
+    const published = await api('off1').post(`${url()}/publish`);
+    expect(published.status).toBe(200);
+    return published.body;
+  };
 
   it('compiling needs at least one confirmed review', async () => {
     const round = await api('lead1').post('/api/rounds').send({ title: '空批次', fiscalYear: 2024 });
@@ -325,6 +347,7 @@ describe('drafting, approval and corrections', () => {
   });
 
   it('a problem without a recommendation is flagged and blocks submission until the lead writes one', async () => {
+    ({ roundId } = await reviewed());
     const compiled = await api('lead1').post(`${url()}/compile`);
     expect(compiled.status).toBe(201);
     expect(compiled.body.warnings.find((w: { code: string }) => w.code === 'missingRecommendation').message).toContain(
@@ -495,6 +518,7 @@ describe('drafting, approval and corrections', () => {
   });
 
   it('the Word export is a real .docx that LibreOffice turns into a PDF', async () => {
+    await publish();
     const current = (await api('lead1').get(url())).body;
     const docx = await t.agent().get(`${current.publicUrl}.docx`).buffer(true).parse(binaryParser);
     expect(docx.status).toBe(200);

@@ -38,6 +38,12 @@ describe('the audit log', () => {
   });
 
   it('the admin page lists entries newest first and filters them by action, person and day', async () => {
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    await lead
+      .post('/rounds')
+      .type('form')
+      .send({ _csrf: await csrfOf(lead, '/rounds/new'), title: '审计测试批次', fiscalYear: '2023' });
     const admin = t.agent();
     await login(admin, 'admin1');
     await login(t.agent(), 'lead1', 'a wrong password');

@@ -105,7 +105,7 @@ describe('a draw through the app is FUHE-DRAW-1 exactly', () => {
 
 describe('bad requests store nothing', () => {
   let id: number;
-  beforeAll(async () => {
+  beforeEach(async () => {
     id = await roundWith(fs.readFileSync(path.join(FIXTURES, 'round-2023.xlsx')), 'round-2023.xlsx');
   });
   const count = async () => Number((await t.db('draws').where('round_id', id).count({ n: '*' }).first())!.n);
@@ -187,6 +187,7 @@ describe('bad requests store nothing', () => {
   });
 
   it('expansion continues the order and refuses a smaller quota', async () => {
+    expect((await draw(id, { seed: 'third', method: 'pps', quota: { project: 5, department: 1 } })).status).toBe(201);
     const current = (await t.agent().get(`/api/rounds/${id}/draw`).set(as())).body;
     const smaller = await t
       .agent()

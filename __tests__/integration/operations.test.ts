@@ -84,13 +84,15 @@ it('restoring something that is not a backup is refused and changes nothing', as
   const junk = path.join(dir, 'junk.sqlite3');
   fs.writeFileSync(junk, 'not a database');
   if (TEST_ENGINE === 'sqlite') {
+    const before = createDatabase(t.config);
+    const titles = await roundTitles(before).finally(() => before.destroy());
     await expect(cli('restore', junk)).rejects.toMatchObject({
       code: 1,
       stderr: expect.stringContaining('无法读取备份文件'),
     });
     const db = createDatabase(t.config);
     try {
-      expect(await roundTitles(db)).toEqual(['备份前的批次']);
+      expect(await roundTitles(db)).toEqual(titles);
     } finally {
       await db.destroy();
     }

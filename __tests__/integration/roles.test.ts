@@ -42,6 +42,12 @@ describe('what each role may do, enforced on the server', () => {
   });
 
   it('every signed-in role can list rounds', async () => {
+    for (const year of [2022, 2023])
+      await t
+        .agent()
+        .post('/api/rounds')
+        .set(api('lead1'))
+        .send({ title: `${year}年度复核`, fiscalYear: year });
     for (const username of Object.keys(tokens)) {
       const res = await t.agent().get('/api/rounds').set(api(username));
       expect(res.status).toBe(200);

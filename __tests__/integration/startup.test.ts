@@ -137,12 +137,27 @@ describe('npm start and the command line on an empty data directory', () => {
       stderr: expect.stringContaining('用户"nobody"不存在'),
     });
   });
+});
 
-  it('stops cleanly on SIGTERM', async () => {
+it('npm start stops cleanly on SIGTERM', async () => {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fuhe-stop-'));
+  const port = await freePort();
+  let output = '';
+  const child = spawn(TSX, ['server/main.ts'], {
+    cwd: ROOT,
+    env: { ...process.env, NODE_ENV: 'test', FUHE_DATA_DIR: dataDir, DATABASE_URL: '', PORT: String(port) },
+  });
+  child.stdout!.on('data', (d) => (output += d));
+  child.stderr!.on('data', (d) => (output += d));
+  try {
+    await waitFor(`http://127.0.0.1:${port}/healthz`, child, () => output);
     const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
-  });
+  } finally {
+    if (child.exitCode === null) child.kill('SIGKILL');
+    fs.rmSync(dataDir, { recursive: true, force: true });
+  }
 });
 
 describe('a database newer than the code', () => {
