@@ -10,6 +10,9 @@ import { countUsers } from './users/repository';
  * Start-up only: config → database → migrations → listen → graceful shutdown. More than one
  * process means several instances on PostgreSQL behind a proxy (README, "Running for a province").
  */
+/** How long requests in flight (a large import, say) have to finish after SIGTERM. */
+const SHUTDOWN_GRACE_MS = 30_000;
+
 async function main(): Promise<void> {
   const logger = createLogger();
   const config = loadConfig();
@@ -43,8 +46,9 @@ async function main(): Promise<void> {
           () => process.exit(1),
         );
     });
-    server.closeIdleConnections();
-    setTimeout(() => process.exit(1), 10_000).unref();
+    // Kept-alive connections are closed as soon as their last request is answered.
+    setInterval(() => server.closeIdleConnections(), 250).unref();
+    setTimeout(() => process.exit(1), SHUTDOWN_GRACE_MS).unref();
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));

@@ -27,6 +27,10 @@ describeIfBrowser('the announcement in Chromium', () => {
     await browser?.close();
     await t.close();
   });
+  // Each test's pages are checked on their own (a refused page's console error belongs to its test).
+  beforeEach(() => {
+    problems.length = 0;
+  });
 
   async function open(viewport = { width: 1280, height: 900 }): Promise<Page> {
     const page = await (await browser.newContext({ viewport, locale: 'zh-CN' })).newPage();
