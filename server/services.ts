@@ -2,6 +2,7 @@ import { Config } from './config';
 import { Database, engineOf } from './data/database';
 import { auditService } from './audit/service';
 import { announcementService } from './announcements/service';
+import { approvalService } from './announcements/approvalService';
 import { refusalRecorder } from './audit/refusals';
 import { authService } from './auth/service';
 import { categoryService } from './findings/categoryService';
@@ -65,6 +66,7 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     offline: offlineService({ db, now, files }),
     categories: categoryService({ db, now }),
     announcements: announcementService({ db, now, publicUrl: config.publicUrl }),
+    approval: approvalService({ db, now, publicUrl: config.publicUrl }),
   };
 }
 

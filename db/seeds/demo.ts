@@ -217,9 +217,9 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
     revision: draft.announcement.revision,
     deadline: '2023-08-31',
   });
-  await services.announcements.submit(lead.context, lead.actor, round.id);
+  await services.approval.submit(lead.context, lead.actor, round.id);
   const official = await actorOf(services, 'official');
-  await services.announcements.publish(official.context, official.actor, round.id);
+  await services.approval.publish(official.context, official.actor, round.id);
 }
 
 /** A small, valid one-page PDF (the demo's evidence file, and the browser tests' upload). */

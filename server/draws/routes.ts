@@ -3,108 +3,24 @@ import { sendAs } from '../http/download';
 import { idParam } from '../http/params';
 import { Request, Response, Router } from 'express';
 import { formatScore } from '../domain/grades';
-import { fenToWan, formatWan } from '../domain/money';
+import { formatWan } from '../domain/money';
 import { parsePlanInput, planSampleSize } from '../domain/planner';
-import { Kind, KIND_LABELS, KINDS } from '../domain/population';
+import { KIND_LABELS, KINDS } from '../domain/population';
 import { can } from '../domain/roles';
-import { formatU, METHODS, REASONS, seedKey, verificationText } from '../domain/sampling';
+import { formatU, REASONS } from '../domain/sampling';
 import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { statusOf } from '../http/errors';
 import { DomainError, Invalid, isFormError, NotFound } from '../errors';
 import { Services } from '../services';
-import { Draw, StoredPick } from './repository';
 import { parseDrawRequest } from './validation';
 import { writeSampleXlsx } from './spreadsheet';
 import { Flash } from '../sessions/repository';
 
-const body = objectBody;
+import { drawJson, drawView } from './present';
 
-export function drawJson(draw: Draw, picks: StoredPick[]) {
-  return {
-    id: draw.id,
-    publicId: draw.publicId,
-    publicUrl: `/p/draws/${draw.publicId}`,
-    procedure: draw.procedure,
-    status: draw.status,
-    seed: draw.seed,
-    seedGenerated: draw.seedGenerated,
-    method: draw.method,
-    fingerprint: draw.fingerprint,
-    quota: draw.quota,
-    initialQuota: draw.initialQuota,
-    population: draw.population,
-    rules: {
-      mandatory: {
-        minBudgetFen: draw.mandatoryMinBudgetFen === null ? null : String(draw.mandatoryMinBudgetFen),
-        minBudgetWan: draw.mandatoryMinBudgetFen === null ? null : fenToWan(draw.mandatoryMinBudgetFen),
-        codes: draw.mandatoryCodes,
-      },
-      exclude: draw.excludeCodes,
-      excludeNote: draw.excludeNote,
-    },
-    strata: draw.strata,
-    createdBy: draw.createdByName,
-    createdAt: draw.createdAt.toISOString(),
-    cancelledAt: draw.cancelledAt?.toISOString() ?? null,
-    cancelReason: draw.cancelReason,
-    expansions: draw.expansions.map((e) => ({ quota: e.quota, by: e.createdByName, at: e.createdAt.toISOString() })),
-    items: picks.map((p) => ({ code: p.code, kind: p.kind, reason: p.reason, rank: p.rank, u: p.u })),
-  };
-}
-
-/** The command a citizen runs, with this draw's parameters. */
-function verifyCommand(draw: Draw): string {
-  const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-  const parts = [
-    'node verify-draw.js --population population.tsv',
-    `--seed ${quote(draw.seed)}`,
-    `--method ${draw.method}`,
-    `--quota ${draw.quota.project},${draw.quota.department}`,
-  ];
-  if (draw.expansions.length)
-    parts.push(`--initial-quota ${draw.initialQuota.project},${draw.initialQuota.department}`);
-  if (draw.mandatoryMinBudgetFen !== null) parts.push(`--mandatory-min-budget-fen ${draw.mandatoryMinBudgetFen}`);
-  if (draw.mandatoryCodes.length) parts.push(`--mandatory ${quote(draw.mandatoryCodes.join(','))}`);
-  if (draw.excludeCodes.length) parts.push('--exclude-file exclude.txt');
-  return parts.join(' \\\n    ');
-}
-
-function expectedOutput(draw: Draw, picks: StoredPick[]): string {
-  return verificationText(
-    {
-      seed: draw.seed,
-      method: draw.method,
-      quota: draw.quota,
-      initialQuota: draw.expansions.length ? draw.initialQuota : draw.quota,
-      mandatoryMinBudgetFen: draw.mandatoryMinBudgetFen,
-      mandatoryCodes: draw.mandatoryCodes,
-      excludeCodes: draw.excludeCodes,
-    },
-    draw.fingerprint,
-    draw.population,
-    picks,
-  );
-}
-
-function drawView(draw: Draw) {
-  return {
-    ...draw,
-    methodLabel: METHODS[draw.method],
-    seedKey: seedKey(draw.seed),
-    minBudget: draw.mandatoryMinBudgetFen === null ? null : formatWan(draw.mandatoryMinBudgetFen),
-    publicUrl: `/p/draws/${draw.publicId}`,
-    strataList: KINDS.map((kind) => ({
-      kind,
-      label: KIND_LABELS[kind],
-      ...draw.strata[kind],
-      quota: draw.quota[kind],
-      population: draw.population[kind],
-    })),
-    verifyCommand: verifyCommand(draw),
-  };
-}
+const str = trimmed;
 
 export function drawPageRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
   const router = Router();
@@ -170,7 +86,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
 
   router.post('/rounds/:id/draws', canDraw, async (req, res) => {
     const roundId = idParam(req);
-    const input = body(req.body);
+    const input = objectBody(req.body);
     const parsed = parseDrawRequest(input, 'form');
     try {
       if (!parsed.value) throw new Invalid('抽样参数不正确，未抽样', parsed.errors);
@@ -277,7 +193,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
 
   router.post('/draws/:id/expand', canDraw, async (req, res) => {
     const draw = await services.draws.get(idParam(req));
-    const input = body(req.body);
+    const input = objectBody(req.body);
     try {
       await services.draws.expand(auditContextOf(req), draw.id, {
         project: Number(input.quotaProject),
@@ -292,7 +208,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   router.post('/draws/:id/cancel', canDraw, async (req, res) => {
     const draw = await services.draws.get(idParam(req));
     try {
-      await services.draws.cancel(auditContextOf(req), draw.id, str(body(req.body).reason));
+      await services.draws.cancel(auditContextOf(req), draw.id, str(objectBody(req.body).reason));
     } catch (err) {
       return sampleError(req, res, draw.roundId, err);
     }
@@ -302,74 +218,14 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   return router;
 }
 
-const str = trimmed;
-
-/** Public pages: no login. Everything needed to re-draw, and nothing else about the round. */
-export function publicDrawRoutes({ services }: { services: Services }): Router {
-  const router = Router();
-
-  router.get('/p/draws/:publicId.json', async (req, res) => {
-    const draw = await services.draws.byPublicId(String(req.params.publicId));
-    res.json(drawJson(draw, await services.draws.picks(draw.id)));
-  });
-
-  router.get('/p/draws/:publicId', async (req, res) => {
-    const draw = await services.draws.byPublicId(String(req.params.publicId));
-    const round = await services.rounds.get(draw.roundId);
-    const picks = await services.draws.picks(draw.id);
-    res.render('draws/public', {
-      title: `抽样公示：${round.title}`,
-      layout: 'public',
-      round: { title: round.title, bureau: round.bureau, workPlanRef: round.workPlanRef, fiscalYear: round.fiscalYear },
-      draw: drawView(draw),
-      strata: KINDS.map((kind: Kind) => ({
-        label: KIND_LABELS[kind],
-        items: picks
-          .filter((p) => p.kind === kind)
-          .map((p) => ({ ...p, reasonLabel: REASONS[p.reason], uText: formatU(p.u) })),
-      })),
-    });
-  });
-
-  // The file never changes (its SHA-256 is the draw's fingerprint): served as stored, with that as its ETag.
-  router.get('/p/draws/:publicId/population.tsv', async (req, res) => {
-    const draw = await services.draws.byPublicId(String(req.params.publicId));
-    res.set({ ETag: `"${draw.fingerprint}"`, 'Cache-Control': 'public, max-age=86400' });
-    if (req.fresh) return void res.status(304).end();
-    sendAs(res, 'population.tsv');
-    res.type('text/tab-separated-values; charset=utf-8');
-    res.send(await services.draws.canonicalFile(draw));
-  });
-
-  router.get('/p/draws/:publicId/exclude.txt', async (req, res) => {
-    const draw = await services.draws.byPublicId(String(req.params.publicId));
-    sendAs(res, 'exclude.txt');
-    res.type('text/plain; charset=utf-8');
-    res.send(draw.excludeCodes.map((c) => `${c}\n`).join(''));
-  });
-
-  router.get('/p/draws/:publicId/expected.txt', async (req, res) => {
-    const draw = await services.draws.byPublicId(String(req.params.publicId));
-    res.type('text/plain; charset=utf-8');
-    res.send(expectedOutput(draw, await services.draws.picks(draw.id)));
-  });
-
-  router.get('/p/verify-draw.js', (_req, res) => {
-    sendAs(res, 'verify-draw.js');
-    res.type('application/javascript; charset=utf-8');
-    res.sendFile(require.resolve('../../scripts/verify-draw.js'));
-  });
-
-  return router;
-}
-
+/** The draw over the API: make it, expand it, cancel it, read it. */
 export function drawApiRoutes({ services, access }: { services: Services; access: AccessControl }): Router {
   const router = Router();
   const canDraw = access.requirePermission('draws.create');
   const canRead = access.requirePermission('population.read');
 
   router.post('/rounds/:id/draws', canDraw, async (req, res) => {
-    const parsed = parseDrawRequest(body(req.body), 'api');
+    const parsed = parseDrawRequest(objectBody(req.body), 'api');
     if (!parsed.value) throw new Invalid('抽样参数不正确，未抽样', parsed.errors);
     const draw = await services.draws.create(auditContextOf(req), idParam(req), parsed.value);
     res
@@ -392,7 +248,7 @@ export function drawApiRoutes({ services, access }: { services: Services; access
   });
 
   router.post('/draws/:id/expand', canDraw, async (req, res) => {
-    const quota = body(body(req.body).quota);
+    const quota = objectBody(objectBody(req.body).quota);
     const draw = await services.draws.expand(auditContextOf(req), idParam(req), {
       project: Number(quota.project),
       department: Number(quota.department),
@@ -401,7 +257,7 @@ export function drawApiRoutes({ services, access }: { services: Services; access
   });
 
   router.post('/draws/:id/cancel', canDraw, async (req, res) => {
-    const draw = await services.draws.cancel(auditContextOf(req), idParam(req), str(body(req.body).reason));
+    const draw = await services.draws.cancel(auditContextOf(req), idParam(req), str(objectBody(req.body).reason));
     res.json(drawJson(draw, await services.draws.picks(draw.id)));
   });
 

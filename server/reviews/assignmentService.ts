@@ -8,15 +8,15 @@ import { lockRound, updateReviewSettings } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
 import { findDeclarations, insertDeclaration } from './conflicts';
 import { Actor, requireRound } from './items';
+import { hasReviews } from './repository';
 import {
   endAssignment,
   findEndedByConflict,
   findMyWork,
   findOrganisationAssignments,
   findSampleItems,
-  hasReviews,
   insertAssignment,
-} from './repository';
+} from './sampleRepository';
 
 /**
  * Who reviews what: the lead's assignments and review settings, the agencies' conflict

@@ -5,7 +5,8 @@ import { Role } from '../domain/roles';
 import { Conflict, NotFound, Refused } from '../errors';
 import { Indicator } from '../population/repository';
 import { findRound, Round } from '../rounds/repository';
-import { findReview, findSampledRecord, ReviewWrite } from './repository';
+import { findReview, ReviewWrite } from './repository';
+import { findSampledRecord } from './sampleRepository';
 
 /**
  * A sampled item and who may do what with it: the rules every part of the review work (the

@@ -10,14 +10,8 @@ import { findIndicators } from '../population/repository';
 import { lockRound } from '../rounds/repository';
 import { Actor, canWrite, EMPTY_REVIEW, forReview, requireRound, sampledItem, snapshotOf } from './items';
 import { parseResults, RESULTS_SHEET, resultsWorkbook } from './offlineSheet';
-import {
-  findReview,
-  findSampleItems,
-  insertReview,
-  insertReviewVersion,
-  ReviewWrite,
-  updateReview,
-} from './repository';
+import { findReview, insertReview, insertReviewVersion, ReviewWrite, updateReview } from './repository';
+import { findSampleItems } from './sampleRepository';
 
 /**
  * Offline results for third-party agencies (import-format.md §3): the items assigned go out as a

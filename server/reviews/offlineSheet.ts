@@ -10,7 +10,7 @@ import { formatScore } from '../domain/grades';
 import { ImportProblem, ProblemList, Sheet } from '../domain/population';
 import { KIND_LABELS } from '../domain/population';
 import { safeText } from '../population/spreadsheets';
-import { SampleItem } from './repository';
+import { SampleItem } from './sampleRepository';
 
 export const RESULTS_SHEET = '复核结果';
 

@@ -1,0 +1,67 @@
+import { sendAs } from '../http/download';
+import { Router } from 'express';
+import { Kind, KIND_LABELS, KINDS } from '../domain/population';
+import { formatU, REASONS } from '../domain/sampling';
+import { Services } from '../services';
+
+import { drawJson, drawView, expectedOutput } from './present';
+
+/** Public pages: no login. Everything needed to re-draw, and nothing else about the round. */
+
+export function publicDrawRoutes({ services }: { services: Services }): Router {
+  const router = Router();
+
+  router.get('/p/draws/:publicId.json', async (req, res) => {
+    const draw = await services.draws.byPublicId(String(req.params.publicId));
+    res.json(drawJson(draw, await services.draws.picks(draw.id)));
+  });
+
+  router.get('/p/draws/:publicId', async (req, res) => {
+    const draw = await services.draws.byPublicId(String(req.params.publicId));
+    const round = await services.rounds.get(draw.roundId);
+    const picks = await services.draws.picks(draw.id);
+    res.render('draws/public', {
+      title: `抽样公示：${round.title}`,
+      layout: 'public',
+      round: { title: round.title, bureau: round.bureau, workPlanRef: round.workPlanRef, fiscalYear: round.fiscalYear },
+      draw: drawView(draw),
+      strata: KINDS.map((kind: Kind) => ({
+        label: KIND_LABELS[kind],
+        items: picks
+          .filter((p) => p.kind === kind)
+          .map((p) => ({ ...p, reasonLabel: REASONS[p.reason], uText: formatU(p.u) })),
+      })),
+    });
+  });
+
+  // The file never changes (its SHA-256 is the draw's fingerprint): served as stored, with that as its ETag.
+  router.get('/p/draws/:publicId/population.tsv', async (req, res) => {
+    const draw = await services.draws.byPublicId(String(req.params.publicId));
+    res.set({ ETag: `"${draw.fingerprint}"`, 'Cache-Control': 'public, max-age=86400' });
+    if (req.fresh) return void res.status(304).end();
+    sendAs(res, 'population.tsv');
+    res.type('text/tab-separated-values; charset=utf-8');
+    res.send(await services.draws.canonicalFile(draw));
+  });
+
+  router.get('/p/draws/:publicId/exclude.txt', async (req, res) => {
+    const draw = await services.draws.byPublicId(String(req.params.publicId));
+    sendAs(res, 'exclude.txt');
+    res.type('text/plain; charset=utf-8');
+    res.send(draw.excludeCodes.map((c) => `${c}\n`).join(''));
+  });
+
+  router.get('/p/draws/:publicId/expected.txt', async (req, res) => {
+    const draw = await services.draws.byPublicId(String(req.params.publicId));
+    res.type('text/plain; charset=utf-8');
+    res.send(expectedOutput(draw, await services.draws.picks(draw.id)));
+  });
+
+  router.get('/p/verify-draw.js', (_req, res) => {
+    sendAs(res, 'verify-draw.js');
+    res.type('application/javascript; charset=utf-8');
+    res.sendFile(require.resolve('../../scripts/verify-draw.js'));
+  });
+
+  return router;
+}
