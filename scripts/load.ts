@@ -315,7 +315,8 @@ export async function loadOnPostgres(adminUrl: string, seconds: number): Promise
     );
   } finally {
     for (const i of instances) await stopProcess(i.child);
-    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    // The instances have stopped: a plain DROP (which also stops autovacuum in the database).
+    await admin.raw(`DROP DATABASE IF EXISTS ${name}`);
     await admin.destroy();
     fs.rmSync(dataDir, { recursive: true, force: true });
   }

@@ -52,7 +52,8 @@ describeIfBrowser('signing in with a real browser', () => {
     });
 
     await page.goto(`${t.baseUrl}/login`);
-    expect(await page.evaluate(() => document.activeElement?.id)).toBe('username');
+    // The browser applies autofocus when it next renders the page, a moment after it loads.
+    await page.waitForFunction(() => document.activeElement?.id === 'username', null, { timeout: 5000 });
     await page.keyboard.type('lead1');
     await page.keyboard.press('Tab');
     await page.keyboard.type(TEST_PASSWORD);

@@ -29,10 +29,29 @@ export async function createDatabaseFrom(template: string | null): Promise<strin
   return name;
 }
 
+/**
+ * Drops a test database, ending the connections left to it (a server killed by a test). FORCE
+ * may not end an autovacuum worker that happens to be in the database (PostgreSQL 15 asks for
+ * pg_signal_backend): a plain DROP stops autovacuum itself, so that is tried next, a few times.
+ */
 export async function dropDatabase(name: string): Promise<void> {
   const admin = pgAdmin();
   try {
-    await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+    try {
+      await admin.raw(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      return;
+    } catch (err) {
+      if ((err as { code?: string }).code !== '42501') throw err;
+    }
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await admin.raw(`DROP DATABASE IF EXISTS ${name}`);
+        return;
+      } catch (err) {
+        if (attempt === 5) throw err;
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
   } finally {
     await admin.destroy();
   }

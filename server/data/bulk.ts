@@ -3,8 +3,12 @@ import { engineOf } from './database';
 
 export type Value = string | number | boolean | null;
 
-/** Rows per statement on SQLite: 17 columns × 1,000 rows stays under its 32,766 parameters. */
-const SQLITE_ROWS_PER_STATEMENT = 1000;
+/**
+ * Rows per statement on SQLite: well under its 32,766 parameters at 17 columns; 200 rows a
+ * statement imported 100,000 records faster than 1,000 (measured, the parameter binding of one
+ * very long statement costs more than the statements saved).
+ */
+const SQLITE_ROWS_PER_STATEMENT = 200;
 /** Rows per statement on PostgreSQL, each batch one JSON parameter. */
 const POSTGRES_ROWS_PER_STATEMENT = 5000;
 

@@ -25,12 +25,13 @@ export function jsonNumber(q: Queryable, column: string, key: string, as: string
 
 /**
  * Rows where any of `columns` contains `needle`, ignoring case (as Kutt's compatibleILIKE):
- * PostgreSQL's `ilike`; SQLite's `like`, which ignores case for ASCII, on lower-cased text.
- * `%`, `_` and `\` in the needle are matched as themselves.
+ * PostgreSQL's `ilike`; SQLite's `like`, which ignores case for ASCII letters (Chinese has none),
+ * so that it can be answered from an index that holds the columns. `%`, `_` and `\` in the
+ * needle are matched as themselves.
  */
 export function whereContains<Q extends Knex.QueryBuilder>(query: Q, q: Queryable, columns: string[], needle: string): Q {
   const pattern = `%${needle.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-  const test = engineOf(q) === 'postgres' ? "?? ilike ? escape '\\'" : "lower(??) like ? escape '\\'";
+  const test = engineOf(q) === 'postgres' ? "?? ilike ? escape '\\'" : "?? like ? escape '\\'";
   return query.where((inner) => {
     for (const column of columns) inner.orWhereRaw(test, [column, pattern]);
   }) as Q;

@@ -3,10 +3,10 @@ import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, Queryable, writeTransaction } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { Kind, KIND_LABELS, KINDS } from '../domain/population';
-import { canonicalPopulation, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
+import { canonicalFile, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
 import { Conflict, DomainError, Invalid, NotFound } from '../errors';
 import { requiredReason } from '../domain/text';
-import { findPopulationRecords } from '../population/repository';
+import { findPopulationRecords, findSubmissionIds } from '../population/repository';
 import { findActiveImport } from '../population/importRepository';
 import { readStoredFile, storeFile } from '../files/repository';
 import { findRound, lockRound, Round } from '../rounds/repository';
@@ -121,22 +121,18 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
     return { excludeCodes, excludeNote, sizes };
   }
 
-  /** The round's population as the draw reads it: from memory when this instance has it. */
+  /** The round's population as the draw reads it, or none before an import. */
   async function recordsOf(q: Queryable, roundId: number): Promise<readonly PopulationRecord[]> {
     return (await findActiveImport(q, roundId)) ? findPopulationRecords(q, roundId) : [];
   }
 
   /** The picks with the ids of their records, looked up by code. */
   async function picksOf(q: Queryable, roundId: number, picks: DrawResult['picks']): Promise<NewPick[]> {
-    const ids = new Map<string, number>();
-    const codes = picks.map((p) => p.code);
-    for (let start = 0; start < codes.length; start += 500) {
-      const rows = (await q('submissions')
-        .where('round_id', roundId)
-        .whereIn('code', codes.slice(start, start + 500))
-        .select('id', 'code')) as Array<{ id: number; code: string }>;
-      for (const row of rows) ids.set(row.code, row.id);
-    }
+    const ids = await findSubmissionIds(
+      q,
+      roundId,
+      picks.map((p) => p.code),
+    );
     return picks.map((p) => ({
       submissionId: ids.get(p.code)!,
       code: p.code,
@@ -206,7 +202,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
           });
           await insertPicks(trx, drawId, null, await picksOf(trx, roundId, result.picks));
           // The canonical population file, kept by its SHA-256 (the fingerprint): the public page serves it as stored.
-          await storeCanonicalFile(trx, Buffer.from(canonicalPopulation(population), 'utf8'), result.fingerprint, at);
+          await storeCanonicalFile(trx, canonicalFile(population), result.fingerprint, at);
           // The population is frozen from the first draw on.
           if (round.state === 'preparing') await setRoundState(trx, roundId, 'drawn', at);
           const draw = (await findDraw(trx, drawId))!;
@@ -339,7 +335,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
     async canonicalFile(draw: Draw): Promise<Buffer> {
       const stored = await readStoredFile(db, draw.fingerprint);
       if (stored) return stored.content;
-      const content = Buffer.from(canonicalPopulation(await recordsOf(db, draw.roundId)), 'utf8');
+      const content = canonicalFile(await recordsOf(db, draw.roundId));
       await storeCanonicalFile(db, content, draw.fingerprint, now());
       return content;
     },

@@ -242,6 +242,19 @@ export async function findPopulationRecords(db: Queryable, roundId: number): Pro
   );
 }
 
+/** The ids of a round's records with these codes, by code. */
+export async function findSubmissionIds(db: Queryable, roundId: number, codes: string[]): Promise<Map<string, number>> {
+  const ids = new Map<string, number>();
+  for (let start = 0; start < codes.length; start += 500) {
+    const rows = (await db('submissions')
+      .where('round_id', roundId)
+      .whereIn('code', codes.slice(start, start + 500))
+      .select('id', 'code')) as Array<{ id: number; code: string }>;
+    for (const row of rows) ids.set(row.code, row.id);
+  }
+  return ids;
+}
+
 /** Whether the round's population has a record of this department or unit. */
 export async function hasSubmissionsOf(
   db: Queryable,
