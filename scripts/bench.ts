@@ -152,7 +152,8 @@ async function benchPopulation(): Promise<Row[]> {
     // The import, end to end through the API, three times; the server's memory polled meanwhile.
     const upload = await multipart(csv);
     const importSeconds: number[] = [];
-    let peakMb = rssMb(server.child.pid!);
+    const idleMb = rssMb(server.child.pid!);
+    const peaksMb: number[] = [];
     let roundId = 0;
     for (let run = 0; run < 3; run += 1) {
       const created = await api('/api/rounds', {
@@ -161,6 +162,7 @@ async function benchPopulation(): Promise<Row[]> {
         body: JSON.stringify({ title: `导入 ${run + 1}`, fiscalYear: 2023, deadline: '2024-03-31' }),
       });
       roundId = ((await created.json()) as { id: number }).id;
+      let peakMb = rssMb(server.child.pid!);
       const poll = setInterval(() => (peakMb = Math.max(peakMb, rssMb(server.child.pid!))), 20);
       const t0 = performance.now();
       const res = await api(`/api/rounds/${roundId}/population`, {
@@ -171,6 +173,7 @@ async function benchPopulation(): Promise<Row[]> {
       const body = (await res.json()) as { imported?: number };
       importSeconds.push((performance.now() - t0) / 1000);
       clearInterval(poll);
+      peaksMb.push(peakMb);
       if (res.status !== 201 || body.imported !== POPULATION_ROWS)
         throw new Error(`import failed: ${res.status} ${JSON.stringify(body).slice(0, 300)}`);
     }
@@ -182,7 +185,20 @@ async function benchPopulation(): Promise<Row[]> {
       '≤ 3 × floor',
       `${(median(importSeconds) / median(floor)).toFixed(1)} ×`,
     ]);
-    rows.push([`the server's peak memory during the imports`, `${peakMb.toFixed(0)} MB`, '', '≤ 400 MB', '']);
+    rows.push([
+      `the server's peak memory during the first import`,
+      `${peaksMb[0].toFixed(0)} MB`,
+      `the server idle before it: ${idleMb.toFixed(0)} MB`,
+      '≤ 400 MB',
+      '',
+    ]);
+    rows.push([
+      `the server's peak memory during three imports in a row`,
+      `${Math.max(...peaksMb).toFixed(0)} MB`,
+      '',
+      '≤ 400 MB',
+      '',
+    ]);
 
     // The population list at that size, against the server's own /healthz in the same run.
     const health = await latencies(`${server.base}/healthz`, {}, 200);
