@@ -15,8 +15,7 @@ export function approvalService({ db, now, publicUrl }: { db: Database; now: () 
     async submit(context: AuditContext, actor: Actor, roundId: number): Promise<AnnouncementView> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        await lockRound(trx, roundId);
-        const round = await requireRound(trx, roundId);
+        const round = await requireRound(trx, roundId, lockRound);
         const open = await requireOpen(trx, roundId);
         if (open.status !== 'draft') throw new Conflict('公示稿已提交审批');
         const compiled = await compileNow(trx, round, open.document.deadline, publicUrl);
@@ -54,8 +53,7 @@ export function approvalService({ db, now, publicUrl }: { db: Database; now: () 
       const at = now();
       const text = requiredReason(reason, '退回须写明理由');
       return writeTransaction(db, async (trx) => {
-        await lockRound(trx, roundId);
-        const round = await requireRound(trx, roundId);
+        const round = await requireRound(trx, roundId, lockRound);
         const open = await requireOpen(trx, roundId);
         if (open.status !== 'submitted') throw new Conflict('没有待审批的公示稿');
         if (
@@ -95,8 +93,7 @@ export function approvalService({ db, now, publicUrl }: { db: Database; now: () 
     ): Promise<{ version: number; slug: string; publicUrl: string }> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        await lockRound(trx, roundId);
-        const round = await requireRound(trx, roundId);
+        const round = await requireRound(trx, roundId, lockRound);
         const open = await findOpen(trx, roundId);
         if (!open || open.status !== 'submitted') throw new Conflict('没有待审批的公示稿：请复核组组长先提交审批');
         const view = await viewOf(trx, round, open, publicUrl);

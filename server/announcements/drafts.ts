@@ -56,8 +56,9 @@ export function addDays(at: Date, days: number): string {
   return new Date(at.getTime() + 8 * 3_600_000 + days * 86_400_000).toISOString().slice(0, 10);
 }
 
-export async function requireRound(q: Queryable, roundId: number): Promise<Round> {
-  const round = Number.isSafeInteger(roundId) ? await findRound(q, roundId) : undefined;
+/** The round, or NotFound; `read` may be lockRound, for a step of the announcement. */
+export async function requireRound(q: Queryable, roundId: number, read = findRound): Promise<Round> {
+  const round = Number.isSafeInteger(roundId) ? await read(q, roundId) : undefined;
   if (!round) throw new NotFound('复核批次不存在');
   return round;
 }

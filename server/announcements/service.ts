@@ -47,8 +47,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     async compile(context: AuditContext, actor: Actor, roundId: number): Promise<AnnouncementView> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        await lockRound(trx, roundId);
-        const round = await requireRound(trx, roundId);
+        const round = await requireRound(trx, roundId, lockRound);
         const open = await findOpen(trx, roundId);
         const deadline = open?.document.deadline ?? addDays(at, DEFAULT_DEADLINE_DAYS);
         const compiled = await compileNow(trx, round, deadline, publicUrl);
@@ -158,8 +157,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     ): Promise<AnnouncementView> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        await lockRound(trx, roundId);
-        const round = await requireRound(trx, roundId);
+        const round = await requireRound(trx, roundId, lockRound);
         const open = await requireOpen(trx, roundId);
         if (Number(body.revision) !== open.revision)
           throw new Conflict('公示稿已被他人修改（版本已变化），您的修改未保存；请复制您的文字后刷新', {

@@ -6,15 +6,6 @@ import { engineOf, Queryable } from './database';
  * bulk inserts) so that repositories stay engine-neutral.
  */
 
-/**
- * Takes the write lock for a row before a transaction reads anything. PostgreSQL: SELECT … FOR
- * UPDATE. SQLite has one writer, and a write transaction holds the lock for the whole file from
- * its start (writeTransaction in database.ts).
- */
-export async function lockForWrite(trx: Queryable, table: string, id: number): Promise<void> {
-  if (engineOf(trx) === 'postgres') await trx(table).where('id', id).forUpdate().first('id');
-}
-
 /** A number inside a JSON text column, read in the SQL (`as` the given name). Keys are plain names. */
 export function jsonNumber(q: Queryable, column: string, key: string, as: string): Knex.Raw {
   if (!/^[A-Za-z]\w*$/.test(key) || !/^[a-z_]+$/.test(as)) throw new Error(`not a plain key: ${key}`);

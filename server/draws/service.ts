@@ -299,6 +299,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
       return writeTransaction(db, async (trx) => {
         const before = await findDraw(trx, drawId);
         if (!before) throw new NotFound('抽样记录不存在');
+        await lockRound(trx, before.roundId);
         if (!(await cancelDraw(trx, drawId, context.actor!.id, at, text))) throw new Conflict('该抽样已经作废');
         const after = (await findDraw(trx, drawId))!;
         await appendAudit(

@@ -6,7 +6,7 @@ import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import { characterCount, FieldError, readText, requiredReason, TEXT_LIMITS } from '../domain/text';
 import { Conflict, Invalid, NotFound, Refused } from '../errors';
 import { readStoredFile, storeFile } from '../files/repository';
-import { Actor, canWrite, requireOpenItem, sampledItem } from '../reviews/items';
+import { Actor, canWrite, lockedItem, requireOpenItem, sampledItem } from '../reviews/items';
 import { findEvidence, insertEvidence, withdrawEvidence } from './evidence';
 import { findFinding, insertFinding, listCategories, withdrawFinding } from './repository';
 
@@ -27,7 +27,7 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
     ): Promise<number> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权在项目 ${code} 上记录问题`);
         await requireOpenItem(trx, submission.id, code);
         const categories = await listCategories(trx);
@@ -123,7 +123,7 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       const sha256 = crypto.createHash('sha256').update(file.data).digest('hex');
       return writeTransaction(db, async (trx) => {
-        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
         await requireOpenItem(trx, submission.id, code);
         await storeFile(trx, { sha256, size: file.data.length, mediaType: type.mediaType, content: file.data }, at);
@@ -173,7 +173,7 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
     ): Promise<void> {
       const at = now();
       await writeTransaction(db, async (trx) => {
-        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
         await requireOpenItem(trx, submission.id, code);
         const text = requiredReason(reason, '撤回须写明理由');
@@ -209,7 +209,7 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
     ): Promise<void> {
       const at = now();
       await writeTransaction(db, async (trx) => {
-        const { submission, assignee } = await sampledItem(trx, actor, roundId, code);
+        const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的问题`);
         await requireOpenItem(trx, submission.id, code);
         const finding = await findFinding(trx, findingId);

@@ -32,8 +32,7 @@ export function assignmentService({ db, now }: { db: Database; now: () => Date }
     ): Promise<number> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        await lockRound(trx, roundId);
-        await requireRound(trx, roundId);
+        await requireRound(trx, roundId, lockRound);
         const items = new Map((await findSampleItems(trx, roundId)).map((i) => [i.code, i]));
         const errors: FieldError[] = [];
         const plan: Array<{
@@ -120,7 +119,7 @@ export function assignmentService({ db, now }: { db: Database; now: () => Date }
       }
       const at = now();
       await writeTransaction(db, async (trx) => {
-        const before = await requireRound(trx, roundId);
+        const before = await requireRound(trx, roundId, lockRound);
         if (await hasReviews(trx, roundId)) throw new Conflict('复核已经开始，不能再修改质量权重和盲评设置');
         if (!(await updateReviewSettings(trx, roundId, weights, input.blindReview, version, at)))
           throw new Conflict('该复核批次已被他人修改，请刷新后重试');
@@ -154,7 +153,7 @@ export function assignmentService({ db, now }: { db: Database; now: () => Date }
     ): Promise<number> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        await requireRound(trx, roundId);
+        await requireRound(trx, roundId, lockRound);
         if (actor.role !== 'evaluator' || !actor.organisation) throw new Refused('只有第三方评价机构人员申报利益冲突');
         const scope = input.scope === 'unit' ? 'unit' : input.scope === 'department' ? 'department' : '';
         const errors: FieldError[] = [];

@@ -3,10 +3,10 @@ import { ReviewContent } from '../domain/review';
 import { ReviewSnapshot } from '../domain/reviewHistory';
 import { Role } from '../domain/roles';
 import { Conflict, NotFound, Refused } from '../errors';
-import { Indicator } from '../population/repository';
-import { findRound, Round } from '../rounds/repository';
+import { Indicator, Submission } from '../population/repository';
+import { findRound, Round, shareRound } from '../rounds/repository';
 import { findReview, ReviewWrite } from './repository';
-import { findSampledRecord } from './sampleRepository';
+import { findSampledRecord, SampleItem } from './sampleRepository';
 
 /**
  * A sampled item and who may do what with it: the rules every part of the review work (the
@@ -51,8 +51,9 @@ export function snapshotOf(write: ReviewWrite): ReviewSnapshot {
   };
 }
 
-export async function requireRound(q: Queryable, roundId: number): Promise<Round> {
-  const round = Number.isSafeInteger(roundId) ? await findRound(q, roundId) : undefined;
+/** The round, or NotFound; `read` may be lockRound, for a step that changes the round as a whole. */
+export async function requireRound(q: Queryable, roundId: number, read = findRound): Promise<Round> {
+  const round = Number.isSafeInteger(roundId) ? await read(q, roundId) : undefined;
   if (!round) throw new NotFound('复核批次不存在');
   return round;
 }
@@ -61,9 +62,27 @@ export async function requireRound(q: Queryable, roundId: number): Promise<Round
  * A sampled record and its item, if this actor may see it. Leads, admins and officials see every
  * sampled item; reviewers and evaluators only those assigned to them now.
  */
-export async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string, locked?: Round) {
-  const round = locked ?? (await requireRound(q, roundId));
-  const { submission, item } = (await findSampledRecord(q, roundId, code)) ?? {};
+export async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string) {
+  return checkedItem(actor, code, await requireRound(q, roundId), await findSampledRecord(q, roundId, code));
+}
+
+/**
+ * sampledItem for a write on the item: the round shared and the item locked, so that writes on
+ * other items go on beside this one and round steps wait (see the note in rounds/repository.ts).
+ */
+export async function lockedItem(trx: Queryable, actor: Actor, roundId: number, code: string) {
+  const round = Number.isSafeInteger(roundId) ? await shareRound(trx, roundId) : undefined;
+  if (!round) throw new NotFound('复核批次不存在');
+  return checkedItem(actor, code, round, await findSampledRecord(trx, roundId, code, { lock: true }));
+}
+
+function checkedItem(
+  actor: Actor,
+  code: string,
+  round: Round,
+  found: { submission: Submission; item: SampleItem } | undefined,
+) {
+  const { submission, item } = found ?? {};
   if (!submission || !item) {
     // An outsider learns nothing either way; the attempt is still worth a line in the log.
     if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new Refused(`未分配的项目 ${code}`);

@@ -63,8 +63,7 @@ export function offlineService({ db, now, files }: { db: Database; now: () => Da
       const { rows, problems } = parseResults(sheet);
       const at = now();
       return writeTransaction(db, async (trx) => {
-        await lockRound(trx, roundId);
-        await requireRound(trx, roundId);
+        await requireRound(trx, roundId, lockRound);
         const categories = await listCategories(trx);
         const seen = new Set<string>();
         const refusedCodes: string[] = [];

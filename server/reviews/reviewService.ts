@@ -4,12 +4,12 @@ import { parseReviewContent, reviewFigures, ReviewStatus, submitProblems, timeli
 import { reviewChanges } from '../domain/reviewHistory';
 import { requiredReason } from '../domain/text';
 import { assess } from '../domain/warnings';
-import { Conflict, Invalid, NotFound, Refused } from '../errors';
+import { Conflict, Invalid, Refused } from '../errors';
 import { findEvidence } from '../findings/evidence';
 import { findFindings, listCategoryTitles } from '../findings/repository';
 import { findIndicators, Submission } from '../population/repository';
-import { lockRound, Round } from '../rounds/repository';
-import { Actor, canWrite, EMPTY_REVIEW, forReview, isBlind, sampledItem, snapshotOf } from './items';
+import { Round } from '../rounds/repository';
+import { Actor, canWrite, EMPTY_REVIEW, forReview, isBlind, lockedItem, sampledItem, snapshotOf } from './items';
 import {
   findReview,
   findReviewVersions,
@@ -136,9 +136,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
   ): Promise<SavedReview> {
     const at = now();
     return writeTransaction(db, async (trx) => {
-      const locked = await lockRound(trx, roundId);
-      if (!locked) throw new NotFound('复核批次不存在');
-      const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
+      const { round, submission, assignee } = await lockedItem(trx, actor, roundId, code);
       return applyTransition(trx, context, actor, round, submission, assignee, action, reason, at);
     });
   }
@@ -197,9 +195,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     ): Promise<SavedReview> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        const locked = await lockRound(trx, roundId);
-        if (!locked) throw new NotFound('复核批次不存在');
-        const { round, submission, assignee } = await sampledItem(trx, actor, roundId, code, locked);
+        const { round, submission, assignee } = await lockedItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权修改项目 ${code} 的复核`);
         const indicators = forReview(await findIndicators(trx, submission.id));
         const current = await findReview(trx, submission.id);

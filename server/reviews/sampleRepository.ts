@@ -90,16 +90,21 @@ export async function findSampleItems(db: Queryable, roundId: number, onlyUserId
 
 /**
  * One record of a round by its code with its sample item, in one query; undefined unless the
- * record is in the round's active draw. The picks are indexed by their draw and code.
+ * record is in the round's active draw. The picks are indexed by their draw and code. With
+ * `lock`, the record stays locked for the transaction: the item's writes run one at a time
+ * (see the locking note in rounds/repository.ts).
  */
 export async function findSampledRecord(
   db: Queryable,
   roundId: number,
   code: string,
+  { lock = false } = {},
 ): Promise<{ submission: Submission; item: SampleItem } | undefined> {
-  const row = (await samplePicks(db, roundId)
-    .where({ 'draw_picks.code': code, 'submissions.code': code })
-    .first('submissions.*', ...PICK_COLUMNS)) as Record<string, unknown> | undefined;
+  const query = samplePicks(db, roundId).where({ 'draw_picks.code': code, 'submissions.code': code });
+  // FOR NO KEY UPDATE: exclusive among the item's writers, yet rows that refer to the record
+  // (its review, findings, evidence) can still be inserted by the holder without waiting on itself.
+  if (lock) query.forNoKeyUpdate('submissions');
+  const row = (await query.first('submissions.*', ...PICK_COLUMNS)) as Record<string, unknown> | undefined;
   return row && { submission: toSubmission(row as unknown as SubmissionRow), item: toSampleItem(row) };
 }
 

@@ -1,5 +1,4 @@
 import { Queryable } from '../data/database';
-import { lockForWrite } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
 import { RoundFields, RoundState } from '../domain/rounds';
@@ -138,8 +137,32 @@ export async function updateReviewSettings(
   return Number(changed) === 1;
 }
 
-/** Reads the round for a write that must not interleave with another on the same round (an import, a draw, a review, the announcement). */
+/*
+ * Who waits for whom. On SQLite a write transaction holds the whole file from its start
+ * (writeTransaction in data/database.ts), so writes run one at a time and these locks compile to
+ * nothing. On PostgreSQL:
+ *
+ * - A step that changes a round as a whole — importing or replacing its population, drawing or
+ *   cancelling a draw, assigning items, a conflict declaration, offline results, the round's
+ *   settings, every step of its announcement — reads the round FOR UPDATE (lockRound). It waits
+ *   for every write in flight on the round, and every write on the round waits for it.
+ * - A write on one sampled item — a review save or transition, a finding, evidence — reads the
+ *   round FOR SHARE (shareRound), then locks its item's record (findSampledRecord with `lock`).
+ *   Writes on different items of a round run side by side; two on the same item run one after
+ *   the other, and the second sees the first's version (a stale one gets 409); none of them runs
+ *   while a round step does, so a publication or a cancellation never sees half of one.
+ *
+ * The round is always locked before an item, so the two kinds never deadlock.
+ */
+
+/** The round, locked against every other write on it until the transaction ends. */
 export async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
-  await lockForWrite(trx, 'rounds', roundId);
-  return findRound(trx, roundId);
+  const row = (await selectRounds(trx).where('rounds.id', roundId).forUpdate('rounds').first()) as RoundRow | undefined;
+  return row && toRound(row);
+}
+
+/** The round, kept from changing (lockRound waits) while writes on its items go on side by side. */
+export async function shareRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
+  const row = (await selectRounds(trx).where('rounds.id', roundId).forShare('rounds').first()) as RoundRow | undefined;
+  return row && toRound(row);
 }
