@@ -15,7 +15,8 @@ import { readPopulation } from '../server/population/reading';
 import { insertSubmissions } from '../server/population/repository';
 import { createServices } from '../server/services';
 import type { Value } from '../server/data/bulk';
-import { loadOnPostgres, loadOnSqlite, printLoad } from './load';
+import { loadRuns, printLoad } from './load';
+import { countStatements } from './statements';
 import { benchReviews, printReviews } from './reviewBench';
 import { startServerProcess, stopProcess } from './serverProcess';
 import { syntheticPopulationCsv } from './synthetic';
@@ -296,8 +297,12 @@ async function main(): Promise<void> {
   printUploads(await benchUploads());
   const loadSeconds = Number(process.env.BENCH_LOAD_SECONDS ?? 30);
   const pg = process.env.FUHE_BENCH_PG_URL ?? process.env.FUHE_TEST_PG_URL;
-  const loads = [await loadOnSqlite(loadSeconds)];
-  if (pg) loads.push(await loadOnPostgres(pg, loadSeconds));
+  console.log('');
+  printMarkdownTable(
+    ['statements per request (every statement sent, BEGIN and COMMIT included)', 'open a review', 'save a review'],
+    (await countStatements(pg)).map((c) => [c.engine, c.open.toFixed(1), c.save.toFixed(1)]),
+  );
+  const loads = await loadRuns(loadSeconds, pg);
   console.log('');
   printLoad(loads);
   if (!pg)

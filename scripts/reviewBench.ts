@@ -18,7 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../server/config';
-import { countLostWrites, LoadReviewer, prepare, reviewBody, startInstance } from './load';
+import { BACK_TO_BACK, countLostWrites, LoadReviewer, prepare, reviewBody, startInstance } from './load';
 import { httpClient } from './httpClient';
 import { stopProcess } from './serverProcess';
 import { percentile, printMarkdownTable } from './table';
@@ -53,7 +53,7 @@ export async function benchReviews(): Promise<ReviewBench> {
     DATABASE_URL: '',
   };
   const config = loadConfig(env);
-  const { roundId, reviewers } = await prepare(config);
+  const { roundId, reviewers } = await prepare(config, BACK_TO_BACK.reviewers);
   const server = await startInstance(env);
   const base = server.base;
   const last = new Map<string, { version: number; comment: string }>();

@@ -63,7 +63,9 @@ export async function requireRound(q: Queryable, roundId: number, read = findRou
  * sampled item; reviewers and evaluators only those assigned to them now.
  */
 export async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string) {
-  return checkedItem(actor, code, await requireRound(q, roundId), await findSampledRecord(q, roundId, code));
+  // Side by side: on PostgreSQL two connections answer at once (SQLite's one takes them in turn).
+  const [round, found] = await Promise.all([requireRound(q, roundId), findSampledRecord(q, roundId, code)]);
+  return checkedItem(actor, code, round, found);
 }
 
 /**

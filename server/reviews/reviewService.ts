@@ -148,8 +148,14 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      */
     async item(actor: Actor, roundId: number, code: string, { allVersions = false } = {}) {
       const { round, submission, item, assignee } = await sampledItem(db, actor, roundId, code);
-      const indicators = await findIndicators(db, submission.id);
-      const review = await findReview(db, submission.id);
+      // The reads side by side (each on a connection of its own on PostgreSQL).
+      const [indicators, review, findings, evidence, categories] = await Promise.all([
+        findIndicators(db, submission.id),
+        findReview(db, submission.id),
+        findFindings(db, submission.id),
+        findEvidence(db, submission.id),
+        listCategoryTitles(db),
+      ]);
       const content = review?.content ?? EMPTY_REVIEW;
       // Writable while there is no review yet, or it is a draft or returned; "保存并提交" saves first, so submitting goes with writing.
       const writable =
@@ -165,9 +171,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         versions: review ? await findVersionList(db, review.id, allVersions ? undefined : RECENT_VERSIONS) : [],
         // Versions are numbered from 1 without gaps, so the latest number is the count.
         versionCount: review?.version ?? 0,
-        findings: await findFindings(db, submission.id),
-        evidence: await findEvidence(db, submission.id),
-        categories: await listCategoryTitles(db),
+        findings,
+        evidence,
+        categories,
         canWrite: writable,
         canWriteFindings: canWrite(actor, assignee) && review?.status !== 'confirmed',
         // Blind review: a reviewer sees the unit's own scores only after saving theirs.
