@@ -20,6 +20,7 @@ import { createDatabase, migrateToLatest } from '../server/data/database';
 import { createServices } from '../server/services';
 import { findUserById, insertUser } from '../server/users/repository';
 import { startServerProcess, stopProcess } from './serverProcess';
+import { cpuOf, postgresCpu, postgresCpuBetween } from './cpu';
 import { percentile, printMarkdownTable } from './table';
 
 /** The two kinds of work: how many reviewers, and the longest pause before each request. */
@@ -39,6 +40,8 @@ export interface LoadResult {
   lostWrites: number;
   /** PostgreSQL: how long each session seen waiting on a lock had been in its statement (ms). */
   lockWaits?: number[];
+  /** CPU used during the run, in ms: the server instances together, PostgreSQL's processes, the clients (this process). */
+  cpu: { servers: number; postgres?: number; clients: number };
 }
 
 /** A server process for the load; BENCH_CPU_PROF=<dir> profiles it. */
@@ -228,7 +231,14 @@ export function reviewBody(reviewer: LoadReviewer, version: number, comment: str
 const pause = (maxMs: number) =>
   maxMs > 0 ? new Promise((r) => setTimeout(r, Math.random() * maxMs)) : Promise.resolve();
 
-async function drive(name: string, config: Config, bases: string[], seconds: number, work: Work): Promise<LoadResult> {
+async function drive(
+  name: string,
+  config: Config,
+  instances: Array<{ child: ChildProcess; base: string }>,
+  seconds: number,
+  work: Work,
+): Promise<LoadResult> {
+  const bases = instances.map((i) => i.base);
   const { roundId, reviewers } = await prepare(config, work.reviewers);
   const opens: number[] = [];
   const saves: number[] = [];
@@ -244,6 +254,7 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
     for (let n = 0; Date.now() < until; n += 1) {
       try {
         await pause(work.pauseMs);
+        if (Date.now() >= until) break;
         let t0 = performance.now();
         const opened = await fetch(`${base}/api/rounds/${roundId}/items/${code}`, { headers });
         opens.push(performance.now() - t0);
@@ -254,6 +265,7 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
         const version = ((await opened.json()) as { review: { version: number } | null }).review?.version ?? 0;
         const comment = `第${n}次保存：${crypto.randomBytes(8).toString('hex')}`;
         await pause(work.pauseMs);
+        if (Date.now() >= until) break;
         t0 = performance.now();
         const saved = await fetch(`${base}/api/rounds/${roundId}/items/${code}/review`, {
           method: 'PUT',
@@ -284,9 +296,17 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
     }
   };
   const lockWaits = config.databaseUrl ? await watchLockWaits(config, until) : undefined;
+  const serversCpu = () => instances.reduce((ms, i) => ms + cpuOf(i.child.pid!), 0);
+  const cpuBefore = { servers: serversCpu(), postgres: postgresCpu(), clients: process.cpuUsage() };
   const started = performance.now();
   await Promise.all([...reviewers.map(reviewer), prober(), lockWaits?.done]);
   const elapsed = (performance.now() - started) / 1000;
+  const clients = process.cpuUsage(cpuBefore.clients);
+  const cpu = {
+    servers: serversCpu() - cpuBefore.servers,
+    postgres: config.databaseUrl ? postgresCpuBetween(cpuBefore.postgres, postgresCpu()) : undefined,
+    clients: (clients.user + clients.system) / 1000,
+  };
 
   const lostWrites = await countLostWrites(config, roundId, [...last.keys()], last);
   return {
@@ -300,6 +320,7 @@ async function drive(name: string, config: Config, bases: string[], seconds: num
     errors,
     lostWrites,
     lockWaits: lockWaits?.waits,
+    cpu,
   };
 }
 
@@ -361,7 +382,7 @@ export async function loadOnSqlite(seconds: number, work: Work): Promise<LoadRes
   const config = loadConfig(env);
   const instance = await startInstance(env);
   try {
-    return await drive('SQLite', config, [instance.base], seconds, work);
+    return await drive('SQLite', config, [instance], seconds, work);
   } finally {
     await stopProcess(instance.child);
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -389,13 +410,7 @@ export async function loadOnPostgres(
     await migrateToLatest(db);
     await db.destroy();
     for (let i = 0; i < instanceCount; i += 1) instances.push(await startInstance(env));
-    return await drive(
-      'PostgreSQL',
-      config,
-      instances.map((i) => i.base),
-      seconds,
-      work,
-    );
+    return await drive('PostgreSQL', config, instances, seconds, work);
   } finally {
     for (const i of instances) await stopProcess(i.child);
     // The instances have stopped: a plain DROP (which also stops autovacuum in the database).
@@ -417,6 +432,7 @@ export async function loadRuns(seconds: number, pgUrl: string | undefined): Prom
 
 const sorted = (values: number[]) => [...values].sort((a, b) => a - b);
 const perSecond = (r: LoadResult) => (r.opens.length + r.saves.length) / r.seconds;
+const cores = (ms: number, r: LoadResult) => (ms / 1000 / r.seconds).toFixed(2);
 const workName = (work: Work) =>
   work.pauseMs ? `${work.reviewers}, pausing 0–${work.pauseMs / 1000} s` : `${work.reviewers}, back to back`;
 
@@ -437,6 +453,9 @@ export function printLoad(results: LoadResult[]): void {
       '/healthz p50',
       '/healthz p99',
       'longest lock wait',
+      'CPU: servers',
+      'PostgreSQL',
+      'clients',
       'errors',
       'lost writes',
     ],
@@ -457,13 +476,16 @@ export function printLoad(results: LoadResult[]): void {
         percentile(healthz, 50).toFixed(1),
         percentile(healthz, 99).toFixed(1),
         r.lockWaits ? (r.lockWaits.length ? `${Math.max(...r.lockWaits).toFixed(0)} ms` : 'none seen') : '',
+        cores(r.cpu.servers, r),
+        r.cpu.postgres === undefined ? '' : cores(r.cpu.postgres, r),
+        cores(r.cpu.clients, r),
         String(r.errors),
         String(r.lostWrites),
       ];
     }),
   );
   console.log(
-    '(latencies in ms; lock waits: sessions pg_stat_activity showed waiting on a lock, sampled every 100 ms; errors = non-200 answers or failed requests; lost writes = reviews whose stored version or text is not the last acknowledged save)',
+    `(CPU in cores of the machine's ${os.cpus().length}, averaged over the run; latencies in ms; lock waits: sessions pg_stat_activity showed waiting on a lock, sampled every 100 ms; errors = non-200 answers or failed requests; lost writes = reviews whose stored version or text is not the last acknowledged save)`,
   );
   const find = (name: string, instances: number, work: Work) =>
     results.find((r) => r.name === name && r.instances === instances && r.work === work);

@@ -18,6 +18,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { loadConfig } from '../server/config';
+import { cpuOf } from './cpu';
 import { BACK_TO_BACK, countLostWrites, LoadReviewer, prepare, reviewBody, startInstance } from './load';
 import { httpClient } from './httpClient';
 import { stopProcess } from './serverProcess';
@@ -183,21 +184,6 @@ export async function benchReviews(): Promise<ReviewBench> {
     await stopProcess(server.child);
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
-}
-
-/** A process's fields in /proc/<pid>/stat after its name, or undefined once it has ended. */
-function statOf(pid: number): string[] | undefined {
-  try {
-    return fs.readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-  } catch {
-    return undefined;
-  }
-}
-
-/** User + system CPU of a process, in ms. */
-function cpuOf(pid: number): number {
-  const fields = statOf(pid);
-  return fields ? ((Number(fields[11]) + Number(fields[12])) * 1000) / 100 : 0;
 }
 
 export function printReviews(result: ReviewBench): void {
