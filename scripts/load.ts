@@ -228,8 +228,11 @@ export function reviewBody(reviewer: LoadReviewer, version: number, comment: str
   });
 }
 
-const pause = (maxMs: number) =>
-  maxMs > 0 ? new Promise((r) => setTimeout(r, Math.random() * maxMs)) : Promise.resolve();
+/** A pause of up to `maxMs`, ending no later than `until`. */
+const pause = (maxMs: number, until: number) =>
+  maxMs > 0
+    ? new Promise((r) => setTimeout(r, Math.max(0, Math.min(Math.random() * maxMs, until - Date.now()))))
+    : Promise.resolve();
 
 async function drive(
   name: string,
@@ -253,7 +256,7 @@ async function drive(
     const headers = { Authorization: `Bearer ${token}` };
     for (let n = 0; Date.now() < until; n += 1) {
       try {
-        await pause(work.pauseMs);
+        await pause(work.pauseMs, until);
         if (Date.now() >= until) break;
         let t0 = performance.now();
         const opened = await fetch(`${base}/api/rounds/${roundId}/items/${code}`, { headers });
@@ -264,7 +267,7 @@ async function drive(
         }
         const version = ((await opened.json()) as { review: { version: number } | null }).review?.version ?? 0;
         const comment = `第${n}次保存：${crypto.randomBytes(8).toString('hex')}`;
-        await pause(work.pauseMs);
+        await pause(work.pauseMs, until);
         if (Date.now() >= until) break;
         t0 = performance.now();
         const saved = await fetch(`${base}/api/rounds/${roundId}/items/${code}/review`, {
