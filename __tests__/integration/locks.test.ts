@@ -180,6 +180,36 @@ describe('writes on the items of one round', () => {
 });
 
 describe('a step on the whole round and the item writes in flight', () => {
+  it('a round step waits for the saves in flight, not for every save asked after it', async () => {
+    const { roundId, codes } = await round(16);
+    const { version } = (await api('lead1').get(`/api/rounds/${roundId}`)).body;
+    let saving = true;
+    let asked = false;
+    let answered = false;
+    let savesWhileWaiting = 0;
+    const saver = async (code: string) => {
+      for (let n = 0; saving; n += 1) {
+        expect((await save(roundId, code, n, `第${n}次`)).status).toBe(200);
+        if (asked && !answered) savesWhileWaiting += 1;
+      }
+    };
+    const savers = codes.map(saver);
+    await new Promise((r) => setTimeout(r, 300));
+    // The review settings take the round alone (and, with reviews saved, are then refused).
+    asked = true;
+    const settings = await api('lead1')
+      .put(`/api/rounds/${roundId}/review-settings`)
+      .send({ qualityWeights: { timeliness: 20, normative: 40, report: 40 }, blindReview: true, version });
+    answered = true;
+    await new Promise((r) => setTimeout(r, 300));
+    saving = false;
+    await Promise.all(savers);
+    expect(settings.status).toBe(409);
+    // Fair: it waited for the saves in flight when it asked (at most one per reviewer, and the
+    // ones that had asked just before it), not for a stream of saves that kept coming.
+    expect(savesWhileWaiting).toBeLessThanOrEqual(2 * codes.length);
+  });
+
   postgresOnly('a publication waits for a review being returned, then sees the whole return and refuses', async () => {
     const { roundId } = await round(3, { confirmed: true });
     expect((await api('lead1').post(`/api/rounds/${roundId}/announcement/compile`)).status).toBe(201);

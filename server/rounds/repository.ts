@@ -1,4 +1,5 @@
 import { Queryable } from '../data/database';
+import { roundLock } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
 import { RoundFields, RoundState } from '../domain/rounds';
@@ -139,15 +140,18 @@ export async function updateReviewSettings(
 
 /*
  * Who waits for whom. On SQLite a write transaction holds the whole file from its start
- * (writeTransaction in data/database.ts), so writes run one at a time and these locks compile to
- * nothing. On PostgreSQL:
+ * (writeTransaction in data/database.ts), so writes run one at a time and these locks are
+ * nothing. On PostgreSQL, a round has a lock of its own (roundLock in data/engine.ts: an
+ * advisory lock, which PostgreSQL grants in the order asked, so that a round step is never
+ * starved by a stream of saves, as it would be behind shared row locks):
  *
  * - A step that changes a round as a whole — importing or replacing its population, drawing or
  *   cancelling a draw, assigning items, a conflict declaration, offline results, the round's
- *   settings, every step of its announcement — reads the round FOR UPDATE (lockRound). It waits
- *   for every write in flight on the round, and every write on the round waits for it.
- * - A write on one sampled item — a review save or transition, a finding, evidence — reads the
- *   round FOR SHARE (shareRound), then locks its item's record (findSampledRecord with `lock`).
+ *   details and review settings, every step of its announcement — takes the round's lock alone
+ *   and reads the round FOR UPDATE (lockRound). It waits for the writes in flight on the round,
+ *   and writes asked for after it wait for it.
+ * - A write on one sampled item — a review save or transition, a finding, evidence — shares the
+ *   round's lock (shareRound), then locks its item's record (findSampledRecord with `lock`).
  *   Writes on different items of a round run side by side; two on the same item run one after
  *   the other, and the second sees the first's version (a stale one gets 409); none of them runs
  *   while a round step does, so a publication or a cancellation never sees half of one.
@@ -157,12 +161,13 @@ export async function updateReviewSettings(
 
 /** The round, locked against every other write on it until the transaction ends. */
 export async function lockRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
+  await roundLock(trx, roundId, 'alone');
   const row = (await selectRounds(trx).where('rounds.id', roundId).forUpdate('rounds').first()) as RoundRow | undefined;
   return row && toRound(row);
 }
 
 /** The round, kept from changing (lockRound waits) while writes on its items go on side by side. */
 export async function shareRound(trx: Queryable, roundId: number): Promise<Round | undefined> {
-  const row = (await selectRounds(trx).where('rounds.id', roundId).forShare('rounds').first()) as RoundRow | undefined;
-  return row && toRound(row);
+  await roundLock(trx, roundId, 'shared');
+  return findRound(trx, roundId);
 }

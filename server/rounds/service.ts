@@ -3,7 +3,7 @@ import { Database, Queryable, writeTransaction } from '../data/database';
 import { RoundFields } from '../domain/rounds';
 import { Conflict, NotFound, Refused } from '../errors';
 import { Role } from '../domain/roles';
-import { findRound, insertRound, listRounds, Round, updateRound } from './repository';
+import { findRound, insertRound, listRounds, lockRound, Round, updateRound } from './repository';
 
 export interface RoundServiceDeps {
   db: Database;
@@ -56,7 +56,8 @@ export function roundService({ db, now, onDeadlineChange }: RoundServiceDeps) {
     async update(context: AuditContext, id: number, fields: RoundFields, version: number): Promise<Round> {
       const at = now();
       return writeTransaction(db, async (trx) => {
-        const before = await findRound(trx, id);
+        // Alone on the round: its deadline and details are read by the writes on its items.
+        const before = await lockRound(trx, id);
         if (!before) throw new NotFound('复核批次不存在');
         if (!(await updateRound(trx, id, fields, version, at))) {
           throw new Conflict('该复核批次已被他人修改，请查看最新内容后再保存', { current: before });
