@@ -170,19 +170,29 @@ export async function findReviewVersions(db: Queryable, reviewId: number): Promi
 }
 
 /**
- * A review's versions without their snapshots, the latest first, up to `latest` of them: what
+ * The versions of an item's review without their snapshots, the latest first, up to `latest` of them: what
  * the review page lists. The score is read from the snapshot in the SQL.
  */
-export async function findVersionList(db: Queryable, reviewId: number, latest?: number): Promise<VersionListEntry[]> {
-  const query = versionsQuery(db, reviewId).select(
-    'review_versions.version',
-    'review_versions.action',
-    'review_versions.status',
-    'review_versions.reason',
-    'review_versions.changed_at',
-    jsonNumber(db, 'review_versions.snapshot', 'reviewScore', 'review_score'),
-    ...WRITER_COLUMNS,
-  );
+export async function findVersionList(
+  db: Queryable,
+  submissionId: number,
+  latest?: number,
+): Promise<VersionListEntry[]> {
+  // By the item rather than its review's id, so that it can be read beside the review itself.
+  const query = db('review_versions')
+    .join('reviews', 'reviews.id', 'review_versions.review_id')
+    .join('users', 'users.id', 'review_versions.changed_by')
+    .where('reviews.submission_id', submissionId)
+    .orderBy('review_versions.version', 'desc')
+    .select(
+      'review_versions.version',
+      'review_versions.action',
+      'review_versions.status',
+      'review_versions.reason',
+      'review_versions.changed_at',
+      jsonNumber(db, 'review_versions.snapshot', 'reviewScore', 'review_score'),
+      ...WRITER_COLUMNS,
+    );
   if (latest !== undefined) query.limit(latest);
   const rows = (await query) as Array<Record<string, unknown>>;
   return rows.map((r) => ({ ...versionEntry(r), reviewScore: r.review_score === null ? null : toInt(r.review_score) }));

@@ -149,9 +149,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     async item(actor: Actor, roundId: number, code: string, { allVersions = false } = {}) {
       const { round, submission, item, assignee } = await sampledItem(db, actor, roundId, code);
       // The reads side by side (each on a connection of its own on PostgreSQL).
-      const [indicators, review, findings, evidence, categories] = await Promise.all([
+      const [indicators, review, versions, findings, evidence, categories] = await Promise.all([
         findIndicators(db, submission.id),
         findReview(db, submission.id),
+        findVersionList(db, submission.id, allVersions ? undefined : RECENT_VERSIONS),
         findFindings(db, submission.id),
         findEvidence(db, submission.id),
         listCategoryTitles(db),
@@ -168,7 +169,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         assessment: assess(submission, indicators, round.deadline),
         review,
         figures: reviewFigures(submission, forReview(indicators), content),
-        versions: review ? await findVersionList(db, review.id, allVersions ? undefined : RECENT_VERSIONS) : [],
+        versions,
         // Versions are numbered from 1 without gaps, so the latest number is the count.
         versionCount: review?.version ?? 0,
         findings,
