@@ -253,6 +253,60 @@ describeIfBrowser('journeys in Chromium', () => {
     );
 
     await step(
+      'typed work survives an evidence upload and a finding, saves itself after a pause, and leaving asks first',
+      async () => {
+        const { page, context } = await as('rev1');
+        const dialogs: string[] = [];
+        page.on('dialog', (d) => dialogs.push(d.type()));
+        await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
+        const typeInto = async (selector: string, text: string) => {
+          await page.click(selector);
+          await page.keyboard.press('Control+A');
+          await page.keyboard.type(text);
+        };
+
+        // Typed, then evidence uploaded: the page saves the draft first (unless it already saved
+        // itself), and the text comes back.
+        await typeInto('#f-comment', '上传佐证前写下的意见');
+        await page.setInputFiles('#ev-file', {
+          name: '部门整体支出说明.pdf',
+          mimeType: 'application/pdf',
+          buffer: minimalPdf('Department spending statement'),
+        });
+        await Promise.all([page.waitForNavigation(), page.click('#evidence button:text("上传")')]);
+        expect(await page.inputValue('#f-comment')).toBe('上传佐证前写下的意见');
+        await expect(page.locator('[data-notice]').textContent()).resolves.toMatch(
+          /^(已先保存复核草稿（第\d+版）。)?佐证材料已上传。$/,
+        );
+        await expect(page.locator('#evidence').textContent()).resolves.toContain('部门整体支出说明.pdf');
+        await shot(page, '3-draft-saved-before-upload');
+
+        // Typed, then a finding recorded.
+        await typeInto('#f-whole', '83');
+        await page.selectOption('#fd-cat', { index: 1 });
+        await page.fill('#fd-desc', '部门整体绩效目标未细化到年度');
+        await Promise.all([page.waitForNavigation(), page.click('button:text("记录问题")')]);
+        expect(await page.inputValue('#f-whole')).toBe('83');
+        await expect(page.locator('[data-notice]').textContent()).resolves.toMatch(/。问题已记录。$/);
+        await expect(page.locator('main').textContent()).resolves.toContain('部门整体绩效目标未细化到年度');
+
+        // Typing stops: the draft saves itself, and a reload shows it.
+        await typeInto('#f-comment', '停下来之后自动保存的意见');
+        await page.locator('.save-status', { hasText: '已自动保存草稿' }).waitFor({ timeout: 10_000 });
+        await page.reload();
+        expect(await page.inputValue('#f-comment')).toBe('停下来之后自动保存的意见');
+        expect(dialogs).toEqual([]);
+
+        // Typed and not yet saved: leaving asks first.
+        await typeInto('#f-comment', '还没保存就要离开');
+        await page.goto(`${t.baseUrl}/work`);
+        expect(dialogs).toEqual(['beforeunload']);
+        await shot(page, '3-work-after-leaving');
+        await context.close();
+      },
+    );
+
+    await step(
       'the review form works from the keyboard alone, with visible focus; its weight and first paint are printed',
       async () => {
         const { page, context } = await as('rev1');

@@ -26,6 +26,12 @@ export const actorOf = (req: Request): Actor => ({
   organisation: req.user!.organisation,
 });
 const codeOf = (req: Request) => String(req.params.code);
+/** Where the page opens after a step on the small forms: at what was changed. */
+const ANCHORS: Record<string, string> = {
+  finding: '#findings-title',
+  'withdraw-finding': '#findings-title',
+  'withdraw-evidence': '#evidence',
+};
 const itemPath = (roundId: number, code: string) => `/rounds/${roundId}/items/${encodeURIComponent(code)}`;
 
 /** A sampled item's pages: the review form, its history, and the evidence and findings on it. */
@@ -39,7 +45,7 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
     extra: Record<string, unknown> & { form?: Record<string, unknown>; version?: number } = {},
   ) {
     const view = await services.reviews.item(actorOf(req), idParam(req), codeOf(req));
-    res.render('reviews/item', { ...reviewPageView(view, extra), saved: req.query.saved === '1', ...extra });
+    res.render('reviews/item', { ...reviewPageView(view, extra), ...extra });
   }
 
   router.get('/rounds/:id/items/:code', signedIn, (req, res) => renderItem(req, res));
@@ -74,7 +80,8 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
       if (!isFormError(err)) throw err;
       return renderItem(req, res, { evidenceError: formAgain(res, err).error });
     }
-    res.redirect(303, `${itemPath(roundId, codeOf(req))}?saved=1#evidence`);
+    await done(req, form.fields, '佐证材料已上传。');
+    res.redirect(303, `${itemPath(roundId, codeOf(req))}#evidence`);
   });
 
   // Evidence is always a download, never shown inline: a PDF or an image from a unit is not trusted content.
@@ -91,19 +98,24 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
     res.send(file.content);
   });
 
-  /** The review form's buttons and the small forms beside it, each one service call. */
-  const ACTIONS: Record<string, (req: Request, form: Record<string, unknown>) => Promise<unknown>> = {
-    save: (req, form) =>
-      services.reviews.save(
+  /**
+   * The review form's buttons and the small forms beside it, each one service call, answering
+   * what the banner then says was done.
+   */
+  const ACTIONS: Record<string, (req: Request, form: Record<string, unknown>) => Promise<string>> = {
+    save: async (req, form) => {
+      const { review } = await services.reviews.save(
         auditContextOf(req),
         actorOf(req),
         idParam(req),
         codeOf(req),
         formToReview(form),
         Number(form.version),
-      ),
-    submit: (req, form) =>
-      services.reviews.save(
+      );
+      return `草稿已保存（第${review.version}版）。`;
+    },
+    submit: async (req, form) => {
+      await services.reviews.save(
         auditContextOf(req),
         actorOf(req),
         idParam(req),
@@ -111,44 +123,67 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
         formToReview(form),
         Number(form.version),
         { submit: true },
-      ),
-    finding: (req, form) =>
-      services.findings.addFinding(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), {
+      );
+      return '已提交复核，等待组长确认。';
+    },
+    finding: async (req, form) => {
+      await services.findings.addFinding(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), {
         category: form.category,
         description: form.description,
         severity: form.severity,
         source: form.source,
         evidence: form.evidence,
-      }),
-    'withdraw-evidence': (req, form) =>
-      services.findings.withdrawEvidence(
+      });
+      return '问题已记录。';
+    },
+    'withdraw-evidence': async (req, form) => {
+      await services.findings.withdrawEvidence(
         auditContextOf(req),
         actorOf(req),
         idParam(req),
         codeOf(req),
         Number(form.evidenceId),
         form.reason,
-      ),
-    'withdraw-finding': (req, form) =>
-      services.findings.withdrawFinding(
+      );
+      return '佐证材料已撤回。';
+    },
+    'withdraw-finding': async (req, form) => {
+      await services.findings.withdrawFinding(
         auditContextOf(req),
         actorOf(req),
         idParam(req),
         codeOf(req),
         Number(form.findingId),
         form.reason,
-      ),
-    confirm: (req) => services.reviews.confirm(auditContextOf(req), actorOf(req), idParam(req), codeOf(req)),
-    return: (req, form) =>
-      services.reviews.return(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), form.reason),
+      );
+      return '问题已撤回。';
+    },
+    confirm: async (req) => {
+      await services.reviews.confirm(auditContextOf(req), actorOf(req), idParam(req), codeOf(req));
+      return '复核已确认。';
+    },
+    return: async (req, form) => {
+      await services.reviews.return(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), form.reason);
+      return '复核已退回，复核人修改后可重新提交。';
+    },
   };
+
+  /**
+   * The banner after a step: what was done, after the draft the page saved first when the writer
+   * had typed into the review form before using one of the small forms (`draftVersion`).
+   */
+  async function done(req: Request, form: Record<string, unknown>, what: string) {
+    const draft = str(form.draftVersion);
+    await req.flash({ notice: (/^\d{1,9}$/.test(draft) ? `已先保存复核草稿（第${draft}版）。` : '') + what });
+  }
 
   router.post('/rounds/:id/items/:code', signedIn, async (req, res) => {
     const form = objectBody(req.body);
     const action = str(form.action) || 'save';
     if (!Object.hasOwn(ACTIONS, action)) throw new Invalid(`未知的操作"${action.slice(0, 20)}"`);
+    let what: string;
     try {
-      await ACTIONS[action](req, form);
+      what = await ACTIONS[action](req, form);
     } catch (err) {
       if (!isFormError(err)) throw err;
       // Keep what the writer typed; on a stale version show what is stored now, and let the next save build on it.
@@ -161,7 +196,8 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
         version: current ? current.version : Number(form.version),
       });
     }
-    res.redirect(303, `${itemPath(idParam(req), codeOf(req))}?saved=1`);
+    await done(req, form, what);
+    res.redirect(303, `${itemPath(idParam(req), codeOf(req))}${ANCHORS[action] ?? ''}`);
   });
 
   return router;

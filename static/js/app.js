@@ -136,15 +136,19 @@ document.addEventListener('submit', function (event) {
   form.addEventListener('input', recompute);
 })();
 
-// Saving a draft without leaving the page: the same review goes to the JSON API with the version
-// the page was built from. A stale version is reported and nothing typed is lost; the next save
-// then builds on the stored version, as the plain form does.
+// The review form keeps what is typed (data-review with data-api). A draft goes to the JSON API
+// with the version the page was built from: by 保存草稿, by itself a few seconds after typing
+// stops, and before any other form on the page (evidence, findings, withdrawals) is sent, so that
+// the page those forms reload comes back with the text saved. A stale version is reported with
+// what is stored now, nothing typed is lost, and saving by itself stops until the writer saves
+// again by hand. Leaving the page with unsaved changes asks first.
 (function () {
   var form = document.querySelector('form[data-review][data-api]');
-  if (!form || !window.fetch) return;
+  if (!form || !window.fetch || !window.Promise) return;
   var button = form.querySelector('[data-save-draft]');
   var status = form.querySelector('.save-status');
   if (!button || !status) return;
+  var AUTOSAVE_MS = 3000;
   var field = function (name) {
     var el = form.querySelector('[name="' + name + '"]');
     return el ? el.value : '';
@@ -194,7 +198,6 @@ document.addEventListener('submit', function (event) {
         }
       : undefined;
     return {
-      version: Number(field('version')),
       reviewScore: field('reviewScore'),
       comment: field('comment'),
       quality: quality,
@@ -202,14 +205,46 @@ document.addEventListener('submit', function (event) {
       dimensions: dimensions,
     };
   };
-  button.addEventListener('click', function (event) {
-    event.preventDefault();
-    status.textContent = '正在保存……';
-    fetch(form.getAttribute('data-api'), {
+  var versionInput = form.querySelector('[name="version"]');
+  var saved = JSON.stringify(collect());
+  var unsaved = function () {
+    return JSON.stringify(collect()) !== saved;
+  };
+  var autosave = true;
+  var leaving = false;
+  var pending = null;
+  var timer = null;
+  var clock = function () {
+    return new Date().toLocaleTimeString('zh-CN');
+  };
+  var messageOf = function (body) {
+    var details =
+      body.error && Array.isArray(body.error.details)
+        ? body.error.details
+            .map(function (d) {
+              return d.message;
+            })
+            .join('；')
+        : '';
+    return (body.error ? body.error.message : '保存失败') + (details ? '：' + details : '');
+  };
+
+  // One save at a time; resolves with the saved version, or null when nothing was saved.
+  var save = function (how) {
+    if (pending)
+      return pending.then(function () {
+        return unsaved() ? save(how) : Number(versionInput.value);
+      });
+    window.clearTimeout(timer);
+    var content = collect();
+    var text = JSON.stringify(content);
+    content.version = Number(versionInput.value);
+    status.textContent = '正在保存草稿……';
+    pending = fetch(form.getAttribute('data-api'), {
       method: 'PUT',
       credentials: 'same-origin',
       headers: { 'Content-Type': 'application/json', Accept: 'application/json', 'X-CSRF-Token': field('_csrf') },
-      body: JSON.stringify(collect()),
+      body: JSON.stringify(content),
     })
       .then(function (res) {
         return res.json().then(function (body) {
@@ -217,19 +252,18 @@ document.addEventListener('submit', function (event) {
         });
       })
       .then(function (result) {
-        var versionInput = form.querySelector('[name="version"]');
         if (result.status === 200) {
           versionInput.value = result.body.version;
+          saved = text;
           status.textContent =
-            '已保存草稿（第' + result.body.version + '版，' + new Date().toLocaleTimeString('zh-CN') + '）';
-        } else if (
-          result.status === 409 &&
-          result.body.error &&
-          result.body.error.details &&
-          result.body.error.details.current
-        ) {
-          var current = result.body.error.details.current;
+            (how === 'auto' ? '已自动保存草稿' : '已保存草稿') + '（第' + result.body.version + '版，' + clock() + '）';
+          return result.body.version;
+        }
+        var current =
+          result.status === 409 && result.body.error && result.body.error.details && result.body.error.details.current;
+        if (current) {
           versionInput.value = current.version;
+          autosave = false;
           status.textContent =
             result.body.error.message +
             '（最新为第' +
@@ -238,23 +272,88 @@ document.addEventListener('submit', function (event) {
             current.updatedBy +
             '保存，复核得分 ' +
             (current.reviewScore === null ? '未评完' : current.reviewScore) +
-            '）。您填写的内容仍在页面上，再次保存将以最新版本为基础。';
+            (current.comment ? '，复核意见：' + current.comment : '') +
+            '）。您填写的内容仍在页面上；点"保存草稿"将以最新版本为基础保存您的内容。';
         } else {
-          var details =
-            result.body.error && Array.isArray(result.body.error.details)
-              ? result.body.error.details
-                  .map(function (d) {
-                    return d.message;
-                  })
-                  .join('；')
-              : '';
-          status.textContent =
-            (result.body.error ? result.body.error.message : '保存失败') + (details ? '：' + details : '');
+          status.textContent = messageOf(result.body) + '。您填写的内容仍在页面上，没有保存。';
         }
+        return null;
       })
       .catch(function () {
-        status.textContent = '网络错误，草稿没有保存，请重试';
+        status.textContent = '网络错误，草稿没有保存；您填写的内容仍在页面上，请稍后重试';
+        return null;
+      })
+      .then(function (version) {
+        pending = null;
+        return version;
       });
+    return pending;
+  };
+
+  button.addEventListener('click', function (event) {
+    event.preventDefault();
+    autosave = true;
+    save('manual');
+  });
+  var typed = function () {
+    window.clearTimeout(timer);
+    if (autosave && unsaved())
+      timer = window.setTimeout(function () {
+        if (unsaved()) save('auto');
+      }, AUTOSAVE_MS);
+  };
+  form.addEventListener('input', typed);
+  form.addEventListener('change', typed);
+
+  document.addEventListener('submit', function (event) {
+    var other = event.target;
+    if (event.defaultPrevented || !(other instanceof HTMLFormElement)) return;
+    if (other === form) {
+      window.clearTimeout(timer);
+      if (pending) {
+        // A draft is being saved by itself: send the form once it is, on the version it made.
+        event.preventDefault();
+        var action = event.submitter && event.submitter.name === 'action' ? event.submitter.value : '';
+        pending.then(function () {
+          var input = document.createElement('input');
+          input.type = 'hidden';
+          input.name = 'action';
+          input.value = action;
+          form.appendChild(input);
+          leaving = true;
+          HTMLFormElement.prototype.submit.call(form);
+        });
+        return;
+      }
+      leaving = true;
+      return;
+    }
+    if (!unsaved()) {
+      leaving = true;
+      return;
+    }
+    // Another form would reload the page over what was typed: save the draft first.
+    event.preventDefault();
+    save('before').then(function (version) {
+      other.dataset.submitted = '';
+      if (version === null) {
+        status.scrollIntoView({ block: 'center' });
+        return;
+      }
+      var input = document.createElement('input');
+      input.type = 'hidden';
+      input.name = 'draftVersion';
+      input.value = String(version);
+      other.appendChild(input);
+      leaving = true;
+      HTMLFormElement.prototype.submit.call(other);
+    });
+  });
+
+  window.addEventListener('beforeunload', function (event) {
+    if (leaving || !unsaved()) return;
+    event.preventDefault();
+    event.returnValue = '';
   });
 })();
 
