@@ -301,7 +301,18 @@ describeIfBrowser('journeys in Chromium', () => {
         await typeInto('#f-comment', '还没保存就要离开');
         await page.goto(`${t.baseUrl}/work`);
         expect(dialogs).toEqual(['beforeunload']);
-        await shot(page, '3-work-after-leaving');
+
+        // An untouched review with indicators: 未评分, until every indicator is scored.
+        await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P004`);
+        const figure = (name: string) => page.locator(`[data-figure="${name}"]`);
+        await expect(figure('pending').textContent()).resolves.toBe('未评分');
+        await expect(figure('score').textContent()).resolves.toBe('');
+        expect(await figure('change').isHidden()).toBe(true);
+        const first = page.locator('[data-indicator-score]').first();
+        await first.fill('1');
+        await expect(figure('pending').textContent()).resolves.toBe('（尚未评完）');
+        await first.fill('');
+        await expect(figure('pending').textContent()).resolves.toBe('未评分');
         await context.close();
       },
     );

@@ -111,6 +111,18 @@ describe('the figures', () => {
     expect(figures).toMatchObject({ reviewScore, reviewGrade: grade, executionPoints: 800, deviation, deviationBp });
   });
 
+  it.each([
+    ['nothing entered yet (the untouched review has no indicator entries)', content([])],
+    ['every indicator entry left blank', content([null, null, null])],
+  ])('%s: 未评分, not the execution points alone', (_name, untouched) => {
+    const figures = reviewFigures(RECORD, INDICATORS, untouched);
+    expect(figures).toMatchObject({ reviewScore: null, reviewGrade: null, unscored: true, gradeChanged: false });
+  });
+
+  it('some indicators scored: no score yet, and no longer 未评分', () => {
+    expect(reviewFigures(RECORD, INDICATORS, content([3000]))).toMatchObject({ reviewScore: null, unscored: false });
+  });
+
   it("untouched indicators with a whole score (an agency's sheet) keep the whole score", () => {
     expect(reviewFigures(RECORD, INDICATORS, content([null, null, null], { wholeScore: 7050 })).reviewScore).toBe(7050);
   });

@@ -351,6 +351,8 @@ export function parseReviewContent(
 export interface ReviewFigures {
   /** Hundredths; null until every indicator (or the whole record) is scored. */
   reviewScore: number | null;
+  /** Nothing scored yet: no indicator and no whole score (the page says 未评分). */
+  unscored: boolean;
   reviewGrade: Grade | null;
   executionPoints: number | null;
   /** Self-score − review score, hundredths. */
@@ -374,18 +376,25 @@ export function reviewFigures(
 ): ReviewFigures {
   let reviewScore: number | null;
   let execution: number | null = null;
+  let unscored = content.wholeScore === null;
   if (indicators.length > 0) {
     const executionWeight = indicators.filter((i) => i.isExecution).reduce((t, i) => t + i.weight, 0);
     execution = executionWeight > 0 ? (executionPoints(executionWeight, record.budgetFen, record.executedFen) ?? 0) : 0;
-    const scored = content.indicators.every((i) => i.reviewScore !== null);
-    const untouched = content.indicators.every((i) => i.reviewScore === null);
+    // The indicators the reviewer scores (budget execution is recomputed): an untouched review
+    // has no score yet, not the execution points alone.
+    const given = new Map(content.indicators.map((i) => [i.id, i.reviewScore]));
+    const scores = indicators.filter((i) => !i.isExecution).map((i) => given.get(i.id) ?? null);
+    const scored = scores.every((score) => score !== null);
+    const untouched = scores.every((score) => score === null);
+    unscored &&= untouched && scores.length > 0;
     // A record with indicators scored as a whole (offline, from an agency's sheet) keeps that score
     // until its indicators are reviewed one by one.
-    reviewScore = scored
-      ? Math.min(10000, content.indicators.reduce((t, i) => t + (i.reviewScore ?? 0), 0) + execution)
-      : untouched
-        ? content.wholeScore
-        : null;
+    reviewScore =
+      scored && scores.length > 0
+        ? Math.min(10000, scores.reduce((t: number, score) => t + (score ?? 0), 0) + execution)
+        : untouched
+          ? (content.wholeScore ?? (scores.length === 0 ? execution : null))
+          : null;
   } else {
     reviewScore = content.wholeScore;
   }
@@ -393,6 +402,7 @@ export function reviewFigures(
   const deviation = reviewScore === null ? null : record.selfScore - reviewScore;
   return {
     reviewScore,
+    unscored,
     reviewGrade,
     executionPoints: execution,
     deviation,

@@ -116,9 +116,13 @@ export class FileReader {
       resourceLimits: { maxOldGenerationSizeMb: this.limits.heapMb },
     });
     worker.unref();
-    worker.once('exit', () => {
+    const forget = () => {
       if (this.worker === worker) this.worker = undefined;
-    });
+    };
+    worker.once('exit', forget);
+    // A thread can fail with no file being read (past its memory while it loads, say): without a
+    // listener of its own that 'error' would end the server. The next file gets a new thread.
+    worker.on('error', forget);
     this.worker = worker;
     return worker;
   }

@@ -158,6 +158,7 @@ export function reviewPageView(
     figures: {
       ...view.figures,
       reviewScoreText: scoreText(view.figures.reviewScore),
+      pendingText: view.figures.reviewScore !== null ? '' : view.figures.unscored ? '未评分' : '（尚未评完）',
       deviationText: view.figures.deviation === null ? '' : formatScore(view.figures.deviation),
       deviationRate: view.figures.deviationBp === null ? '' : formatRateBp(view.figures.deviationBp),
       selfGrade: view.assessment.scoreGrade,

@@ -93,32 +93,50 @@ document.addEventListener('submit', function (event) {
   };
   var recompute = function () {
     var total;
+    var given = 0;
     if (figures.getAttribute('data-indicators') === 'true') {
       total = Number(figures.getAttribute('data-execution') || 0);
       var inputs = form.querySelectorAll('[data-indicator-score]');
       for (var i = 0; i < inputs.length; i++) {
         var v = toHundredths(inputs[i].value);
-        if (v === null) {
-          total = null;
-          break;
-        }
-        total += v;
+        if (v === null) total = null;
+        else given += 1;
+        if (total !== null) total += v;
       }
-    } else {
+      // Nothing re-scored yet: a whole score, if one was given, stands (as on the server).
       var whole = form.querySelector('[name="reviewScore"]');
-      total = whole ? toHundredths(whole.value) : null;
+      if (given === 0) total = whole ? toHundredths(whole.value) : null;
+    } else {
+      var wholeScore = form.querySelector('[name="reviewScore"]');
+      total = wholeScore ? toHundredths(wholeScore.value) : null;
+      given = total === null ? 0 : 1;
     }
-    var scoreEl = figures.querySelector('[data-figure="score"]');
-    var gradeEl = figures.querySelector('[data-figure="grade"]');
-    var deviationEl = figures.querySelector('[data-figure="deviation"]');
-    if (scoreEl) scoreEl.textContent = total === null ? '' : show(Math.min(total, 10000));
-    if (gradeEl) gradeEl.textContent = total === null ? '' : grade(Math.min(total, 10000));
+    if (total !== null) total = Math.min(total, 10000);
+    var part = function (name) {
+      return figures.querySelector('[data-figure="' + name + '"]');
+    };
+    var reviewGrade = total === null ? '' : grade(total);
+    if (part('score')) part('score').textContent = total === null ? '' : show(total);
+    if (part('pending')) part('pending').textContent = total !== null ? '' : given === 0 ? '未评分' : '（尚未评完）';
+    if (part('grade')) part('grade').textContent = reviewGrade;
+    // The grade change follows the score; in a blind review the self grade is not on the page.
+    var change = part('change');
+    var selfGrade = change && change.getAttribute('data-self-grade');
+    if (change) {
+      change.hidden = !selfGrade || !reviewGrade || selfGrade === reviewGrade;
+      change.textContent = change.hidden ? '' : '等级由' + selfGrade + '变为' + reviewGrade;
+    }
     var self = Number(figures.getAttribute('data-self'));
-    if (deviationEl && figures.getAttribute('data-self') && total !== null) {
-      var d = self - Math.min(total, 10000);
+    var deviationEl = part('deviation');
+    if (deviationEl && figures.getAttribute('data-self'))
       deviationEl.textContent =
-        '自评 − 复核 = ' + show(d) + ' 分（' + (self ? ((d / self) * 100).toFixed(2) : '0') + '%）';
-    }
+        total === null
+          ? ''
+          : '自评 − 复核 = ' +
+            show(self - total) +
+            ' 分（' +
+            (self ? (((self - total) / self) * 100).toFixed(2) : '0') +
+            '%）';
   };
   form.addEventListener('change', function (event) {
     var select = event.target;
