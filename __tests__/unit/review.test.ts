@@ -72,6 +72,19 @@ describe('deductions under the rules', () => {
     },
   );
 
+  it.each([
+    ['the full weight: no deduction, no note', 1000, []],
+    ['below the weight: a deduction, with its note', 900, ['indicators.5.note']],
+  ])('a unit that claimed 12 of 10 points, given %s', (_name, reviewScore, fields) => {
+    // 2023-P004's case: the self-score is above the weight; deductions count from the weight.
+    const inflated: IndicatorForReview[] = [
+      ...INDICATORS,
+      { id: 5, level1: '效益指标', level3: '受益人数', weight: 1000, score: 1200, isExecution: false },
+    ];
+    const parsed = parseReviewContent({ indicators: [{ id: 5, reviewScore: reviewScore / 100 }] }, inflated);
+    expect(parsed.errors.map((e) => e.field)).toEqual(fields);
+  });
+
   it('the execution indicator is never entered: its points come from the amounts', () => {
     const parsed = parse({ indicators: [{ id: 4, reviewScore: 10 }] });
     expect(parsed.value!.indicators.map((i) => i.id)).toEqual([1, 2, 3]);

@@ -138,7 +138,8 @@ const EMPTY_CONTENT: ReviewContent = {
  * A review as a writer sends it: `{reviewScore?, qualityScore?, quality?, comment?, indicators?:
  * [{id, reviewActual?, reviewScore?, rule?, percent?, note?, evidence?}], dimensions?: {名称:
  * {judgement, note} | null}}`. Scores are points with up to two decimals. A rule fixes the
- * score; a score below the unit's own for that indicator, or any rule, needs a note. A draft may
+ * score; a score below the unit's own for that indicator (or below its weight, when the unit
+ * claimed more), or any rule, needs a note. A draft may
  * be incomplete.
  *
  * What the body leaves out keeps its value in `base` (the stored review); `null` clears a field.
@@ -269,7 +270,10 @@ export function parseReviewContent(
     const note = given(entry.note)
       ? (text(entry.note, `${field}.note`, `${name}的扣分说明`, TEXT_LIMITS.note) ?? null)
       : stored.note;
-    const deducted = rule !== null || (score.value !== undefined && score.value < indicator.score);
+    // Below what the unit claimed is a deduction, measured from the weight when the unit claimed
+    // more than the indicator is worth: giving the full weight needs no note.
+    const deducted =
+      rule !== null || (score.value !== undefined && score.value < Math.min(indicator.score, indicator.weight));
     if (deducted && note === null)
       errors.push({ field: `${field}.note`, message: `${name}扣分须写明说明（所依据的规则、比例和佐证）` });
     const evidenceIds = (value: unknown): number[] => {
