@@ -313,6 +313,22 @@ describeIfBrowser('journeys in Chromium', () => {
         await expect(figure('pending').textContent()).resolves.toBe('（尚未评完）');
         await first.fill('');
         await expect(figure('pending').textContent()).resolves.toBe('未评分');
+
+        // A deduction without its note: the error under the note, the note marked and focused,
+        // and the buttons as they were.
+        expected.add(`422 /api/rounds/${roundId}/items/2023-P004/review`);
+        const id = (await first.getAttribute('id'))!.slice(3);
+        await first.fill('0.5');
+        await page.click('[data-save-draft]');
+        const note = page.locator(`#in-${id}`);
+        await page.locator(`.field-error[data-for="ind_${id}_note"]`).waitFor();
+        expect(await note.getAttribute('aria-invalid')).toBe('true');
+        expect(await page.evaluate(() => document.activeElement?.id)).toBe(`in-${id}`);
+        await expect(page.locator(`.field-error[data-for="ind_${id}_note"]`).textContent()).resolves.toContain(
+          '扣分须写明说明',
+        );
+        await shot(page, '3-error-beside-field');
+        await first.fill('');
         await context.close();
       },
     );

@@ -247,6 +247,69 @@ document.addEventListener('submit', function (event) {
     return (body.error ? body.error.message : '保存失败') + (details ? '：' + details : '');
   };
 
+  // A save's errors beside their fields: the field marked (aria-invalid), the message under it,
+  // and the first one focused. `field` is the API's name (indicators.12.note, quality.report …).
+  var inputFor = function (name) {
+    var m = /^indicators\.(\d+)\.(\w+)$/.exec(name);
+    if (m) {
+      var suffix = {
+        reviewScore: 'score',
+        note: 'note',
+        rule: 'rule',
+        percent: 'rule',
+        reviewActual: 'actual',
+        evidence: 'evidence',
+      }[m[2]];
+      return suffix ? form.querySelector('[name="ind_' + m[1] + '_' + suffix + '"]') : null;
+    }
+    m = /^dimensions\.(.+?)(\.note)?$/.exec(name);
+    if (m) {
+      var select = form.querySelector('[data-dimension="' + m[1].replace(/"/g, '') + '"]');
+      return select && m[2]
+        ? form.querySelector('[name="' + select.name.replace('_judgement', '_note') + '"]')
+        : select;
+    }
+    var names = {
+      reviewScore: 'reviewScore',
+      comment: 'comment',
+      'quality.timeliness': 'q_timeliness',
+      'quality.timelinessReason': 'q_timeliness_reason',
+      'quality.normative': 'q_normative',
+      'quality.report': 'q_report',
+    };
+    return Object.prototype.hasOwnProperty.call(names, name)
+      ? form.querySelector('[name="' + names[name] + '"]')
+      : null;
+  };
+  var clearErrors = function () {
+    Array.prototype.forEach.call(form.querySelectorAll('.field-error[data-for]'), function (p) {
+      p.remove();
+    });
+    Array.prototype.forEach.call(form.querySelectorAll('[aria-invalid="true"]'), function (el) {
+      el.removeAttribute('aria-invalid');
+      el.removeAttribute('aria-describedby');
+    });
+  };
+  var showErrors = function (details) {
+    clearErrors();
+    var first = null;
+    (details || []).forEach(function (detail, n) {
+      var input = detail && detail.field ? inputFor(String(detail.field)) : null;
+      if (!input) return;
+      var message = document.createElement('p');
+      message.className = 'field-error';
+      message.id = 'save-error-' + n;
+      message.setAttribute('data-for', input.name);
+      message.textContent = detail.message;
+      input.insertAdjacentElement('afterend', message);
+      input.setAttribute('aria-invalid', 'true');
+      input.setAttribute('aria-describedby', message.id);
+      if (!first) first = input;
+    });
+    if (first) first.focus();
+    return first !== null;
+  };
+
   // One save at a time; resolves with the saved version, or null when nothing was saved.
   var save = function (how) {
     if (pending)
@@ -271,6 +334,7 @@ document.addEventListener('submit', function (event) {
       })
       .then(function (result) {
         if (result.status === 200) {
+          clearErrors();
           versionInput.value = result.body.version;
           saved = text;
           status.textContent =
@@ -294,6 +358,8 @@ document.addEventListener('submit', function (event) {
             '）。您填写的内容仍在页面上；点"保存草稿"将以最新版本为基础保存您的内容。';
         } else {
           status.textContent = messageOf(result.body) + '。您填写的内容仍在页面上，没有保存。';
+          // Marked beside the fields when the writer asked; a save by itself only says so here.
+          if (how !== 'auto' && result.body.error) showErrors(result.body.error.details);
         }
         return null;
       })
