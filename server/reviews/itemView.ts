@@ -105,7 +105,7 @@ export function reviewPageView(
       ...s,
       kindLabel: KIND_LABELS[s.kind],
       budget: formatWan(s.budgetFen),
-      executed: s.executedFen === null ? '—' : formatWan(s.executedFen),
+      executed: s.executedFen === null ? '—' : `${formatWan(s.executedFen)} 万元`,
       rate: formatRateBp(s.executionRateBp),
       score: formatScore(s.selfScore),
       warningList: warningKeysOf(s.warnings).map((k) => WARNINGS[k]),
