@@ -318,6 +318,40 @@ describe('sign-off', () => {
     await expect(t.db('review_versions').update({ reason: 'x' })).rejects.toThrow(/append-only/);
   });
 
+  it('a writer takes back a submission the lead has not confirmed; not once it is confirmed, nor someone else’s', async () => {
+    await scoreD001();
+    const current = (await api('rev1').get(item('2023-D001'))).body.review;
+    await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: current.version, reviewScore: 80, comment: '整体打分：绩效目标不细化', dimensions: DIMENSIONS });
+    expect((await api('rev1').post(`${item('2023-D001')}/review/withdraw`)).status).toBe(409);
+    expect((await api('rev1').post(`${item('2023-D001')}/review/submit`)).status).toBe(200);
+    // Not the writer's item: refused (and audited as such).
+    expect((await api('eval1').post(`${item('2023-D001')}/review/withdraw`)).status).toBe(403);
+    const withdrawn = await api('rev1').post(`${item('2023-D001')}/review/withdraw`);
+    expect(withdrawn.status).toBe(200);
+    expect(withdrawn.body).toMatchObject({ status: 'draft', reviewScore: 80 });
+    expect((await api('lead1').post(`${item('2023-D001')}/review/confirm`)).status).toBe(409);
+    const edited = await api('rev1')
+      .put(`${item('2023-D001')}/review`)
+      .send({ version: withdrawn.body.version, comment: '撤回后补充了意见' });
+    expect(edited.status).toBe(200);
+    expect((await api('rev1').post(`${item('2023-D001')}/review/submit`)).status).toBe(200);
+    expect((await api('lead1').post(`${item('2023-D001')}/review/confirm`)).status).toBe(200);
+    const late = await api('rev1').post(`${item('2023-D001')}/review/withdraw`);
+    expect(late.status).toBe(409);
+    expect(late.body.error.message).toContain('请组长退回');
+    const history = (await api('lead1').get(item('2023-D001'))).body.history;
+    expect(history.map((h: { action: string }) => h.action).slice(0, 5)).toEqual([
+      'confirm',
+      'submit',
+      'save',
+      'withdraw',
+      'submit',
+    ]);
+    expect(await lastAudit(t.db, 'review.withdraw')).toBeDefined();
+  });
+
   it('the history lists every version with what it changed; the review page lists the latest ten', async () => {
     await signOffD001();
     let version = (await api('rev1').get(item('2023-D001'))).body.review.version;

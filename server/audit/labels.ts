@@ -31,6 +31,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'assignment.end': '结束复核任务',
   'review.save': '保存复核',
   'review.submit': '提交复核',
+  'review.withdraw': '撤回提交',
   'review.confirm': '确认复核',
   'review.return': '退回复核',
   'review.import': '导入离线复核结果',

@@ -158,6 +158,10 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
       );
       return '问题已撤回。';
     },
+    withdraw: async (req) => {
+      await services.reviews.withdraw(auditContextOf(req), actorOf(req), idParam(req), codeOf(req));
+      return '已撤回提交，复核回到草稿，可以继续修改。';
+    },
     confirm: async (req) => {
       await services.reviews.confirm(auditContextOf(req), actorOf(req), idParam(req), codeOf(req));
       return '复核已确认。';
@@ -313,7 +317,7 @@ export function itemApiRoutes({ services, access }: { services: Services; access
     res.status(201).json(finding);
   });
 
-  for (const action of ['submit', 'confirm', 'return'] as const) {
+  for (const action of ['submit', 'withdraw', 'confirm', 'return'] as const) {
     router.post(`/rounds/:id/items/:code/review/${action}`, signedIn, async (req, res) => {
       const args = [auditContextOf(req), actorOf(req), idParam(req), codeOf(req)] as const;
       const { review, submission, blind } = await (action === 'return'

@@ -18,6 +18,7 @@ const str = asText;
 const ACTION_LABELS: Record<string, string> = {
   save: '保存',
   submit: '提交',
+  withdraw: '撤回提交',
   confirm: '确认',
   return: '退回',
   import: '离线导入',
@@ -197,6 +198,7 @@ export function reviewPageView(
     canWrite: view.canWrite,
     canWriteFindings: view.canWriteFindings,
     canSubmit: view.canSubmit,
+    canWithdraw: view.canWithdraw,
     canConfirm: view.canConfirm,
     canReturn: view.canReturn,
   };

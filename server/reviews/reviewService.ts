@@ -24,7 +24,7 @@ import {
 /** How many of a review's versions its page lists; the history page has them all. */
 export const RECENT_VERSIONS = 10;
 
-export type Transition = 'submit' | 'confirm' | 'return';
+export type Transition = 'submit' | 'withdraw' | 'confirm' | 'return';
 
 /** A save over a version that is no longer the stored one: the stored review comes with it. */
 export class StaleReview extends Conflict {
@@ -64,7 +64,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     const code = submission.code;
     const review = await findReview(trx, submission.id);
     if (action === 'submit' && !canWrite(actor, assignee)) throw new Refused(`无权提交项目 ${code} 的复核`);
-    if (action !== 'submit' && actor.role !== 'lead')
+    if (action === 'withdraw' && !canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的复核`);
+    if ((action === 'confirm' || action === 'return') && actor.role !== 'lead')
       throw new Refused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
     if (!review) throw new Conflict('这个项目还没有复核记录');
     let status: ReviewStatus;
@@ -80,6 +81,13 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       );
       if (problems.length) throw new Invalid('复核还不完整，不能提交', problems);
       status = 'submitted';
+    } else if (action === 'withdraw') {
+      // Taken back before the lead has confirmed it: a draft again, for its writer to change.
+      if (review.status !== 'submitted')
+        throw new Conflict(
+          review.status === 'confirmed' ? '复核已确认，不能撤回；如需修改，请组长退回' : '只能撤回已提交的复核',
+        );
+      status = 'draft';
     } else if (action === 'confirm') {
       if (review.status !== 'submitted') throw new Conflict('只能确认已提交的复核');
       status = 'confirmed';
@@ -181,6 +189,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         blind: isBlind(round, actor.role, review?.reviewScore),
         timelinessDefault: timelinessScore(submission.submittedOn, round.deadline),
         canSubmit: writable,
+        canWithdraw: canWrite(actor, assignee) && review?.status === 'submitted',
         canConfirm: actor.role === 'lead' && review?.status === 'submitted',
         canReturn: actor.role === 'lead' && (review?.status === 'submitted' || review?.status === 'confirmed'),
       };
@@ -298,6 +307,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
 
     submit: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
       transition(context, actor, roundId, code, 'submit'),
+    /** A submission the lead has not confirmed yet, taken back by its writer. */
+    withdraw: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
+      transition(context, actor, roundId, code, 'withdraw'),
     confirm: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
       transition(context, actor, roundId, code, 'confirm'),
     return: (context: AuditContext, actor: Actor, roundId: number, code: string, reason: unknown) =>

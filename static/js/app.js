@@ -4,7 +4,9 @@
 document.addEventListener('submit', function (event) {
   var form = event.target;
   if (!(form instanceof HTMLFormElement)) return;
-  var message = form.getAttribute('data-confirm');
+  // The button pressed may ask (抽样 beside 预览 in one form), or the form for every button.
+  var button = event.submitter;
+  var message = (button && button.getAttribute('data-confirm')) || form.getAttribute('data-confirm');
   if (message && !window.confirm(message)) {
     event.preventDefault();
     return;
