@@ -264,6 +264,30 @@ describe('no lost work', () => {
   });
 });
 
+describe('suggested findings', () => {
+  it('one suggestion per category, naming every warning sign behind it; gone once accepted', async () => {
+    const agent = t.agent();
+    await login(agent, 'eval1');
+    const page = (await agent.get(`/rounds/${roundId}/items/2023-P004`)).text;
+    const suggested = (html: string) => [...html.matchAll(/name="source" value="warning:(\w+)"/g)].map((m) => m[1]);
+    // 2023-P004: 执行率低 (P01), 得分率偏离 and 超过分值 (both P08): two suggestions, not three.
+    expect(suggested(page)).toEqual(['lowExecution', 'scoreAboveExecution']);
+    expect(page).toContain('指标得分率明显高于预算执行率，自评打分偏高。部分指标得分超过其分值，打分随意。');
+    const accepted = await agent
+      .post(`/rounds/${roundId}/items/2023-P004`)
+      .type('form')
+      .send({
+        _csrf: await csrfOf(agent, `/rounds/${roundId}/items/2023-P004`),
+        action: 'finding',
+        category: 'P08',
+        description: '指标得分率明显高于预算执行率，自评打分偏高。部分指标得分超过其分值，打分随意。',
+        source: 'warning:scoreAboveExecution',
+      });
+    expect(accepted.status).toBe(303);
+    expect(suggested((await agent.get(`/rounds/${roundId}/items/2023-P004`)).text)).toEqual(['lowExecution']);
+  });
+});
+
 describe('sign-off', () => {
   it('submit needs a complete review; then only the lead confirms; a confirmed review is closed until returned', async () => {
     await scoreD001();

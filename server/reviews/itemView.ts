@@ -4,7 +4,7 @@ import { formatWan } from '../domain/money';
 import { KIND_LABELS } from '../domain/population';
 import { DEDUCTION_RULES, DIMENSIONS, JUDGEMENTS, REVIEW_STATUSES } from '../domain/review';
 import { ROLE_LABELS } from '../domain/roles';
-import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
+import { formatRateBp, WarningKey, WARNINGS, warningKeysOf } from '../domain/warnings';
 import { MAX_UPLOAD_BYTES } from '../files/formats';
 import { asText } from '../http/input';
 import { VersionListEntry } from './repository';
@@ -183,14 +183,11 @@ export function reviewPageView(
     activeEvidence: view.evidence.filter((e) => !e.withdrawnAt),
     maxUploadMb: Math.round(MAX_UPLOAD_BYTES / 1048576),
     severities: Object.entries(SEVERITIES).map(([key, label]) => ({ value: key, label })),
-    suggestions: warningKeysOf(s.warnings)
-      .filter((key) => !view.findings.some((f) => f.source === `warning:${key}` && !f.withdrawnAt))
-      .map((key) => ({
-        key,
-        warning: WARNINGS[key].label,
-        ...SUGGESTED_BY_WARNING[key],
-        categoryTitle: view.categories.find((c) => c.code === SUGGESTED_BY_WARNING[key].category)?.title,
-      })),
+    suggestions: suggestionsFor(
+      warningKeysOf(s.warnings),
+      new Set(view.findings.filter((f) => !f.withdrawnAt).map((f) => f.source)),
+      view.categories,
+    ),
     version: version ?? view.review?.version ?? 0,
     assignee: view.item.assigneeName
       ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}`
@@ -202,4 +199,27 @@ export function reviewPageView(
     canConfirm: view.canConfirm,
     canReturn: view.canReturn,
   };
+}
+
+/**
+ * The findings the record's warning signs suggest: one per category, however many signs point to
+ * it (指标得分超过分值 and 得分率高于执行率 both suggest P08), naming every sign and saying each
+ * thing once. Accepting it records the finding with the first sign as its source; while that
+ * finding stands, nothing more is suggested for its category's signs.
+ */
+function suggestionsFor(keys: WarningKey[], sources: Set<string>, categories: Array<{ code: string; title: string }>) {
+  const byCategory = new Map<string, WarningKey[]>();
+  for (const key of keys) {
+    const { category } = SUGGESTED_BY_WARNING[key];
+    byCategory.set(category, [...(byCategory.get(category) ?? []), key]);
+  }
+  // A suggestion accepted (under any of its signs) and not withdrawn is not suggested again.
+  const open = [...byCategory].filter(([, signs]) => !signs.some((key) => sources.has(`warning:${key}`)));
+  return open.map(([category, signs]) => ({
+    key: signs[0],
+    warnings: signs.map((key) => WARNINGS[key].label),
+    category,
+    categoryTitle: categories.find((c) => c.code === category)?.title,
+    description: signs.map((key) => SUGGESTED_BY_WARNING[key].description).join(''),
+  }));
 }
