@@ -627,6 +627,27 @@ describe('conflict of interest', () => {
     await login(agent, 'lead1');
     expect((await agent.get(`/rounds/${roundId}/conflicts`)).text).toContain('2023年为其提供预算编制咨询服务');
   });
+
+  it('a refused declaration comes back with what was typed and why, and nothing is declared', async () => {
+    const agent = t.agent();
+    await login(agent, 'eval1');
+    const before = await t.db('conflict_declarations').count({ n: '*' });
+    const res = await agent
+      .post(`/rounds/${roundId}/conflicts`)
+      .type('form')
+      .send({
+        _csrf: await csrfOf(agent, `/rounds/${roundId}/conflicts`),
+        scope: 'unit',
+        name: '不存在的单位',
+        reason: '2022年为其做过财务审计，写了很长的说明',
+      });
+    expect(res.status).toBe(422);
+    expect(res.text).toContain('本批次中没有预算单位&quot;不存在的单位&quot;');
+    expect(res.text).toContain('value="不存在的单位"');
+    expect(res.text).toContain('2022年为其做过财务审计，写了很长的说明</textarea>');
+    expect(res.text).toContain('<option value="unit" selected>');
+    expect(await t.db('conflict_declarations').count({ n: '*' })).toEqual(before);
+  });
 });
 
 describe('quality rating and round settings', () => {

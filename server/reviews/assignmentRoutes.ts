@@ -1,4 +1,4 @@
-import { Router } from 'express';
+import { Request, Response, Router } from 'express';
 import { formatScore } from '../domain/grades';
 import { KIND_LABELS } from '../domain/population';
 import { REVIEW_STATUSES } from '../domain/review';
@@ -9,6 +9,7 @@ import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { asText, objectBody } from '../http/input';
 import { idParam } from '../http/params';
+import { formAgain } from '../http/forms';
 import { Services } from '../services';
 import { Flash } from '../sessions/repository';
 import { isBlind } from './items';
@@ -122,7 +123,8 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     res.redirect(303, `/rounds/${roundId}/assignments`);
   });
 
-  router.get('/rounds/:id/conflicts', signedIn, async (req, res) => {
+  /** The declarations page; after a refused declaration, with what was typed and why (422). */
+  async function renderConflicts(req: Request, res: Response, again?: { form: Record<string, unknown>; err: Invalid }) {
     const round = await services.rounds.get(idParam(req));
     const user = req.user!;
     if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin')
@@ -132,24 +134,30 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
       user.role === 'evaluator' ? (user.organisation ?? '') : undefined,
     );
     const population = user.role === 'evaluator' ? await services.population.current(round.id) : undefined;
+    const typed = (key: string) => (again && typeof again.form[key] === 'string' ? again.form[key] : '');
     res.render('reviews/conflicts', {
       title: `利益冲突申报：${round.title}`,
       round,
       declarations: declarations.map((d) => ({ ...d, scopeLabel: d.scope === 'department' ? '主管部门' : '预算单位' })),
       canDeclare: user.role === 'evaluator',
       departments: population?.summary.byDepartment.map((d) => d.department) ?? [],
+      form: { unit: typed('scope') === 'unit', name: typed('name'), reason: typed('reason') },
+      ...(again ? formAgain(res, again.err) : {}),
     });
-  });
+  }
+
+  router.get('/rounds/:id/conflicts', signedIn, (req, res) => renderConflicts(req, res));
 
   router.post('/rounds/:id/conflicts', signedIn, async (req, res) => {
     const roundId = idParam(req);
+    const form = objectBody(req.body);
     try {
-      await services.assignments.declareConflict(auditContextOf(req), actorOf(req), roundId, objectBody(req.body));
-      await req.flash({ notice: '已申报。' });
+      await services.assignments.declareConflict(auditContextOf(req), actorOf(req), roundId, form);
     } catch (err) {
       if (!(err instanceof Invalid)) throw err;
-      await req.flash({ error: err.message, details: err.details as Flash['details'] });
+      return renderConflicts(req, res, { form, err });
     }
+    await req.flash({ notice: '已申报。' });
     res.redirect(303, `/rounds/${roundId}/conflicts`);
   });
 
