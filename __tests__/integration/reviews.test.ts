@@ -628,6 +628,20 @@ describe('conflict of interest', () => {
     expect((await agent.get(`/rounds/${roundId}/conflicts`)).text).toContain('2023年为其提供预算编制咨询服务');
   });
 
+  it('an evaluator states no conflict once; it is on record for the lead, and others may not state it', async () => {
+    const agent = t.agent();
+    await login(agent, 'eval1');
+    expect((await agent.get(`/rounds/${roundId}/conflicts`)).text).toContain('声明无利益冲突</button>');
+    expect((await api('rev1').post(`/api/rounds/${roundId}/conflicts/none`)).status).toBe(403);
+    expect((await api('eval1').post(`/api/rounds/${roundId}/conflicts/none`)).status).toBe(201);
+    expect((await api('eval1').post(`/api/rounds/${roundId}/conflicts/none`)).status).toBe(409);
+    expect((await agent.get(`/rounds/${roundId}/conflicts`)).text).not.toContain('声明无利益冲突</button>');
+    expect((await lastAudit(t.db, 'conflict.none')).after).toContain('某某会计师事务所');
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    expect((await lead.get(`/rounds/${roundId}/conflicts`)).text).toContain('eval1（某某会计师事务所）于');
+  });
+
   it('a refused declaration comes back with what was typed and why, and nothing is declared', async () => {
     const agent = t.agent();
     await login(agent, 'eval1');

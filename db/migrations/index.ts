@@ -10,6 +10,7 @@ import * as announcements from './20261125000008_announcements';
 import * as sessionFlash from './20261205000001_session_flash';
 import * as assignmentEndReason from './20261205000002_assignment_end_reason';
 import * as populationListIndexes from './20261205000003_population_list_indexes';
+import * as conflictClearances from './20261205000004_conflict_clearances';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -28,6 +29,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261205000001_session_flash', module: sessionFlash },
   { name: '20261205000002_assignment_end_reason', module: assignmentEndReason },
   { name: '20261205000003_population_list_indexes', module: populationListIndexes },
+  { name: '20261205000004_conflict_clearances', module: conflictClearances },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

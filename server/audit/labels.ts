@@ -40,6 +40,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'evidence.upload': '上传佐证材料',
   'evidence.withdraw': '撤回佐证材料',
   'conflict.declare': '申报利益冲突',
+  'conflict.none': '声明无利益冲突',
   'round.review-settings': '修改复核设置',
   'category.create': '增加问题类别',
   'category.retire': '停用问题类别',

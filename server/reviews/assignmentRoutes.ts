@@ -4,7 +4,7 @@ import { KIND_LABELS } from '../domain/population';
 import { REVIEW_STATUSES } from '../domain/review';
 import { ROLE_LABELS } from '../domain/roles';
 import { WARNINGS, warningKeysOf } from '../domain/warnings';
-import { Invalid, isFormError, Refused } from '../errors';
+import { Conflict, Invalid, isFormError, Refused } from '../errors';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { asText, objectBody } from '../http/input';
@@ -129,10 +129,9 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     const user = req.user!;
     if (user.role !== 'evaluator' && user.role !== 'lead' && user.role !== 'admin')
       throw new Refused('只有第三方评价机构、组长和管理员查看利益冲突申报');
-    const declarations = await services.assignments.conflicts(
-      round.id,
-      user.role === 'evaluator' ? (user.organisation ?? '') : undefined,
-    );
+    const organisation = user.role === 'evaluator' ? (user.organisation ?? '') : undefined;
+    const declarations = await services.assignments.conflicts(round.id, organisation);
+    const clearances = await services.assignments.clearances(round.id, organisation);
     const population = user.role === 'evaluator' ? await services.population.current(round.id) : undefined;
     const typed = (key: string) => (again && typeof again.form[key] === 'string' ? again.form[key] : '');
     res.render('reviews/conflicts', {
@@ -140,6 +139,8 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
       round,
       declarations: declarations.map((d) => ({ ...d, scopeLabel: d.scope === 'department' ? '主管部门' : '预算单位' })),
       canDeclare: user.role === 'evaluator',
+      clearances,
+      clearedByMe: clearances.some((c) => c.userId === user.id),
       departments: population?.summary.byDepartment.map((d) => d.department) ?? [],
       form: { unit: typed('scope') === 'unit', name: typed('name'), reason: typed('reason') },
       ...(again ? formAgain(res, again.err) : {}),
@@ -158,6 +159,18 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
       return renderConflicts(req, res, { form, err });
     }
     await req.flash({ notice: '已申报。' });
+    res.redirect(303, `/rounds/${roundId}/conflicts`);
+  });
+
+  router.post('/rounds/:id/conflicts/none', signedIn, async (req, res) => {
+    const roundId = idParam(req);
+    try {
+      await services.assignments.declareNoConflict(auditContextOf(req), actorOf(req), roundId);
+      await req.flash({ notice: '已声明：本人及本机构与本批次被评价单位无利益冲突。' });
+    } catch (err) {
+      if (!(err instanceof Conflict)) throw err;
+      await req.flash({ error: err.message });
+    }
     res.redirect(303, `/rounds/${roundId}/conflicts`);
   });
 
@@ -231,6 +244,11 @@ export function assignmentApiRoutes({ services, access }: { services: Services; 
       objectBody(req.body),
     );
     res.status(201).json({ id });
+  });
+
+  router.post('/rounds/:id/conflicts/none', signedIn, async (req, res) => {
+    await services.assignments.declareNoConflict(auditContextOf(req), actorOf(req), idParam(req));
+    res.status(201).json({ declared: true });
   });
 
   router.get('/work', signedIn, async (req, res) => {

@@ -6,7 +6,7 @@ import { Conflict, Invalid, Refused } from '../errors';
 import { hasSubmissionsOf } from '../population/repository';
 import { lockRound, updateReviewSettings } from '../rounds/repository';
 import { findUserByUsername } from '../users/repository';
-import { findDeclarations, insertDeclaration } from './conflicts';
+import { findClearances, findDeclarations, insertClearance, insertDeclaration } from './conflicts';
 import { Actor, requireRound } from './items';
 import { hasReviews } from './repository';
 import {
@@ -203,6 +203,35 @@ export function assignmentService({ db, now }: { db: Database; now: () => Date }
           );
         }
         return id;
+      });
+    },
+
+    /** Evaluators' statements of no conflict in a round; an evaluator sees their organisation's only. */
+    clearances: (roundId: number, organisation?: string) => findClearances(db, roundId, organisation),
+
+    /**
+     * An evaluator states, for this round, that they and their organisation have no conflict of
+     * interest with its units (无利益冲突声明): once, kept as said, beside any declaration.
+     */
+    async declareNoConflict(context: AuditContext, actor: Actor, roundId: number): Promise<void> {
+      const at = now();
+      await writeTransaction(db, async (trx) => {
+        await requireRound(trx, roundId, lockRound);
+        if (actor.role !== 'evaluator' || !actor.organisation)
+          throw new Refused('只有第三方评价机构人员作无利益冲突声明');
+        if (!(await insertClearance(trx, { roundId, userId: actor.id, organisation: actor.organisation }, at)))
+          throw new Conflict('您已在本批次声明无利益冲突');
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'conflict.none',
+            objectType: 'round',
+            objectId: roundId,
+            after: { organisation: actor.organisation },
+          },
+          at,
+        );
       });
     },
     myWork: (userId: number) => findMyWork(db, userId),

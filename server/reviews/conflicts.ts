@@ -53,3 +53,43 @@ export async function insertDeclaration(
       .returning('id'),
   );
 }
+
+/** An evaluator's statement that they have no conflict of interest in a round (无利益冲突). */
+export interface Clearance {
+  userId: number;
+  userName: string;
+  organisation: string;
+  declaredAt: Date;
+}
+
+export async function findClearances(db: Queryable, roundId: number, organisation?: string): Promise<Clearance[]> {
+  const query = db('conflict_clearances')
+    .join('users', 'users.id', 'conflict_clearances.user_id')
+    .where('conflict_clearances.round_id', roundId)
+    .orderBy('conflict_clearances.id')
+    .select('conflict_clearances.*', 'users.display_name as user_name');
+  if (organisation !== undefined) query.where('conflict_clearances.organisation', organisation);
+  const rows = (await query) as Array<Record<string, unknown>>;
+  return rows.map((r) => ({
+    userId: r.user_id as number,
+    userName: r.user_name as string,
+    organisation: r.organisation as string,
+    declaredAt: toDate(r.declared_at),
+  }));
+}
+
+/** Records the statement; false when this evaluator has already made it for the round. */
+export async function insertClearance(
+  db: Queryable,
+  c: { roundId: number; userId: number; organisation: string },
+  at: Date,
+): Promise<boolean> {
+  if (await db('conflict_clearances').where({ round_id: c.roundId, user_id: c.userId }).first('id')) return false;
+  await db('conflict_clearances').insert({
+    round_id: c.roundId,
+    user_id: c.userId,
+    organisation: c.organisation,
+    declared_at: at,
+  });
+  return true;
+}
