@@ -264,6 +264,38 @@ describe('no lost work', () => {
   });
 });
 
+describe('a cancelled draw', () => {
+  it('takes its assignments with it: its items leave my work, and a new draw starts unassigned', async () => {
+    const mine = async (user: string) =>
+      (await api(user).get('/api/work')).body.items.filter((i: { roundId: number }) => i.roundId === roundId);
+    expect((await mine('rev1')).map((i: { code: string }) => i.code).sort()).toEqual(['2023-D001', '2023-P001']);
+    const { items } = (await api('lead1').get(`/api/rounds/${roundId}/draws`)).body;
+    const cancelled = await api('lead1')
+      .post(`/api/draws/${items[0].id}/cancel`)
+      .send({ reason: '抽样参数有误，重新抽样' });
+    expect(cancelled.status).toBe(200);
+    expect(await mine('rev1')).toEqual([]);
+    expect(await mine('eval1')).toEqual([]);
+    expect((await lastAudit(t.db, 'draw.cancel')).after).toContain('"endedAssignments":3');
+    const again = await api('lead1')
+      .post(`/api/rounds/${roundId}/draws`)
+      .send({
+        seed: 'review-tests',
+        method: 'srs',
+        quota: { project: 6, department: 2 },
+        mandatory: { codes: ['2023-P001'] },
+      });
+    expect(again.status).toBe(201);
+    expect(await mine('rev1')).toEqual([]);
+    // The lead is not told that these items lost their reviewer to a conflict of interest.
+    const agent = t.agent();
+    await login(agent, 'lead1');
+    expect((await agent.get(`/rounds/${roundId}/assignments`)).text).not.toContain(
+      '因第三方评价机构申报利益冲突已结束分配',
+    );
+  });
+});
+
 describe('suggested findings', () => {
   it('one suggestion per category, naming every warning sign behind it; gone once accepted', async () => {
     const agent = t.agent();

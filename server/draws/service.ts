@@ -9,6 +9,7 @@ import { requiredReason } from '../domain/text';
 import { findPopulationRecords, findSubmissionIds } from '../population/repository';
 import { findActiveImport } from '../population/importRepository';
 import { readStoredFile, storeFile } from '../files/repository';
+import { DRAW_CANCELLED, endRoundAssignments } from '../reviews/sampleRepository';
 import { findRound, lockRound, Round } from '../rounds/repository';
 import {
   cancelDraw,
@@ -301,6 +302,8 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         if (!before) throw new NotFound('抽样记录不存在');
         await lockRound(trx, before.roundId);
         if (!(await cancelDraw(trx, drawId, context.actor!.id, at, text))) throw new Conflict('该抽样已经作废');
+        // Its items leave everyone's work with it; a new draw starts with no assignments.
+        const ended = await endRoundAssignments(trx, before.roundId, context.actor!.id, at, DRAW_CANCELLED);
         const after = (await findDraw(trx, drawId))!;
         await appendAudit(
           trx,
@@ -310,7 +313,7 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
             objectType: 'round',
             objectId: before.roundId,
             before: auditView(before),
-            after: { ...auditView(after), reason: text },
+            after: { ...auditView(after), reason: text, endedAssignments: ended },
           },
           at,
         );

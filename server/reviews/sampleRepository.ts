@@ -123,6 +123,25 @@ function recordWithStatus(r: Record<string, unknown>) {
   };
 }
 
+/** Why the assignments of a round ended when its draw was cancelled. */
+export const DRAW_CANCELLED = '抽样已作废';
+
+/** Ends every current assignment of a round (its draw was cancelled); returns how many. */
+export async function endRoundAssignments(
+  db: Queryable,
+  roundId: number,
+  by: number,
+  at: Date,
+  reason: string,
+): Promise<number> {
+  return Number(
+    await db('assignments')
+      .where('round_id', roundId)
+      .whereNull('ended_at')
+      .update({ ended_by: by, ended_at: at, end_reason: reason }),
+  );
+}
+
 export async function endAssignment(
   db: Queryable,
   submissionId: number,
@@ -165,6 +184,8 @@ export async function findEndedByConflict(db: Queryable, roundId: number) {
     .join('submissions', 'submissions.id', 'assignments.submission_id')
     .where('assignments.round_id', roundId)
     .whereNotNull('assignments.end_reason')
+    // Ended with a cancelled draw: not a conflict, and not the new sample's.
+    .whereNot('assignments.end_reason', DRAW_CANCELLED)
     .whereNotExists((q) =>
       q
         .select(db.raw('1'))
