@@ -328,6 +328,25 @@ describe('drafting, approval and corrections', () => {
     return published.body;
   };
 
+  it('each person lands on their work: the official on what awaits approval, the lead on progress, a reviewer on their tasks', async () => {
+    expect((await api('lead1').post(`${url()}/submit`)).status).toBe(200);
+    const landing = async (user: string) => {
+      const agent = t.agent();
+      await login(agent, user);
+      const res = await agent.get('/');
+      expect(res.status).toBe(200);
+      return res.text;
+    };
+    const official = await landing('off1');
+    expect(official).toMatch(/\d+份公示稿待审批/);
+    expect(official).toContain(`href="/rounds/${roundId}/announcement"`);
+    expect(official).toContain('请审阅后发布或退回');
+    const lead = await landing('lead1');
+    expect(lead).toContain('已确认 6 / 6');
+    expect(lead).toContain('等待分管领导审批');
+    expect(await landing('rev1')).toContain('<h1>我的复核任务</h1>');
+  });
+
   it('compiling needs at least one confirmed review', async () => {
     const round = await api('lead1').post('/api/rounds').send({ title: '空批次', fiscalYear: 2024 });
     await api('lead1')

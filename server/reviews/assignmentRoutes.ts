@@ -174,7 +174,8 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     res.redirect(303, `/rounds/${roundId}/conflicts`);
   });
 
-  router.get('/work', signedIn, async (req, res) => {
+  // 我的复核任务, also the landing page ('/') of reviewers and evaluators.
+  router.get(['/', '/work'], signedIn, async (req, res) => {
     const work = await services.assignments.myWork(req.user!.id);
     const rounds = [...new Map(work.map((w) => [w.roundId, { id: w.roundId, title: w.roundTitle }])).values()];
     res.render('reviews/work', {

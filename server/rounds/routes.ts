@@ -47,14 +47,34 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
   const canCreate = access.requirePermission('rounds.create');
   const canEdit = access.requirePermission('rounds.edit');
 
-  router.get('/', canRead, async (req, res) => {
+  /**
+   * Each person lands on their work: reviewers and evaluators on 我的复核任务 (served at '/' by
+   * the work page's route, mounted after this one); an official sees
+   * first what awaits their approval, a lead where each round's reviews stand.
+   */
+  router.get('/', canRead, async (req, res, next) => {
+    const role = req.user!.role;
+    // Their work page answers '/' for them (reviews/assignmentRoutes.ts).
+    if (role === 'reviewer' || role === 'evaluator') return next();
     const populations = await services.population.byRound();
+    const progress = await services.rounds.progress();
+    const rounds = await services.rounds.list();
+    const awaiting = rounds.filter((r) => progress.get(r.id)?.announcement === 'submitted');
     res.render('rounds/dashboard', {
       title: '工作台',
-      rounds: (await services.rounds.list()).map((round) => {
+      awaiting: role === 'official' || role === 'lead' ? awaiting : [],
+      approves: role === 'official',
+      rounds: rounds.map((round) => {
         const population = populations.get(round.id);
+        const p = progress.get(round.id);
         return {
           ...round,
+          progress: p && {
+            ...p.reviews,
+            sampled: p.sampled,
+            pending: p.reviews.submitted,
+            open: p.reviews.none + p.reviews.draft + p.reviews.returned,
+          },
           population: population && {
             total: population.recordCount,
             project: population.projectCount,

@@ -3,6 +3,7 @@ import { Database, Queryable, writeTransaction } from '../data/database';
 import { RoundFields } from '../domain/rounds';
 import { Conflict, NotFound, Refused } from '../errors';
 import { Role } from '../domain/roles';
+import { findRoundProgress } from './progress';
 import { findRound, insertRound, listRounds, lockRound, Round, updateRound } from './repository';
 
 export interface RoundServiceDeps {
@@ -21,6 +22,8 @@ export function roundService({ db, now, onDeadlineChange }: RoundServiceDeps) {
 
   return {
     list: () => listRounds(db),
+    /** Each round's sample and announcement as they stand (the dashboard). */
+    progress: () => findRoundProgress(db),
     get,
 
     /**
