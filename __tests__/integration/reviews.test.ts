@@ -382,8 +382,9 @@ describe('sign-off', () => {
       .send({ version: current.version, reviewScore: 80, comment: '整体打分：绩效目标不细化', dimensions: DIMENSIONS });
     expect((await api('rev1').post(`${item('2023-D001')}/review/withdraw`)).status).toBe(409);
     expect((await api('rev1').post(`${item('2023-D001')}/review/submit`)).status).toBe(200);
-    // Not the writer's item: refused (and audited as such).
+    // Not the writer's item, nor the lead's submission: refused (and audited as such).
     expect((await api('eval1').post(`${item('2023-D001')}/review/withdraw`)).status).toBe(403);
+    expect((await api('lead1').post(`${item('2023-D001')}/review/withdraw`)).status).toBe(403);
     const withdrawn = await api('rev1').post(`${item('2023-D001')}/review/withdraw`);
     expect(withdrawn.status).toBe(200);
     expect(withdrawn.body).toMatchObject({ status: 'draft', reviewScore: 80 });

@@ -64,7 +64,12 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     const code = submission.code;
     const review = await findReview(trx, submission.id);
     if (action === 'submit' && !canWrite(actor, assignee)) throw new Refused(`无权提交项目 ${code} 的复核`);
-    if (action === 'withdraw' && !canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的复核`);
+    // Only its submitter takes a submission back; the lead returns it instead.
+    if (
+      action === 'withdraw' &&
+      (!canWrite(actor, assignee) || (review?.status === 'submitted' && review.updatedBy !== actor.id))
+    )
+      throw new Refused(`无权撤回项目 ${code} 的复核：只有提交人可以撤回`);
     if ((action === 'confirm' || action === 'return') && actor.role !== 'lead')
       throw new Refused(`只有复核组组长可以${action === 'confirm' ? '确认' : '退回'}复核`);
     if (!review) throw new Conflict('这个项目还没有复核记录');
@@ -189,7 +194,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         blind: isBlind(round, actor.role, review?.reviewScore),
         timelinessDefault: timelinessScore(submission.submittedOn, round.deadline),
         canSubmit: writable,
-        canWithdraw: canWrite(actor, assignee) && review?.status === 'submitted',
+        canWithdraw: canWrite(actor, assignee) && review?.status === 'submitted' && review.updatedBy === actor.id,
         canConfirm: actor.role === 'lead' && review?.status === 'submitted',
         canReturn: actor.role === 'lead' && (review?.status === 'submitted' || review?.status === 'confirmed'),
       };
