@@ -264,6 +264,31 @@ describe('no lost work', () => {
   });
 });
 
+describe('my work', () => {
+  it('lists the chosen round (one with open work by default), filtered by status, with the reason on a returned item', async () => {
+    await signOffD001();
+    const agent = t.agent();
+    await login(agent, 'rev1');
+    const all = (await agent.get('/work')).text;
+    expect(all).toContain('2023-D001');
+    expect(all).toContain('2023-P001');
+    expect(all).toContain('退回理由：请补充佐证材料');
+    expect(all).toContain(`<option value="${roundId}" selected>`);
+    expect(all).toContain('已退回（1）');
+    // Its offline results form is for the round shown, once.
+    expect(all.match(/下载复核结果表/g)).toHaveLength(1);
+    const returned = (await agent.get(`/work?round=${roundId}&status=returned`)).text;
+    expect(returned).toContain('2023-D001');
+    expect(returned).not.toContain('2023-P001');
+    const untouched = (await agent.get(`/work?round=${roundId}&status=none`)).text;
+    expect(untouched).toContain('2023-P001');
+    expect(untouched).not.toContain('2023-D001');
+    expect((await agent.get(`/work?round=${roundId}&status=confirmed`)).text).toContain('没有这个状态的项目');
+    // The landing page is the same list.
+    expect((await agent.get('/')).text).toContain('退回理由：请补充佐证材料');
+  });
+});
+
 describe('a cancelled draw', () => {
   it('takes its assignments with it: its items leave my work, and a new draw starts unassigned', async () => {
     const mine = async (user: string) =>

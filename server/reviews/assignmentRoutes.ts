@@ -174,19 +174,36 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     res.redirect(303, `/rounds/${roundId}/conflicts`);
   });
 
-  // 我的复核任务, also the landing page ('/') of reviewers and evaluators.
+  // 我的复核任务, also the landing page ('/') of reviewers and evaluators: the items of one round
+  // (the one with work still open by default) filtered by status, then that round's offline results.
   router.get(['/', '/work'], signedIn, async (req, res) => {
     const work = await services.assignments.myWork(req.user!.id);
     const rounds = [...new Map(work.map((w) => [w.roundId, { id: w.roundId, title: w.roundTitle }])).values()];
+    const asked = Number(asText(req.query.round));
+    // By default the round with work still open (an item not yet confirmed), else the newest.
+    const open = work.find((w) => w.status !== 'confirmed');
+    const round = rounds.find((r) => r.id === asked) ?? rounds.find((r) => r.id === open?.roundId) ?? rounds[0];
+    const status = asText(req.query.status);
+    const ofRound = work.filter((w) => w.roundId === round?.id);
+    const statusOf = (w: (typeof work)[number]) => w.status ?? 'none';
+    const shown = Object.hasOwn(REVIEW_STATUSES, status) ? ofRound.filter((w) => statusOf(w) === status) : ofRound;
     res.render('reviews/work', {
       title: '我的复核任务',
-      rounds,
-      items: work.map((w) => {
+      rounds: rounds.map((r) => ({ ...r, selected: r.id === round?.id })),
+      round,
+      statuses: Object.entries(REVIEW_STATUSES).map(([value, label]) => ({
+        value,
+        label,
+        count: ofRound.filter((w) => statusOf(w) === value).length,
+        selected: value === status,
+      })),
+      filtered: shown.length !== ofRound.length,
+      items: shown.map((w) => {
         const blind = isBlind({ blindReview: w.blindReview }, req.user!.role, w.reviewScore);
         return {
           ...w,
           kindLabel: KIND_LABELS[w.kind],
-          statusLabel: REVIEW_STATUSES[w.status ?? 'none'],
+          statusLabel: REVIEW_STATUSES[statusOf(w)],
           score: blind ? '盲评' : formatScore(w.selfScore),
           reviewScoreText: scoreText(w.reviewScore),
           warningList: blind ? [] : warningKeysOf(w.warnings).map((k) => WARNINGS[k]),

@@ -251,6 +251,7 @@ export async function findMyWork(db: Queryable, userId: number) {
       'submissions.warnings',
       'reviews.status',
       'reviews.review_score',
+      'reviews.return_reason',
       'reviews.updated_at',
     )) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
@@ -258,6 +259,7 @@ export async function findMyWork(db: Queryable, userId: number) {
     roundId: r.round_id as number,
     roundTitle: r.round_title as string,
     blindReview: toBool(r.blind_review),
+    returnReason: (r.return_reason as string | null) ?? null,
     updatedAt: r.updated_at ? toDate(r.updated_at) : null,
   }));
 }
