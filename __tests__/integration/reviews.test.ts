@@ -264,6 +264,58 @@ describe('no lost work', () => {
   });
 });
 
+describe('confirming several at once', () => {
+  it('the lead confirms the checked reviews one by one; one changed since the page was read is left, and said so', async () => {
+    const submit = async (code: string, user: string) => {
+      const saved = await api(user)
+        .put(`${item(code)}/review`)
+        .send({ version: 0, reviewScore: 85, qualityScore: 80, comment: '整体打分', dimensions: DIMENSIONS });
+      expect(saved.status).toBe(200);
+      expect((await api(user).post(`${item(code)}/review/submit`)).status).toBe(200);
+    };
+    // The sample's other department, unassigned: the lead reviews it.
+    const { code: other } = await t
+      .db('draw_picks')
+      .join('draws', 'draws.id', 'draw_picks.draw_id')
+      .where({ 'draws.round_id': roundId, 'draws.status': 'active', 'draw_picks.kind': 'department' })
+      .whereNot('draw_picks.code', '2023-D001')
+      .first('draw_picks.code');
+    await submit('2023-D001', 'rev1');
+    await submit(other, 'lead1');
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    const page = (await lead.get(`/rounds/${roundId}`)).text;
+    expect(page).toContain('待确认（2）');
+    const chosen = [...page.matchAll(/name="items" value="([^"]+)"/g)].map((m) => m[1]);
+    expect(chosen).toHaveLength(2);
+    // Meanwhile the reviewer takes D001 back and submits it again: the page's version is stale.
+    expect((await api('rev1').post(`${item('2023-D001')}/review/withdraw`)).status).toBe(200);
+    expect((await api('rev1').post(`${item('2023-D001')}/review/submit`)).status).toBe(200);
+    const res = await lead
+      .post(`/rounds/${roundId}/reviews/confirm`)
+      .type('form')
+      .send(
+        [
+          `_csrf=${encodeURIComponent(await csrfOf(lead, `/rounds/${roundId}`))}`,
+          ...chosen.map((c) => `items=${encodeURIComponent(c)}`),
+        ].join('&'),
+      );
+    expect(res.status).toBe(303);
+    const after = (await lead.get(`/rounds/${roundId}`)).text;
+    expect(after).toContain('已确认1份复核。');
+    expect(after).toContain('2023-D001：项目 2023-D001 的复核在您打开页面后已被修改（现为第4版）');
+    expect(after).toContain('待确认（1）');
+    expect((await api('lead1').get(item(other))).body.review.status).toBe('confirmed');
+    expect((await api('lead1').get(item('2023-D001'))).body.review.status).toBe('submitted');
+    expect(
+      await t
+        .db('audit_log')
+        .where({ action: 'review.confirm', object_id: `${roundId}:${other}` })
+        .first(),
+    ).toBeDefined();
+  });
+});
+
 describe('my work', () => {
   it('lists the chosen round (one with open work by default), filtered by status, with the reason on a returned item', async () => {
     await signOffD001();

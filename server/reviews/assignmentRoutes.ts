@@ -4,7 +4,7 @@ import { KIND_LABELS } from '../domain/population';
 import { REVIEW_STATUSES } from '../domain/review';
 import { ROLE_LABELS } from '../domain/roles';
 import { WARNINGS, warningKeysOf } from '../domain/warnings';
-import { Conflict, Invalid, isFormError, Refused } from '../errors';
+import { Conflict, Invalid, isFormError, NotFound, Refused } from '../errors';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { asText, objectBody } from '../http/input';
@@ -172,6 +172,38 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
       await req.flash({ error: err.message });
     }
     res.redirect(303, `/rounds/${roundId}/conflicts`);
+  });
+
+  // The lead confirms several submitted reviews at once from the round page: each on its own,
+  // version-checked (`code:version`, as the page showed it) and audited; what fails is listed.
+  router.post('/rounds/:id/reviews/confirm', canAssign, async (req, res) => {
+    const roundId = idParam(req);
+    const chosen = objectBody(req.body).items;
+    const entries = (Array.isArray(chosen) ? chosen : chosen === undefined ? [] : [chosen]).map((v) => {
+      const [code, version] = asText(v).split(':');
+      return { code, version: Number(version) };
+    });
+    let confirmed = 0;
+    const failed: Array<{ message: string }> = [];
+    for (const { code, version } of entries) {
+      try {
+        await services.reviews.confirm(auditContextOf(req), actorOf(req), roundId, code, version);
+        confirmed += 1;
+      } catch (err) {
+        if (!isFormError(err) && !(err instanceof NotFound)) throw err;
+        failed.push({ message: `${code}：${(err as Error).message}` });
+      }
+    }
+    await req.flash(
+      failed.length
+        ? {
+            notice: confirmed ? `已确认${confirmed}份复核。` : undefined,
+            error: `${failed.length}份未确认`,
+            details: failed,
+          }
+        : { notice: entries.length ? `已确认${confirmed}份复核。` : '没有选择要确认的复核。' },
+    );
+    res.redirect(303, `/rounds/${roundId}#progress`);
   });
 
   // 我的复核任务, also the landing page ('/') of reviewers and evaluators: the items of one round

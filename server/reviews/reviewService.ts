@@ -60,9 +60,12 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     action: Transition,
     reason: unknown,
     at: Date,
+    expectedVersion?: number,
   ): Promise<SavedReview> {
     const code = submission.code;
     const review = await findReview(trx, submission.id);
+    if (review && expectedVersion !== undefined && review.version !== expectedVersion)
+      throw new Conflict(`项目 ${code} 的复核在您打开页面后已被修改（现为第${review.version}版），请打开查看后再确认`);
     if (action === 'submit' && !canWrite(actor, assignee)) throw new Refused(`无权提交项目 ${code} 的复核`);
     // Only its submitter takes a submission back; the lead returns it instead.
     if (
@@ -146,11 +149,12 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     code: string,
     action: Transition,
     reason?: unknown,
+    expectedVersion?: number,
   ): Promise<SavedReview> {
     const at = now();
     return writeTransaction(db, async (trx) => {
       const { round, submission, assignee } = await lockedItem(trx, actor, roundId, code);
-      return applyTransition(trx, context, actor, round, submission, assignee, action, reason, at);
+      return applyTransition(trx, context, actor, round, submission, assignee, action, reason, at, expectedVersion);
     });
   }
 
@@ -315,8 +319,9 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     /** A submission the lead has not confirmed yet, taken back by its writer. */
     withdraw: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
       transition(context, actor, roundId, code, 'withdraw'),
-    confirm: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
-      transition(context, actor, roundId, code, 'confirm'),
+    /** With `version`, only if the review is still the one the lead looked at (confirming from a list). */
+    confirm: (context: AuditContext, actor: Actor, roundId: number, code: string, version?: number) =>
+      transition(context, actor, roundId, code, 'confirm', undefined, version),
     return: (context: AuditContext, actor: Actor, roundId: number, code: string, reason: unknown) =>
       transition(context, actor, roundId, code, 'return', reason),
   };

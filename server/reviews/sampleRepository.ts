@@ -25,6 +25,8 @@ export interface SampleItem {
   assigneeOrganisation: string | null;
   status: ReviewStatus | null;
   reviewScore: number | null;
+  /** The review's version, for a step taken from a list (confirming several at once). */
+  reviewVersion: number | null;
 }
 
 /** The active draw's picks of a round, joined to their records, current assignees and reviews. */
@@ -53,6 +55,7 @@ const PICK_COLUMNS = [
   'users.organisation as assignee_organisation',
   'reviews.status',
   'reviews.review_score',
+  'reviews.version as review_version',
 ];
 
 function toSampleItem(r: Record<string, unknown>): SampleItem {
@@ -66,6 +69,7 @@ function toSampleItem(r: Record<string, unknown>): SampleItem {
     assigneeName: (r.assignee_name as string | null) ?? null,
     assigneeRole: (r.assignee_role as Role | null) ?? null,
     assigneeOrganisation: (r.assignee_organisation as string | null) ?? null,
+    reviewVersion: r.review_version === null || r.review_version === undefined ? null : toInt(r.review_version),
   };
 }
 

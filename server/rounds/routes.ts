@@ -10,6 +10,10 @@ import { Services } from '../services';
 import { Round } from './repository';
 import { PopulationImport } from '../population/importRepository';
 import { fenToWan, formatWan } from '../domain/money';
+import { formatScore } from '../domain/grades';
+import { REVIEW_STATUSES } from '../domain/review';
+
+const itemHref = (roundId: number, code: string) => `/rounds/${roundId}/items/${encodeURIComponent(code)}`;
 
 export function roundJson(round: Round, population?: PopulationImport) {
   return {
@@ -126,13 +130,26 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
         }))
       : [];
     const population = can(req.user!.role, 'population.read') ? await services.population.current(round.id) : undefined;
+    const draw = population ? await services.draws.active(round.id) : undefined;
+    // The lead's view of the review work: how many items stand at each status, and what awaits confirmation.
+    const sample = draw && can(req.user!.role, 'reviews.assign') ? await services.assignments.items(round.id) : [];
     res.render('rounds/show', {
+      progress: sample.length
+        ? Object.entries(REVIEW_STATUSES).map(([status, label]) => ({
+            status,
+            label,
+            count: sample.filter((i) => (i.status ?? 'none') === status).length,
+          }))
+        : undefined,
+      pending: sample
+        .filter((i) => i.status === 'submitted')
+        .map((i) => ({ ...i, reviewScoreText: formatScore(i.reviewScore ?? 0), href: itemHref(round.id, i.code) })),
       title: round.title,
       round,
       population: population && { ...population, budget: formatWan(population.budgetFen) },
       canReadPopulation: can(req.user!.role, 'population.read'),
       canImport: can(req.user!.role, 'population.import') && round.state === 'preparing',
-      draw: population ? await services.draws.active(round.id) : undefined,
+      draw,
       canDraw: can(req.user!.role, 'draws.create'),
       isEvaluator: req.user!.role === 'evaluator',
       canReadAnnouncement: can(req.user!.role, 'announcements.read'),
