@@ -188,6 +188,8 @@ describe('the seed announcements rebuilt end to end', () => {
     const anonymous = t.agent();
     const page = await anonymous.get(published.body.publicUrl);
     expect(page.status).toBe(200);
+    // Its header names the page for what it is: the 公示, not the draw's 公开核验.
+    expect(page.text).toContain('<span class="brand__name">绩效自评抽查复核 · 公示</span>');
     expect(page.text).toContain('太康县财政局关于2023年度绩效自评结果抽查复核情况的公示');
     expect(page.text).toContain('此次共抽查复核20个项目支出和2个部门整体支出，涉及预算资金10215.46万元。');
     expect(page.text).toContain('一、基本情况');

@@ -39,6 +39,26 @@ describe('creating a round', () => {
     expect(dashboard.text).toContain('准备中');
   });
 
+  it('the round’s change history names people, not their usernames', async () => {
+    await t.services.users.create(SETUP_CONTEXT, {
+      username: 'lead-wang',
+      displayName: '王组长',
+      role: 'lead',
+      organisation: null,
+      password: 'correct horse battery staple',
+    });
+    const agent = t.agent();
+    await login(agent, 'lead-wang');
+    const res = await agent
+      .post('/rounds')
+      .type('form')
+      .send({ ...form, _csrf: await csrfOf(agent, '/rounds/new') });
+    const page = (await agent.get(res.headers.location)).text;
+    const history = page.slice(page.indexOf('变更记录'));
+    expect(history).toContain('<td>王组长</td>');
+    expect(history).not.toContain('<td>lead-wang</td>');
+  });
+
   it('bad input lists every problem in Chinese, keeps what was typed, and stores nothing', async () => {
     const agent = t.agent();
     await login(agent, 'lead1');

@@ -39,6 +39,8 @@ export function publicAnnouncementRoutes({ services }: { services: Services }): 
     res.render('announcements/public', {
       ...documentView(view),
       layout: 'public',
+      // The page is the 公示 itself; the draw's public page is the one for checking (公开核验).
+      publicSection: '公示',
       ...figuresView(view.figures),
       announcement: a,
       bureau: view.round.bureau ?? '财政局',

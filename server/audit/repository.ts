@@ -33,6 +33,8 @@ export interface AuditRecord {
   at: Date;
   actorId: number | null;
   actorUsername: string | null;
+  /** The actor's display name as it is now (the entry itself keeps the username). */
+  actorName: string | null;
   actorRole: string | null;
   action: string;
   objectType: string | null;
@@ -95,6 +97,7 @@ interface AuditRow {
   at: unknown;
   actor_id: number | null;
   actor_username: string | null;
+  actor_name?: string | null;
   actor_role: string | null;
   action: string;
   object_type: string | null;
@@ -113,6 +116,7 @@ function toRecord(row: AuditRow): AuditRecord {
     at: toDate(row.at),
     actorId: row.actor_id,
     actorUsername: row.actor_username,
+    actorName: row.actor_name ?? null,
     actorRole: row.actor_role,
     action: row.action,
     objectType: row.object_type,
@@ -133,7 +137,14 @@ export async function findAudit(
 ): Promise<{ total: number; records: AuditRecord[] }> {
   const countQuery = db('audit_log').count({ n: '*' });
   applyFilter(countQuery, filter);
-  const rowsQuery = db('audit_log').select('*').orderBy('id', 'desc').offset(page.offset).limit(page.limit);
+  const rowsQuery = db('audit_log')
+    .select(
+      'audit_log.*',
+      db('users').select('display_name').whereRaw('users.id = audit_log.actor_id').as('actor_name'),
+    )
+    .orderBy('id', 'desc')
+    .offset(page.offset)
+    .limit(page.limit);
   applyFilter(rowsQuery, filter);
   const [countRow, rows] = await Promise.all([countQuery.first(), rowsQuery]);
   return { total: countOf(countRow as { n?: unknown }), records: (rows as AuditRow[]).map(toRecord) };
