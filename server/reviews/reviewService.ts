@@ -33,7 +33,7 @@ export class StaleReview extends Conflict {
     readonly submission: Submission,
     readonly blind: boolean,
   ) {
-    super('该复核已被他人修改；你的内容没有保存，请对照最新版本后再保存', undefined, 'stale_version');
+    super('该复核已被他人修改；您的内容没有保存，请对照最新版本后再保存', undefined, 'stale_version');
   }
 }
 
