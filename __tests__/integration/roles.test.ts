@@ -65,8 +65,20 @@ describe('what each role may do, enforced on the server', () => {
     await login(agent, username);
     const res = await agent.get(path);
     expect(res.status).toBe(403);
-    expect(res.text).toContain('您没有权限执行此操作');
+    // Said once, under a heading that names the problem, with the way back.
+    expect(res.text.match(/您没有权限执行此操作/g)).toHaveLength(1);
+    expect(res.text).toContain('<h1>无权访问</h1>');
+    expect(res.text).toContain('返回工作台');
     expect(await lastAudit(t.db, 'access.denied')).toMatchObject({ actor_username: username });
+  });
+
+  it('the 403 page offers the way back to the page the user came from, when it is ours', async () => {
+    const agent = t.agent();
+    await login(agent, 'rev1');
+    const back = await agent.get('/admin/users').set('Referer', `${t.baseUrl}/work?status=draft`);
+    expect(back.text).toMatch(/<a class="button" href="\/work\?status(=|&#x3D;)draft">返回上一页<\/a>/);
+    const elsewhere = await agent.get('/admin/users').set('Referer', 'https://example.com/work');
+    expect(elsewhere.text).not.toContain('返回上一页');
   });
 
   it('the navigation shows a role only what it may use', async () => {

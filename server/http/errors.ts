@@ -128,13 +128,33 @@ export function errorHandler(options: {
       });
       return;
     }
+    // The heading names the kind of problem; the message says why, once.
+    const heading =
+      error.status === 403
+        ? '无权访问'
+        : error.message === GENERIC[error.status]
+          ? `出错了（${error.status}）`
+          : `${GENERIC[error.status] ?? '出错了'}（${error.status}）`;
     res.render('errors/error', {
-      title: `${error.status} ${GENERIC[error.status] ?? '出错了'}`,
+      title: heading,
       status: error.status,
       message: error.message,
+      back: sameOriginReferer(req),
       details: Array.isArray(error.details) ? error.details : undefined,
       stack: options.showStack && error.status >= 500 ? stackOf(err) : undefined,
       loginLink: error.status === 401,
     });
   };
+}
+
+/** The page the user came from, when it is one of ours: the way back from an error. */
+function sameOriginReferer(req: Request): string | undefined {
+  const referer = req.get('referer');
+  if (!referer) return undefined;
+  try {
+    const url = new URL(referer);
+    return url.host === req.get('host') && url.pathname !== req.path ? `${url.pathname}${url.search}` : undefined;
+  } catch {
+    return undefined;
+  }
 }
