@@ -143,8 +143,14 @@ describeIfBrowser('journeys in Chromium', () => {
 
         await page.goto(`${t.baseUrl}/rounds/${roundId}/draw`);
         expect(await unlabelled(page)).toEqual([]);
-        await page.uncheck('#f-generate');
+        // The seed and "由系统生成" never contradict: typing a seed unticks it, ticking it clears the seed.
+        expect(await page.isChecked('#f-generate')).toBe(true);
         await page.fill('#f-seed', '福彩3D 2024年第60期 5 1 8');
+        expect(await page.isChecked('#f-generate')).toBe(false);
+        await page.check('#f-generate');
+        expect(await page.inputValue('#f-seed')).toBe('');
+        await page.fill('#f-seed', '福彩3D 2024年第60期 5 1 8');
+        expect(await page.isChecked('#f-generate')).toBe(false);
         await page.fill('#f-qp', '2');
         await page.fill('#f-qd', '1');
         await page.fill('#f-mand', '2023-P001\n2023-P004\n2023-D001');

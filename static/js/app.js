@@ -443,6 +443,20 @@ document.addEventListener('submit', function (event) {
   });
 })();
 
+// The draw form: a typed seed and "由系统生成" never contradict each other. Typing a seed unticks
+// the box; ticking the box clears the seed.
+(function () {
+  var seed = document.getElementById('f-seed');
+  var generate = document.getElementById('f-generate');
+  if (!seed || !generate) return;
+  seed.addEventListener('input', function () {
+    if (seed.value.trim() !== '') generate.checked = false;
+  });
+  generate.addEventListener('change', function () {
+    if (generate.checked) seed.value = '';
+  });
+})();
+
 // Announcement charts: the server puts the chart.js configurations in data-charts; the same
 // configurations are drawn on the server as images for the Word export.
 (function () {
