@@ -29,7 +29,7 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
         label: KIND_LABELS[kind],
         items: picks
           .filter((p) => p.kind === kind)
-          .map((p) => ({ ...p, reasonLabel: REASONS[p.reason], uText: formatU(p.u) })),
+          .map((p) => ({ ...p, reasonLabel: REASONS[p.reason], uText: p.u.toFixed(6), uFull: formatU(p.u) })),
       })),
     });
   });

@@ -118,7 +118,9 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
           return {
             ...p,
             reasonLabel: REASONS[p.reason],
-            uText: formatU(p.u),
+            // Six decimals on the page; every digit in its title and the downloadable files.
+            uText: p.u.toFixed(6),
+            uFull: formatU(p.u),
             name: s.name,
             unit: s.unit,
             department: s.department,
