@@ -43,6 +43,17 @@ function samplePicks(db: Queryable, roundId: number) {
   return query;
 }
 
+/** The record columns both item lists show (recordWithStatus reads them). */
+const RECORD_COLUMNS = [
+  'submissions.code',
+  'submissions.kind',
+  'submissions.name',
+  'submissions.unit',
+  'submissions.department',
+  'submissions.self_score',
+  'submissions.warnings',
+];
+
 /** What a sample item adds to its record: the pick, the assignee and the review status. */
 const PICK_COLUMNS = [
   'submissions.id as submission_id',
@@ -76,16 +87,7 @@ function toSampleItem(r: Record<string, unknown>): SampleItem {
 /** The active draw's picks of a round with their records, assignees and review status. */
 export async function findSampleItems(db: Queryable, roundId: number, onlyUserId?: number): Promise<SampleItem[]> {
   const query = samplePicks(db, roundId)
-    .select(
-      'submissions.code',
-      'submissions.kind',
-      'submissions.name',
-      'submissions.unit',
-      'submissions.department',
-      'submissions.self_score',
-      'submissions.warnings',
-      ...PICK_COLUMNS,
-    )
+    .select(...RECORD_COLUMNS, ...PICK_COLUMNS)
     .orderBy([{ column: 'draw_picks.kind', order: 'desc' }, { column: 'draw_picks.rank' }]);
   // Per-object access is part of the query: a reviewer's list holds their items and nothing else.
   if (onlyUserId !== undefined) query.where('assignments.user_id', onlyUserId);
@@ -246,13 +248,7 @@ export async function findMyWork(db: Queryable, userId: number) {
       'rounds.id as round_id',
       'rounds.title as round_title',
       'rounds.blind_review',
-      'submissions.code',
-      'submissions.kind',
-      'submissions.name',
-      'submissions.unit',
-      'submissions.department',
-      'submissions.self_score',
-      'submissions.warnings',
+      ...RECORD_COLUMNS,
       'reviews.status',
       'reviews.review_score',
       'reviews.return_reason',
