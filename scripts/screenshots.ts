@@ -85,9 +85,13 @@ async function main(): Promise<void> {
     await page.goto(`${base}/rounds/1/sample`);
     await shot('sample');
     const publicUrl = await page.getAttribute('a:text("公开核验页")', 'href');
-    await page.goto(
-      `${base}/rounds/1/draw?preview=1&method=srs&quotaProject=20&quotaDepartment=2&minBudgetWan=5000&tolerableRate=5&confidence=95&accepted=1`,
-    );
+    await page.goto(`${base}/rounds/1/draw`);
+    await page.fill('#f-seed', '福彩3D 2024年第60期');
+    await page.fill('#f-min', '5000');
+    await page.fill('#p-acc', '1');
+    await Promise.all([page.waitForNavigation(), page.click('button:text("计算")')]);
+    await page.click('button:text("用作抽样数量")');
+    await Promise.all([page.waitForNavigation(), page.click('button:text("预览各类可抽数量")')]);
     await shot('draw');
     await page.goto(`${base}${publicUrl}`);
     await shot('draw-public');

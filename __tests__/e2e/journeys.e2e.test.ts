@@ -151,6 +151,27 @@ describeIfBrowser('journeys in Chromium', () => {
         expect(await page.inputValue('#f-seed')).toBe('');
         await page.fill('#f-seed', '福彩3D 2024年第60期 5 1 8');
         expect(await page.isChecked('#f-generate')).toBe(false);
+        // The planner keeps what was typed, answers per stratum within its size, and fills the quotas.
+        const asked: string[] = [];
+        const record = (d: { message(): string }) => asked.push(d.message());
+        page.on('dialog', record);
+        await Promise.all([page.waitForNavigation(), page.click('button:text("计算")')]);
+        expect(await page.inputValue('#f-seed')).toBe('福彩3D 2024年第60期 5 1 8');
+        expect(await page.isChecked('#f-generate')).toBe(false);
+        await expect(page.locator('[data-plan-kind="department"]').textContent()).resolves.toContain(
+          '总体仅8个，建议全部复核',
+        );
+        await page.click('button:text("用作抽样数量")');
+        expect(await page.inputValue('#f-qp')).toBe('32');
+        expect(await page.inputValue('#f-qd')).toBe('8');
+        // The preview neither asks nor draws, and keeps the seed.
+        await Promise.all([page.waitForNavigation(), page.click('button:text("预览各类可抽数量")')]);
+        await page.locator('caption', { hasText: '预览（不保存）' }).waitFor();
+        expect(asked).toEqual([]);
+        expect(page.url()).toBe(`${t.baseUrl}/rounds/${roundId}/draw`);
+        expect(await page.inputValue('#f-seed')).toBe('福彩3D 2024年第60期 5 1 8');
+        expect(await page.isEnabled('form[action$="/draws"] button:text("抽样")')).toBe(true);
+        page.off('dialog', record);
         await page.fill('#f-qp', '2');
         await page.fill('#f-qd', '1');
         await page.fill('#f-mand', '2023-P001\n2023-P004\n2023-D001');

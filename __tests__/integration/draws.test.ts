@@ -114,7 +114,7 @@ describe('bad requests store nothing', () => {
     [{ seed: 's', method: 'srs', quota: { project: 0, department: 2 } }, '项目支出抽取数量不能小于1'],
     [{ seed: 's', method: 'srs', quota: { project: 34, department: 2 } }, '项目支出抽取数量34超过总体数量33'],
     [{ seed: 's', method: 'srs', quota: { project: 2.5, department: 2 } }, '抽取数量须为整数'],
-    [{ seed: 's', method: 'random', quota: { project: 2, department: 2 } }, '抽样方法须为 srs'],
+    [{ seed: 's', method: 'random', quota: { project: 2, department: 2 } }, '抽样方法须为简单随机抽样（srs）'],
     [
       { seed: 's', method: 'srs', quota: { project: 2, department: 2 }, mandatory: { minBudgetWan: '-5' } },
       '必抽金额门槛不正确：金额门槛不能为负数"-5"',
@@ -328,15 +328,56 @@ describe('the pages', () => {
     const id = await roundWith(fs.readFileSync(path.join(FIXTURES, 'round-2023.xlsx')), 'round-2023.xlsx');
     const agent = t.agent();
     await login(agent, 'lead1');
-    const form = await agent.get(
-      `/rounds/${id}/draw?preview=1&method=srs&quotaProject=20&quotaDepartment=2&minBudgetWan=5000&tolerableRate=5&confidence=95&accepted=0`,
-    );
+    const token = await csrfOf(agent, `/rounds/${id}/draw`);
+    const typed = {
+      _csrf: token,
+      seed: '福彩3D 2024年第60期',
+      method: 'srs',
+      quotaProject: '20',
+      quotaDepartment: '2',
+      minBudgetWan: '5000',
+      tolerableRate: '5',
+      confidence: '95',
+      accepted: '0',
+    };
+    // The preview is a POST of the whole form: it shows each stratum, keeps every field, draws nothing.
+    const form = await agent
+      .post(`/rounds/${id}/draw`)
+      .type('form')
+      .send({ ...typed, step: 'preview' });
     expect(form.status).toBe(200);
     expect(form.text).toMatch(
       /<td>项目支出<\/td><td class="num">33<\/td><td class="num">0<\/td><td class="num">33<\/td><td class="num">6<\/td>/,
     );
-    expect(form.text).toContain('<strong>59</strong>');
-    const token = await csrfOf(agent, `/rounds/${id}/draw`);
+    expect(form.text).toContain('value="福彩3D 2024年第60期"');
+    expect(form.text).toContain('须抽 <strong>59</strong> 个');
+    expect((await agent.get(`/api/rounds/${id}/draws`)).body.items).toEqual([]);
+    // A GET never previews, whatever its query says.
+    const get = await agent.get(`/rounds/${id}/draw?preview=1&step=preview&quotaProject=20&quotaDepartment=2`);
+    expect(get.text).not.toContain('预览（不保存）');
+    // The planner, per stratum and never above its size, fills the quotas and keeps the seed.
+    const planned = await agent
+      .post(`/rounds/${id}/draw`)
+      .type('form')
+      .send({ ...typed, step: 'useplan' });
+    expect(planned.text).toContain('data-plan-kind="project" data-plan-suggested="32"');
+    expect(planned.text).toMatch(/data-plan-kind="department" data-plan-suggested="(\d+)"/);
+    const department = Number(/data-plan-kind="department" data-plan-suggested="(\d+)"/.exec(planned.text)![1]);
+    expect(planned.text).toContain(`id="f-qp" name="quotaProject" type="number" min="0" step="1" value="32"`);
+    expect(planned.text).toContain(
+      `id="f-qd" name="quotaDepartment" type="number" min="0" step="1" value="${department}"`,
+    );
+    expect(planned.text).toContain('value="福彩3D 2024年第60期"');
+    expect(planned.text).toContain('已将建议数量填入抽样数量');
+    const nonsense = await agent
+      .post(`/rounds/${id}/draw`)
+      .type('form')
+      .send({ ...typed, step: 'plan', tolerableRate: '0' });
+    expect(nonsense.status).toBe(200);
+    expect(nonsense.text).toContain('可容忍偏差率须大于0%');
+    expect(nonsense.text).toContain('value="福彩3D 2024年第60期"');
+    // Without a token the form posts nothing back.
+    expect((await agent.post(`/rounds/${id}/draw`).type('form').send({ step: 'preview' })).status).toBe(403);
     const made = await agent.post(`/rounds/${id}/draws`).type('form').send({
       _csrf: token,
       seed: '福彩3D 2024年第60期',

@@ -1,4 +1,4 @@
-import { parsePlanInput, planSampleSize } from '../../server/domain/planner';
+import { parsePlanInput, planSampleSize, planStratum } from '../../server/domain/planner';
 
 describe('the sample-size planner', () => {
   it.each([
@@ -18,6 +18,16 @@ describe('the sample-size planner', () => {
     expect(
       planSampleSize({ tolerableRate: 0.05, confidence: 0.95, accepted: 0, populationSize: 100000 }).hypergeometric,
     ).toBe(59);
+  });
+  it('plans a stratum and never asks for more than it holds', () => {
+    const rule = { tolerableRate: 0.05, confidence: 0.95, accepted: 0 };
+    expect(planStratum(rule, 500)).toEqual({ size: 500, suggested: 56, all: false, inflatedInPopulation: 25 });
+    // 41 items: 2 inflated would be tolerable, and finding none of them needs most of the stratum.
+    const small = planStratum(rule, 41);
+    expect(small.suggested).toBeLessThanOrEqual(41);
+    // 10 items at 5 %: not one inflated item is tolerable, so every item is reviewed.
+    expect(planStratum(rule, 10)).toEqual({ size: 10, suggested: 10, all: true, inflatedInPopulation: 0 });
+    expect(planStratum(rule, 0)).toEqual({ size: 0, suggested: 0, all: false, inflatedInPopulation: null });
   });
   it('reads the form and refuses nonsense', () => {
     expect(parsePlanInput({ tolerableRate: '5', confidence: '95', accepted: '0' }, 500).value).toEqual({

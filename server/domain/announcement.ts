@@ -371,7 +371,7 @@ export function compileFigures(input: AnnouncementInput): AnnouncementFigures {
  */
 function inflationEstimates(input: AnnouncementInput, confirmed: AnnouncedItem[]): AnnouncementFigures['inflation'] {
   if (input.draw.method !== 'srs')
-    return { estimates: [], note: '本次按预算金额概率比例抽样（PPS），各项目入样概率不同，不作总体比例估计。' };
+    return { estimates: [], note: '本次按金额概率比例抽样（PPS），各项目入样概率不同，不作总体比例估计。' };
   const estimates: InflationEstimate[] = [];
   for (const kind of KINDS) {
     const random = confirmed.filter((i) => i.kind === kind && i.random);
@@ -648,7 +648,7 @@ export function generateSections(
     text: '请被抽查的部门（单位）针对复核发现的问题认真整改，于{整改期限}前将整改情况书面报送{财政局}。抽查复核结果将作为下一年度预算安排的重要参考依据。',
   });
 
-  const methodText = f.draw.method === 'srs' ? '分层简单随机抽样' : '按预算金额概率比例抽样';
+  const methodText = f.draw.method === 'srs' ? '分层简单随机抽样' : '分层按金额概率比例抽样（PPS）';
   sections.push({
     key: 'appendix',
     part: 'appendix',

@@ -74,6 +74,28 @@ export function planSampleSize(input: PlanInput): Plan {
   return { binomial, hypergeometric, inflatedInPopulation: inflated };
 }
 
+/** The planner's answer for one stratum: never more than the stratum holds. */
+export interface StratumPlan {
+  size: number;
+  /** Items to review in this stratum (the finite-population answer, at most `size`). */
+  suggested: number;
+  /** The answer is the whole stratum: it is too small for a sample to say anything less. */
+  all: boolean;
+  inflatedInPopulation: number | null;
+}
+
+/**
+ * Each stratum planned on its own, since the announcement speaks of each kind on its own. A
+ * stratum too small for the answer (or so small that no inflated item is tolerable at all) is
+ * reviewed in full.
+ */
+export function planStratum(input: Omit<PlanInput, 'populationSize'>, size: number): StratumPlan {
+  if (size <= 0) return { size: 0, suggested: 0, all: false, inflatedInPopulation: null };
+  const plan = planSampleSize({ ...input, populationSize: size });
+  const suggested = Math.min(plan.hypergeometric ?? size, size);
+  return { size, suggested, all: suggested >= size, inflatedInPopulation: plan.inflatedInPopulation };
+}
+
 export type PlanParse =
   { value: PlanInput; errors: [] } | { value: undefined; errors: Array<{ field: string; message: string }> };
 

@@ -91,8 +91,8 @@ function fingerprintOfOrdered(records: readonly PopulationRecord[]): string {
 
 export type Method = 'srs' | 'pps';
 export const METHODS: Record<Method, string> = {
-  srs: '简单随机抽样（不放回）',
-  pps: '按预算规模成比例概率抽样（PPS，不放回）',
+  srs: '简单随机抽样',
+  pps: '按金额概率比例抽样（PPS）',
 };
 export type Reason = 'mandatory' | 'random' | 'expansion';
 export const REASONS: Record<Reason, string> = { mandatory: '必抽', random: '随机抽取', expansion: '扩大抽样' };

@@ -4,7 +4,7 @@ import { idParam } from '../http/params';
 import { Request, Response, Router } from 'express';
 import { formatScore } from '../domain/grades';
 import { formatWan } from '../domain/money';
-import { parsePlanInput, planSampleSize } from '../domain/planner';
+import { parsePlanInput, planSampleSize, planStratum } from '../domain/planner';
 import { KIND_LABELS, KINDS } from '../domain/population';
 import { can } from '../domain/roles';
 import { formatU, REASONS } from '../domain/sampling';
@@ -27,30 +27,39 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
   const canDraw = access.requirePermission('draws.create');
   const canRead = access.requirePermission('population.read');
 
+  /**
+   * The draw form with everything it was sent kept: the draw's fields, the planner's, and what
+   * the lead asked for by the button pressed (a preview of each stratum, or the planner's answer
+   * as the quotas). Nothing here draws.
+   */
   async function renderDrawForm(req: Request, res: Response, extra: Record<string, unknown> = {}) {
     const round = await services.rounds.get(idParam(req));
     const active = await services.draws.active(round.id);
     const population = await services.population.current(round.id);
-    const query = req.query as Record<string, unknown>;
-    const form = (extra.form as Record<string, unknown>) ?? {
-      method: 'srs',
-      quotaProject: '',
-      quotaDepartment: '',
-      generateSeed: 'on',
-      ...query,
-    };
+    const sent = (extra.form as Record<string, unknown>) ?? {};
+    const form: Record<string, unknown> = { method: 'srs', quotaProject: '', quotaDepartment: '', ...sent };
+    if (!extra.form) form.generateSeed = 'on';
     // The planner: defaults of 5 % tolerable, 95 % confidence, none expected.
     const planForm = {
-      tolerableRate: str(query.tolerableRate) || '5',
-      confidence: str(query.confidence) || '95',
-      accepted: str(query.accepted) || '0',
+      tolerableRate: str(sent.tolerableRate) || '5',
+      confidence: str(sent.confidence) || '95',
+      accepted: str(sent.accepted) || '0',
     };
     const planInput = parsePlanInput(planForm, population?.recordCount);
     const plan = planInput.value ? planSampleSize(planInput.value) : undefined;
+    const sizes = { project: population?.projectCount ?? 0, department: population?.departmentCount ?? 0 };
+    const strataPlan = planInput.value
+      ? KINDS.map((kind) => ({ kind, label: KIND_LABELS[kind], ...planStratum(planInput.value!, sizes[kind]) }))
+      : undefined;
+    const step = str(sent.step);
+    if (step === 'useplan' && strataPlan) {
+      form.quotaProject = String(strataPlan[0].suggested);
+      form.quotaDepartment = String(strataPlan[1].suggested);
+    }
     let preview: unknown;
     let previewErrors: unknown;
-    if (query.preview === '1' && population) {
-      const parsed = parseDrawRequest({ ...query, generateSeed: 'on' }, 'form');
+    if (step === 'preview' && population) {
+      const parsed = parseDrawRequest({ ...sent, generateSeed: 'on' }, 'form');
       if (parsed.value) {
         try {
           const strata = await services.draws.preview(round.id, parsed.value);
@@ -67,22 +76,26 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
       round,
       active,
       population,
-      form,
       plan,
+      strataPlan,
       planForm,
       planErrors: planInput.errors,
       preview,
       previewErrors,
+      usedPlan: step === 'useplan' && strataPlan !== undefined,
       otherRounds: rounds.map((r) => ({
         id: r.id,
         title: r.title,
         selected: String(form.excludeRoundId ?? '') === String(r.id),
       })),
       ...extra,
+      form,
     });
   }
 
   router.get('/rounds/:id/draw', canDraw, (req, res) => renderDrawForm(req, res));
+  // The preview and the planner: the whole form is posted back and comes back as it was sent.
+  router.post('/rounds/:id/draw', canDraw, (req, res) => renderDrawForm(req, res, { form: objectBody(req.body) }));
 
   router.post('/rounds/:id/draws', canDraw, async (req, res) => {
     const roundId = idParam(req);

@@ -55,7 +55,7 @@ export function parseDrawRequest(
   if (seedText.length > 500) errors.push({ field: 'seed', message: '随机种子不能超过500个字' });
   const method = body.method;
   if (method !== 'srs' && method !== 'pps')
-    errors.push({ field: 'method', message: '抽样方法须为 srs（简单随机）或 pps（按预算规模）' });
+    errors.push({ field: 'method', message: '抽样方法须为简单随机抽样（srs）或按金额概率比例抽样（pps）' });
   const project = quotaOf(quota.project ?? body.quotaProject, 'quota.project', errors);
   const department = quotaOf(quota.department ?? body.quotaDepartment, 'quota.department', errors);
   const minBudget = mandatory.minBudgetWan ?? body.minBudgetWan;

@@ -457,6 +457,23 @@ document.addEventListener('submit', function (event) {
   });
 })();
 
+// The planner's 用作抽样数量 fills the quotas in place (without JavaScript the page is sent back
+// with them filled in and every other field kept).
+(function () {
+  var use = document.querySelector('[data-use-plan]');
+  if (!use) return;
+  use.addEventListener('click', function (event) {
+    var fields = { project: document.getElementById('f-qp'), department: document.getElementById('f-qd') };
+    var rows = document.querySelectorAll('[data-plan-kind]');
+    for (var i = 0; i < rows.length; i++) {
+      var input = fields[rows[i].getAttribute('data-plan-kind')];
+      if (input) input.value = rows[i].getAttribute('data-plan-suggested');
+    }
+    event.preventDefault();
+    fields.project.focus();
+  });
+})();
+
 // Announcement charts: the server puts the chart.js configurations in data-charts; the same
 // configurations are drawn on the server as images for the Word export.
 (function () {
