@@ -317,6 +317,18 @@ describeIfBrowser('journeys in Chromium', () => {
         await expect(page.locator('[data-notice]').textContent()).resolves.toMatch(/。问题已记录。$/);
         await expect(page.locator('main').textContent()).resolves.toContain('部门整体绩效目标未细化到年度');
 
+        // The author edits the finding before submitting; the earlier text stays on the page.
+        await page.click('details.finding-edit summary');
+        await page.locator('details.finding-edit textarea').fill('部门整体绩效目标未细化分解到年度和季度');
+        await Promise.all([page.waitForNavigation(), page.click('details.finding-edit button:text("保存修改")')]);
+        await expect(page.locator('[data-notice]').textContent()).resolves.toContain(
+          '问题已修改（第2版，此前的版本已保留）。',
+        );
+        expect(await page.inputValue('#f-whole')).toBe('83');
+        await page.click('details.finding-earlier summary');
+        await expect(page.locator('details.finding-earlier').textContent()).resolves.toContain('第1版：');
+        await shot(page, '3-finding-edited');
+
         // Typing stops: the draft saves itself, and a reload shows it.
         await typeInto('#f-comment', '停下来之后自动保存的意见');
         await page.locator('.save-status', { hasText: '已自动保存草稿' }).waitFor({ timeout: 10_000 });

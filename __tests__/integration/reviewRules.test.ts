@@ -196,3 +196,139 @@ describe('a conflict declared after assignment', () => {
     expect((await api('lead1').get(item(roundId, '2023-P001'))).body.assignee).toBe('rev1');
   });
 });
+
+describe('editing a finding', () => {
+  it('by its author, at the version read, every earlier text kept and audited', async () => {
+    const roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
+    const url = item(roundId, '2023-D001');
+    const made = await api('rev1').post(`${url}/findings`).send({ category: 'P02', description: '绩效目标不够细化' });
+    expect(made.body.version).toBe(1);
+    const edited = await api('rev1')
+      .put(`${url}/findings/${made.body.id}`)
+      .send({ version: 1, category: 'P03', description: '绩效指标未细化量化，无法考核', severity: 'major' });
+    expect(edited.status).toBe(200);
+    expect(edited.body).toMatchObject({
+      version: 2,
+      category: 'P03',
+      description: '绩效指标未细化量化，无法考核',
+      severity: 'major',
+      earlier: [{ version: 1, category: 'P02', description: '绩效目标不够细化', severity: 'minor' }],
+    });
+    const audit = await lastAudit(t.db, 'finding.update');
+    expect(audit.object_id).toBe(String(made.body.id));
+    expect(JSON.parse(audit.before as string)).toMatchObject({ version: 1, description: '绩效目标不够细化' });
+    expect(JSON.parse(audit.after as string)).toMatchObject({ version: 2, category: 'P03' });
+
+    // A stale version: 409 with what is stored now, and nothing changes.
+    const stale = await api('rev1')
+      .put(`${url}/findings/${made.body.id}`)
+      .send({ version: 1, category: 'P02', description: '另一个窗口里的修改' });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error.code).toBe('stale_version');
+    expect(stale.body.error.details.current).toMatchObject({ version: 2, description: '绩效指标未细化量化，无法考核' });
+    // Bad input: 422 naming the field, nothing changes.
+    const short = await api('rev1')
+      .put(`${url}/findings/${made.body.id}`)
+      .send({ version: 2, category: 'P03', description: '短' });
+    expect(short.status).toBe(422);
+    expect(short.body.error.details).toEqual([{ field: 'description', message: '请描述问题（至少4个字）' }]);
+    // Only its author: the lead may not rewrite the reviewer's finding (403, audited).
+    const lead = await api('lead1')
+      .put(`${url}/findings/${made.body.id}`)
+      .send({ version: 2, category: 'P03', description: '组长改写' });
+    expect(lead.status).toBe(403);
+    expect((await lastAudit(t.db, 'access.denied')).detail).toContain('只有记录人');
+    const findings = (await api('lead1').get(url)).body.findings;
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ version: 2, description: '绩效指标未细化量化，无法考核' });
+  });
+
+  it('a reviewer edits until they submit (and again after taking it back); the lead until confirmed', async () => {
+    const roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
+    const url = item(roundId, '2023-D001');
+    const own = (await api('rev1').post(`${url}/findings`).send({ category: 'P02', description: '绩效目标不够细化' }))
+      .body.id;
+    await api('rev1')
+      .put(`${url}/review`)
+      .send({ version: 0, reviewScore: 85, comment: '整体打分理由', dimensions: DIMENSIONS });
+    expect((await api('rev1').post(`${url}/review/submit`)).status).toBe(200);
+    const submitted = await api('rev1')
+      .put(`${url}/findings/${own}`)
+      .send({ version: 1, category: 'P02', description: '提交后再改' });
+    expect(submitted.status).toBe(409);
+    expect(submitted.body.error.message).toContain('请先撤回提交');
+    // The lead's own finding, on a submitted review, is still theirs to edit.
+    const leads = (await api('lead1').post(`${url}/findings`).send({ category: 'P09', description: '组长核查发现' }))
+      .body.id;
+    expect(
+      (
+        await api('lead1')
+          .put(`${url}/findings/${leads}`)
+          .send({ version: 1, category: 'P09', description: '组长核查发现的问题' })
+      ).status,
+    ).toBe(200);
+    expect((await api('rev1').post(`${url}/review/withdraw`)).status).toBe(200);
+    expect(
+      (await api('rev1').put(`${url}/findings/${own}`).send({ version: 1, category: 'P02', description: '撤回后修改' }))
+        .status,
+    ).toBe(200);
+    // Withdrawn findings stay as they were.
+    await api('rev1').post(`${url}/review/submit`);
+    expect((await api('lead1').post(`${url}/review/confirm`)).status).toBe(200);
+    const confirmed = await api('lead1')
+      .put(`${url}/findings/${leads}`)
+      .send({ version: 2, category: 'P09', description: '确认后再改' });
+    expect(confirmed.status).toBe(409);
+    const findings = (await api('lead1').get(url)).body.findings;
+    expect(findings.map((f: { description: string }) => f.description)).toEqual(['撤回后修改', '组长核查发现的问题']);
+  });
+
+  it('on the page: a refused edit comes back open with what was typed, the review as stored', async () => {
+    const roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
+    const url = item(roundId, '2023-D001');
+    const id = (await api('rev1').post(`${url}/findings`).send({ category: 'P02', description: '绩效目标不够细化' }))
+      .body.id;
+    await api('rev1').put(`${url}/review`).send({ version: 0, comment: '已保存的复核意见' });
+    const agent = t.agent();
+    await login(agent, 'rev1');
+    const page = await agent.get(`/rounds/${roundId}/items/2023-D001`);
+    expect(page.text).toContain(`id="fe-desc-${id}"`);
+    const csrf = /name="_csrf" value="([^"]+)"/.exec(page.text)![1];
+    const refused = await agent.post(`/rounds/${roundId}/items/2023-D001`).type('form').send({
+      _csrf: csrf,
+      action: 'edit-finding',
+      findingId: id,
+      findingVersion: '1',
+      category: 'P03',
+      description: '短',
+    });
+    expect(refused.status).toBe(422);
+    expect(refused.text).toContain('id="finding-error"');
+    expect(refused.text).toMatch(new RegExp(`<details class="finding-edit" open>`));
+    expect(refused.text).toContain(`name="description" rows="3" required minlength="4">短</textarea>`);
+    expect(refused.text).toContain('已保存的复核意见');
+    const saved = await agent.post(`/rounds/${roundId}/items/2023-D001`).type('form').send({
+      _csrf: csrf,
+      action: 'edit-finding',
+      findingId: id,
+      findingVersion: '1',
+      category: 'P03',
+      description: '绩效指标未细化量化',
+    });
+    expect(saved.status).toBe(303);
+    const after = await agent.get(saved.headers.location);
+    expect(after.text).toContain('问题已修改（第2版，此前的版本已保留）。');
+    expect(after.text).toContain('第1版：P02');
+    // A refused new finding keeps what was typed in its form, not in the review's.
+    const bad = await agent
+      .post(`/rounds/${roundId}/items/2023-D001`)
+      .type('form')
+      .send({ _csrf: csrf, action: 'finding', category: 'P05', severity: 'major', description: '少' });
+    expect(bad.status).toBe(422);
+    expect(bad.text).toContain(
+      '<textarea id="fd-desc" name="description" rows="3" required minlength="4">少</textarea>',
+    );
+    expect(bad.text).toContain('<option value="P05" selected>');
+    expect(bad.text).toContain('已保存的复核意见');
+  });
+});

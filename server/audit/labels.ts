@@ -36,6 +36,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'review.return': '退回复核',
   'review.import': '导入离线复核结果',
   'finding.create': '记录问题',
+  'finding.update': '修改问题',
   'finding.withdraw': '撤回问题',
   'evidence.upload': '上传佐证材料',
   'evidence.withdraw': '撤回佐证材料',

@@ -1,14 +1,75 @@
 import crypto from 'node:crypto';
 import { appendAudit, AuditContext } from '../audit/repository';
-import { Database, writeTransaction } from '../data/database';
+import { Database, Queryable, writeTransaction } from '../data/database';
 import { ACCEPTED_LABELS, detectFileType, nameMatches } from '../domain/fileTypes';
 import { Severity, SEVERITIES, SUGGESTED_BY_WARNING } from '../domain/findings';
 import { characterCount, FieldError, readText, requiredReason, TEXT_LIMITS } from '../domain/text';
 import { Conflict, Invalid, NotFound, Refused } from '../errors';
 import { readStoredFile, storeFile } from '../files/repository';
-import { Actor, canWrite, lockedItem, requireOpenItem, sampledItem } from '../reviews/items';
+import { Actor, canWrite, findingEditRefusal, lockedItem, requireOpenItem, sampledItem } from '../reviews/items';
+import { findReview } from '../reviews/repository';
 import { findEvidence, insertEvidence, withdrawEvidence } from './evidence';
-import { findFinding, insertFinding, listCategories, withdrawFinding } from './repository';
+import {
+  findFinding,
+  FindingText,
+  insertFinding,
+  listCategories,
+  StoredFinding,
+  updateFinding,
+  withdrawFinding,
+} from './repository';
+
+/**
+ * What a finding says, from a form or the API: a category in use, a description of at least four
+ * characters, a severity, and evidence of this item only. Problems go into `errors`.
+ */
+async function readFindingText(
+  trx: Queryable,
+  submissionId: number,
+  input: Record<string, unknown>,
+  errors: FieldError[],
+): Promise<FindingText> {
+  const categories = await listCategories(trx);
+  const category = typeof input.category === 'string' ? input.category.trim() : '';
+  const found = categories.find((c) => c.code === category || c.title === category);
+  if (!found) errors.push({ field: 'category', message: `问题类别"${category}"不存在或已停用` });
+  const description = readText(input.description, 'description', '问题描述', TEXT_LIMITS.comment, errors) ?? '';
+  if (characterCount(description) < 4) errors.push({ field: 'description', message: '请描述问题（至少4个字）' });
+  const severity = input.severity === undefined || input.severity === '' ? 'minor' : String(input.severity);
+  if (!Object.hasOwn(SEVERITIES, severity))
+    errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
+  const available = new Set((await findEvidence(trx, submissionId)).filter((e) => !e.withdrawnAt).map((e) => e.id));
+  const cited = (
+    Array.isArray(input.evidence)
+      ? input.evidence
+      : input.evidence === undefined || input.evidence === ''
+        ? []
+        : [input.evidence]
+  ).map(Number);
+  const unknownEvidence = cited.filter((id) => !available.has(id));
+  if (unknownEvidence.length)
+    errors.push({ field: 'evidence', message: `引用的佐证材料不属于该项目：${unknownEvidence.join('、')}` });
+  return { category: found?.code ?? category, description, severity: severity as Severity, evidenceIds: cited };
+}
+
+/** A finding that moved on since it was read: the current text, to show beside what was typed. */
+export class StaleFinding extends Conflict {
+  constructor(readonly current: StoredFinding) {
+    super(
+      `该问题已被修改（当前为第${current.version}版），请核对后重新保存`,
+      {
+        current: {
+          version: current.version,
+          category: current.category,
+          description: current.description,
+          severity: current.severity,
+          evidence: current.evidenceIds,
+        },
+      },
+      'stale_version',
+    );
+  }
+}
 
 /**
  * The problems found on a sampled item (问题) and the evidence behind them (佐证材料): recorded by
@@ -30,29 +91,8 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
         const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
         if (!canWrite(actor, assignee)) throw new Refused(`无权在项目 ${code} 上记录问题`);
         await requireOpenItem(trx, submission.id, code);
-        const categories = await listCategories(trx);
         const errors: FieldError[] = [];
-        const category = typeof input.category === 'string' ? input.category.trim() : '';
-        const found = categories.find((c) => c.code === category || c.title === category);
-        if (!found) errors.push({ field: 'category', message: `问题类别"${category}"不存在或已停用` });
-        const description = readText(input.description, 'description', '问题描述', TEXT_LIMITS.comment, errors) ?? '';
-        if (characterCount(description) < 4) errors.push({ field: 'description', message: '请描述问题（至少4个字）' });
-        const severity = input.severity === undefined || input.severity === '' ? 'minor' : String(input.severity);
-        if (!Object.hasOwn(SEVERITIES, severity))
-          errors.push({ field: 'severity', message: '严重程度须为 minor、major 或 serious（一般、较重、严重）' });
-        const available = new Set(
-          (await findEvidence(trx, submission.id)).filter((e) => !e.withdrawnAt).map((e) => e.id),
-        );
-        const cited = (
-          Array.isArray(input.evidence)
-            ? input.evidence
-            : input.evidence === undefined || input.evidence === ''
-              ? []
-              : [input.evidence]
-        ).map(Number);
-        const unknownEvidence = cited.filter((id) => !available.has(id));
-        if (unknownEvidence.length)
-          errors.push({ field: 'evidence', message: `引用的佐证材料不属于该项目：${unknownEvidence.join('、')}` });
+        const text = await readFindingText(trx, submission.id, input, errors);
         const source =
           input.source === undefined || input.source === '' || input.source === 'manual'
             ? 'manual'
@@ -69,11 +109,8 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
           {
             roundId,
             submissionId: submission.id,
-            category: found!.code,
-            description,
-            severity: severity as Severity,
+            ...text,
             source,
-            evidenceIds: cited,
             authorId: actor.id,
             authorRole: actor.role,
             authorOrganisation: actor.organisation ?? null,
@@ -87,7 +124,14 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
             action: 'finding.create',
             objectType: 'finding',
             objectId: id,
-            after: { round: roundId, code, category: found!.code, description, severity, source },
+            after: {
+              round: roundId,
+              code,
+              category: text.category,
+              description: text.description,
+              severity: text.severity,
+              source,
+            },
           },
           at,
         );
@@ -196,6 +240,64 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
       const file = await readStoredFile(db, evidence.fileSha256);
       if (!file) throw new NotFound('佐证材料不存在');
       return { name: evidence.fileName, mediaType: evidence.mediaType, content: file.content };
+    },
+
+    /**
+     * A finding's new text, by its author, at the version they read. A reviewer or evaluator edits
+     * until they submit the review (take the submission back to edit again); the lead until the
+     * review is confirmed. Every earlier text is kept.
+     */
+    async editFinding(
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      code: string,
+      findingId: number,
+      input: Record<string, unknown>,
+      version: number,
+    ): Promise<StoredFinding> {
+      const at = now();
+      return writeTransaction(db, async (trx) => {
+        const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
+        if (!canWrite(actor, assignee)) throw new Refused(`无权修改项目 ${code} 的问题`);
+        await requireOpenItem(trx, submission.id, code);
+        const finding = await findFinding(trx, findingId);
+        if (!finding || finding.submissionId !== submission.id) throw new NotFound('问题记录不存在');
+        const refusal = findingEditRefusal(actor, finding, (await findReview(trx, submission.id))?.status);
+        if (refusal) throw refusal;
+        if (!Number.isInteger(version) || version < 1)
+          throw new Invalid('缺少版本号', [{ field: 'version', message: '请提供读取该问题时的版本号' }]);
+        if (version !== finding.version) throw new StaleFinding(finding);
+        const errors: FieldError[] = [];
+        const text = await readFindingText(trx, submission.id, input, errors);
+        if (errors.length) throw new Invalid('问题记录不正确，未保存', errors);
+        if (!(await updateFinding(trx, finding, text, actor.id, at))) throw new StaleFinding(finding);
+        const before = {
+          category: finding.category,
+          description: finding.description,
+          severity: finding.severity,
+          evidence: finding.evidenceIds,
+        };
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'finding.update',
+            objectType: 'finding',
+            objectId: finding.id,
+            before: { version: finding.version, ...before },
+            after: {
+              version: finding.version + 1,
+              category: text.category,
+              description: text.description,
+              severity: text.severity,
+              evidence: text.evidenceIds,
+            },
+          },
+          at,
+        );
+        return (await findFinding(trx, finding.id))!;
+      });
     },
 
     /** Findings are withdrawn with a reason, never deleted. */

@@ -32,21 +32,41 @@ export async function listCategories(db: Queryable, includeRetired = false): Pro
   }));
 }
 
+/** A text a finding had before its author edited it. */
+export interface FindingVersion {
+  version: number;
+  category: string;
+  categoryTitle: string;
+  description: string;
+  severity: Severity;
+  evidenceIds: number[];
+  writtenAt: Date;
+  replacedByName: string;
+  replacedAt: Date;
+}
+
 export interface Finding {
   id: number;
+  version: number;
   category: string;
   categoryTitle: string;
   description: string;
   severity: Severity;
   source: string;
   evidenceIds: number[];
+  authorId: number;
   authorName: string;
   authorRole: Role;
   authorOrganisation: string | null;
   createdAt: Date;
+  updatedAt: Date | null;
   withdrawnAt: Date | null;
   withdrawReason: string | null;
+  /** Earlier versions, oldest first. */
+  earlier: FindingVersion[];
 }
+
+const evidenceIdsOf = (value: unknown): number[] => (value ? (JSON.parse(value as string) as number[]) : []);
 
 export async function findFindings(db: Queryable, submissionId: number): Promise<Finding[]> {
   const rows = (await db('findings')
@@ -57,20 +77,47 @@ export async function findFindings(db: Queryable, submissionId: number): Promise
     .select('findings.*', 'finding_categories.title as category_title', 'users.display_name as author_name')) as Array<
     Record<string, unknown>
   >;
+  const earlier = (await db('finding_versions')
+    .join('findings', 'findings.id', 'finding_versions.finding_id')
+    .join('finding_categories', 'finding_categories.code', 'finding_versions.category')
+    .join('users', 'users.id', 'finding_versions.replaced_by')
+    .where('findings.submission_id', submissionId)
+    .orderBy(['finding_versions.finding_id', 'finding_versions.version'])
+    .select(
+      'finding_versions.*',
+      'finding_categories.title as category_title',
+      'users.display_name as replaced_by_name',
+    )) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     id: r.id as number,
+    version: Number(r.version),
     category: r.category as string,
     categoryTitle: r.category_title as string,
     description: r.description as string,
     severity: r.severity as Severity,
     source: r.source as string,
-    evidenceIds: r.evidence_ids ? (JSON.parse(r.evidence_ids as string) as number[]) : [],
+    evidenceIds: evidenceIdsOf(r.evidence_ids),
+    authorId: r.author_id as number,
     authorName: r.author_name as string,
     authorRole: r.author_role as Role,
     authorOrganisation: r.author_organisation as string | null,
     createdAt: toDate(r.created_at),
+    updatedAt: r.updated_at ? toDate(r.updated_at) : null,
     withdrawnAt: r.withdrawn_at ? toDate(r.withdrawn_at) : null,
     withdrawReason: r.withdraw_reason as string | null,
+    earlier: earlier
+      .filter((v) => v.finding_id === r.id)
+      .map((v) => ({
+        version: Number(v.version),
+        category: v.category as string,
+        categoryTitle: v.category_title as string,
+        description: v.description as string,
+        severity: v.severity as Severity,
+        evidenceIds: evidenceIdsOf(v.evidence_ids),
+        writtenAt: toDate(v.written_at),
+        replacedByName: v.replaced_by_name as string,
+        replacedAt: toDate(v.replaced_at),
+      })),
   }));
 }
 
@@ -107,20 +154,79 @@ export async function insertFinding(db: Queryable, f: NewFinding, at: Date): Pro
   );
 }
 
-export async function findFinding(
-  db: Queryable,
-  id: number,
-): Promise<{ id: number; roundId: number; submissionId: number; withdrawn: boolean } | undefined> {
-  const row = (await db('findings').where('id', id).first('id', 'round_id', 'submission_id', 'withdrawn_at')) as
-    Record<string, unknown> | undefined;
+export interface StoredFinding {
+  id: number;
+  roundId: number;
+  submissionId: number;
+  version: number;
+  authorId: number;
+  category: string;
+  description: string;
+  severity: Severity;
+  evidenceIds: number[];
+  /** When the current text was written: the last edit, or the finding's creation. */
+  writtenAt: Date;
+  withdrawn: boolean;
+}
+
+export async function findFinding(db: Queryable, id: number): Promise<StoredFinding | undefined> {
+  const row = (await db('findings').where('id', id).first()) as Record<string, unknown> | undefined;
   return (
     row && {
       id: row.id as number,
       roundId: row.round_id as number,
       submissionId: row.submission_id as number,
+      version: Number(row.version),
+      authorId: row.author_id as number,
+      category: row.category as string,
+      description: row.description as string,
+      severity: row.severity as Severity,
+      evidenceIds: evidenceIdsOf(row.evidence_ids),
+      writtenAt: toDate(row.updated_at ?? row.created_at),
       withdrawn: row.withdrawn_at !== null && row.withdrawn_at !== undefined,
     }
   );
+}
+
+export type FindingText = Pick<StoredFinding, 'category' | 'description' | 'severity' | 'evidenceIds'>;
+
+/**
+ * A new text for a finding at the version it was read at: the text it replaces is kept in
+ * finding_versions. False when the finding has moved on (or was withdrawn) since.
+ */
+export async function updateFinding(
+  db: Queryable,
+  current: StoredFinding,
+  next: FindingText,
+  by: number,
+  at: Date,
+): Promise<boolean> {
+  const updated = Number(
+    await db('findings')
+      .where({ id: current.id, version: current.version })
+      .whereNull('withdrawn_at')
+      .update({
+        category: next.category,
+        description: next.description,
+        severity: next.severity,
+        evidence_ids: next.evidenceIds.length ? JSON.stringify(next.evidenceIds) : null,
+        version: current.version + 1,
+        updated_at: at,
+      }),
+  );
+  if (updated !== 1) return false;
+  await db('finding_versions').insert({
+    finding_id: current.id,
+    version: current.version,
+    category: current.category,
+    description: current.description,
+    severity: current.severity,
+    evidence_ids: current.evidenceIds.length ? JSON.stringify(current.evidenceIds) : null,
+    written_at: current.writtenAt,
+    replaced_by: by,
+    replaced_at: at,
+  });
+  return true;
 }
 
 export async function withdrawFinding(

@@ -30,6 +30,7 @@ const codeOf = (req: Request) => String(req.params.code);
 const ANCHORS: Record<string, string> = {
   finding: '#findings-title',
   'withdraw-finding': '#findings-title',
+  'edit-finding': '#findings-title',
   'withdraw-evidence': '#evidence',
 };
 const itemPath = (roundId: number, code: string) => `/rounds/${roundId}/items/${encodeURIComponent(code)}`;
@@ -42,7 +43,11 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
   async function renderItem(
     req: Request,
     res: Response,
-    extra: Record<string, unknown> & { form?: Record<string, unknown>; version?: number } = {},
+    extra: Record<string, unknown> & {
+      form?: Record<string, unknown>;
+      version?: number;
+      smallForm?: Record<string, unknown>;
+    } = {},
   ) {
     const view = await services.reviews.item(actorOf(req), idParam(req), codeOf(req));
     res.render('reviews/item', { ...reviewPageView(view, extra), ...extra });
@@ -136,6 +141,18 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
       });
       return '问题已记录。';
     },
+    'edit-finding': async (req, form) => {
+      const finding = await services.findings.editFinding(
+        auditContextOf(req),
+        actorOf(req),
+        idParam(req),
+        codeOf(req),
+        Number(form.findingId),
+        { category: form.category, description: form.description, severity: form.severity, evidence: form.evidence },
+        Number(form.findingVersion),
+      );
+      return `问题已修改（第${finding.version}版，此前的版本已保留）。`;
+    },
     'withdraw-evidence': async (req, form) => {
       await services.findings.withdrawEvidence(
         auditContextOf(req),
@@ -190,6 +207,9 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
       what = await ACTIONS[action](req, form);
     } catch (err) {
       if (!isFormError(err)) throw err;
+      // A small form (a finding, a withdrawal) comes back with what was typed in it; the review form is as stored.
+      if (action !== 'save' && action !== 'submit')
+        return renderItem(req, res, { smallForm: form, ...formAgain(res, err) });
       // Keep what the writer typed; on a stale version show what is stored now, and let the next save build on it.
       const current =
         err instanceof StaleReview && err.current ? reviewJson(err.current, err.submission, err.blind) : undefined;
@@ -315,6 +335,21 @@ export function itemApiRoutes({ services, access }: { services: Services; access
       ...finding
     } = findingJson(view.findings.find((f) => f.id === id)!);
     res.status(201).json(finding);
+  });
+
+  router.put('/rounds/:id/items/:code/findings/:findingId', signedIn, async (req, res) => {
+    const input = objectBody(req.body);
+    await services.findings.editFinding(
+      auditContextOf(req),
+      actorOf(req),
+      idParam(req),
+      codeOf(req),
+      idParam(req, 'findingId'),
+      input,
+      Number(input.version),
+    );
+    const view = await services.reviews.item(actorOf(req), idParam(req), codeOf(req));
+    res.json(findingJson(view.findings.find((f) => f.id === idParam(req, 'findingId'))!));
   });
 
   for (const action of ['submit', 'withdraw', 'confirm', 'return'] as const) {

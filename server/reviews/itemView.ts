@@ -92,7 +92,11 @@ const sizeText = (size: number) =>
  */
 export function reviewPageView(
   view: ItemView,
-  { form, version }: { form?: Record<string, unknown>; version?: number } = {},
+  {
+    form,
+    version,
+    smallForm,
+  }: { form?: Record<string, unknown>; version?: number; smallForm?: Record<string, unknown> } = {},
 ) {
   const content = view.review?.content;
   const reviewOf = (id: number) => content?.indicators.find((i) => i.id === id);
@@ -168,21 +172,60 @@ export function reviewPageView(
     versionCount: view.versionCount,
     olderVersions: view.versionCount > view.versions.length,
     historyHref: `${itemHref}/history`,
-    findings: view.findings.map((f) => ({
-      ...f,
-      citedFiles: f.evidenceIds
-        .map((id) => view.evidence.find((e) => e.id === id)?.fileName)
-        .filter(Boolean)
-        .join('、'),
-      severityLabel: SEVERITIES[f.severity],
-      roleText: ROLE_LABELS[f.authorRole],
-      external: f.authorRole === 'evaluator',
-    })),
+    findings: view.findings.map((f) => {
+      // A refused edit of this finding comes back open, with what was typed.
+      const typed =
+        smallForm?.action === 'edit-finding' && str(smallForm.findingId) === String(f.id) ? smallForm : undefined;
+      const text = typed
+        ? {
+            category: str(typed.category),
+            description: str(typed.description),
+            severity: str(typed.severity),
+            evidenceIds: ([] as unknown[]).concat(typed.evidence ?? []).map(Number),
+          }
+        : f;
+      return {
+        ...f,
+        citedFiles: f.evidenceIds
+          .map((id) => view.evidence.find((e) => e.id === id)?.fileName)
+          .filter(Boolean)
+          .join('、'),
+        severityLabel: SEVERITIES[f.severity],
+        roleText: ROLE_LABELS[f.authorRole],
+        external: f.authorRole === 'evaluator',
+        earlier: f.earlier.map((v) => ({ ...v, severityLabel: SEVERITIES[v.severity] })),
+        edit: view.editableFindings.has(f.id) && {
+          open: typed !== undefined,
+          description: text.description,
+          // The version the edit builds on: the one typed against, so a stale edit is still refused.
+          version: typed ? str(typed.findingVersion) : String(f.version),
+          categories: view.categories.map((c) => ({ ...c, selected: c.code === text.category })),
+          severities: Object.entries(SEVERITIES).map(([key, label]) => ({
+            value: key,
+            label,
+            selected: key === text.severity,
+          })),
+          evidence: view.evidence
+            .filter((e) => !e.withdrawnAt)
+            .map((e) => ({ id: e.id, fileName: e.fileName, checked: text.evidenceIds.includes(e.id) })),
+        },
+      };
+    }),
+    // The new-finding form, with what was typed when it was refused.
+    newFinding:
+      smallForm?.action === 'finding' && !str(smallForm.source)
+        ? {
+            category: str(smallForm.category),
+            severity: str(smallForm.severity),
+            description: str(smallForm.description),
+          }
+        : { category: '', severity: 'minor', description: '' },
     categories: view.categories,
     evidence: view.evidence.map((e) => ({ ...e, sizeText: sizeText(e.size), href: `${itemHref}/evidence/${e.id}` })),
     activeEvidence: view.evidence.filter((e) => !e.withdrawnAt),
     maxUploadMb: Math.round(MAX_UPLOAD_BYTES / 1048576),
     severities: Object.entries(SEVERITIES).map(([key, label]) => ({ value: key, label })),
+    findingError: smallForm && /finding/.test(str(smallForm.action)) ? true : undefined,
     suggestions: suggestionsFor(
       warningKeysOf(s.warnings),
       new Set(view.findings.filter((f) => !f.withdrawnAt).map((f) => f.source)),

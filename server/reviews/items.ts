@@ -2,7 +2,7 @@ import { Queryable } from '../data/database';
 import { ReviewContent } from '../domain/review';
 import { ReviewSnapshot } from '../domain/reviewHistory';
 import { Role } from '../domain/roles';
-import { Conflict, NotFound, Refused } from '../errors';
+import { Conflict, DomainError, NotFound, Refused } from '../errors';
 import { Indicator, Submission } from '../population/repository';
 import { findRound, Round, shareRound } from '../rounds/repository';
 import { findReview, ReviewWrite } from './repository';
@@ -99,6 +99,23 @@ function checkedItem(
 /** The lead writes on any item; a reviewer or evaluator on the items assigned to them. */
 export function canWrite(actor: Actor, assignee: number | null): boolean {
   return actor.role === 'lead' || (assignee === actor.id && (actor.role === 'reviewer' || actor.role === 'evaluator'));
+}
+
+/**
+ * Why this actor may not edit this finding now, or null when they may: only its author, not once
+ * withdrawn, and while the review is in the author's hands (a reviewer or evaluator until they
+ * submit it, the lead until it is confirmed, which requireOpenItem checks).
+ */
+export function findingEditRefusal(
+  actor: Actor,
+  finding: { authorId: number; withdrawn: boolean },
+  reviewStatus: string | undefined,
+): DomainError | null {
+  if (finding.authorId !== actor.id) return new Refused('只有记录人可以修改该问题');
+  if (finding.withdrawn) return new Conflict('该问题已撤回，不能修改');
+  if (actor.role !== 'lead' && reviewStatus === 'submitted')
+    return new Conflict('复核已提交，问题不能再修改；如需修改，请先撤回提交');
+  return null;
 }
 
 /** Findings and evidence change with the review: not once the lead has confirmed it (until returned). */

@@ -38,6 +38,7 @@ export function reviewJson(review: Review, submission: Submission, blind: boolea
 
 export const findingJson = (f: Finding) => ({
   id: f.id,
+  version: f.version,
   evidence: f.evidenceIds,
   category: f.category,
   title: f.categoryTitle,
@@ -48,6 +49,16 @@ export const findingJson = (f: Finding) => ({
   authorRole: f.authorRole,
   organisation: f.authorOrganisation,
   withdrawn: f.withdrawnAt !== null,
+  updatedAt: f.updatedAt?.toISOString() ?? null,
+  earlier: f.earlier.map((v) => ({
+    version: v.version,
+    category: v.category,
+    description: v.description,
+    severity: v.severity,
+    evidence: v.evidenceIds,
+    replacedBy: v.replacedByName,
+    replacedAt: v.replacedAt.toISOString(),
+  })),
 });
 
 export const evidenceJson = (e: Evidence) => ({

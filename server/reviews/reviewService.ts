@@ -9,7 +9,17 @@ import { findEvidence } from '../findings/evidence';
 import { findFindings, listCategoryTitles } from '../findings/repository';
 import { findIndicators, Submission } from '../population/repository';
 import { Round } from '../rounds/repository';
-import { Actor, canWrite, EMPTY_REVIEW, forReview, isBlind, lockedItem, sampledItem, snapshotOf } from './items';
+import {
+  Actor,
+  canWrite,
+  EMPTY_REVIEW,
+  findingEditRefusal,
+  forReview,
+  isBlind,
+  lockedItem,
+  sampledItem,
+  snapshotOf,
+} from './items';
 import {
   findReview,
   findReviewVersions,
@@ -194,6 +204,20 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         categories,
         canWrite: writable,
         canWriteFindings: canWrite(actor, assignee) && review?.status !== 'confirmed',
+        editableFindings: new Set(
+          canWrite(actor, assignee) && review?.status !== 'confirmed'
+            ? findings
+                .filter(
+                  (f) =>
+                    findingEditRefusal(
+                      actor,
+                      { authorId: f.authorId, withdrawn: f.withdrawnAt !== null },
+                      review?.status,
+                    ) === null,
+                )
+                .map((f) => f.id)
+            : [],
+        ),
         // Blind review: a reviewer sees the unit's own scores only after saving theirs.
         blind: isBlind(round, actor.role, review?.reviewScore),
         timelinessDefault: timelinessScore(submission.submittedOn, round.deadline),

@@ -496,3 +496,9 @@ document.addEventListener('submit', function (event) {
     new window.Chart(canvas, config);
   });
 })();
+
+// A page sent back with an error opens at it (a refused finding is far down the review page).
+(function () {
+  var alert = document.querySelector('.alert--error[tabindex="-1"]');
+  if (alert) alert.focus();
+})();
