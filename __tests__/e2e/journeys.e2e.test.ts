@@ -135,6 +135,10 @@ describeIfBrowser('journeys in Chromium', () => {
         expect(errors).toContain('预算数（万元）');
         expect(errors).toContain('自评得分');
         await shot(page, '1-import-errors');
+        // The form the errors came back in still speaks Chinese.
+        await expect(page.locator('[data-file-input]', { has: page.locator('#f-file') }).innerText()).resolves.toMatch(
+          /^选择文件\s*未选择文件$/,
+        );
         // Fixed: the bureau's workbook imports whole.
         await page.setInputFiles('#f-file', FIXTURE);
         await page.click('form[data-upload] button[type=submit]');
@@ -295,11 +299,15 @@ describeIfBrowser('journeys in Chromium', () => {
         // Typed, then evidence uploaded: the page saves the draft first (unless it already saved
         // itself), and the text comes back.
         await typeInto('#f-comment', '上传佐证前写下的意见');
+        // The file input speaks Chinese, whatever the browser's own language, and names the file chosen.
+        const picker = page.locator('[data-file-input]', { has: page.locator('#ev-file') });
+        await expect(picker.innerText()).resolves.toMatch(/^选择文件\s*未选择文件$/);
         await page.setInputFiles('#ev-file', {
           name: '部门整体支出说明.pdf',
           mimeType: 'application/pdf',
           buffer: minimalPdf('Department spending statement'),
         });
+        await expect(picker.innerText()).resolves.toMatch(/^选择文件\s*部门整体支出说明\.pdf$/);
         await Promise.all([page.waitForNavigation(), page.click('#evidence button:text("上传")')]);
         expect(await page.inputValue('#f-comment')).toBe('上传佐证前写下的意见');
         await expect(page.locator('[data-notice]').textContent()).resolves.toMatch(

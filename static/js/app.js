@@ -57,8 +57,10 @@ document.addEventListener('submit', function (event) {
     var next = doc.querySelector('main');
     var current = document.querySelector('main');
     if (next && current) {
-      current.replaceWith(document.importNode(next, true));
+      var replaced = document.importNode(next, true);
+      current.replaceWith(replaced);
       document.title = doc.title;
+      enhanceFileInputs(replaced);
       var errors = document.getElementById('import-errors') || document.querySelector('.alert--error');
       if (errors) errors.focus();
     } else {
@@ -502,3 +504,24 @@ document.addEventListener('submit', function (event) {
   var alert = document.querySelector('.alert--error[tabindex="-1"]');
   if (alert) alert.focus();
 })();
+
+// File inputs say 选择文件 and the chosen file's name in Chinese (views/partials/fileInput.hbs):
+// on load, and again in a part of the page an upload's answer replaced.
+function enhanceFileInputs(root) {
+  var boxes = root.querySelectorAll('[data-file-input]:not(.file-input--enhanced)');
+  Array.prototype.forEach.call(boxes, function (box) {
+    var input = box.querySelector('input[type=file]');
+    var name = box.querySelector('.file-input__name');
+    if (!input || !name) return;
+    var show = function () {
+      var files = Array.prototype.map.call(input.files || [], function (f) {
+        return f.name;
+      });
+      name.textContent = files.length ? files.join('、') : '未选择文件';
+    };
+    input.addEventListener('change', show);
+    box.classList.add('file-input--enhanced');
+    show();
+  });
+}
+enhanceFileInputs(document);
