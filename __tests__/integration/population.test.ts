@@ -410,6 +410,44 @@ describe('who may import and read', () => {
   });
 });
 
+describe('the files earlier imports were made from', () => {
+  it('download from 导入历史 byte for byte (audited), for those who may read the population only', async () => {
+    const id = await newRound();
+    const utf8 = fixture('population-utf8.csv');
+    const gbk = fixture('population-gbk.csv');
+    expect((await upload(id, [{ data: utf8, name: '第一次.csv' }])).status).toBe(201);
+    expect((await upload(id, [{ data: gbk, name: '第二次.csv' }])).status).toBe(201);
+    const imports = (await t.db('population_imports').where('round_id', id).orderBy('id')) as Array<{ id: number }>;
+    const agent = t.agent();
+    await login(agent, 'lead1');
+    const page = await agent.get(`/rounds/${id}/population`);
+    expect(page.text).toContain(
+      `href="/rounds/${id}/population/imports/${imports[0].id}/file" download>第一次.csv</a>`,
+    );
+    const first = await agent
+      .get(`/rounds/${id}/population/imports/${imports[0].id}/file`)
+      .buffer(true)
+      .parse(binaryParser);
+    expect(first.status).toBe(200);
+    expect(first.headers['content-disposition']).toContain('attachment');
+    expect(Buffer.compare(first.body as Buffer, utf8)).toBe(0);
+    expect((await lastAudit(t.db, 'population.file')).detail).toContain('第一次.csv');
+    const second = await agent
+      .get(`/rounds/${id}/population/imports/${imports[1].id}/file`)
+      .buffer(true)
+      .parse(binaryParser);
+    expect(Buffer.compare(second.body as Buffer, gbk)).toBe(0);
+    // No indicators file with this import, another round's import, a part that does not exist: 404.
+    expect((await agent.get(`/rounds/${id}/population/imports/${imports[0].id}/indicators`)).status).toBe(404);
+    expect((await agent.get(`/rounds/${await newRound()}/population/imports/${imports[0].id}/file`)).status).toBe(404);
+    expect((await agent.get(`/rounds/${id}/population/imports/${imports[0].id}/other`)).status).toBe(404);
+    expect(
+      (await t.agent().get(`/rounds/${id}/population/imports/${imports[0].id}/file`).set(bearer(evaluatorToken)))
+        .status,
+    ).toBe(403);
+  });
+});
+
 describe('the population pages', () => {
   let id: number;
   beforeAll(async () => {
@@ -529,6 +567,43 @@ describe('the population pages', () => {
     expect(values).toContain(`'@SUM(1+1)`);
     expect(values.some((v) => /^[=@]/.test(v))).toBe(false);
     expect((await lastAudit(t.db, 'population.export')).object_id).toBe(String(id));
+  });
+
+  it('writes amounts, scores, rates and dates as numbers with formats, filterable, and names the filters used', async () => {
+    const agent = t.agent();
+    await login(agent, 'lead1');
+    const res = await agent
+      .get(`/rounds/${id}/population/export.xlsx?kind=project&sort=budget&dir=desc`)
+      .buffer(true)
+      .parse(binaryParser);
+    const workbook = new ExcelJS.Workbook();
+    await workbook.xlsx.load(res.body as unknown as ArrayBuffer);
+    const sheet = workbook.getWorksheet('自评汇总')!;
+    const headers = (sheet.getRow(1).values as unknown[]).slice(1);
+    const column = (header: string) => headers.indexOf(header) + 1;
+    expect(sheet.autoFilter).toBe(`A1:${sheet.getColumn(headers.length).letter}1`);
+    const row = sheet.getRow(2);
+    expect(row.getCell(column('类型')).value).toBe('项目支出');
+    for (const [header, format] of [
+      ['预算数（万元）', '#,##0.00####'],
+      ['自评得分', '0.##'],
+      ['预算执行率', '0.00%'],
+      ['报送日期', 'yyyy-mm-dd'],
+    ]) {
+      expect(row.getCell(column(header)).numFmt).toBe(format);
+    }
+    const rate = row.getCell(column('预算执行率')).value;
+    expect(typeof rate === 'number' || rate === null).toBe(true);
+    expect(row.getCell(column('报送日期')).value).toBeInstanceOf(Date);
+    // Largest budget first, as the list was sorted.
+    const budgets = [2, 3, 4].map((r) => sheet.getRow(r).getCell(column('预算数（万元）')).value as number);
+    expect([...budgets].sort((a, b) => b - a)).toEqual(budgets);
+    const notes = workbook.getWorksheet('说明')!;
+    expect(notes.getCell('A3').value).toBe('导出时的筛选条件：类型：项目支出；排序：按预算数从大到小');
+    // What was exported imports again, as the notes say.
+    const again = await upload(await newRound(), [{ data: res.body as Buffer, name: 'export.xlsx' }]);
+    expect(again.status).toBe(201);
+    expect(again.body.imported).toBe(sheet.rowCount - 1);
   });
 
   it('the template downloads with both sheets and notes, and imports as it is', async () => {

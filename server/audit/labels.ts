@@ -24,6 +24,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'population.replace': '替换自评记录',
   'population.refused': '自评记录导入被拒绝',
   'population.export': '导出自评记录',
+  'population.file': '下载导入原文件',
   'draw.create': '抽样',
   'draw.expand': '扩大抽样',
   'draw.cancel': '作废抽样',

@@ -63,6 +63,19 @@ export function parseListQuery(query: Record<string, unknown>): {
   return { filter, page, pageSize };
 }
 
+/** The filters and order of a list in words, for the notes of what was exported from it. */
+export function describeFilter(filter: PopulationQuery): string[] {
+  const parts: string[] = [];
+  if (filter.kind) parts.push(`类型：${KIND_LABELS[filter.kind]}`);
+  if (filter.department) parts.push(`主管部门：${filter.department}`);
+  if (filter.grade) parts.push(`得分等级：${filter.grade}`);
+  if (filter.warning) parts.push(`警示信号：${WARNINGS[filter.warning].label}`);
+  if (filter.q) parts.push(`搜索：${filter.q}`);
+  if (filter.sort !== 'code' || filter.descending)
+    parts.push(`排序：按${SORTS[filter.sort].label}${filter.descending ? '从大到小' : '从小到大'}`);
+  return parts;
+}
+
 export function submissionJson(s: Submission) {
   return {
     code: s.code,

@@ -8,6 +8,7 @@ import { WARNING_KEYS, WARNINGS } from '../domain/warnings';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { badRequest } from '../http/errors';
+import { NotFound } from '../errors';
 import { readMultipart } from '../http/upload';
 import { Round } from '../rounds/repository';
 import { Services } from '../services';
@@ -17,6 +18,7 @@ import { describeProblem, ImportRefused } from './service';
 import { populationTemplate, writePopulationXlsx } from './spreadsheets';
 
 import {
+  describeFilter,
   PAGE_SIZES,
   indicatorJson,
   parseListQuery,
@@ -162,7 +164,23 @@ export function populationPageRoutes({ services, access }: { services: Services;
     );
     sendAs(res, `自评记录-${round.fiscalYear}-${round.id}.xlsx`);
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-    await writePopulationXlsx(res, round.title, services.population.each(round, filter));
+    await writePopulationXlsx(res, round.title, services.population.each(round, filter), describeFilter(filter));
+  });
+
+  // The files earlier imports were made from, as they were uploaded (导入历史).
+  router.get('/rounds/:id/population/imports/:importId/:part', canRead, async (req, res) => {
+    const part = req.params.part === 'indicators' ? 'indicators' : req.params.part === 'file' ? 'file' : undefined;
+    if (!part) throw new NotFound('没有这个文件');
+    const file = await services.population.importFile(
+      auditContextOf(req),
+      roundId(req),
+      idParam(req, 'importId'),
+      part,
+    );
+    sendAs(res, file.name);
+    res.type(file.mediaType);
+    res.set('Content-Security-Policy', "default-src 'none'; sandbox");
+    res.send(file.content);
   });
 
   let template: Promise<Buffer> | undefined;

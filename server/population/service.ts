@@ -31,7 +31,7 @@ import {
   retirePopulation,
   updateImportSummary,
 } from './importRepository';
-import { storeFile } from '../files/repository';
+import { readStoredFile, storeFile } from '../files/repository';
 
 /** A refused import: every problem found, listed (up to the cap) and counted. */
 export class ImportRefused extends Invalid {
@@ -229,6 +229,25 @@ export function populationService({ db, now, files }: { db: Database; now: () =>
     },
 
     history: (roundId: number) => listImports(db, roundId),
+
+    /**
+     * The file an import of this round was made from, as uploaded (`indicators`: the separate
+     * indicators file). Each download is a line in the audit log, like an export.
+     */
+    async importFile(context: AuditContext, roundId: number, importId: number, part: 'file' | 'indicators') {
+      const found = (await listImports(db, roundId)).find((i) => i.id === importId);
+      const name = part === 'file' ? found?.fileName : found?.indicatorsFileName;
+      const sha256 = part === 'file' ? found?.fileSha256 : found?.indicatorsFileSha256;
+      const stored = name && sha256 ? await readStoredFile(db, sha256) : undefined;
+      if (!stored) throw new NotFound('该批次没有这次导入的文件');
+      await appendAudit(db, context, {
+        action: 'population.file',
+        objectType: 'round',
+        objectId: roundId,
+        detail: `${name}（导入 ${importId}，SHA-256 ${sha256}）`,
+      });
+      return { name: name!, content: stored.content, mediaType: stored.mediaType };
+    },
 
     byIds: (ids: number[]) => findSubmissionsByIds(db, ids),
 

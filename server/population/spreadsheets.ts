@@ -7,7 +7,7 @@ import { Writable } from 'node:stream';
 import ExcelJS from 'exceljs';
 import { fenToWan } from '../domain/money';
 import { INDICATOR_COLUMNS, KIND_LABELS, SUBMISSION_COLUMNS } from '../domain/population';
-import { formatRateBp, WARNINGS, warningKeysOf } from '../domain/warnings';
+import { WARNINGS, warningKeysOf } from '../domain/warnings';
 import { Submission } from './repository';
 
 /** `=`, `+`, `-`, `@` (and tab or carriage return, which some spreadsheet programs skip) start a formula. */
@@ -28,11 +28,16 @@ function styleHeader(row: ExcelJS.Row): void {
 
 const wanNumber = (fen: bigint | null) => (fen === null ? null : Number(fenToWan(fen, 6)));
 const scoreNumber = (hundredths: number | null) => (hundredths === null ? null : hundredths / 100);
+/** A calendar date as Excel keeps one (a date cell, not text), so that it sorts and filters as a date. */
+const dateCell = (isoDate: string | null) => {
+  const m = isoDate ? /^(\d{4})-(\d{2})-(\d{2})$/.exec(isoDate) : null;
+  return m ? new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]))) : isoDate;
+};
 
 export const EXPORT_COLUMNS: Array<{
   header: string;
   width: number;
-  value: (s: Submission) => string | number | null;
+  value: (s: Submission) => string | number | Date | null;
   numFmt?: string;
 }> = [
   { header: '类型', width: 12, value: (s) => KIND_LABELS[s.kind] },
@@ -45,10 +50,15 @@ export const EXPORT_COLUMNS: Array<{
   { header: '执行数（万元）', width: 14, value: (s) => wanNumber(s.executedFen), numFmt: '#,##0.00####' },
   { header: '自评得分', width: 10, value: (s) => scoreNumber(s.selfScore), numFmt: '0.##' },
   { header: '自评等级', width: 10, value: (s) => s.selfGrade },
-  { header: '报送日期', width: 12, value: (s) => s.submittedOn },
+  { header: '报送日期', width: 12, value: (s) => dateCell(s.submittedOn), numFmt: 'yyyy-mm-dd' },
   { header: '联系人', width: 10, value: (s) => safeText(s.contact) },
   { header: '备注', width: 20, value: (s) => safeText(s.note) },
-  { header: '预算执行率', width: 10, value: (s) => formatRateBp(s.executionRateBp) },
+  {
+    header: '预算执行率',
+    width: 11,
+    value: (s) => (s.executionRateBp === null ? null : s.executionRateBp / 10000),
+    numFmt: '0.00%',
+  },
   { header: '得分对应等级', width: 10, value: (s) => s.scoreGrade },
   { header: '指标数', width: 8, value: (s) => s.indicatorCount },
   {
@@ -73,15 +83,21 @@ export const EXPORT_COLUMNS: Array<{
   },
 ];
 
-/** Streams the rows to `output` as one sheet, without holding the workbook in memory. */
+/**
+ * Streams the rows to `output` as one sheet, without holding the workbook in memory: amounts,
+ * scores, rates and dates as numbers with their formats, the header frozen and filterable, and a
+ * notes sheet naming the filters the list had when it was exported.
+ */
 export async function writePopulationXlsx(
   output: Writable,
   title: string,
   rows: AsyncIterable<Submission>,
+  filters: string[] = [],
 ): Promise<void> {
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: output, useStyles: true, useSharedStrings: false });
   workbook.creator = 'fuhe';
   const sheet = workbook.addWorksheet('自评汇总', { views: [{ state: 'frozen', ySplit: 1 }] });
+  sheet.autoFilter = { from: { row: 1, column: 1 }, to: { row: 1, column: EXPORT_COLUMNS.length } };
   sheet.columns = EXPORT_COLUMNS.map((c) => ({
     header: c.header,
     width: c.width,
@@ -99,6 +115,9 @@ export async function writePopulationXlsx(
     .addRow([
       '金额单位：万元；自评得分满分100分。本表由系统导出，可按导入模板格式重新导入（"预算执行率"等计算列将作为其他信息保留）。',
     ])
+    .commit();
+  about
+    .addRow([filters.length ? `导出时的筛选条件：${filters.join('；')}` : '导出时的筛选条件：无（全部记录）'])
     .commit();
   about.commit();
   await workbook.commit();
