@@ -189,10 +189,17 @@ describeIfBrowser('journeys in Chromium', () => {
 
         await page.goto(`${t.baseUrl}/rounds/${roundId}/assignments`);
         expect(await unlabelled(page)).toEqual([]);
+        // One row chosen by its own select; two ticked and given to one person together.
         await page.locator('tr', { hasText: '2023-P001' }).locator('select').selectOption('eval1');
-        await page.locator('tr', { hasText: '2023-P004' }).locator('select').selectOption('rev1');
-        await page.locator('tr', { hasText: '2023-D001' }).locator('select').selectOption('rev1');
-        await Promise.all([page.waitForNavigation(), page.click('text=保存分配')]);
+        await page.check('[data-select-all]');
+        await expect(page.locator('[data-selected-count]').textContent()).resolves.toBe('已勾选 3 个项目');
+        await page.uncheck('[data-select-all]');
+        await page.locator('tr', { hasText: '2023-P004' }).locator('input[name=selected]').check();
+        await page.locator('tr', { hasText: '2023-D001' }).locator('input[name=selected]').check();
+        await expect(page.locator('[data-selected-count]').textContent()).resolves.toBe('已勾选 2 个项目');
+        await page.selectOption('#bulk-assignee', 'rev1');
+        await Promise.all([page.waitForNavigation(), page.click('button:text("分配勾选的项目")')]);
+        await expect(page.locator('.alert--ok').textContent()).resolves.toContain('3 个项目的复核人有变化');
         await expect(page.locator('tr', { hasText: '2023-P001' }).textContent()).resolves.toContain('eval1');
         await shot(page, '1-assignments');
         await context.close();

@@ -316,6 +316,54 @@ describe('confirming several at once', () => {
   });
 });
 
+describe('assigning by ticking rows', () => {
+  it('the ticked rows go to the person chosen, beside the rows chosen one by one; nothing ticked still saves the rows', async () => {
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    const page = await lead.get(`/rounds/${roundId}/assignments`);
+    expect(page.text).toContain('分配勾选的项目');
+    const rows = new Map(
+      [...page.text.matchAll(/name="selected" value="(\d+)" id="sel-\d+" aria-label="勾选 (2023-[PD]\d+)"/g)].map(
+        (m) => [m[2], m[1]],
+      ),
+    );
+    const unassigned = [...rows.keys()].filter((code) => !['2023-P001', '2023-P004', '2023-D001'].includes(code));
+    expect(unassigned.length).toBeGreaterThanOrEqual(3);
+    const [a, b, c] = unassigned;
+    const token = await csrfOf(lead, `/rounds/${roundId}/assignments`);
+    const sent = await lead
+      .post(`/rounds/${roundId}/assignments`)
+      .type('form')
+      .send({
+        _csrf: token,
+        mode: 'selected',
+        selected: [rows.get(a), rows.get(b), rows.get('2023-P001')],
+        bulkAssignee: 'rev2',
+        [`assign_${rows.get(c)}`]: 'eval1',
+      });
+    expect(sent.status).toBe(303);
+    const after = await lead.get(`/rounds/${roundId}/assignments`);
+    expect(after.text).toContain('已保存，4 个项目的复核人有变化。');
+    const mine = async (user: string) =>
+      ((await api(user).get('/api/work')).body.items as Array<{ code: string; roundId: number }>)
+        .filter((i) => i.roundId === roundId)
+        .map((i) => i.code)
+        .sort();
+    expect(await mine('rev2')).toEqual(['2023-P001', a, b].sort());
+    expect(await mine('eval1')).toEqual(['2023-P004', c].sort());
+    // Ticked nothing: the row chosen one by one is saved, and the banner says the rest was not done.
+    const again = await lead
+      .post(`/rounds/${roundId}/assignments`)
+      .type('form')
+      .send({ _csrf: token, mode: 'selected', bulkAssignee: 'rev1', [`assign_${rows.get(c)}`]: 'rev1' });
+    expect(again.status).toBe(303);
+    expect((await lead.get(`/rounds/${roundId}/assignments`)).text).toContain(
+      '没有勾选项目，勾选分配未执行；逐项选择的 1 个变化已保存。',
+    );
+    expect(await mine('rev1')).toContain(c);
+  });
+});
+
 describe('my work', () => {
   it('lists the chosen round (one with open work by default), filtered by status, with the reason on a returned item', async () => {
     await signOffD001();

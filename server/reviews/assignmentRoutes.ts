@@ -73,6 +73,7 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     const form = objectBody(req.body);
     const items = await services.assignments.items(roundId);
     let entries: Array<{ code: string; username: string }>;
+    let missing = '';
     if (form.mode === 'round-robin') {
       // The chosen people in turn over the unassigned items of the chosen kind and department.
       const usernames = (Array.isArray(form.people) ? form.people : [form.people]).map(str).filter(Boolean);
@@ -86,13 +87,22 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
         ? chosen.map((i, n) => ({ code: i.code, username: usernames[n % usernames.length] }))
         : [];
     } else {
+      // Each row's choice; with 分配选中项目, the rows ticked go to the one person chosen for them.
+      // Asked for without rows or a person, the rows' own choices are still saved, and the banner says why no more was.
+      const ticked = new Set(([] as unknown[]).concat(form.selected ?? []).map(str));
+      const bulk = form.mode === 'selected' ? str(form.bulkAssignee) : '';
+      if (form.mode === 'selected' && !(ticked.size && bulk)) missing = ticked.size ? '未选择复核人' : '没有勾选项目';
       entries = items
-        .map((i) => ({ code: i.code, username: str(form[`assign_${i.submissionId}`]) }))
+        .map((i) => ({
+          code: i.code,
+          username: bulk && ticked.has(String(i.submissionId)) ? bulk : str(form[`assign_${i.submissionId}`]),
+        }))
         .filter((e) => e.username && items.find((i) => i.code === e.code)?.assigneeUsername !== e.username);
     }
     try {
       const count = await services.assignments.assign(auditContextOf(req), roundId, entries);
-      await req.flash({ notice: `已保存，${count} 个项目的复核人有变化。` });
+      if (missing) await req.flash({ error: `${missing}，勾选分配未执行；逐项选择的 ${count} 个变化已保存。` });
+      else await req.flash({ notice: `已保存，${count} 个项目的复核人有变化。` });
     } catch (err) {
       if (!(err instanceof Invalid)) throw err;
       await req.flash({ error: err.message, details: err.details as Flash['details'] });

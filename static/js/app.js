@@ -525,3 +525,30 @@ function enhanceFileInputs(root) {
   });
 }
 enhanceFileInputs(document);
+
+// The assignment table: 全选 ticks every row, and the bar says how many rows are ticked.
+(function () {
+  var all = document.querySelector('[data-select-all]');
+  if (!all) return;
+  var form = all.form;
+  var boxes = form.querySelectorAll('input[name="selected"]');
+  var count = form.querySelector('[data-selected-count]');
+  var update = function () {
+    var n = Array.prototype.filter.call(boxes, function (b) {
+      return b.checked;
+    }).length;
+    all.checked = n > 0 && n === boxes.length;
+    all.indeterminate = n > 0 && n < boxes.length;
+    if (count) count.textContent = n ? '已勾选 ' + n + ' 个项目' : '';
+  };
+  all.addEventListener('change', function () {
+    Array.prototype.forEach.call(boxes, function (b) {
+      b.checked = all.checked;
+    });
+    update();
+  });
+  form.addEventListener('change', function (event) {
+    if (event.target !== all && event.target.name === 'selected') update();
+  });
+  update();
+})();
