@@ -383,6 +383,21 @@ describeIfBrowser('journeys in Chromium', () => {
         );
         await shot(page, '3-error-beside-field');
         await first.fill('');
+
+        // The indicator the unit scored above its weight: the full weight is no deduction, and saves without a note.
+        const overWeight = await page.evaluate(() => {
+          for (const input of Array.from(document.querySelectorAll<HTMLInputElement>('[data-indicator-score]'))) {
+            const cells = input.closest('tr')!.querySelectorAll('td.num');
+            const weight = Number(cells[0].textContent);
+            if (Number(cells[1].textContent) > weight) return { id: input.id, weight: cells[0].textContent!.trim() };
+          }
+          return null;
+        });
+        expect(overWeight).not.toBeNull();
+        await page.fill(`#${overWeight!.id}`, overWeight!.weight);
+        await page.click('[data-save-draft]');
+        await page.locator('.save-status', { hasText: '已保存草稿' }).waitFor();
+        expect(await page.locator('.field-error').count()).toBe(0);
         await context.close();
       },
     );
@@ -515,7 +530,14 @@ describeIfBrowser('journeys in Chromium', () => {
           }
         : { reviewScore: 90, qualityScore: 90, comment: '符合要求', dimensions: dims };
       await t.services.reviews
-        .save(ctx(rev), { id: rev!.id, role: 'reviewer', displayName: rev!.displayName }, roundId, '2023-P004', body, 0)
+        .save(
+          ctx(rev),
+          { id: rev!.id, role: 'reviewer', displayName: rev!.displayName },
+          roundId,
+          '2023-P004',
+          body,
+          view.review?.version ?? 0,
+        )
         .catch((err) => {
           throw new Error(`setting up 2023-P004 failed: ${JSON.stringify(err.details)}`);
         });

@@ -262,6 +262,41 @@ describe('no lost work', () => {
     expect(res.text).toContain('他人已保存的最新版本（第2版');
     expect(res.text).toContain('name="version" value="2"');
   });
+
+  it('a refused form save (without JavaScript) shows each error beside its field, the first one focused', async () => {
+    const indicators = (await api('rev1').get(item('2023-P001'))).body.indicators as Array<{
+      id: number;
+      isExecution: boolean;
+      weight: number;
+    }>;
+    const [first, second] = indicators.filter((i) => !i.isExecution);
+    const agent = t.agent();
+    await login(agent, 'rev1');
+    const token = await csrfOf(agent, `/rounds/${roundId}/items/2023-P001`);
+    const res = await agent
+      .post(`/rounds/${roundId}/items/2023-P001`)
+      .type('form')
+      .send({
+        _csrf: token,
+        action: 'save',
+        version: '0',
+        [`ind_${first.id}_score`]: '0',
+        [`ind_${second.id}_score`]: '999',
+        q_report: '120',
+        comment: '没有写说明的扣分',
+      });
+    expect(res.status).toBe(422);
+    const note = `ind_${first.id}_note`;
+    expect(res.text).toMatch(
+      new RegExp(`name="${note}" rows="2" cols="24" aria-invalid="true" aria-describedby="error-${note}" autofocus>`),
+    );
+    expect(res.text).toMatch(new RegExp(`<p class="field-error" id="error-${note}" data-for="${note}">[^<]*说明`));
+    const score = `ind_${second.id}_score`;
+    expect(res.text).toContain(`aria-invalid="true" aria-describedby="error-${score}">`);
+    expect(res.text).toContain('aria-invalid="true" aria-describedby="error-q_report">');
+    expect(res.text.match(/ autofocus/g)).toHaveLength(1);
+    expect(res.text).toContain('没有写说明的扣分');
+  });
 });
 
 describe('confirming several at once', () => {

@@ -38,6 +38,26 @@ function registerHelpers(hbs: typeof Handlebars): void {
   hbs.registerHelper('json', (value: unknown) =>
     value === null || value === undefined ? '' : JSON.stringify(value, null, 1),
   );
+  hbs.registerHelper('concat', (...args: unknown[]) => args.slice(0, -1).join(''));
+  // A form's errors by field name ({byName, first}, see reviews/itemView.ts): the attributes that
+  // mark a field as wrong (the first one also takes the focus), and the message put after it.
+  hbs.registerHelper(
+    'invalid',
+    (errors: { byName?: Record<string, string>; first?: string } | undefined, name: string) => {
+      if (!errors?.byName || !Object.hasOwn(errors.byName, name)) return '';
+      const id = Handlebars.escapeExpression(`error-${name}`);
+      return new Handlebars.SafeString(
+        ` aria-invalid="true" aria-describedby="${id}"${errors.first === name ? ' autofocus' : ''}`,
+      );
+    },
+  );
+  hbs.registerHelper('errorAfter', (errors: { byName?: Record<string, string> } | undefined, name: string) => {
+    if (!errors?.byName || !Object.hasOwn(errors.byName, name)) return '';
+    const e = Handlebars.escapeExpression;
+    return new Handlebars.SafeString(
+      `<p class="field-error" id="${e(`error-${name}`)}" data-for="${e(name)}">${e(errors.byName[name])}</p>`,
+    );
+  });
   hbs.registerHelper('fieldError', (errors: unknown, field: string) => {
     if (!Array.isArray(errors)) return '';
     const found = errors.find((e: { field?: string }) => e.field === field) as { message?: string } | undefined;

@@ -86,6 +86,58 @@ export function formToReview(form: Record<string, unknown>) {
 const sizeText = (size: number) =>
   size >= 1048576 ? `${(size / 1048576).toFixed(1)} MB` : `${Math.max(1, Math.round(size / 1024))} KB`;
 
+const INDICATOR_FIELDS: Record<string, string> = {
+  reviewScore: 'score',
+  note: 'note',
+  rule: 'rule',
+  percent: 'rule',
+  reviewActual: 'actual',
+  evidence: 'evidence',
+};
+const PLAIN_FIELDS: Record<string, string> = {
+  reviewScore: 'reviewScore',
+  comment: 'comment',
+  'quality.timeliness': 'q_timeliness',
+  'quality.timelinessReason': 'q_timeliness_reason',
+  'quality.normative': 'q_normative',
+  'quality.report': 'q_report',
+};
+
+/**
+ * The review form's field for an error's `field` as the API names it (indicators.12.note,
+ * dimensions.满意度.note, quality.report …), so that a refused save shows each error beside its
+ * field without JavaScript too. The page's script maps the same names the same way.
+ */
+export function formFieldOf(field: string): string | undefined {
+  const indicator = /^indicators\.(\d+)\.(\w+)$/.exec(field);
+  if (indicator)
+    return Object.hasOwn(INDICATOR_FIELDS, indicator[2])
+      ? `ind_${indicator[1]}_${INDICATOR_FIELDS[indicator[2]]}`
+      : undefined;
+  const dimension = /^dimensions\.(.+?)(\.note)?$/.exec(field);
+  if (dimension) {
+    const index = DIMENSIONS.indexOf(dimension[1] as (typeof DIMENSIONS)[number]);
+    return index < 0 ? undefined : `dim_${index}_${dimension[2] ? 'note' : 'judgement'}`;
+  }
+  return Object.hasOwn(PLAIN_FIELDS, field) ? PLAIN_FIELDS[field] : undefined;
+}
+
+/** The errors of a refused save by form field, the first of them marked to take the focus. */
+function errorsByFormField(errors: unknown): { byName: Record<string, string>; first: string | undefined } {
+  const byName: Record<string, string> = {};
+  for (const e of Array.isArray(errors) ? errors : []) {
+    const name = typeof e?.field === 'string' ? formFieldOf(e.field) : undefined;
+    if (name && !Object.hasOwn(byName, name)) byName[name] = String(e.message);
+  }
+  // The first in the page's order: the indicators, the whole score, the dimensions, quality, the comment.
+  const place = (name: string) => {
+    const [, part, n] = /^(ind|reviewScore|dim|q|comment)_?(\d*)/.exec(name) ?? [];
+    return ['ind', 'reviewScore', 'dim', 'q', 'comment'].indexOf(part ?? '') * 1e9 + Number(n || 0);
+  };
+  const [first] = Object.keys(byName).sort((a, b) => place(a) - place(b));
+  return { byName, first };
+}
+
 /**
  * The review page's template data. With `form` (a save that was refused), every field shows what
  * the writer typed rather than what is stored.
@@ -96,7 +148,13 @@ export function reviewPageView(
     form,
     version,
     smallForm,
-  }: { form?: Record<string, unknown>; version?: number; smallForm?: Record<string, unknown> } = {},
+    errors,
+  }: {
+    form?: Record<string, unknown>;
+    version?: number;
+    smallForm?: Record<string, unknown>;
+    errors?: unknown;
+  } = {},
 ) {
   const content = view.review?.content;
   const reviewOf = (id: number) => content?.indicators.find((i) => i.id === id);
@@ -105,6 +163,8 @@ export function reviewPageView(
   const itemHref = `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}`;
   return {
     title: `复核：${s.code} ${s.name}`,
+    // A refused save of the review form: its errors beside their fields.
+    formErrors: form ? errorsByFormField(errors) : { byName: {}, first: undefined },
     round: view.round,
     record: {
       ...s,

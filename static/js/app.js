@@ -308,7 +308,8 @@ document.addEventListener('submit', function (event) {
       input.insertAdjacentElement('afterend', message);
       input.setAttribute('aria-invalid', 'true');
       input.setAttribute('aria-describedby', message.id);
-      if (!first) first = input;
+      // The first in the page's order, whatever the order of the errors.
+      if (!first || first.compareDocumentPosition(input) & Node.DOCUMENT_POSITION_PRECEDING) first = input;
     });
     if (first) first.focus();
     return first !== null;
