@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Browser, BrowserContext, chromium, Page } from 'playwright-core';
 import { minimalPdf } from '../../db/seeds/demo';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium';
-import { SETUP_CONTEXT, startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
+import { asBearer, SETUP_CONTEXT, startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
 
 /**
  * Every role's journey through the real pages in Debian's Chromium, in the order a round goes:
@@ -210,6 +210,9 @@ describeIfBrowser('journeys in Chromium', () => {
       'the evaluator declares a conflict, reviews an item with indicator deductions and evidence, and submits',
       async () => {
         const { page, context } = await as('eval1');
+        // An evaluator lands on their work.
+        await expect(page.locator('h1').textContent()).resolves.toBe('我的复核任务');
+        await expect(page.locator('main').textContent()).resolves.toContain('2023-P001');
         await page.goto(`${t.baseUrl}/rounds/${roundId}/conflicts`);
         await page.selectOption('#c-scope', 'unit');
         await page.fill('#c-name', '县中医医院');
@@ -483,6 +486,14 @@ describeIfBrowser('journeys in Chromium', () => {
 
     await step('the lead returns a review with a reason, and confirms it once resubmitted', async () => {
       const { page, context } = await as('lead1');
+      // The lead lands on the rounds' progress, with what awaits confirmation.
+      await expect(page.locator('h1').textContent()).resolves.toBe('工作台');
+      await expect(
+        page
+          .locator('tr', { has: page.locator(`a[href="/rounds/${roundId}"]`) })
+          .first()
+          .textContent(),
+      ).resolves.toMatch(/已确认 0 \/ 3[\s\S]*2份待确认/);
       await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
       await page.fill('#f-reason', '请在意见中写明满意度扣分依据');
       await Promise.all([page.waitForNavigation(), page.click('button:text("退回修改")')]);
@@ -495,11 +506,15 @@ describeIfBrowser('journeys in Chromium', () => {
       await Promise.all([evaluator.page.waitForNavigation(), evaluator.page.click('button:text("保存并提交")')]);
       await evaluator.context.close();
 
-      await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-P001`);
-      await Promise.all([page.waitForNavigation(), page.click('button:text("确认复核")')]);
-      await expect(page.locator('main').textContent()).resolves.toContain('已确认');
+      // Both submitted reviews confirmed at once from the round page's 待确认 list.
+      await page.goto(`${t.baseUrl}/rounds/${roundId}`);
+      const pending = page.locator('form[action$="/reviews/confirm"]');
+      await expect(pending.locator('input[name=items]').count()).resolves.toBe(2);
+      await Promise.all([page.waitForNavigation(), pending.locator('button:text("确认所选复核")').click()]);
+      await expect(page.locator('.alert--ok').textContent()).resolves.toContain('2');
+      await expect(page.locator('main').textContent()).resolves.toContain('没有待确认的复核。');
       await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
-      await Promise.all([page.waitForNavigation(), page.click('button:text("确认复核")')]);
+      await expect(page.locator('main').textContent()).resolves.toContain('已确认');
       await shot(page, '4-review-confirmed');
       await context.close();
     });
@@ -568,7 +583,9 @@ describeIfBrowser('journeys in Chromium', () => {
       await Promise.all([page.waitForURL(/done=submitted/), page.click('text=提交分管领导审批')]);
       await context.close();
 
+      // The official lands on what awaits their approval.
       const official = await as('off1');
+      await expect(official.page.locator('#awaiting-title').textContent()).resolves.toBe('1份公示稿待审批');
       await official.page.goto(`${t.baseUrl}/rounds/${roundId}/announcement`);
       await Promise.all([official.page.waitForURL(/done=published/), official.page.click('text=批准并发布')]);
       await expect(official.page.locator('h1').first().textContent()).resolves.toContain('已公示');
@@ -633,4 +650,40 @@ describeIfBrowser('journeys in Chromium', () => {
     // No page broke: no console errors, no failed requests, no unexpected error answers.
     expect(problems).toEqual([]);
   }, 600_000);
+
+  it('a cancelled draw takes its assignments out of the reviewer’s work', async () => {
+    // Starting state, set up over the API: a round drawn with 2023-P025 in it, assigned to rev1.
+    const lead = asBearer(t, (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'lead1', 'e2e')).token);
+    const created = await lead
+      .post('/api/rounds')
+      .send({ title: '2023年度绩效自评结果抽查复核（作废重抽）', fiscalYear: 2023, deadline: '2024-03-31' });
+    const id = created.body.id as number;
+    expect((await lead.post(`/api/rounds/${id}/population`).attach('file', FIXTURE)).status).toBe(201);
+    const drawn = await lead.post(`/api/rounds/${id}/draws`).send({
+      seed: '第一次抽样',
+      method: 'srs',
+      quota: { project: 3, department: 1 },
+      mandatory: { codes: ['2023-P025'] },
+    });
+    expect(drawn.status).toBe(201);
+    expect(
+      (await lead.post(`/api/rounds/${id}/assignments`).send([{ code: '2023-P025', username: 'rev1' }])).status,
+    ).toBe(200);
+
+    const reviewer = await as('rev1');
+    await reviewer.page.goto(`${t.baseUrl}/work?round=${id}`);
+    await expect(reviewer.page.locator('main').textContent()).resolves.toContain('2023-P025');
+
+    const { page, context } = await as('lead1');
+    await page.goto(`${t.baseUrl}/rounds/${id}/sample`);
+    await page.fill('#c-reason', '种子来源公告有误，重新公告后重抽');
+    await Promise.all([page.waitForNavigation(), page.click('button:text("作废")')]);
+    await expect(page.locator('.alert--ok').textContent()).resolves.toContain('本次抽样已作废');
+    await context.close();
+
+    await reviewer.page.reload();
+    await expect(reviewer.page.locator('main').textContent()).resolves.not.toContain('2023-P025');
+    await reviewer.context.close();
+    expect(problems).toEqual([]);
+  });
 });

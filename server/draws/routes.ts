@@ -227,6 +227,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
     } catch (err) {
       return sampleError(req, res, draw.roundId, err);
     }
+    await req.flash({ notice: '本次抽样已作废，理由已记录并公开；按它分配的复核任务随之结束。可以重新抽样。' });
     res.redirect(303, `/rounds/${draw.roundId}/sample`);
   });
 
