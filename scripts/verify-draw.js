@@ -10,6 +10,10 @@
  *        --method srs --quota 20,2 [--initial-quota 15,2] [--mandatory-min-budget-fen N] \
  *        [--mandatory CODE,CODE] [--exclude CODE,CODE | --exclude-file codes.txt]
  *
+ * `--seed-file seed.txt` instead of `--seed` reads the seed from a UTF-8 file (a BOM and the
+ * surrounding white space are dropped), so that no shell's quoting rules touch it (PowerShell
+ * and cmd.exe treat quotes, spaces and non-ASCII differently).
+ *
  * The population file has one line per record: code, kind (项目支出 or 部门整体支出), budget in
  * fen and self-score in hundredths, separated by tabs, as the public draw page offers it. The
  * script prints the population fingerprint and the picks in the same text as the page's
@@ -39,8 +43,14 @@ function parseArgs(argv) {
 }
 
 const args = parseArgs(process.argv.slice(2));
+if (args['seed-file'] !== undefined) {
+  if (args.seed !== undefined) fail('give --seed or --seed-file, not both');
+  args.seed = fs.readFileSync(args['seed-file'], 'utf8').replace(/^\uFEFF/, '');
+}
 if (!args.population || args.seed === undefined || !args.method || !args.quota) {
-  fail('usage: verify-draw --population FILE --seed SEED --method srs|pps --quota PROJECT,DEPARTMENT [options]');
+  fail(
+    'usage: verify-draw --population FILE (--seed SEED | --seed-file FILE) --method srs|pps --quota PROJECT,DEPARTMENT [options]',
+  );
 }
 const method = args.method;
 if (method !== 'srs' && method !== 'pps') fail('--method must be srs or pps');

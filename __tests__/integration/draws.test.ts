@@ -317,6 +317,14 @@ describe('verification by outsiders', () => {
           .filter((l) => /^(project|department)\t/.test(l))
           .map((l) => l.split('\t')[2]),
       ).toEqual(['P-001', 'P-003', 'D-001']);
+      // The seed from a file (as Windows Notepad saves it, with a BOM and a line break): the same draw.
+      fs.writeFileSync(path.join(dir, 'seed.txt'), '\uFEFF福彩3D-2024347-5-1-8\r\n');
+      const fromFile = execFileSync(
+        process.execPath,
+        [VERIFY, '--population', 'p.tsv', '--seed-file', 'seed.txt', '--method', 'pps', '--quota', '2,1'],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      expect(fromFile).toBe(output);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

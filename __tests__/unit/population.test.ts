@@ -1,4 +1,4 @@
-import { parsePopulation, Sheet } from '../../server/domain/population';
+import { parseKind, parsePopulation, Sheet } from '../../server/domain/population';
 import { canonicalPopulation, populationFingerprint } from '../../server/domain/sampling';
 import { assess, warningKeysOf } from '../../server/domain/warnings';
 import { zipWith } from '../helpers/zip';
@@ -139,6 +139,18 @@ describe('reading the population sheet', () => {
       '绩效指标|4|分值|分值必须大于0',
     ]);
   });
+});
+
+describe('the kind of a record', () => {
+  it.each([
+    ['项目支出', 'project'],
+    ['项目', 'project'],
+    [' Department ', 'department'],
+    ['整体支出', 'department'],
+  ])('%s is %s', (text, kind) => expect(parseKind(text)).toBe(kind));
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty', '项目支出2'])('%s is no kind', (text) =>
+    expect(parseKind(text)).toBeUndefined(),
+  );
 });
 
 describe('warning signs', () => {

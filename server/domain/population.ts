@@ -16,18 +16,19 @@ export function isKind(value: unknown): value is Kind {
   return typeof value === 'string' && (KINDS as readonly string[]).includes(value);
 }
 
-const KIND_WORDS: Record<string, Kind> = {
-  项目支出: 'project',
-  项目: 'project',
-  project: 'project',
-  部门整体支出: 'department',
-  整体支出: 'department',
-  部门整体: 'department',
-  department: 'department',
-};
+// A Map, so that a cell reading "constructor" or "__proto__" is no kind at all.
+const KIND_WORDS = new Map<string, Kind>([
+  ['项目支出', 'project'],
+  ['项目', 'project'],
+  ['project', 'project'],
+  ['部门整体支出', 'department'],
+  ['整体支出', 'department'],
+  ['部门整体', 'department'],
+  ['department', 'department'],
+]);
 
 export function parseKind(text: string): Kind | undefined {
-  return KIND_WORDS[text] ?? KIND_WORDS[text.normalize('NFKC').replace(/\s+/g, '').toLowerCase()];
+  return KIND_WORDS.get(text) ?? KIND_WORDS.get(text.normalize('NFKC').replace(/\s+/g, '').toLowerCase());
 }
 
 /** One sheet as read from a file: rows keep the spreadsheet's own numbers (header = row 1). */
