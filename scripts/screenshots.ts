@@ -106,6 +106,20 @@ async function main(): Promise<void> {
     await signIn('reviewer');
     await page.goto(`${base}/work`);
     await shot('my-work');
+    // The reviewer's own review page: the first item of theirs still open to edit.
+    const open = page
+      .locator('tr', { hasText: /未开始|草稿|已退回/ })
+      .locator('a[href*="/items/"]')
+      .first();
+    await Promise.all([page.waitForNavigation(), open.click()]);
+    await shot('review-reviewer');
+    await page.click('.site-header button.link-button');
+    await signIn('evaluator');
+    await page.goto(`${base}/rounds/1/conflicts`);
+    await shot('conflicts');
+    await page.click('.site-header button.link-button');
+    await signIn('official');
+    await shot('dashboard-official');
     await page.click('.site-header button.link-button');
     await signIn('lead');
     // The announcement: last year's, published (charts drawn by chart.js), and this year's draft in the editor.

@@ -331,7 +331,6 @@ describe('drafting, approval and corrections', () => {
   };
 
   it('each person lands on their work: the official on what awaits approval, the lead on progress, a reviewer on their tasks', async () => {
-    expect((await api('lead1').post(`${url()}/submit`)).status).toBe(200);
     const landing = async (user: string) => {
       const agent = t.agent();
       await login(agent, user);
@@ -339,6 +338,10 @@ describe('drafting, approval and corrections', () => {
       expect(res.status).toBe(200);
       return res.text;
     };
+    // Before the submission (if no other round's draft awaits): the official is told that nothing does.
+    const before = await landing('off1');
+    if (!/份公示稿待审批/.test(before)) expect(before).toContain('没有待审批的公示稿');
+    expect((await api('lead1').post(`${url()}/submit`)).status).toBe(200);
     const official = await landing('off1');
     expect(official).toMatch(/\d+份公示稿待审批/);
     expect(official).toContain(`href="/rounds/${roundId}/announcement"`);
