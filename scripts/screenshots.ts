@@ -94,6 +94,9 @@ async function main(): Promise<void> {
     await Promise.all([page.waitForNavigation(), page.click('button:text("预览各类可抽数量")')]);
     await shot('draw');
     await page.goto(`${base}${publicUrl}`);
+    // The check in the browser, run: every published pick drawn again in the page.
+    await page.click('button:text("在浏览器中核验")');
+    await page.locator('[data-verdict]').waitFor();
     await shot('draw-public');
     await page.goto(`${base}/rounds/1/assignments`);
     await shot('assignments');

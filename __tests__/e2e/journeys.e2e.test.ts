@@ -297,6 +297,8 @@ describeIfBrowser('journeys in Chromium', () => {
       'typed work survives an evidence upload and a finding, saves itself after a pause, and leaving asks first',
       async () => {
         const { page, context } = await as('rev1');
+        // A reviewer lands on their work.
+        await expect(page.locator('h1').textContent()).resolves.toBe('我的复核任务');
         const dialogs: string[] = [];
         page.on('dialog', (d) => dialogs.push(d.type()));
         await page.goto(`${t.baseUrl}/rounds/${roundId}/items/2023-D001`);
@@ -611,8 +613,32 @@ describeIfBrowser('journeys in Chromium', () => {
       await shot(page, '6-public-announcement-phone');
       await Promise.all([page.waitForURL(/\/p\/draws\//), page.click('text=重新抽样核验')]);
       await expect(page.locator('main').textContent()).resolves.toContain('福彩3D 2024年第60期 5 1 8');
+      // The check in the browser: the published files, hashed and drawn again in the page — the same sample.
+      await page.click('button:text("在浏览器中核验")');
+      await page.locator('[data-verdict="same"]').waitFor();
+      await expect(page.locator('[data-result] .check-bad').count()).resolves.toBe(0);
       await shot(page, '6-public-draw');
+      const drawUrl = page.url();
       await context.close();
+
+      // The check can fail: one byte of the population file altered on its way, and the page says 不一致
+      // on the fingerprint.
+      const altered = await as(null);
+      await altered.page.route('**/population.tsv', async (route) => {
+        const response = await route.fetch();
+        const body = Buffer.from(await response.body());
+        const last = body.lastIndexOf(0x0a, body.length - 2) - 1; // the last digit of the second-to-last line
+        body[last] = body[last] === 0x30 ? 0x31 : 0x30;
+        await route.fulfill({ response, body });
+      });
+      await altered.page.goto(drawUrl);
+      await altered.page.click('button:text("在浏览器中核验")');
+      await altered.page.locator('[data-verdict="different"]').waitFor();
+      await expect(altered.page.locator('tr.row--mismatch', { hasText: '总体指纹' }).textContent()).resolves.toContain(
+        '不一致',
+      );
+      await shot(altered.page, '6-public-draw-altered');
+      await altered.context.close();
     });
 
     await step(

@@ -247,7 +247,7 @@ describe('the seed announcements rebuilt end to end', () => {
     expect(current.body.grades.allShare).toEqual({ 优: '54%', 良: '14%', 中: '32%', 差: '0%' });
     expect(current.body.html).toContain('此次共抽查复核35个项目支出和15个部门整体支出，涉及预算资金27177.29万元。');
     expect(current.body.html).toContain(
-      '其中评价等级为优的项目27个，占全部自评项目的54%；评价等级为良的项目7个，占全部自评项目的14%；评价等级为中的项目16个，占全部自评项目的32%。',
+      '其中复核等级为“优”的27个，占抽查复核项目的54%；为“中”的16个，占32%；为“良”的7个，占14%。',
     );
     expect(current.body.html).toContain('35个项目中，有12个项目绩效目标编制不规范、不细化');
     expect(current.body.html).toContain('15个部门中，有3个部门未按时报送自评材料');
@@ -263,6 +263,7 @@ describe('the seed announcements rebuilt end to end', () => {
         wilson: ['42.86%', '42.86%'],
         clopperPearson: ['42.86%', '42.86%'],
         upper: '42.86%',
+        tooSmall: false,
       },
       {
         kind: 'department',
@@ -273,13 +274,18 @@ describe('the seed announcements rebuilt end to end', () => {
         wilson: ['53.33%', '53.33%'],
         clopperPearson: ['53.33%', '53.33%'],
         upper: '53.33%',
+        tooSmall: false,
       },
     ]);
 
     const published = await api('off1').post(`/api/rounds/${roundId}/announcement/publish`);
     expect(published.status).toBe(200);
     const page = await t.agent().get(published.body.publicUrl);
-    expect(page.text).toContain('其中评价等级为优的项目27个，占全部自评项目的54%');
+    expect(page.text).toContain('其中复核等级为“优”的27个，占抽查复核项目的54%');
+    // Reviewed in full: the share is exact and said so, with no interval.
+    expect(page.text).toContain(
+      '项目支出：35个已全部抽查，其中15个自评等级虚高（42.86%），这是实际比例，没有抽样误差。',
+    );
   });
 });
 

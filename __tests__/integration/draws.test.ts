@@ -288,8 +288,62 @@ describe('verification by outsiders', () => {
         { cwd: dir, encoding: 'utf8' },
       );
       expect(output).toBe(expected);
+      // The seed as the page offers it in a file, for Windows shells: the same draw.
+      fs.writeFileSync(
+        path.join(dir, 'seed.txt'),
+        (await anonymous.get(`${made.body.publicUrl}/seed.txt`).buffer(true)).text,
+      );
+      const args = execFileSync(
+        process.execPath,
+        [
+          VERIFY,
+          '--population',
+          'population.tsv',
+          '--seed-file',
+          'seed.txt',
+          '--method',
+          'pps',
+          '--quota',
+          '14,3',
+          '--initial-quota',
+          '10,2',
+          '--mandatory-min-budget-fen',
+          '9000000000',
+          '--mandatory',
+          '2023-D003',
+          '--exclude-file',
+          'exclude.txt',
+        ],
+        { cwd: dir, encoding: 'utf8' },
+      );
+      expect(args).toBe(expected);
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
+    }
+    // The in-browser check: the page carries the published picks and rules, and loads the same script and seedrandom.
+    const check = JSON.parse(
+      /data-draw="([^"]+)"/
+        .exec(page.text)![1]
+        .replace(/&quot;/g, '"')
+        .replace(/&#x3D;/g, '=')
+        .replace(/&amp;/g, '&'),
+    );
+    expect(check).toMatchObject({
+      method: 'pps',
+      fingerprint: made.body.fingerprint,
+      initialQuota: { project: 10, department: 2 },
+      excluded: true,
+    });
+    expect(check.picks).toHaveLength(17);
+    for (const script of [
+      '/static/vendor/verify-draw.js',
+      '/static/vendor/seedrandom.min.js',
+      '/static/js/check-draw.js',
+    ]) {
+      expect(page.text).toContain(`<script src="${script}" defer></script>`);
+      const res = await anonymous.get(script);
+      expect(res.status).toBe(200);
+      expect(res.headers['content-type']).toContain('javascript');
     }
     expect(expected).toContain(`fingerprint: ${made.body.fingerprint}`);
     expect(expected.split('\n').filter((l) => /^(project|department)\t/.test(l))).toHaveLength(17);

@@ -5,11 +5,15 @@ import {
   figureValues,
   fillFigures,
   generateSections,
+  gradeSentence,
+  overallGradeSentence,
+  sharesOf,
   mergeEdits,
   staleFigures,
   unknownTokens,
 } from '../../server/domain/announcement';
 import { estimateShare, largestRemainderPercents, percent } from '../../server/domain/statistics';
+import { statisticsLines } from '../../server/announcements/document';
 
 const CATEGORIES = [
   {
@@ -163,9 +167,7 @@ describe('compiling the announcement', () => {
       .map((s) => fillFigures(s.text, values))
       .join('\n');
     expect(text).toContain('此次共抽查复核35个项目支出和15个部门整体支出，涉及预算资金27177.29万元。');
-    expect(text).toContain(
-      '其中评价等级为优的项目27个，占全部自评项目的54%；评价等级为良的项目7个，占全部自评项目的14%；评价等级为中的项目16个，占全部自评项目的32%。',
-    );
+    expect(text).toContain('其中复核等级为“优”的27个，占抽查复核项目的54%；为“中”的16个，占32%；为“良”的7个，占14%。');
     expect(text).toContain('总体来说，绩效自评报告质量还有待进一步改进。');
     expect(text).not.toContain('（）');
     expect(text).toContain('“财政部门+业务部门”自评');
@@ -195,7 +197,7 @@ describe('compiling the announcement', () => {
       )
       .join('');
     expect(text).toContain('为“差”的1个');
-    expect(text).toContain('评价等级为差的项目1个，占全部自评项目的50%');
+    expect(text).toContain('其中复核等级为“优”的1个，占抽查复核项目的50%；为“差”的1个，占50%。');
   });
 
   test('problems are ordered by how many items show them, with one recommendation per category and a warning for a missing one', () => {
@@ -260,9 +262,64 @@ describe('compiling the announcement', () => {
     ];
     const f = compileFigures(input(items, { project: 10, department: 0 }));
     expect(f.inflation.estimates).toHaveLength(1);
-    expect(f.inflation.estimates[0]).toMatchObject({ kind: 'project', x: 1, n: 2, N: 9, share: '50.00%' });
+    expect(f.inflation.estimates[0]).toMatchObject({
+      kind: 'project',
+      x: 1,
+      n: 2,
+      N: 9,
+      share: '50.00%',
+      tooSmall: true,
+    });
+    // Two random items say too little for the public: left out of its text, kept (with why) for the lead.
+    expect(statisticsLines(f, 'public').join('')).not.toContain('项目支出：');
+    expect(statisticsLines(f, 'lead').join('')).toMatch(
+      /项目支出：随机抽取的2个中有1个[\s\S]*少于10个[\s\S]*不列出此估计/,
+    );
+    const census = compileFigures(input(items.slice(0, 2), { project: 2, department: 0 }));
+    expect(statisticsLines(census, 'public')[0]).toBe(
+      '项目支出：2个已全部抽查，其中1个自评等级虚高（50.00%），这是实际比例，没有抽样误差。',
+    );
     const pps = compileFigures({ ...input(items), draw: { ...input(items).draw, method: 'pps' } });
     expect(pps.inflation.estimates).toEqual([]);
+  });
+});
+
+describe('sentences that follow the numbers', () => {
+  const counts = (c: Partial<Record<'优' | '良' | '中' | '差', number>>) => ({ 优: 0, 良: 0, 中: 0, 差: 0, ...c });
+  it.each([
+    [{ 优: 1 }, 1, '1个部门整体支出自评复核评级为“优”'],
+    [{ 良: 2 }, 2, '2个部门整体支出自评复核评级均为“良”'],
+    [{ 优: 1, 中: 3 }, 4, '部门整体支出自评复核评级为“中”的3个，为“优”的1个'],
+    [{ 良: 2, 优: 2 }, 4, '部门整体支出自评复核评级为“优”的2个，为“良”的2个'],
+    [{}, 0, ''],
+  ])('%j of %i', (c, of, sentence) => {
+    expect(gradeSentence(counts(c), of, 'department', '自评复核评级')).toBe(sentence);
+  });
+  it('the grades of the items reviewed, with their share of those items, most first', () => {
+    const c = counts({ 优: 7, 良: 27, 中: 16 });
+    expect(overallGradeSentence(c, sharesOf(c))).toBe(
+      '其中复核等级为“良”的27个，占抽查复核项目的54%；为“中”的16个，占32%；为“优”的7个，占14%。',
+    );
+    expect(overallGradeSentence(counts({ 优: 1 }), sharesOf(counts({ 优: 1 })))).toBe(
+      '其中抽查复核的1个项目复核等级为“优”。',
+    );
+    expect(overallGradeSentence(counts({}), sharesOf(counts({})))).toBe('');
+  });
+  it('equal counts read as equal shares', () => {
+    expect(sharesOf(counts({ 优: 1, 良: 1, 中: 1 }))).toEqual({ 优: '33.3%', 良: '33.3%', 中: '33.3%', 差: '0.0%' });
+    // Whole percents where they keep equal counts equal (and add up to 100 %).
+    expect(sharesOf(counts({ 优: 27, 良: 7, 中: 16 }))).toEqual({ 优: '54%', 良: '14%', 中: '32%', 差: '0%' });
+    expect(sharesOf(counts({ 优: 1, 良: 1 }))).toEqual({ 优: '50%', 良: '50%', 中: '0%', 差: '0%' });
+  });
+  it('one item is never 均为, and an edited text keeps following the data', () => {
+    const f = compileFigures(input([item('A', 'department', 9000, 9500, 9500, 1n)]));
+    const values = figureValues(f, { bureau: '某县财政局', deadline: 'x', fiscalYear: 2023, workPlanRef: null });
+    const text = generateSections(f, { evaluatorsTookPart: false, hasWorkPlanRef: false })
+      .map((s) => fillFigures(s.text, values))
+      .join('');
+    expect(text).toContain('1个部门整体支出自评复核评级为“优”');
+    expect(text).not.toContain('均为');
+    expect(text).not.toContain('项目支出自评复核评级');
   });
 });
 

@@ -1,6 +1,6 @@
 import JSZip from 'jszip';
 import { AlignmentType, Document, Footer, ImageRun, LineRuleType, Packer, PageNumber, Paragraph, TextRun } from 'docx';
-import { AnnouncementFigures, PARTS, Section } from '../domain/announcement';
+import { AnnouncementFigures, MIN_ESTIMATE_SAMPLE, PARTS, Section } from '../domain/announcement';
 import { KIND_LABELS } from '../domain/population';
 import { CHART_TITLES, chartConfigs, ChartName, chartPng } from './charts';
 
@@ -29,16 +29,32 @@ export function partsOf(sections: Section[]): Part[] {
 }
 
 /** "据随机样本估计…" lines under the figures: the inflated share by kind with its intervals. */
-export function statisticsLines(f: AnnouncementFigures): string[] {
-  if (!f.inflation.estimates.length) return [f.inflation.note];
-  return [
-    ...f.inflation.estimates.map((e) =>
-      e.N === e.n
-        ? `${KIND_LABELS[e.kind]}：${e.n}个已全部抽查，其中${e.x}个自评等级虚高（${e.share}），无抽样误差。`
-        : `${KIND_LABELS[e.kind]}：随机抽取的${e.n}个中有${e.x}个自评等级虚高（${e.share}）；推及总体${e.N}个，95%置信区间为${e.clopperPearson[0]}至${e.clopperPearson[1]}（Clopper–Pearson），Wilson区间为${e.wilson[0]}至${e.wilson[1]}，单侧95%上限${e.upper}。`,
-    ),
-    f.inflation.note,
-  ];
+/**
+ * The estimate of inflated self-evaluations in words. The public text (the page and the Word
+ * file) leaves out an estimate from too few random items; the lead's view keeps it, saying why
+ * it is not published.
+ */
+export function statisticsLines(f: AnnouncementFigures, audience: 'public' | 'lead' = 'public'): string[] {
+  const lines: string[] = [];
+  for (const e of f.inflation.estimates) {
+    const kind = KIND_LABELS[e.kind];
+    if (e.N === e.n) {
+      lines.push(`${kind}：${e.n}个已全部抽查，其中${e.x}个自评等级虚高（${e.share}），这是实际比例，没有抽样误差。`);
+      continue;
+    }
+    if (e.tooSmall && audience === 'public') continue;
+    const line =
+      `${kind}：随机抽取的${e.n}个中有${e.x}个自评等级虚高（${e.share}）。据此推算，在全部${e.N}个${kind}中，` +
+      `自评等级虚高的比例有95%的把握在${e.clopperPearson[0]}至${e.clopperPearson[1]}之间，最多不超过${e.upper}` +
+      `（Clopper–Pearson 区间和单侧上限；Wilson 区间为${e.wilson[0]}至${e.wilson[1]}）。`;
+    lines.push(
+      e.tooSmall
+        ? `${line}【仅组长可见：随机抽取的样本少于${MIN_ESTIMATE_SAMPLE}个，区间过宽，公示文本和 Word 文件中不列出此估计。】`
+        : line,
+    );
+  }
+  if (f.inflation.note && (lines.length || !f.inflation.estimates.length)) lines.push(f.inflation.note);
+  return lines;
 }
 
 const escape = (text: string) =>
@@ -79,12 +95,16 @@ function run(text: string, font: string, size = SIZE_BODY, bold = false): TextRu
   });
 }
 
-function body(text: string): Paragraph {
+/**
+ * A paragraph of the body, justified as 公文 are; `left` for one holding long unbroken strings
+ * (the seed, the fingerprint, an address), which justification would spread across the line.
+ */
+function body(text: string, alignment: 'justified' | 'left' = 'justified'): Paragraph {
   return new Paragraph({
     children: [run(text, FONTS.body)],
     indent: { firstLine: 640 },
     spacing: LINE,
-    alignment: AlignmentType.JUSTIFIED,
+    alignment: alignment === 'left' ? AlignmentType.LEFT : AlignmentType.JUSTIFIED,
   });
 }
 
@@ -128,10 +148,10 @@ export async function announcementDocx(input: {
         children.push(
           new Paragraph({ children: [run(s.heading, FONTS.heading2)], indent: { firstLine: 640 }, spacing: LINE }),
         );
-      children.push(...s.paragraphs.map(body));
+      children.push(...s.paragraphs.map((p) => body(p, s.key === 'appendix' ? 'left' : 'justified')));
       if (s.key === 'results') {
         children.push(...chartParagraph('grades'), ...chartParagraph('scatter'), ...chartParagraph('deviation'));
-        children.push(...statisticsLines(input.figures).map(body));
+        children.push(...statisticsLines(input.figures).map((line) => body(line)));
       }
       if (s.key === 'problems' && input.figures.problems.length) children.push(...chartParagraph('problems'));
     }

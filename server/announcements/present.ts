@@ -73,7 +73,7 @@ export const REVISION_ACTIONS: Record<string, string> = {
 };
 
 /** What the pages show beside the text: figures as tables, charts, statistics. */
-export function figuresView(f: AnnouncementFigures) {
+export function figuresView(f: AnnouncementFigures, audience: 'public' | 'lead' = 'public') {
   return {
     gradeRows: [
       ...KINDS.map((k) => ({
@@ -96,7 +96,7 @@ export function figuresView(f: AnnouncementFigures) {
     deviation: f.deviation,
     largest: f.deviation.largest.map((l) => ({ ...l, kindLabel: KIND_LABELS[l.kind] })),
     problems: f.problems.map((p) => ({ ...p, kindLabel: KIND_LABELS[p.kind] })),
-    statistics: statisticsLines(f),
+    statistics: statisticsLines(f, audience),
     charts: JSON.stringify(chartConfigs(f)),
   };
 }

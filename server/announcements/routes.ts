@@ -76,7 +76,7 @@ export function announcementPageRoutes({ services, access }: { services: Service
       round,
       view: view && {
         ...documentView(view),
-        ...figuresView(view.figures),
+        ...figuresView(view.figures, 'lead'),
         announcement: a,
         statusLabel: ANNOUNCEMENT_STATUSES[a!.status],
         warnings: view.warnings,

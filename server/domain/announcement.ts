@@ -194,7 +194,12 @@ export interface InflationEstimate {
   wilson: [string, string];
   clopperPearson: [string, string];
   upper: string;
+  /** Fewer random items than MIN_ESTIMATE_SAMPLE: too few for the public to be told an interval. */
+  tooSmall: boolean;
 }
+
+/** Below this many randomly drawn items of a kind, its estimate stays out of the public text. */
+export const MIN_ESTIMATE_SAMPLE = 10;
 
 export interface AnnouncementFigures {
   scope: {
@@ -239,9 +244,22 @@ export interface AnnouncementFigures {
 }
 
 const zeroCounts = (): GradeCounts => ({ 优: 0, 良: 0, 中: 0, 差: 0 });
-const sharesOf = (counts: GradeCounts): GradeShares => {
+/**
+ * Each grade's share of a group: whole percents by largest remainder, which add up to 100 %;
+ * but equal counts must read as equal shares, so where the remainders would split them (three
+ * grades of one item each: 33 %, 33 %, 34 %) every share is rounded on its own to one decimal
+ * (33.3 % each).
+ */
+export const sharesOf = (counts: GradeCounts): GradeShares => {
   const pct = largestRemainderPercents(GRADES.map((g) => counts[g]));
-  return Object.fromEntries(GRADES.map((g, i) => [g, `${pct[i]}%`])) as GradeShares;
+  const split = GRADES.some((a, i) =>
+    GRADES.some((b, j) => counts[a] > 0 && counts[a] === counts[b] && pct[i] !== pct[j]),
+  );
+  if (!split) return Object.fromEntries(GRADES.map((g, i) => [g, `${pct[i]}%`])) as GradeShares;
+  const total = GRADES.reduce((t, g) => t + counts[g], 0);
+  return Object.fromEntries(
+    GRADES.map((g) => [g, `${(Math.round((counts[g] * 1000) / total) / 10).toFixed(1)}%`]),
+  ) as GradeShares;
 };
 const round2 = (value: number) => Math.round(value * 100) / 100;
 
@@ -393,6 +411,8 @@ function inflationEstimates(input: AnnouncementInput, confirmed: AnnouncedItem[]
       wilson: [percent(e.wilson[0]), percent(e.wilson[1])],
       clopperPearson: [percent(e.clopperPearson[0]), percent(e.clopperPearson[1])],
       upper: percent(e.upper),
+      // A kind reviewed in full has no sampling error, however few it holds.
+      tooSmall: random.length < MIN_ESTIMATE_SAMPLE && random.length < N,
     });
   }
   return {
@@ -494,6 +514,14 @@ export function figureValues(
     }
   }
   for (const p of f.problems) v[`${p.category}${KIND_NOUNS[p.kind]}数`] = String(p.count);
+  // Whole sentences whose wording follows the numbers (为 / 均为 / a list), so that an edited text
+  // that keeps them never says 均为 of one item or names a grade the data no longer has.
+  for (const kind of KINDS) {
+    const noun = KIND_NOUNS[kind];
+    v[`${noun}复核评级句`] = gradeSentence(f.grades[kind], f.scope[kind], kind, '自评复核评级');
+    v[`${noun}质量评级句`] = gradeSentence(f.quality[kind], f.scope[kind], kind, '自评工作质量');
+  }
+  v['复核等级分布句'] = overallGradeSentence(f.grades.all, f.grades.allShare);
   return v;
 }
 
@@ -525,17 +553,41 @@ export function unknownTokens(text: string, values: Record<string, string>): str
   ];
 }
 
+/** The grades present, the most frequent first (ties in the order 优, 良, 中, 差). */
+const byCount = (counts: GradeCounts): Grade[] =>
+  GRADES.filter((g) => counts[g] > 0).sort((a, b) => counts[b] - counts[a] || GRADES.indexOf(a) - GRADES.indexOf(b));
+
 /**
- * The non-zero grades of one kind the way the seed lists them: "项目支出自评复核评级为“优”的19个，
- * 为“良”的1个", or "2个部门整体支出自评复核评级均为“优”" when all share one grade.
+ * One kind's grades as the seed words them, from the data: "1个部门整体支出自评复核评级为“优”" for one
+ * item, "2个部门整体支出自评复核评级均为“优”" when several all share a grade, and "项目支出自评复核评级为“优”的
+ * 19个，为“良”的1个" for a mix, most first; nothing when the kind has no grade.
  */
-function gradeList(counts: GradeCounts, of: number, kind: Kind, what: string, tokenPrefix: string): string {
-  const present = GRADES.filter((g) => counts[g] > 0);
+export function gradeSentence(counts: GradeCounts, of: number, kind: Kind, what: string): string {
+  const present = byCount(counts);
   if (present.length === 0) return '';
-  const noun = KIND_NOUNS[kind];
+  const phrase = KIND_PHRASES[kind];
   if (present.length === 1 && counts[present[0]] === of)
-    return `{抽查${noun}数}个${KIND_PHRASES[kind]}${what}均为“${present[0]}”`;
-  return `${KIND_PHRASES[kind]}${what}` + present.map((g) => `为“${g}”的{${tokenPrefix}${g}数}个`).join('，');
+    return `${of}个${phrase}${what}${of === 1 ? '为' : '均为'}“${present[0]}”`;
+  return `${phrase}${what}` + present.map((g) => `为“${g}”的${counts[g]}个`).join('，');
+}
+
+/**
+ * All reviewed items by grade, with each grade's share of the items reviewed (not of all the
+ * self-evaluations): "其中复核等级为“优”的27个，占抽查复核项目的54%；为“中”的16个，占32%……".
+ */
+export function overallGradeSentence(counts: GradeCounts, shares: GradeShares): string {
+  const present = byCount(counts);
+  if (present.length === 0) return '';
+  const total = present.reduce((t, g) => t + counts[g], 0);
+  if (present.length === 1)
+    return `其中抽查复核的${total}个项目复核等级${total === 1 ? '为' : '均为'}“${present[0]}”。`;
+  return `其中${present
+    .map((g, i) =>
+      i === 0
+        ? `复核等级为“${g}”的${counts[g]}个，占抽查复核项目的${shares[g]}`
+        : `为“${g}”的${counts[g]}个，占${shares[g]}`,
+    )
+    .join('；')}。`;
 }
 
 /** The four parts and the appendix, in the bureaus' style, with bound figures. */
@@ -575,17 +627,15 @@ export function generateSections(
   const results: string[] = [
     `此次共抽查复核${sampled}，涉及预算资金{预算资金万元}万元。抽查复核依据上报资料和实地核查进行综合评价。`,
   ];
-  const perKind = KINDS.filter((k) => has[k])
-    .map((k) => gradeList(f.grades[k], f.scope[k], k, '自评复核评级', KIND_NOUNS[k]))
-    .filter(Boolean);
-  if (perKind.length) results[0] += `经评价，${perKind.join('；')}。`;
-  const overall = GRADES.filter((g) => f.grades.all[g] > 0).map(
-    (g) => `评价等级为${g}的项目{${g}数}个，占全部自评项目的{${g}占比}`,
+  // A kind with nothing to say is left out of the sentence.
+  const perKind = KINDS.filter((k) => has[k] && gradeSentence(f.grades[k], f.scope[k], k, '自评复核评级')).map(
+    (k) => `{${KIND_NOUNS[k]}复核评级句}`,
   );
-  if (overall.length) results.push(`其中${overall.join('；')}。`);
-  const qualityParts = KINDS.filter((k) => has[k])
-    .map((k) => gradeList(f.quality[k], f.scope[k], k, '自评工作质量', `${KIND_NOUNS[k]}质量`))
-    .filter(Boolean);
+  if (perKind.length) results[0] += `经评价，${perKind.join('；')}。`;
+  if (overallGradeSentence(f.grades.all, f.grades.allShare)) results.push('{复核等级分布句}');
+  const qualityParts = KINDS.filter((k) => has[k] && gradeSentence(f.quality[k], f.scope[k], k, '自评工作质量')).map(
+    (k) => `{${KIND_NOUNS[k]}质量评级句}`,
+  );
   if (qualityParts.length) results.push(`${qualityParts.join('；')}。`);
   if (f.deviation.higherThanReview > 0) {
     results.push(

@@ -1,7 +1,8 @@
+import path from 'node:path';
 import { sendAs } from '../http/download';
 import { Router } from 'express';
 import { Kind, KIND_LABELS, KINDS } from '../domain/population';
-import { formatU, REASONS } from '../domain/sampling';
+import { formatU, REASONS, seedKey } from '../domain/sampling';
 import { Services } from '../services';
 
 import { drawJson, drawView, expectedOutput } from './present';
@@ -23,6 +24,22 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
     res.render('draws/public', {
       title: `抽样公示：${round.title}`,
       layout: 'public',
+      drawCheck: true,
+      // What the in-browser check compares with: the draw as published, and its rules.
+      check: {
+        publicId: draw.publicId,
+        seed: draw.seed,
+        K: seedKey(draw.seed),
+        method: draw.method,
+        fingerprint: draw.fingerprint,
+        population: draw.population,
+        quota: draw.quota,
+        initialQuota: draw.expansions.length ? draw.initialQuota : draw.quota,
+        mandatoryMinBudgetFen: draw.mandatoryMinBudgetFen === null ? null : String(draw.mandatoryMinBudgetFen),
+        mandatoryCodes: draw.mandatoryCodes,
+        excluded: draw.excludeCodes.length > 0,
+        picks: picks.map((p) => ({ kind: p.kind, rank: p.rank, code: p.code, reason: p.reason, u: p.u })),
+      },
       round: { title: round.title, bureau: round.bureau, workPlanRef: round.workPlanRef, fiscalYear: round.fiscalYear },
       draw: drawView(draw),
       strata: KINDS.map((kind: Kind) => ({
@@ -51,10 +68,28 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
     res.send(draw.excludeCodes.map((c) => `${c}\n`).join(''));
   });
 
+  // The seed as a file, for `--seed-file`: no shell's quoting rules touch it (PowerShell, cmd.exe).
+  router.get('/p/draws/:publicId/seed.txt', async (req, res) => {
+    const draw = await services.draws.byPublicId(String(req.params.publicId));
+    sendAs(res, 'seed.txt');
+    res.type('text/plain; charset=utf-8');
+    res.send(`${draw.seed}\n`);
+  });
+
   router.get('/p/draws/:publicId/expected.txt', async (req, res) => {
     const draw = await services.draws.byPublicId(String(req.params.publicId));
     res.type('text/plain; charset=utf-8');
     res.send(expectedOutput(draw, await services.draws.picks(draw.id)));
+  });
+
+  // The same script and seedrandom's browser build, as the page's own scripts (not as downloads).
+  router.get('/static/vendor/verify-draw.js', (_req, res) => {
+    res.type('application/javascript; charset=utf-8');
+    res.sendFile(require.resolve('../../scripts/verify-draw.js'));
+  });
+  router.get('/static/vendor/seedrandom.min.js', (_req, res) => {
+    res.type('application/javascript; charset=utf-8');
+    res.sendFile(path.join(path.dirname(require.resolve('seedrandom')), 'seedrandom.min.js'));
   });
 
   router.get('/p/verify-draw.js', (_req, res) => {
