@@ -43,7 +43,7 @@ const DIMENSIONS = Object.fromEntries(
 /** A round whose whole population is sampled and reviewed as the spec says; `confirm` false leaves the last review submitted only. */
 async function reviewedRound(
   spec: Spec,
-  options: { confirmAll?: boolean } = {},
+  options: { confirmAll?: boolean; cancelledDraw?: string } = {},
 ): Promise<{ roundId: number; codes: string[] }> {
   const round = await api('lead1')
     .post('/api/rounds')
@@ -74,6 +74,17 @@ async function reviewedRound(
     .post(`/api/rounds/${roundId}/population`)
     .attach('file', Buffer.from(rows.join('\n')), 'population.csv');
   expect(imported.status).toBe(201);
+  if (options.cancelledDraw) {
+    // A first draw, cancelled with this reason: the sample is drawn twice.
+    const first = await api('lead1')
+      .post(`/api/rounds/${roundId}/draws`)
+      .send({ seed: '作废的种子', method: 'srs', quota: { project: 1, department: 1 } });
+    expect(first.status).toBe(201);
+    const cancelled = await api('lead1')
+      .post(`/api/draws/${first.body.id}/cancel`)
+      .send({ reason: options.cancelledDraw });
+    expect(cancelled.status).toBe(200);
+  }
   const draw = await api('lead1')
     .post(`/api/rounds/${roundId}/draws`)
     .send({
@@ -285,6 +296,32 @@ describe('the seed announcements rebuilt end to end', () => {
     // Reviewed in full: the share is exact and said so, with no interval.
     expect(page.text).toContain(
       '项目支出：35个已全部抽查，其中15个自评等级虚高（42.86%），这是实际比例，没有抽样误差。',
+    );
+  });
+});
+
+describe('a sample drawn twice', () => {
+  it('the published appendix lists the cancelled draw with its time, seed, reason and public page', async () => {
+    const { roundId } = await reviewedRound(
+      {
+        bureau: '某县财政局',
+        projects: [{ budget: '100', review: 92, quality: 90 }],
+        departments: [{ budget: '200', review: 93, quality: 90 }],
+      },
+      { cancelledDraw: '种子来源未提前公告' },
+    );
+    const cancelled = (await api('lead1').get(`/api/rounds/${roundId}/draws`)).body.items.find(
+      (d: { status: string }) => d.status === 'cancelled',
+    );
+    expect((await api('lead1').post(`/api/rounds/${roundId}/announcement/compile`)).status).toBe(201);
+    expect((await api('lead1').post(`/api/rounds/${roundId}/announcement/submit`)).status).toBe(200);
+    const published = await api('off1').post(`/api/rounds/${roundId}/announcement/publish`);
+    expect(published.status).toBe(200);
+    const page = (await t.agent().get(published.body.publicUrl)).text;
+    expect(page).toMatch(
+      new RegExp(
+        `本批次共抽样2次，前1次已作废并公开：第1次于\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}抽取，随机种子“作废的种子”，作废理由：种子来源未提前公告，见[^<]*${cancelled.publicUrl}。本公示的样本为第2次抽样的结果。`,
+      ),
     );
   });
 });

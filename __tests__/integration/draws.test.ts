@@ -180,6 +180,12 @@ describe('bad requests store nothing', () => {
     ]);
     expect((await t.agent().get(`/api/rounds/${id}/draw`).set(as())).body.seed).toBe('third');
     expect((await lastAudit(t.db, 'draw.cancel')).after).toContain('种子来源未提前公告');
+    // Each public page links to the other: the sample was drawn twice, and says so.
+    const thirdPage = (await t.agent().get(third.body.publicUrl)).text;
+    expect(thirdPage).toContain('本批次共抽样2次');
+    expect(thirdPage).toContain(`<a href="${first.body.publicUrl}">查看</a>`);
+    expect(thirdPage).toContain('种子来源未提前公告，重新抽样');
+    expect((await t.agent().get(first.body.publicUrl)).text).toContain(`<a href="${third.body.publicUrl}">查看</a>`);
     // Picks cannot be changed, even by SQL.
     await expect(t.db('draw_picks').where('draw_id', first.body.id).update({ rank: 99 })).rejects.toThrow(
       /append-only/,
@@ -245,6 +251,10 @@ describe('verification by outsiders', () => {
     expect(page.status).toBe(200);
     expect(page.text).toContain('双色球2024001期 03 07 12 19 25 31+09');
     expect(page.text).toContain(made.body.fingerprint);
+    // Each pick with its name and department beside its code.
+    const d003 = (await t.agent().get(`/api/rounds/${id}/population/records/2023-D003`).set(as())).body;
+    expect(page.text).toContain(`<td class="nowrap">2023-D003</td><td>${d003.name}`);
+    expect(page.text).toContain(`<td>${d003.department}</td>`);
     const population = await anonymous.get(`${made.body.publicUrl}/population.tsv`).buffer(true);
     const tsv = Buffer.from(population.text, 'utf8');
     expect(crypto.createHash('sha256').update(tsv).digest('hex')).toBe(made.body.fingerprint);

@@ -65,6 +65,7 @@ function input(items: AnnouncedItem[], population = { project: 300, department: 
       quota: { project: 20, department: 2 },
       mandatory: 0,
       publicUrl: 'https://fuhe.example/p/draws/x',
+      cancelled: [],
     },
     items,
     categories: CATEGORIES,
@@ -320,6 +321,44 @@ describe('sentences that follow the numbers', () => {
     expect(text).toContain('1个部门整体支出自评复核评级为“优”');
     expect(text).not.toContain('均为');
     expect(text).not.toContain('项目支出自评复核评级');
+  });
+});
+
+describe('a sample drawn more than once', () => {
+  it('says so in the appendix, each cancelled draw with when, its seed, why and where it is published', () => {
+    const base = input([item('A', 'project', 9500, 9500, 9000, 1n)]);
+    const f = compileFigures({
+      ...base,
+      draw: {
+        ...base.draw,
+        cancelled: [
+          {
+            at: '2024-04-01 09:30',
+            seed: '福彩3D 2024年第80期',
+            reason: '种子公告有误。',
+            publicUrl: 'https://fuhe.example/p/draws/a',
+          },
+          {
+            at: '2024-04-02 10:00',
+            seed: '福彩3D 2024年第81期',
+            reason: '总体漏报一个单位',
+            publicUrl: 'https://fuhe.example/p/draws/b',
+          },
+        ],
+      },
+    });
+    const values = figureValues(f, { bureau: '某县财政局', deadline: 'x', fiscalYear: 2023, workPlanRef: null });
+    const appendix = generateSections(f, { evaluatorsTookPart: false, hasWorkPlanRef: false }).find(
+      (s) => s.key === 'appendix',
+    )!;
+    expect(fillFigures(appendix.text, values)).toContain(
+      '本批次共抽样3次，前2次已作废并公开：第1次于2024-04-01 09:30抽取，随机种子“福彩3D 2024年第80期”，作废理由：种子公告有误，见https://fuhe.example/p/draws/a；第2次于2024-04-02 10:00抽取，随机种子“福彩3D 2024年第81期”，作废理由：总体漏报一个单位，见https://fuhe.example/p/draws/b。本公示的样本为第3次抽样的结果。',
+    );
+    const once = compileFigures(base);
+    expect(
+      generateSections(once, { evaluatorsTookPart: false, hasWorkPlanRef: false }).find((s) => s.key === 'appendix')!
+        .text,
+    ).not.toContain('作废');
   });
 });
 

@@ -10,9 +10,9 @@ import {
   Section,
   staleFigures,
 } from '../domain/announcement';
-import { formatCalendarDateZh } from '../domain/dates';
+import { formatCalendarDateZh, formatInstantCst } from '../domain/dates';
 import { Role } from '../domain/roles';
-import { findActiveDraw } from '../draws/repository';
+import { findActiveDraw, listDraws } from '../draws/repository';
 import { listCategories } from '../findings/repository';
 import { Conflict, NotFound } from '../errors';
 import { findRound, Round } from '../rounds/repository';
@@ -80,6 +80,16 @@ export async function compileNow(q: Queryable, round: Round, deadline: string, p
       quota: draw.quota,
       mandatory: items.filter((i) => !i.random).length,
       publicUrl: `${publicUrl}/p/draws/${draw.publicId}`,
+      // Every draw of the round is part of the record: the cancelled ones with when, seed and why.
+      cancelled: (await listDraws(q, round.id))
+        .filter((d) => d.status === 'cancelled')
+        .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+        .map((d) => ({
+          at: formatInstantCst(d.createdAt).slice(0, 16),
+          seed: d.seed,
+          reason: d.cancelReason ?? '',
+          publicUrl: `${publicUrl}/p/draws/${d.publicId}`,
+        })),
     },
     items,
     categories: await listCategories(q, true),

@@ -160,6 +160,8 @@ export interface AnnouncementInput {
     quota: Record<Kind, number>;
     mandatory: number;
     publicUrl: string;
+    /** The round's cancelled draws, oldest first. */
+    cancelled: Array<{ at: string; seed: string; reason: string; publicUrl: string }>;
   };
   items: AnnouncedItem[];
   categories: CategoryInfo[];
@@ -502,6 +504,7 @@ export function figureValues(
     总体指纹: f.draw.fingerprint,
     必抽数: String(f.draw.mandatory),
     核验网址: f.draw.publicUrl,
+    作废抽样说明: cancelledDrawsSentence(f.draw.cancelled),
   };
   for (const g of GRADES) {
     v[`${g}数`] = String(f.grades.all[g]);
@@ -523,6 +526,19 @@ export function figureValues(
   }
   v['复核等级分布句'] = overallGradeSentence(f.grades.all, f.grades.allShare);
   return v;
+}
+
+/**
+ * The draws made before this one and cancelled, each with when, its seed, why and where it is
+ * published: "本批次共抽样3次，前2次已作废并公开：……". Empty when the sample was drawn once.
+ */
+export function cancelledDrawsSentence(cancelled: AnnouncementInput['draw']['cancelled']): string {
+  if (cancelled.length === 0) return '';
+  const each = cancelled.map(
+    (d, i) =>
+      `第${i + 1}次于${d.at}抽取，随机种子“${d.seed}”，作废理由：${d.reason.replace(/[。；;.\s]+$/, '')}，见${d.publicUrl}`,
+  );
+  return `本批次共抽样${cancelled.length + 1}次，前${cancelled.length}次已作废并公开：${each.join('；')}。本公示的样本为第${cancelled.length + 1}次抽样的结果。`;
 }
 
 /** A figure `{名称}`, or a doubled brace `{{` / `}}`, which stands for a brace itself. */
@@ -703,7 +719,7 @@ export function generateSections(
     key: 'appendix',
     part: 'appendix',
     heading: null,
-    text: `本次样本按公开的抽样程序{抽样程序}抽取：${methodText}，随机种子为“{随机种子}”，自评总体指纹（SHA-256）为{总体指纹}；${[has.project && '项目支出抽取{抽查项目数}个（总体{项目总数}个）', has.department && '部门整体支出抽取{抽查部门数}个（总体{部门总数}个）'].filter(Boolean).join('，')}，其中按规则必抽{必抽数}个。任何人可在{核验网址}下载总体清单和核验程序，重新抽取并核对结果。`,
+    text: `本次样本按公开的抽样程序{抽样程序}抽取：${methodText}，随机种子为“{随机种子}”，自评总体指纹（SHA-256）为{总体指纹}；${[has.project && '项目支出抽取{抽查项目数}个（总体{项目总数}个）', has.department && '部门整体支出抽取{抽查部门数}个（总体{部门总数}个）'].filter(Boolean).join('，')}，其中按规则必抽{必抽数}个。任何人可在{核验网址}下载总体清单和核验程序，重新抽取并核对结果。${f.draw.cancelled.length ? '{作废抽样说明}' : ''}`,
   });
   return sections;
 }

@@ -21,9 +21,25 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
     const draw = await services.draws.byPublicId(String(req.params.publicId));
     const round = await services.rounds.get(draw.roundId);
     const picks = await services.draws.picks(draw.id);
+    // Each pick's name, unit and department beside its code (the announcement names them too).
+    const records = new Map((await services.population.byIds(picks.map((p) => p.submissionId))).map((s) => [s.id, s]));
+    // The round's other draws: a sample drawn more than once says so, and each draw links to the rest.
+    const others = (await services.draws.list(draw.roundId))
+      .filter((d) => d.id !== draw.id)
+      .sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime())
+      .map((d) => ({
+        createdAt: d.createdAt,
+        status: d.status,
+        seed: d.seed,
+        cancelledAt: d.cancelledAt,
+        cancelReason: d.cancelReason,
+        href: `/p/draws/${d.publicId}`,
+      }));
     res.render('draws/public', {
       title: `抽样公示：${round.title}`,
       layout: 'public',
+      others,
+      drawCount: others.length + 1,
       drawCheck: true,
       // What the in-browser check compares with: the draw as published, and its rules.
       check: {
@@ -46,7 +62,18 @@ export function publicDrawRoutes({ services }: { services: Services }): Router {
         label: KIND_LABELS[kind],
         items: picks
           .filter((p) => p.kind === kind)
-          .map((p) => ({ ...p, reasonLabel: REASONS[p.reason], uText: p.u.toFixed(6), uFull: formatU(p.u) })),
+          .map((p) => {
+            const record = records.get(p.submissionId);
+            return {
+              ...p,
+              name: record?.name,
+              unit: record?.unit,
+              department: record?.department,
+              reasonLabel: REASONS[p.reason],
+              uText: p.u.toFixed(6),
+              uFull: formatU(p.u),
+            };
+          }),
       })),
     });
   });
