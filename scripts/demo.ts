@@ -27,7 +27,8 @@ async function main(): Promise<void> {
   fs.writeFileSync(path.join(dataDir, '.fuhe-demo'), 'This directory is rebuilt by `npm run demo`.\n');
 
   // The session secret is generated into the demo directory, like any install without one.
-  const config = loadConfig({ ...process.env, FUHE_DATA_DIR: dataDir });
+  // A demo on this machine publishes its announcements with a local address (unless one is set).
+  const config = loadConfig({ FUHE_ALLOW_LOCAL_PUBLIC_URL: '1', ...process.env, FUHE_DATA_DIR: dataDir });
   const db = createDatabase(config);
   await migrateToLatest(db);
   const logger = createLogger();

@@ -25,6 +25,8 @@ async function main(): Promise<void> {
     NODE_ENV: 'production',
     FUHE_DATA_DIR: dataDir,
     FUHE_SESSION_SECRET: 'screenshots-'.padEnd(48, 's'),
+    // The address the announcements print, as a bureau's would be.
+    FUHE_PUBLIC_URL: 'https://fuhe.czj.taikang.example.gov.cn',
   });
   const db = createDatabase(config);
   await migrateToLatest(db);

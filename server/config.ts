@@ -83,6 +83,48 @@ export interface Config {
   scryptCost: number;
   /** The address the public reaches the application at, for links printed in announcements. */
   publicUrl: string;
+  /**
+   * Why the public cannot reach `publicUrl` (unset, localhost, a private address), or null. An
+   * announcement printed with it cannot be checked by anyone outside, so it is not published,
+   * unless FUHE_ALLOW_LOCAL_PUBLIC_URL says this is a demo or a test machine.
+   */
+  publicUrlProblem: string | null;
+  allowLocalPublicUrl: boolean;
+}
+
+/** Why a public address is not one the public can reach, or null when it may be. */
+export function publicUrlProblem(url: string | undefined): string | null {
+  if (!url) return '没有设置对外网址（FUHE_PUBLIC_URL），公示中的核验网址将是 localhost，外部无法访问';
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    return `对外网址（FUHE_PUBLIC_URL）"${url}"不是有效的网址`;
+  }
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    return `对外网址（FUHE_PUBLIC_URL）"${url}"须以 https:// 或 http:// 开头`;
+  const host = parsed.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  const ipv4 = /^(\d{1,3})\.(\d{1,3})\.\d{1,3}\.\d{1,3}$/.exec(host);
+  const [a, b] = ipv4 ? [Number(ipv4[1]), Number(ipv4[2])] : [NaN, NaN];
+  const isPrivate =
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host.endsWith('.local') ||
+    host.endsWith('.internal') ||
+    (!ipv4 && !host.includes(':') && !host.includes('.')) ||
+    (ipv4 !== null &&
+      (a === 10 ||
+        a === 127 ||
+        a === 0 ||
+        (a === 169 && b === 254) ||
+        (a === 172 && b >= 16 && b <= 31) ||
+        (a === 192 && b === 168) ||
+        (a === 100 && b >= 64 && b <= 127))) ||
+    host === '::1' ||
+    host === '::' ||
+    /^f[cd][0-9a-f]{2}:/.test(host) ||
+    /^fe[89ab][0-9a-f]:/.test(host);
+  return isPrivate ? `对外网址（FUHE_PUBLIC_URL）"${url}"是本机或内网地址，外部无法访问公示中的核验网址` : null;
 }
 
 export function sqliteFile(config: Pick<Config, 'dataDir'>): string {
@@ -152,5 +194,7 @@ export function loadConfig(env: Env = process.env): Config {
     },
     scryptCost: scryptCostOf(getInt(env, 'FUHE_SCRYPT_COST', 2 ** 15, { min: 2 ** 10, max: 2 ** 20 })),
     publicUrl: get(env, 'FUHE_PUBLIC_URL', `http://localhost:${getInt(env, 'PORT', 3000)}`).replace(/\/+$/, ''),
+    publicUrlProblem: publicUrlProblem(get(env, 'FUHE_PUBLIC_URL', '') || undefined),
+    allowLocalPublicUrl: get(env, 'FUHE_ALLOW_LOCAL_PUBLIC_URL', '') === '1',
   };
 }

@@ -42,6 +42,11 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     timeoutMs: config.uploads.readerTimeoutSeconds * 1000,
     zip: { ...ZIP_LIMITS, totalBytes: config.uploads.maxInflatedMb * 1024 * 1024 },
   });
+  // Where the public re-draws the sample; a demo or test machine may publish with a local address.
+  const site = {
+    publicUrl: config.publicUrl,
+    publicUrlProblem: config.allowLocalPublicUrl ? null : config.publicUrlProblem,
+  };
   return {
     db,
     config,
@@ -65,8 +70,8 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     findings: findingService({ db, now }),
     offline: offlineService({ db, now, files }),
     categories: categoryService({ db, now }),
-    announcements: announcementService({ db, now, publicUrl: config.publicUrl }),
-    approval: approvalService({ db, now, publicUrl: config.publicUrl }),
+    announcements: announcementService({ db, now, site }),
+    approval: approvalService({ db, now, site }),
   };
 }
 

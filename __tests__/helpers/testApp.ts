@@ -61,6 +61,8 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     NODE_ENV: 'test',
     FUHE_DATA_DIR: dataDir,
     FUHE_SESSION_SECRET: 'test-secret-'.padEnd(48, 'x'),
+    // Announcements print where the public re-draws the sample; a test may unset it.
+    FUHE_PUBLIC_URL: 'https://fuhe.example.gov.cn',
     ...env,
   });
   const db = createDatabase(config);
@@ -133,7 +135,11 @@ async function expectInstantsAsText(db: Database): Promise<void> {
  * A second instance of the application on the same database (and session secret): its own
  * process state, connection pool and port, as a second server behind a load balancer would be.
  */
-export async function startSecondInstance(t: TestApp): Promise<{
+export async function startSecondInstance(
+  t: TestApp,
+  /** Settings in which this instance differs from the first (its public address, say). */
+  overrides: Partial<TestApp['config']> = {},
+): Promise<{
   server: http.Server;
   baseUrl: string;
   db: Database;
@@ -142,7 +148,7 @@ export async function startSecondInstance(t: TestApp): Promise<{
 }> {
   const db = createDatabase(t.config);
   const logger = createLogger({ silent: true });
-  const services = createServices({ db, config: t.config, now: t.clock.now, logger });
+  const services = createServices({ db, config: { ...t.config, ...overrides }, now: t.clock.now, logger });
   const app = createApp(services, { logger });
   const server = http.createServer(app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

@@ -3,7 +3,17 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
-import { asBearer, binaryParser, csrfOf, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
+import { publicUrlProblem } from '../../server/config';
+import {
+  asBearer,
+  binaryParser,
+  csrfOf,
+  login,
+  SETUP_CONTEXT,
+  startSecondInstance,
+  startTestApp,
+  TestApp,
+} from '../helpers/testApp';
 
 let t: TestApp;
 const tokens: Record<string, string> = {};
@@ -323,6 +333,38 @@ describe('a sample drawn twice', () => {
         `本批次共抽样2次，前1次已作废并公开：第1次于\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}抽取，随机种子“作废的种子”，作废理由：种子来源未提前公告，见[^<]*${cancelled.publicUrl}。本公示的样本为第2次抽样的结果。`,
       ),
     );
+  });
+});
+
+describe('an address the public cannot reach', () => {
+  it('compiling warns, and publishing is refused with the reason; with the public address it publishes', async () => {
+    const local = await startSecondInstance(t, {
+      publicUrl: 'http://localhost:3000',
+      publicUrlProblem: publicUrlProblem(undefined),
+    });
+    try {
+      const { roundId } = await reviewedRound({
+        bureau: '某县财政局',
+        projects: [{ budget: '100', review: 92, quality: 90 }],
+        departments: [{ budget: '200', review: 93, quality: 90 }],
+      });
+      const viaLocal = (user: string) => asBearer(local, tokens[user]);
+      const compiled = await viaLocal('lead1').post(`/api/rounds/${roundId}/announcement/compile`);
+      expect(compiled.status).toBe(201);
+      expect(compiled.body.warnings).toContainEqual(
+        expect.objectContaining({ code: 'publicAddress', blocks: ['publish'] }),
+      );
+      expect(compiled.body.html).toContain('http://localhost:3000/p/draws/');
+      expect((await viaLocal('lead1').post(`/api/rounds/${roundId}/announcement/submit`)).status).toBe(200);
+      const refused = await viaLocal('off1').post(`/api/rounds/${roundId}/announcement/publish`);
+      expect(refused.status).toBe(409);
+      expect(JSON.stringify(refused.body.error)).toContain('FUHE_PUBLIC_URL');
+      expect((await api('lead1').get(`/api/rounds/${roundId}/announcement`)).body.status).toBe('submitted');
+      // The instance whose address the public reaches publishes the same submission.
+      expect((await api('off1').post(`/api/rounds/${roundId}/announcement/publish`)).status).toBe(200);
+    } finally {
+      await local.close();
+    }
   });
 });
 

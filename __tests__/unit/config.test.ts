@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { loadConfig } from '../../server/config';
+import { loadConfig, publicUrlProblem } from '../../server/config';
 
 /** Settings are checked at start-up, with a message that names the setting. */
 
@@ -45,5 +45,33 @@ describe('whole-number settings', () => {
     expect(config.session).toMatchObject({ idleMinutes: 30, absoluteHours: 12 });
     expect(config.loginThrottle).toEqual({ windowMinutes: 15, maxFailuresPerAccount: 5, maxFailuresPerAddress: 20 });
     expect(config.refusals).toEqual({ windowSeconds: 60, limitPerAddress: 30 });
+  });
+});
+
+describe('FUHE_PUBLIC_URL, the address announcements print', () => {
+  it.each([
+    'https://czj.taikang.gov.cn',
+    'https://fuhe.example.gov.cn/',
+    'http://61.163.1.20:8080',
+    'https://[2001:db8::1]',
+  ])('%s is an address the public can reach', (url) => expect(publicUrlProblem(url)).toBeNull());
+  it.each([
+    [undefined, '没有设置对外网址'],
+    ['http://localhost:3000', '本机或内网地址'],
+    ['http://127.0.0.1', '本机或内网地址'],
+    ['http://192.168.1.20', '本机或内网地址'],
+    ['http://10.2.3.4:3000', '本机或内网地址'],
+    ['http://172.20.0.5', '本机或内网地址'],
+    ['http://fuhe-server', '本机或内网地址'],
+    ['http://fuhe.local', '本机或内网地址'],
+    ['http://[::1]:3000', '本机或内网地址'],
+    ['http://[fd00::5]', '本机或内网地址'],
+    ['ftp://czj.gov.cn', '须以 https:// 或 http:// 开头'],
+    ['czj.gov.cn', '不是有效的网址'],
+  ])('%s is refused: %s', (url, why) => expect(publicUrlProblem(url)).toContain(why));
+  it('is judged when the configuration loads, and a demo may publish with a local address', () => {
+    expect(load({}).publicUrlProblem).toContain('没有设置对外网址');
+    expect(load({ FUHE_PUBLIC_URL: 'https://czj.gov.cn' }).publicUrlProblem).toBeNull();
+    expect(load({ FUHE_ALLOW_LOCAL_PUBLIC_URL: '1' }).allowLocalPublicUrl).toBe(true);
   });
 });

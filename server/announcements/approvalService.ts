@@ -7,10 +7,19 @@ import { requiredReason } from '../domain/text';
 import { lockRound } from '../rounds/repository';
 import { findOpen, insertRevision, updateAnnouncement } from './repository';
 
-import { AnnouncementView, auditAnnouncement, compileNow, requireOpen, requireRound, viewOf, Actor } from './drafts';
+import {
+  AnnouncementView,
+  auditAnnouncement,
+  compileNow,
+  requireOpen,
+  requireRound,
+  viewOf,
+  Actor,
+  Site,
+} from './drafts';
 
 /** The announcement's approval: the lead submits, an official returns it or publishes it. */
-export function approvalService({ db, now, publicUrl }: { db: Database; now: () => Date; publicUrl: string }) {
+export function approvalService({ db, now, site }: { db: Database; now: () => Date; site: Site }) {
   return {
     async submit(context: AuditContext, actor: Actor, roundId: number): Promise<AnnouncementView> {
       const at = now();
@@ -18,8 +27,8 @@ export function approvalService({ db, now, publicUrl }: { db: Database; now: () 
         const round = await requireRound(trx, roundId, lockRound);
         const open = await requireOpen(trx, roundId);
         if (open.status !== 'draft') throw new Conflict('公示稿已提交审批');
-        const compiled = await compileNow(trx, round, open.document.deadline, publicUrl);
-        const view = await viewOf(trx, round, open, publicUrl, compiled);
+        const compiled = await compileNow(trx, round, open.document.deadline, site.publicUrl);
+        const view = await viewOf(trx, round, open, site, compiled);
         const problems: Array<{ field: string; message: string }> = view.warnings
           .filter((w) => w.blocks.includes('submit'))
           .map((w) => ({ field: w.code, message: w.message }));
@@ -39,7 +48,7 @@ export function approvalService({ db, now, publicUrl }: { db: Database; now: () 
           throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'submit', open.title, open.document, null, actor.id, at);
         await auditAnnouncement(trx, context, 'submit', open, { status: 'draft' }, { status: 'submitted' }, at);
-        return viewOf(trx, round, (await findOpen(trx, roundId))!, publicUrl, compiled);
+        return viewOf(trx, round, (await findOpen(trx, roundId))!, site, compiled);
       });
     },
 
@@ -77,7 +86,7 @@ export function approvalService({ db, now, publicUrl }: { db: Database; now: () 
           { status: 'draft', reason: text },
           at,
         );
-        return viewOf(trx, round, (await findOpen(trx, roundId))!, publicUrl);
+        return viewOf(trx, round, (await findOpen(trx, roundId))!, site);
       });
     },
 
@@ -96,7 +105,7 @@ export function approvalService({ db, now, publicUrl }: { db: Database; now: () 
         const round = await requireRound(trx, roundId, lockRound);
         const open = await findOpen(trx, roundId);
         if (!open || open.status !== 'submitted') throw new Conflict('没有待审批的公示稿：请复核组组长先提交审批');
-        const view = await viewOf(trx, round, open, publicUrl);
+        const view = await viewOf(trx, round, open, site);
         const blocking = view.warnings.filter((w) => w.blocks.includes('publish'));
         if (blocking.length)
           throw new Conflict(

@@ -25,8 +25,17 @@ export interface Actor {
   role: Role;
 }
 
+/**
+ * Where the public reaches this site, and why it cannot when it cannot (config.ts): the address
+ * is printed in every announcement as the place to re-draw the sample.
+ */
+export interface Site {
+  publicUrl: string;
+  publicUrlProblem: string | null;
+}
+
 export interface Warning {
-  code: 'unconfirmed' | 'missingRecommendation' | 'staleFigure' | 'droppedEdit';
+  code: 'unconfirmed' | 'missingRecommendation' | 'staleFigure' | 'droppedEdit' | 'publicAddress';
   message: string;
   /** Blocks submission (s) or publication (p). */
   blocks: Array<'submit' | 'publish'>;
@@ -119,7 +128,7 @@ export async function viewOf(
   q: Queryable,
   round: Round,
   a: Announcement,
-  publicUrl: string,
+  site: Site,
   compiled?: Compiled,
 ): Promise<AnnouncementView> {
   if (a.status === 'published' || a.status === 'superseded') {
@@ -146,9 +155,15 @@ export async function viewOf(
       round,
     };
   }
-  const { figures, values, generated } = compiled ?? (await compileNow(q, round, a.document.deadline, publicUrl));
+  const { figures, values, generated } = compiled ?? (await compileNow(q, round, a.document.deadline, site.publicUrl));
   const sections = mergeEdits(generated, a.document.edits);
   const warnings: Warning[] = [];
+  if (site.publicUrlProblem)
+    warnings.push({
+      code: 'publicAddress',
+      message: `${site.publicUrlProblem}。请系统管理员把 FUHE_PUBLIC_URL 设为本局对外公开的网址（如 https://czj.example.gov.cn）后再发布`,
+      blocks: ['publish'],
+    });
   if (figures.unconfirmed.length) {
     warnings.push({
       code: 'unconfirmed',

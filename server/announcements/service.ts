@@ -29,11 +29,12 @@ import {
   requireRound,
   sectionLabel,
   viewOf,
+  Site,
   Actor,
 } from './drafts';
 
 /** The announcement's drafting: compiling it from the confirmed reviews, the lead's edits, and reading it. */
-export function announcementService({ db, now, publicUrl }: { db: Database; now: () => Date; publicUrl: string }) {
+export function announcementService({ db, now, site }: { db: Database; now: () => Date; site: Site }) {
   /** The open version if there is one, else the latest published, as stored (nothing compiled). */
   async function latest(roundId: number): Promise<Announcement | undefined> {
     return (await findOpen(db, roundId)) ?? (await findPublished(db, roundId))[0];
@@ -50,7 +51,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
         const round = await requireRound(trx, roundId, lockRound);
         const open = await findOpen(trx, roundId);
         const deadline = open?.document.deadline ?? addDays(at, DEFAULT_DEADLINE_DAYS);
-        const compiled = await compileNow(trx, round, deadline, publicUrl);
+        const compiled = await compileNow(trx, round, deadline, site.publicUrl);
         const { figures } = compiled;
         if (figures.confirmed === 0)
           throw new Invalid('还没有已确认的复核结果，无法生成公示稿', [
@@ -125,7 +126,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
             at,
           );
         }
-        return viewOf(trx, round, (await findOpen(trx, roundId))!, publicUrl, compiled);
+        return viewOf(trx, round, (await findOpen(trx, roundId))!, site, compiled);
       });
     },
 
@@ -135,7 +136,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
     async current(roundId: number): Promise<AnnouncementView | undefined> {
       const round = await requireRound(db, roundId);
       const a = await latest(roundId);
-      return a && viewOf(db, round, a, publicUrl);
+      return a && viewOf(db, round, a, site);
     },
 
     async history(roundId: number) {
@@ -184,7 +185,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
           trx,
           round,
           isCalendarDate(deadline) ? deadline : open.document.deadline,
-          publicUrl,
+          site.publicUrl,
         );
         const { values, generated } = compiled;
         const byKey = new Map(generated.map((s) => [s.key, s]));
@@ -239,7 +240,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
           { revision: open.revision + 1, title, edits, deadline, correctionNote },
           at,
         );
-        return viewOf(trx, round, (await findOpen(trx, roundId))!, publicUrl, compiled);
+        return viewOf(trx, round, (await findOpen(trx, roundId))!, site, compiled);
       });
     },
 
@@ -251,7 +252,7 @@ export function announcementService({ db, now, publicUrl }: { db: Database; now:
       const chosen = version === undefined ? versions[0] : versions.find((v) => v.version === version);
       if (!chosen) return undefined;
       const round = await requireRound(db, chosen.roundId);
-      return { view: await viewOf(db, round, chosen, publicUrl), versions, latest: versions[0].version };
+      return { view: await viewOf(db, round, chosen, site), versions, latest: versions[0].version };
     },
   };
 }
