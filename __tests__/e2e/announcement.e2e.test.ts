@@ -109,7 +109,9 @@ describeIfBrowser('the announcement in Chromium', () => {
     for (const chart of ['grades', 'scatter', 'deviation', 'problems'])
       await expect(drawn(visitor, chart)).resolves.toBe(true);
     await visitor.click('text=第1版');
-    await expect(visitor.locator('.alert').textContent()).resolves.toContain('已有更正后的版本');
+    await expect(visitor.locator('.alert--warn').textContent()).resolves.toContain('已有更正后的版本');
+    // The page says whether objections are still taken, and until when.
+    await expect(visitor.locator('[data-publicity]').textContent()).resolves.toMatch(/公示期为.+至.+/);
     expect(problems).toEqual([]);
   }, 60_000);
 

@@ -116,6 +116,7 @@ describeIfBrowser('journeys in Chromium', () => {
         await page.fill('#fiscalYear', '2023');
         await page.fill('#bureau', '太康县财政局');
         await page.fill('#workPlanRef', '太财字〔2023〕30号');
+        await page.fill('#objectionContact', '县财政局预算绩效管理股，电话0394-1234567');
         await page.fill('#deadline', '2024-03-31');
         await Promise.all([page.waitForURL(/\/rounds\/\d+\?created=1/), page.click('#main button[type=submit]')]);
         roundId = Number(/\/rounds\/(\d+)/.exec(page.url())![1]);

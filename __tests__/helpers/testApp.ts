@@ -175,6 +175,7 @@ export function asBearer(t: Pick<TestApp, 'agent'>, token: string) {
     get: (url: string) => agent.get(url).set(auth),
     post: (url: string) => agent.post(url).set(auth),
     put: (url: string) => agent.put(url).set(auth),
+    patch: (url: string) => agent.patch(url).set(auth),
   };
 }
 

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import JSZip from 'jszip';
 import { publicUrlProblem } from '../../server/config';
+import { formatCalendarDateZh, formatInstantCst, workingDays } from '../../server/domain/dates';
 import {
   asBearer,
   binaryParser,
@@ -62,6 +63,7 @@ async function reviewedRound(
       fiscalYear: 2023,
       bureau: spec.bureau,
       workPlanRef: spec.workPlanRef,
+      objectionContact: '县财政局预算绩效管理股，电话0394-1234567',
       deadline: '2024-03-31',
     });
   expect(round.status).toBe(201);
@@ -332,6 +334,55 @@ describe('a sample drawn twice', () => {
       new RegExp(
         `本批次共抽样2次，前1次已作废并公开：第1次于\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}抽取，随机种子“作废的种子”，作废理由：种子来源未提前公告，见[^<]*${cancelled.publicUrl}。本公示的样本为第2次抽样的结果。`,
       ),
+    );
+  });
+});
+
+describe('公示期 and 异议', () => {
+  it('a round without an objection contact cannot publish; with one, the text dates the 公示期 and the page says it is open', async () => {
+    const { roundId } = await reviewedRound({
+      bureau: '某县财政局',
+      projects: [{ budget: '100', review: 92, quality: 90 }],
+      departments: [{ budget: '200', review: 93, quality: 90 }],
+    });
+    const round = (await api('lead1').get(`/api/rounds/${roundId}`)).body;
+    const cleared = await api('lead1')
+      .patch(`/api/rounds/${roundId}`)
+      .send({ objectionContact: '', version: round.version });
+    expect(cleared.status).toBe(200);
+    const compiled = await api('lead1').post(`/api/rounds/${roundId}/announcement/compile`);
+    expect(compiled.body.warnings).toContainEqual(
+      expect.objectContaining({ code: 'objectionContact', blocks: ['publish'] }),
+    );
+    // A draft says how long, not yet from when.
+    expect(compiled.body.html).toContain('公示期为公示发布之日起5个工作日。');
+    expect((await api('lead1').post(`/api/rounds/${roundId}/announcement/submit`)).status).toBe(200);
+    const refused = await api('off1').post(`/api/rounds/${roundId}/announcement/publish`);
+    expect(refused.status).toBe(409);
+    expect(JSON.stringify(refused.body.error)).toContain('异议联系方式');
+
+    const set = await api('lead1')
+      .patch(`/api/rounds/${roundId}`)
+      .send({ objectionContact: '县财政局绩效股，电话0394-7654321', publicityDays: 7, version: cleared.body.version });
+    expect(set.body).toMatchObject({ publicityDays: 7, objectionContact: '县财政局绩效股，电话0394-7654321' });
+    const published = await api('off1').post(`/api/rounds/${roundId}/announcement/publish`);
+    expect(published.status).toBe(200);
+    const today = formatInstantCst(t.clock.now()).slice(0, 10);
+    const { first, last } = workingDays(today, 7);
+    const page = (await t.agent().get(published.body.publicUrl)).text;
+    expect(page).toContain(
+      `公示期为${formatCalendarDateZh(first)}至${formatCalendarDateZh(last)}（7个工作日）。如对公示内容有异议，请在公示期内向县财政局绩效股，电话0394-7654321反映。`,
+    );
+    expect(page).toContain('data-publicity="open"');
+    // Frozen at publication: changing the round afterwards does not change what was published.
+    await api('lead1')
+      .patch(`/api/rounds/${roundId}`)
+      .send({ objectionContact: '改过的联系方式', version: set.body.version });
+    expect((await t.agent().get(published.body.publicUrl)).text).not.toContain('改过的联系方式');
+    const docx = await t.agent().get(`${published.body.publicUrl}.docx`).buffer(true).parse(binaryParser);
+    const xml = await (await JSZip.loadAsync(docx.body as Buffer)).file('word/document.xml')!.async('string');
+    expect(xml.replace(/<[^>]+>/g, '')).toContain(
+      `公示期为${formatCalendarDateZh(first)}至${formatCalendarDateZh(last)}`,
     );
   });
 });

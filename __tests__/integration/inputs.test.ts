@@ -203,7 +203,7 @@ describe('page messages', () => {
 describe('download names', () => {
   it('keep a slash in the title as a full-width slash and carry the name as RFC 5987', async () => {
     // A round of one record, all of it sampled, so that it can be published.
-    const roundId = await newRound();
+    const roundId = await newRound({ objectionContact: '县财政局绩效股' });
     await api('lead1')
       .post(`/api/rounds/${roundId}/population`)
       .attach('file', csv('部门整体支出,D001,县甲局,县甲局,,100,90,95,2024-03-01'), 'p.csv');

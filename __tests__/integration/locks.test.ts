@@ -35,9 +35,12 @@ async function round(
   count: number,
   { confirmed = false } = {},
 ): Promise<{ roundId: number; drawId: number; codes: string[] }> {
-  const created = await api('lead1')
-    .post('/api/rounds')
-    .send({ title: '2023年度绩效自评结果抽查复核', fiscalYear: 2023, deadline: '2024-03-31' });
+  const created = await api('lead1').post('/api/rounds').send({
+    title: '2023年度绩效自评结果抽查复核',
+    fiscalYear: 2023,
+    deadline: '2024-03-31',
+    objectionContact: '县财政局绩效股',
+  });
   const roundId = created.body.id as number;
   const codes = Array.from({ length: count }, (_, i) => `P${String(i + 1).padStart(3, '0')}`);
   const csv = [

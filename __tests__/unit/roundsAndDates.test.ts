@@ -1,6 +1,7 @@
 import os from 'node:os';
 import { safeNext } from '../../server/auth/routes';
-import { formatCalendarDateZh, formatInstantCst, isCalendarDate } from '../../server/domain/dates';
+import { formatCalendarDateZh, formatInstantCst, isCalendarDate, workingDays } from '../../server/domain/dates';
+import { publicitySentence } from '../../server/domain/announcement';
 import { describeChanges, parseRoundFields } from '../../server/domain/rounds';
 import { sign, unsign } from '../../server/http/cookies';
 
@@ -21,6 +22,8 @@ describe('round fields', () => {
         bureau: '太康县财政局',
         workPlanRef: '太财字〔2023〕30号',
         deadline: '2024-03-31',
+        publicityDays: 5,
+        objectionContact: null,
       },
       errors: [],
     });
@@ -33,6 +36,8 @@ describe('round fields', () => {
       bureau: null,
       workPlanRef: null,
       deadline: null,
+      publicityDays: 5,
+      objectionContact: null,
     });
   });
 
@@ -108,5 +113,41 @@ describe('configuration', () => {
     expect(() =>
       loadConfig({ FUHE_DATA_DIR: dir, FUHE_SESSION_SECRET: 's'.repeat(40), DATABASE_URL: 'mysql://x' }),
     ).toThrow(/postgres/);
+  });
+});
+
+describe('a 公示期 of working days', () => {
+  it.each([
+    // Monday 2024-04-01: Monday to Friday.
+    ['2024-04-01', 5, '2024-04-01', '2024-04-05'],
+    // Thursday: over the weekend to Wednesday.
+    ['2024-04-04', 5, '2024-04-04', '2024-04-10'],
+    // Published on a Saturday: counted from Monday.
+    ['2024-04-06', 5, '2024-04-08', '2024-04-12'],
+    ['2024-04-01', 1, '2024-04-01', '2024-04-01'],
+    ['2024-12-30', 7, '2024-12-30', '2025-01-07'],
+  ])('from %s, %i days: %s to %s', (from, days, first, last) => {
+    expect(workingDays(from, days)).toEqual({ first, last });
+  });
+  it('a draft says how long; a publication says from when to when', () => {
+    expect(publicitySentence({ days: 5, contact: null, publishedOn: null })).toBe('公示期为公示发布之日起5个工作日。');
+    expect(publicitySentence({ days: 5, contact: null, publishedOn: '2024-04-04' })).toBe(
+      '公示期为2024年4月4日至2024年4月10日（5个工作日）。',
+    );
+  });
+  it('the round keeps its days and contact, within limits', () => {
+    expect(parseRoundFields({ title: 't', fiscalYear: '2023' }).value).toMatchObject({
+      publicityDays: 5,
+      objectionContact: null,
+    });
+    expect(parseRoundFields({ title: 't', fiscalYear: '2023', publicityDays: '0' }).errors).toEqual([
+      { field: 'publicityDays', message: '公示期须为1–30个工作日' },
+    ]);
+    expect(parseRoundFields({ title: 't', fiscalYear: '2023', publicityDays: '3.5' }).errors[0].field).toBe(
+      'publicityDays',
+    );
+    expect(
+      parseRoundFields({ title: 't', fiscalYear: '2023', objectionContact: '电'.repeat(301) }).errors[0].field,
+    ).toBe('objectionContact');
   });
 });

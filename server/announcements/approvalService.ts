@@ -1,3 +1,4 @@
+import { todayCst } from '../domain/dates';
 import crypto from 'node:crypto';
 import { AuditContext } from '../audit/repository';
 import { Database, writeTransaction } from '../data/database';
@@ -105,7 +106,8 @@ export function approvalService({ db, now, site }: { db: Database; now: () => Da
         const round = await requireRound(trx, roundId, lockRound);
         const open = await findOpen(trx, roundId);
         if (!open || open.status !== 'submitted') throw new Conflict('没有待审批的公示稿：请复核组组长先提交审批');
-        const view = await viewOf(trx, round, open, site);
+        // Compiled for publication: the 公示期 is dated from today.
+        const view = await viewOf(trx, round, open, site, undefined, todayCst(at));
         const blocking = view.warnings.filter((w) => w.blocks.includes('publish'));
         if (blocking.length)
           throw new Conflict(

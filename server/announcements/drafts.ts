@@ -35,7 +35,7 @@ export interface Site {
 }
 
 export interface Warning {
-  code: 'unconfirmed' | 'missingRecommendation' | 'staleFigure' | 'droppedEdit' | 'publicAddress';
+  code: 'unconfirmed' | 'missingRecommendation' | 'staleFigure' | 'droppedEdit' | 'publicAddress' | 'objectionContact';
   message: string;
   /** Blocks submission (s) or publication (p). */
   blocks: Array<'submit' | 'publish'>;
@@ -73,7 +73,14 @@ export async function requireRound(q: Queryable, roundId: number, read = findRou
 }
 
 /** The figures and generated sections of a round as its data stands now. */
-export async function compileNow(q: Queryable, round: Round, deadline: string, publicUrl: string) {
+export async function compileNow(
+  q: Queryable,
+  round: Round,
+  deadline: string,
+  publicUrl: string,
+  /** The publication's date, when compiling for publication: the 公示期 is dated from it. */
+  publishedOn: string | null = null,
+) {
   const draw = await findActiveDraw(q, round.id);
   if (!draw) throw new Conflict('本批次还没有抽样，无法生成公示');
   const items = await findAnnouncedItems(q, round.id);
@@ -104,6 +111,7 @@ export async function compileNow(q: Queryable, round: Round, deadline: string, p
     categories: await listCategories(q, true),
     evaluatorsTookPart: withEvaluators,
   });
+  figures.publicity = { days: round.publicityDays, contact: round.objectionContact, publishedOn };
   const values = figureValues(figures, {
     bureau: round.bureau ?? '财政局',
     deadline: formatCalendarDateZh(deadline),
@@ -130,6 +138,7 @@ export async function viewOf(
   a: Announcement,
   site: Site,
   compiled?: Compiled,
+  publishedOn: string | null = null,
 ): Promise<AnnouncementView> {
   if (a.status === 'published' || a.status === 'superseded') {
     // Frozen at publication (a superseded submission shows the text it was submitted with).
@@ -155,9 +164,16 @@ export async function viewOf(
       round,
     };
   }
-  const { figures, values, generated } = compiled ?? (await compileNow(q, round, a.document.deadline, site.publicUrl));
+  const { figures, values, generated } =
+    compiled ?? (await compileNow(q, round, a.document.deadline, site.publicUrl, publishedOn));
   const sections = mergeEdits(generated, a.document.edits);
   const warnings: Warning[] = [];
+  if (!round.objectionContact)
+    warnings.push({
+      code: 'objectionContact',
+      message: '公示须写明异议联系方式：请在复核批次的基本信息中填写（如“县财政局预算绩效管理股，电话……”）',
+      blocks: ['publish'],
+    });
   if (site.publicUrlProblem)
     warnings.push({
       code: 'publicAddress',
@@ -217,6 +233,7 @@ export function sectionLabel(s: Section): string {
       results: '复核结果',
       problems: '问题概述',
       recommendations: '建议导语',
+      publicity: '公示期与异议',
       appendix: '抽样说明',
     }[s.key] ?? s.key
   );

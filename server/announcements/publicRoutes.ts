@@ -1,3 +1,4 @@
+import { formatCalendarDateZh, todayCst, workingDays } from '../domain/dates';
 import { Response, Router } from 'express';
 import { NotFound } from '../errors';
 import { Services } from '../services';
@@ -36,9 +37,19 @@ export function publicAnnouncementRoutes({ services }: { services: Services }): 
         })),
       });
     if (ext === 'docx') return sendDocx(res, view, `${a.title}（第${a.version}版）.docx`);
+    // Whether the 公示期 is still open, by today's date in Beijing.
+    const publicity = view.figures.publicity;
+    const period = publicity?.publishedOn ? workingDays(publicity.publishedOn, publicity.days) : null;
     res.render('announcements/public', {
       ...documentView(view),
       layout: 'public',
+      publicity: period && {
+        from: formatCalendarDateZh(period.first),
+        to: formatCalendarDateZh(period.last),
+        days: publicity!.days,
+        open: todayCst(services.now()) <= period.last,
+        contact: publicity!.contact,
+      },
       // The page is the 公示 itself; the draw's public page is the one for checking (公开核验).
       publicSection: '公示',
       ...figuresView(view.figures),

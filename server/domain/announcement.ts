@@ -6,6 +6,7 @@
  * used to be is reported when that figure changes.
  */
 
+import { formatCalendarDateZh, workingDays } from './dates';
 import { fenToWan } from './money';
 import { Grade, GRADES, gradeFor } from './grades';
 import { Kind, KINDS } from './population';
@@ -204,6 +205,8 @@ export interface InflationEstimate {
 export const MIN_ESTIMATE_SAMPLE = 10;
 
 export interface AnnouncementFigures {
+  /** 公示期 and the 异议 contact, from the round; frozen with the figures at publication. */
+  publicity?: Publicity;
   scope: {
     project: number;
     department: number;
@@ -440,7 +443,7 @@ export interface Section {
   /** Stable key: preamble, scope, content, results, problems, problem:P01, recommendations, recommendation:P01, rectification, appendix. */
   key: string;
   /** 一、基本情况 and the like: the part of the document it belongs to. */
-  part: 'preamble' | 'basics' | 'results' | 'problems' | 'recommendations' | 'appendix';
+  part: 'preamble' | 'basics' | 'results' | 'problems' | 'recommendations' | 'closing' | 'appendix';
   heading: string | null;
   /** Prose with `{名称}` tokens, paragraphs separated by blank lines. */
   text: string;
@@ -452,6 +455,7 @@ export const PARTS: Record<Section['part'], string | null> = {
   results: '二、复核结果',
   problems: '三、存在的问题',
   recommendations: '四、建议',
+  closing: null,
   appendix: '附：样本抽取说明',
 };
 
@@ -480,10 +484,27 @@ const CN_NUMBERS = [
 export const ordinal = (i: number) => `（${CN_NUMBERS[i] ?? String(i + 1)}）`;
 
 /** The bound figures, by the names the lead sees in `{…}`. */
+/** What an announcement tells the public about objecting: 公示期 and the 异议 contact. */
+export interface Publicity {
+  /** Working days (default 5). */
+  days: number;
+  contact: string | null;
+  /** The publication's date (YYYY-MM-DD, Beijing) once published; null for a draft. */
+  publishedOn: string | null;
+}
+
+/** "公示期为2024年4月1日至2024年4月5日（5个工作日）。" — from the publication date once there is one. */
+export function publicitySentence(p: Publicity): string {
+  if (!p.publishedOn) return `公示期为公示发布之日起${p.days}个工作日。`;
+  const { first, last } = workingDays(p.publishedOn, p.days);
+  return `公示期为${formatCalendarDateZh(first)}至${formatCalendarDateZh(last)}（${p.days}个工作日）。`;
+}
+
 export function figureValues(
   f: AnnouncementFigures,
   extra: { bureau: string; deadline: string; fiscalYear: number; workPlanRef: string | null },
 ): Record<string, string> {
+  const publicity = f.publicity ?? { days: 5, contact: null, publishedOn: null };
   const v: Record<string, string> = {
     年度: String(extra.fiscalYear),
     财政局: extra.bureau,
@@ -505,6 +526,10 @@ export function figureValues(
     必抽数: String(f.draw.mandatory),
     核验网址: f.draw.publicUrl,
     作废抽样说明: cancelledDrawsSentence(f.draw.cancelled),
+    公示天数: String(publicity.days),
+    公示期说明: publicitySentence(publicity),
+    异议联系: publicity.contact ?? '',
+    异议说明: publicity.contact ? `如对公示内容有异议，请在公示期内向${publicity.contact}反映。` : '',
   };
   for (const g of GRADES) {
     v[`${g}数`] = String(f.grades.all[g]);
@@ -712,6 +737,13 @@ export function generateSections(
     part: 'recommendations',
     heading: `${ordinal(f.recommendations.length)}整改要求。`,
     text: '请被抽查的部门（单位）针对复核发现的问题认真整改，于{整改期限}前将整改情况书面报送{财政局}。抽查复核结果将作为下一年度预算安排的重要参考依据。',
+  });
+
+  sections.push({
+    key: 'publicity',
+    part: 'closing',
+    heading: null,
+    text: '{公示期说明}{异议说明}',
   });
 
   const methodText = f.draw.method === 'srs' ? '分层简单随机抽样' : '分层按金额概率比例抽样（PPS）';

@@ -20,3 +20,26 @@ export function formatCalendarDateZh(text: string): string {
 export function formatInstantCst(at: Date): string {
   return new Date(at.getTime() + CST_OFFSET_MS).toISOString().slice(0, 19).replace('T', ' ');
 }
+
+/**
+ * A period of `days` working days beginning on `from` (or the next working day when `from`
+ * falls on a Saturday or Sunday): its first and last calendar dates. Public holidays are not
+ * known here; a bureau that publishes before one sets more days.
+ */
+export function workingDays(from: string, days: number): { first: string; last: string } {
+  const date = new Date(`${from}T00:00:00Z`);
+  const weekend = () => date.getUTCDay() === 0 || date.getUTCDay() === 6;
+  const next = () => date.setUTCDate(date.getUTCDate() + 1);
+  while (weekend()) next();
+  const first = date.toISOString().slice(0, 10);
+  for (let counted = 1; counted < days;) {
+    next();
+    if (!weekend()) counted += 1;
+  }
+  return { first, last: date.toISOString().slice(0, 10) };
+}
+
+/** Today's calendar date in Beijing. */
+export function todayCst(now: Date): string {
+  return formatInstantCst(now).slice(0, 10);
+}

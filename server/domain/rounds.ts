@@ -17,7 +17,13 @@ export interface RoundFields {
   bureau: string | null;
   workPlanRef: string | null;
   deadline: string | null;
+  /** Working days an announcement stays open to objections (公示期); 5 when left out. */
+  publicityDays?: number;
+  /** Where the public sends an objection (异议): an office, a telephone number, an address. */
+  objectionContact?: string | null;
 }
+
+export const DEFAULT_PUBLICITY_DAYS = 5;
 
 export interface FieldError {
   field: string;
@@ -53,8 +59,24 @@ export function parseRoundFields(body: Record<string, unknown>): { value?: Round
   if (deadlineText && !isCalendarDate(deadlineText)) {
     errors.push({ field: 'deadline', message: '截止日期须为有效日期（YYYY-MM-DD）' });
   }
+  const daysText = text(body.publicityDays);
+  const publicityDays = daysText === '' ? DEFAULT_PUBLICITY_DAYS : Number(daysText);
+  if (!/^\d{1,2}$/.test(daysText || '5') || publicityDays < 1 || publicityDays > 30)
+    errors.push({ field: 'publicityDays', message: '公示期须为1–30个工作日' });
+  const objectionContact = limited(errors, 'objectionContact', '异议联系方式', text(body.objectionContact), 300);
   if (errors.length > 0) return { errors };
-  return { value: { title, fiscalYear, bureau, workPlanRef, deadline: deadlineText || null }, errors };
+  return {
+    value: {
+      title,
+      fiscalYear,
+      bureau,
+      workPlanRef,
+      deadline: deadlineText || null,
+      publicityDays,
+      objectionContact,
+    },
+    errors,
+  };
 }
 
 const FIELD_LABELS: Record<string, string> = {
@@ -63,6 +85,8 @@ const FIELD_LABELS: Record<string, string> = {
   bureau: '财政部门',
   workPlanRef: '工作方案文号',
   deadline: '截止日期',
+  publicityDays: '公示期（工作日）',
+  objectionContact: '异议联系方式',
   state: '状态',
 };
 

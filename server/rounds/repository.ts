@@ -2,10 +2,12 @@ import { Queryable } from '../data/database';
 import { roundLock } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
-import { RoundFields, RoundState } from '../domain/rounds';
+import { DEFAULT_PUBLICITY_DAYS, RoundFields, RoundState } from '../domain/rounds';
 
 export interface Round extends RoundFields {
   id: number;
+  publicityDays: number;
+  objectionContact: string | null;
   /** Weights of 及时性, 规范性 and 报告质量 in the quality score, whole percent adding up to 100. */
   qualityWeights: QualityWeights;
   /** Reviewers see the self-score only after saving their own. */
@@ -25,6 +27,8 @@ interface RoundRow {
   bureau: string | null;
   work_plan_ref: string | null;
   deadline: string | null;
+  publicity_days: unknown;
+  objection_contact: string | null;
   quality_weight_timeliness: unknown;
   quality_weight_normative: unknown;
   quality_weight_report: unknown;
@@ -45,6 +49,8 @@ function toRound(row: RoundRow): Round {
     bureau: row.bureau,
     workPlanRef: row.work_plan_ref,
     deadline: row.deadline,
+    publicityDays: Number(row.publicity_days ?? 5),
+    objectionContact: row.objection_contact ?? null,
     qualityWeights: {
       timeliness: Number(row.quality_weight_timeliness ?? 20),
       normative: Number(row.quality_weight_normative ?? 40),
@@ -85,6 +91,8 @@ const columns = (fields: RoundFields) => ({
   bureau: fields.bureau,
   work_plan_ref: fields.workPlanRef,
   deadline: fields.deadline,
+  publicity_days: fields.publicityDays ?? DEFAULT_PUBLICITY_DAYS,
+  objection_contact: fields.objectionContact ?? null,
 });
 
 export async function insertRound(db: Queryable, fields: RoundFields, createdBy: number, now: Date): Promise<number> {

@@ -23,6 +23,8 @@ export function roundJson(round: Round, population?: PopulationImport) {
     bureau: round.bureau,
     workPlanRef: round.workPlanRef,
     deadline: round.deadline,
+    publicityDays: round.publicityDays,
+    objectionContact: round.objectionContact,
     state: round.state,
     stateLabel: ROUND_STATES[round.state],
     createdBy: { id: round.createdBy, name: round.createdByName },
@@ -248,6 +250,8 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
       bureau: current.bureau ?? '',
       workPlanRef: current.workPlanRef ?? '',
       deadline: current.deadline ?? '',
+      publicityDays: String(current.publicityDays),
+      objectionContact: current.objectionContact ?? '',
       ...input,
     };
     const parsed = parseRoundFields(merged);
