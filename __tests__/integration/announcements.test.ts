@@ -488,6 +488,30 @@ describe('drafting, approval and corrections', () => {
     expect(await landing('rev1')).toContain('<h1>我的复核任务</h1>');
   });
 
+  it('facts the data does not hold are the lead’s: on-site checks from the round, default causes marked until edited', async () => {
+    const draft = (await api('lead1').get(url())).body;
+    // The round did not record on-site checks: the text says the review was of the submitted materials.
+    expect(draft.html).toContain('抽查复核依据上报资料进行综合评价。');
+    const cause = draft.warnings.find((w: { code: string }) => w.code === 'defaultCause');
+    expect(cause).toMatchObject({ blocks: [] });
+    expect(cause.message).toContain('尚未核对');
+    const problem = (draft.sections as Array<{ key: string; text: string }>).find((s) => s.key === 'problem:P08')!;
+    const saved = await api('lead1')
+      .put(url())
+      .send({
+        revision: draft.revision,
+        sections: { 'problem:P08': problem.text.replace(/其主要原因是.*$/, '经核实，原因是项目实施进度滞后。') },
+      });
+    expect(saved.status).toBe(200);
+    expect(saved.body.warnings.map((w: { code: string }) => w.code)).not.toContain('defaultCause');
+    const round = (await api('lead1').get(`/api/rounds/${roundId}`)).body;
+    expect(
+      (await api('lead1').patch(`/api/rounds/${roundId}`).send({ onsiteChecks: true, version: round.version })).body
+        .onsiteChecks,
+    ).toBe(true);
+    expect((await api('lead1').get(url())).body.html).toContain('抽查复核依据上报资料和实地核查进行综合评价。');
+  });
+
   it('compiling needs at least one confirmed review', async () => {
     const round = await api('lead1').post('/api/rounds').send({ title: '空批次', fiscalYear: 2024 });
     await api('lead1')

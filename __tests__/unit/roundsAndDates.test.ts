@@ -24,6 +24,7 @@ describe('round fields', () => {
         deadline: '2024-03-31',
         publicityDays: 5,
         objectionContact: null,
+        onsiteChecks: false,
       },
       errors: [],
     });
@@ -38,6 +39,7 @@ describe('round fields', () => {
       deadline: null,
       publicityDays: 5,
       objectionContact: null,
+      onsiteChecks: false,
     });
   });
 

@@ -13,6 +13,7 @@ import * as populationListIndexes from './20261205000003_population_list_indexes
 import * as conflictClearances from './20261205000004_conflict_clearances';
 import * as findingVersions from './20261206000001_finding_versions';
 import * as roundPublicity from './20261206000002_round_publicity';
+import * as roundOnsiteChecks from './20261206000003_round_onsite_checks';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -34,6 +35,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261205000004_conflict_clearances', module: conflictClearances },
   { name: '20261206000001_finding_versions', module: findingVersions },
   { name: '20261206000002_round_publicity', module: roundPublicity },
+  { name: '20261206000003_round_onsite_checks', module: roundOnsiteChecks },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -36,6 +36,7 @@ export async function seedDemo(services: Services): Promise<void> {
     bureau: '太康县财政局',
     workPlanRef: '太财字〔2023〕30号',
     objectionContact: '太康县财政局预算绩效管理股，电话 0394-1234567，地址：太康县城关镇财政路1号',
+    onsiteChecks: true,
     deadline: '2024-03-31',
   });
   // The population as the bureau collected it: 33 project and 8 department self-evaluations with
@@ -159,6 +160,7 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
     bureau: '太康县财政局',
     workPlanRef: '太财字〔2022〕27号',
     objectionContact: '太康县财政局预算绩效管理股，电话 0394-1234567，地址：太康县城关镇财政路1号',
+    onsiteChecks: true,
     deadline: '2023-03-31',
   });
   const file = path.join(__dirname, 'population-2022.csv');

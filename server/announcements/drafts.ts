@@ -3,6 +3,7 @@ import { Queryable } from '../data/database';
 import {
   AnnouncementFigures,
   compileFigures,
+  defaultCause,
   figureValues,
   fillFigures,
   generateSections,
@@ -35,7 +36,14 @@ export interface Site {
 }
 
 export interface Warning {
-  code: 'unconfirmed' | 'missingRecommendation' | 'staleFigure' | 'droppedEdit' | 'publicAddress' | 'objectionContact';
+  code:
+    | 'unconfirmed'
+    | 'missingRecommendation'
+    | 'staleFigure'
+    | 'droppedEdit'
+    | 'publicAddress'
+    | 'objectionContact'
+    | 'defaultCause';
   message: string;
   /** Blocks submission (s) or publication (p). */
   blocks: Array<'submit' | 'publish'>;
@@ -112,6 +120,7 @@ export async function compileNow(
     evaluatorsTookPart: withEvaluators,
   });
   figures.publicity = { days: round.publicityDays, contact: round.objectionContact, publishedOn };
+  figures.onsiteChecks = round.onsiteChecks;
   const values = figureValues(figures, {
     bureau: round.bureau ?? '财政局',
     deadline: formatCalendarDateZh(deadline),
@@ -196,6 +205,13 @@ export async function viewOf(
         blocks: ['submit', 'publish'],
       });
     }
+    const cause = s.key.startsWith('problem:') ? defaultCause(s.key.slice('problem:'.length)) : undefined;
+    if (cause && a.document.edits[s.key] === undefined)
+      warnings.push({
+        code: 'defaultCause',
+        message: `"${s.heading ?? sectionLabel(s)}"中的原因分析是该类问题的默认文字，尚未核对：请按本次复核的实际情况修改后保存（“${cause.slice(0, 16)}……”）`,
+        blocks: [],
+      });
     if (a.document.edits[s.key] !== undefined) {
       for (const st of staleFigures(s.key, s.text, a.document.savedWith[s.key] ?? {}, values)) {
         warnings.push({

@@ -207,6 +207,8 @@ export const MIN_ESTIMATE_SAMPLE = 10;
 export interface AnnouncementFigures {
   /** 公示期 and the 异议 contact, from the round; frozen with the figures at publication. */
   publicity?: Publicity;
+  /** The round's reviewers checked on site too (from the round; frozen at publication). */
+  onsiteChecks?: boolean;
   scope: {
     project: number;
     department: number;
@@ -426,6 +428,14 @@ function inflationEstimates(input: AnnouncementInput, confirmed: AnnouncedItem[]
   };
 }
 
+/**
+ * The explanation a problem's section offers by default ("其主要原因是年初预算不够精准……"): a cause
+ * the data does not show, so the lead is told it is not yet reviewed until they edit the section.
+ */
+export function defaultCause(category: string): string | undefined {
+  return Object.hasOwn(CATEGORY_WORDING, category) ? CATEGORY_WORDING[category].cause : undefined;
+}
+
 /** "预算执行率低（资金闲置沉淀）" → "预算执行率低". */
 export function shortTitle(title: string): string {
   return (
@@ -526,6 +536,7 @@ export function figureValues(
     必抽数: String(f.draw.mandatory),
     核验网址: f.draw.publicUrl,
     作废抽样说明: cancelledDrawsSentence(f.draw.cancelled),
+    复核依据: f.onsiteChecks ? '上报资料和实地核查' : '上报资料',
     公示天数: String(publicity.days),
     公示期说明: publicitySentence(publicity),
     异议联系: publicity.contact ?? '',
@@ -666,7 +677,7 @@ export function generateSections(
   });
 
   const results: string[] = [
-    `此次共抽查复核${sampled}，涉及预算资金{预算资金万元}万元。抽查复核依据上报资料和实地核查进行综合评价。`,
+    `此次共抽查复核${sampled}，涉及预算资金{预算资金万元}万元。抽查复核依据{复核依据}进行综合评价。`,
   ];
   // A kind with nothing to say is left out of the sentence.
   const perKind = KINDS.filter((k) => has[k] && gradeSentence(f.grades[k], f.scope[k], k, '自评复核评级')).map(

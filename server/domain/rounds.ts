@@ -21,6 +21,8 @@ export interface RoundFields {
   publicityDays?: number;
   /** Where the public sends an objection (异议): an office, a telephone number, an address. */
   objectionContact?: string | null;
+  /** The reviewers checked on site (实地核查) as well as the submitted materials. */
+  onsiteChecks?: boolean;
 }
 
 export const DEFAULT_PUBLICITY_DAYS = 5;
@@ -74,6 +76,7 @@ export function parseRoundFields(body: Record<string, unknown>): { value?: Round
       deadline: deadlineText || null,
       publicityDays,
       objectionContact,
+      onsiteChecks: ['on', 'true', '1', 'yes'].includes(text(body.onsiteChecks)) || body.onsiteChecks === true,
     },
     errors,
   };
@@ -87,6 +90,7 @@ const FIELD_LABELS: Record<string, string> = {
   deadline: '截止日期',
   publicityDays: '公示期（工作日）',
   objectionContact: '异议联系方式',
+  onsiteChecks: '实地核查',
   state: '状态',
 };
 

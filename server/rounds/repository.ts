@@ -8,6 +8,7 @@ export interface Round extends RoundFields {
   id: number;
   publicityDays: number;
   objectionContact: string | null;
+  onsiteChecks: boolean;
   /** Weights of 及时性, 规范性 and 报告质量 in the quality score, whole percent adding up to 100. */
   qualityWeights: QualityWeights;
   /** Reviewers see the self-score only after saving their own. */
@@ -29,6 +30,7 @@ interface RoundRow {
   deadline: string | null;
   publicity_days: unknown;
   objection_contact: string | null;
+  onsite_checks: unknown;
   quality_weight_timeliness: unknown;
   quality_weight_normative: unknown;
   quality_weight_report: unknown;
@@ -51,6 +53,7 @@ function toRound(row: RoundRow): Round {
     deadline: row.deadline,
     publicityDays: Number(row.publicity_days ?? 5),
     objectionContact: row.objection_contact ?? null,
+    onsiteChecks: row.onsite_checks === true || row.onsite_checks === 1,
     qualityWeights: {
       timeliness: Number(row.quality_weight_timeliness ?? 20),
       normative: Number(row.quality_weight_normative ?? 40),
@@ -93,6 +96,7 @@ const columns = (fields: RoundFields) => ({
   deadline: fields.deadline,
   publicity_days: fields.publicityDays ?? DEFAULT_PUBLICITY_DAYS,
   objection_contact: fields.objectionContact ?? null,
+  onsite_checks: fields.onsiteChecks ?? false,
 });
 
 export async function insertRound(db: Queryable, fields: RoundFields, createdBy: number, now: Date): Promise<number> {

@@ -25,6 +25,7 @@ export function roundJson(round: Round, population?: PopulationImport) {
     deadline: round.deadline,
     publicityDays: round.publicityDays,
     objectionContact: round.objectionContact,
+    onsiteChecks: round.onsiteChecks,
     state: round.state,
     stateLabel: ROUND_STATES[round.state],
     createdBy: { id: round.createdBy, name: round.createdByName },
@@ -252,6 +253,7 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
       deadline: current.deadline ?? '',
       publicityDays: String(current.publicityDays),
       objectionContact: current.objectionContact ?? '',
+      onsiteChecks: current.onsiteChecks,
       ...input,
     };
     const parsed = parseRoundFields(merged);
