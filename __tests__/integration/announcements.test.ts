@@ -495,11 +495,29 @@ describe('drafting, approval and corrections', () => {
     const cause = draft.warnings.find((w: { code: string }) => w.code === 'defaultCause');
     expect(cause).toMatchObject({ blocks: [] });
     expect(cause.message).toContain('尚未核对');
+    // Read and kept as it is: ticked 已核对, the mark goes; a key that is no problem of this draft is refused.
+    const unknown = await api('lead1')
+      .put(url())
+      .send({ revision: draft.revision, reviewedCauses: ['problem:P77'] });
+    expect(unknown.status).toBe(422);
+    const kept = await api('lead1')
+      .put(url())
+      .send({ revision: draft.revision, reviewedCauses: ['problem:P08'] });
+    expect(kept.status).toBe(200);
+    expect(kept.body.warnings.map((w: { code: string }) => w.code)).not.toContain('defaultCause');
+    const unticked = await api('lead1').put(url()).send({ revision: kept.body.revision, reviewedCauses: [] });
+    expect(unticked.body.warnings.map((w: { code: string }) => w.code)).toContain('defaultCause');
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    expect((await lead.get(`/rounds/${roundId}/announcement/edit`)).text).toContain(
+      'name="reviewedCauses" value="problem:P08">',
+    );
+    // Or rewritten: an edited section is the lead's own text.
     const problem = (draft.sections as Array<{ key: string; text: string }>).find((s) => s.key === 'problem:P08')!;
     const saved = await api('lead1')
       .put(url())
       .send({
-        revision: draft.revision,
+        revision: unticked.body.revision,
         sections: { 'problem:P08': problem.text.replace(/其主要原因是.*$/, '经核实，原因是项目实施进度滞后。') },
       });
     expect(saved.status).toBe(200);
@@ -716,6 +734,22 @@ describe('drafting, approval and corrections', () => {
     expect(documentXml).toContain('w:eastAsia="仿宋_GB2312"');
     expect(documentXml).toContain('<w:sz w:val="44"/>');
     expect(Object.keys(zip.files).filter((n) => n.startsWith('word/media/'))).toHaveLength(4);
+    // Word for word the page's text: every paragraph of the published page is a paragraph of the file.
+    const unescape = (text: string) =>
+      text
+        .replace(/&lt;/g, '<')
+        .replace(/&gt;/g, '>')
+        .replace(/&quot;/g, '"')
+        .replace(/&#x27;|&#39;|&apos;/g, "'")
+        .replace(/&#x3D;/g, '=')
+        .replace(/&#x60;/g, '`')
+        .replace(/&amp;/g, '&');
+    const wordParagraphs = new Set(documentXml.split('</w:p>').map((p) => unescape(p.replace(/<[^>]+>/g, '')).trim()));
+    const page = (await t.agent().get(current.publicUrl)).text;
+    const article = /<article class="gongwen"[\s\S]*?<\/article>/.exec(page)![0];
+    const pageParagraphs = [...article.matchAll(/<p>([^<]*)<\/p>/g)].map((m) => unescape(m[1]).trim());
+    expect(pageParagraphs.length).toBeGreaterThan(10);
+    expect(pageParagraphs.filter((p) => !wordParagraphs.has(p))).toEqual([]);
     expect(await zip.file('word/fontTable.xml')!.async('string')).toContain(
       '<w:font w:name="仿宋_GB2312"><w:altName w:val="仿宋"/>',
     );

@@ -206,7 +206,7 @@ export async function viewOf(
       });
     }
     const cause = s.key.startsWith('problem:') ? defaultCause(s.key.slice('problem:'.length)) : undefined;
-    if (cause && a.document.edits[s.key] === undefined)
+    if (cause && a.document.edits[s.key] === undefined && !a.document.reviewedCauses?.includes(s.key))
       warnings.push({
         code: 'defaultCause',
         message: `"${s.heading ?? sectionLabel(s)}"中的原因分析是该类问题的默认文字，尚未核对：请按本次复核的实际情况修改后保存（“${cause.slice(0, 16)}……”）`,

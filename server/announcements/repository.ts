@@ -11,6 +11,8 @@ export interface AnnouncementDocument {
   savedWith: Record<string, Record<string, string>>;
   /** 整改期限, YYYY-MM-DD. */
   deadline: string;
+  /** Problem sections whose default cause the lead has read and keeps as it is. */
+  reviewedCauses?: string[];
 }
 
 export interface Announcement {

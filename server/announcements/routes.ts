@@ -1,3 +1,4 @@
+import { defaultCause } from '../domain/announcement';
 import { Request, Response, Router } from 'express';
 import { idParam } from '../http/params';
 import { ANNOUNCEMENT_STATUSES, fillFigures } from '../domain/announcement';
@@ -169,6 +170,13 @@ export function announcementPageRoutes({ services, access }: { services: Service
             heading: s.heading,
             text: postedSections[s.key] ?? section.text,
             edited: view.announcement.document.edits[s.key] !== undefined,
+            // A default cause the lead may keep as it is, after reading it.
+            defaultCause: s.key.startsWith('problem:') && defaultCause(s.key.slice('problem:'.length)) !== undefined,
+            causeReviewed: (
+              (posted.reviewedCauses as string[] | undefined) ??
+              view.announcement.document.reviewedCauses ??
+              []
+            ).includes(s.key),
             preview: fillFigures(section.text, view.values),
             error: errors.find((e) => e.field === `sections.${s.key}`)?.message,
             rows: Math.min(14, Math.max(3, Math.ceil([...section.text].length / 60) + 1)),
@@ -193,6 +201,8 @@ export function announcementPageRoutes({ services, access }: { services: Service
       correctionNote: input.correctionNote,
       revision: input.revision,
       sections,
+      // Unticked boxes are not sent: the form says which ones it had.
+      reviewedCauses: ([] as unknown[]).concat(input.reviewedCauses ?? []).map(String),
     };
     try {
       await services.announcements.save(auditContextOf(req), actor(req), idParam(req), posted);

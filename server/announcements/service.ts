@@ -226,8 +226,17 @@ export function announcementService({ db, now, site }: { db: Database; now: () =
             savedWith[key] = values;
           }
         }
+        // The default causes the lead has read and keeps: only sections of this draft, each once.
+        const reviewedCauses =
+          body.reviewedCauses === undefined
+            ? (open.document.reviewedCauses ?? [])
+            : [...new Set(([] as unknown[]).concat(body.reviewedCauses).map(String))].filter((key) => {
+                if (byKey.has(key) && key.startsWith('problem:')) return true;
+                errors.push({ field: 'reviewedCauses', message: `没有"${key.slice(0, 40)}"这一节问题` });
+                return false;
+              });
         if (errors.length) throw new Invalid('公示稿有以下问题，未保存', errors);
-        const document: AnnouncementDocument = { edits, savedWith, deadline };
+        const document: AnnouncementDocument = { edits, savedWith, deadline, reviewedCauses };
         if (!(await updateAnnouncement(trx, open.id, open.revision, { title, document, correctionNote }, actor.id, at)))
           throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'edit', title, document, null, actor.id, at);
