@@ -364,7 +364,18 @@ describe('公示期 and 异议', () => {
     const set = await api('lead1')
       .patch(`/api/rounds/${roundId}`)
       .send({ objectionContact: '县财政局绩效股，电话0394-7654321', publicityDays: 7, version: cleared.body.version });
-    expect(set.body).toMatchObject({ publicityDays: 7, objectionContact: '县财政局绩效股，电话0394-7654321' });
+    expect(set.body).toMatchObject({
+      publicityDays: 7,
+      objectionContact: '县财政局绩效股，电话0394-7654321',
+      minEstimateSample: 10,
+    });
+    const badMinimum = await api('lead1')
+      .patch(`/api/rounds/${roundId}`)
+      .send({ minEstimateSample: 0, version: set.body.version });
+    expect(badMinimum.status).toBe(422);
+    expect(badMinimum.body.error.details).toEqual([
+      { field: 'minEstimateSample', message: '公布总体估计的最小样本须为1–500的整数' },
+    ]);
     const published = await api('off1').post(`/api/rounds/${roundId}/announcement/publish`);
     expect(published.status).toBe(200);
     const today = formatInstantCst(t.clock.now()).slice(0, 10);

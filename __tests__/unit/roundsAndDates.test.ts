@@ -24,6 +24,7 @@ describe('round fields', () => {
         deadline: '2024-03-31',
         publicityDays: 5,
         objectionContact: null,
+        minEstimateSample: 10,
         onsiteChecks: false,
       },
       errors: [],
@@ -39,6 +40,7 @@ describe('round fields', () => {
       deadline: null,
       publicityDays: 5,
       objectionContact: null,
+      minEstimateSample: 10,
       onsiteChecks: false,
     });
   });

@@ -14,6 +14,7 @@ import * as conflictClearances from './20261205000004_conflict_clearances';
 import * as findingVersions from './20261206000001_finding_versions';
 import * as roundPublicity from './20261206000002_round_publicity';
 import * as roundOnsiteChecks from './20261206000003_round_onsite_checks';
+import * as roundMinEstimateSample from './20261206000004_round_min_estimate_sample';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -36,6 +37,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261206000001_finding_versions', module: findingVersions },
   { name: '20261206000002_round_publicity', module: roundPublicity },
   { name: '20261206000003_round_onsite_checks', module: roundOnsiteChecks },
+  { name: '20261206000004_round_min_estimate_sample', module: roundMinEstimateSample },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

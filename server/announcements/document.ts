@@ -49,7 +49,7 @@ export function statisticsLines(f: AnnouncementFigures, audience: 'public' | 'le
       `（Clopper–Pearson 区间和单侧上限；Wilson 区间为${e.wilson[0]}至${e.wilson[1]}）。`;
     lines.push(
       e.tooSmall
-        ? `${line}【仅组长可见：随机抽取的样本少于${MIN_ESTIMATE_SAMPLE}个，区间过宽，公示文本和 Word 文件中不列出此估计。】`
+        ? `${line}【仅组长可见：随机抽取的样本少于${f.inflation.minSample ?? MIN_ESTIMATE_SAMPLE}个，区间过宽，公示文本和 Word 文件中不列出此估计。】`
         : line,
     );
   }

@@ -118,6 +118,7 @@ export async function compileNow(
     items,
     categories: await listCategories(q, true),
     evaluatorsTookPart: withEvaluators,
+    minEstimateSample: round.minEstimateSample,
   });
   figures.publicity = { days: round.publicityDays, contact: round.objectionContact, publishedOn };
   figures.onsiteChecks = round.onsiteChecks;

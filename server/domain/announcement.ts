@@ -152,6 +152,8 @@ export interface AnnouncedItem {
 
 export interface AnnouncementInput {
   round: { title: string; fiscalYear: number; bureau: string | null; workPlanRef: string | null };
+  /** Fewer random items of a kind than this (default MIN_ESTIMATE_SAMPLE): no public estimate. */
+  minEstimateSample?: number;
   population: Record<Kind, number>;
   draw: {
     procedure: string;
@@ -197,7 +199,7 @@ export interface InflationEstimate {
   wilson: [string, string];
   clopperPearson: [string, string];
   upper: string;
-  /** Fewer random items than MIN_ESTIMATE_SAMPLE: too few for the public to be told an interval. */
+  /** Fewer random items than the round's minimum: too few for the public to be told an interval. */
   tooSmall: boolean;
 }
 
@@ -246,7 +248,7 @@ export interface AnnouncementFigures {
   recommendations: Recommendation[];
   /** Categories raised without a recommendation text. */
   missingRecommendations: string[];
-  inflation: { estimates: InflationEstimate[]; note: string };
+  inflation: { estimates: InflationEstimate[]; note: string; minSample?: number };
   draw: AnnouncementInput['draw'];
 }
 
@@ -419,12 +421,13 @@ function inflationEstimates(input: AnnouncementInput, confirmed: AnnouncedItem[]
       clopperPearson: [percent(e.clopperPearson[0]), percent(e.clopperPearson[1])],
       upper: percent(e.upper),
       // A kind reviewed in full has no sampling error, however few it holds.
-      tooSmall: random.length < MIN_ESTIMATE_SAMPLE && random.length < N,
+      tooSmall: random.length < (input.minEstimateSample ?? MIN_ESTIMATE_SAMPLE) && random.length < N,
     });
   }
   return {
     estimates,
     note: '“虚高”指复核等级低于自评得分对应的等级；估计只用随机抽取的样本，并作有限总体校正，必抽项目不计入。',
+    minSample: input.minEstimateSample ?? MIN_ESTIMATE_SAMPLE,
   };
 }
 

@@ -23,9 +23,12 @@ export interface RoundFields {
   objectionContact?: string | null;
   /** The reviewers checked on site (实地核查) as well as the submitted materials. */
   onsiteChecks?: boolean;
+  /** Fewer random items of a kind than this, and its estimate stays out of the public text. */
+  minEstimateSample?: number;
 }
 
 export const DEFAULT_PUBLICITY_DAYS = 5;
+export const DEFAULT_MIN_ESTIMATE_SAMPLE = 10;
 
 export interface FieldError {
   field: string;
@@ -65,6 +68,10 @@ export function parseRoundFields(body: Record<string, unknown>): { value?: Round
   const publicityDays = daysText === '' ? DEFAULT_PUBLICITY_DAYS : Number(daysText);
   if (!/^\d{1,2}$/.test(daysText || '5') || publicityDays < 1 || publicityDays > 30)
     errors.push({ field: 'publicityDays', message: '公示期须为1–30个工作日' });
+  const sampleText = text(body.minEstimateSample);
+  const minEstimateSample = sampleText === '' ? DEFAULT_MIN_ESTIMATE_SAMPLE : Number(sampleText);
+  if (!/^\d{1,3}$/.test(sampleText || '10') || minEstimateSample < 1 || minEstimateSample > 500)
+    errors.push({ field: 'minEstimateSample', message: '公布总体估计的最小样本须为1–500的整数' });
   const objectionContact = limited(errors, 'objectionContact', '异议联系方式', text(body.objectionContact), 300);
   if (errors.length > 0) return { errors };
   return {
@@ -76,6 +83,7 @@ export function parseRoundFields(body: Record<string, unknown>): { value?: Round
       deadline: deadlineText || null,
       publicityDays,
       objectionContact,
+      minEstimateSample,
       onsiteChecks: ['on', 'true', '1', 'yes'].includes(text(body.onsiteChecks)) || body.onsiteChecks === true,
     },
     errors,
@@ -91,6 +99,7 @@ const FIELD_LABELS: Record<string, string> = {
   publicityDays: '公示期（工作日）',
   objectionContact: '异议联系方式',
   onsiteChecks: '实地核查',
+  minEstimateSample: '公布估计的最小样本',
   state: '状态',
 };
 

@@ -2,13 +2,14 @@ import { Queryable } from '../data/database';
 import { roundLock } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
-import { DEFAULT_PUBLICITY_DAYS, RoundFields, RoundState } from '../domain/rounds';
+import { DEFAULT_MIN_ESTIMATE_SAMPLE, DEFAULT_PUBLICITY_DAYS, RoundFields, RoundState } from '../domain/rounds';
 
 export interface Round extends RoundFields {
   id: number;
   publicityDays: number;
   objectionContact: string | null;
   onsiteChecks: boolean;
+  minEstimateSample: number;
   /** Weights of 及时性, 规范性 and 报告质量 in the quality score, whole percent adding up to 100. */
   qualityWeights: QualityWeights;
   /** Reviewers see the self-score only after saving their own. */
@@ -31,6 +32,7 @@ interface RoundRow {
   publicity_days: unknown;
   objection_contact: string | null;
   onsite_checks: unknown;
+  min_estimate_sample: unknown;
   quality_weight_timeliness: unknown;
   quality_weight_normative: unknown;
   quality_weight_report: unknown;
@@ -54,6 +56,7 @@ function toRound(row: RoundRow): Round {
     publicityDays: Number(row.publicity_days ?? 5),
     objectionContact: row.objection_contact ?? null,
     onsiteChecks: row.onsite_checks === true || row.onsite_checks === 1,
+    minEstimateSample: Number(row.min_estimate_sample ?? DEFAULT_MIN_ESTIMATE_SAMPLE),
     qualityWeights: {
       timeliness: Number(row.quality_weight_timeliness ?? 20),
       normative: Number(row.quality_weight_normative ?? 40),
@@ -97,6 +100,7 @@ const columns = (fields: RoundFields) => ({
   publicity_days: fields.publicityDays ?? DEFAULT_PUBLICITY_DAYS,
   objection_contact: fields.objectionContact ?? null,
   onsite_checks: fields.onsiteChecks ?? false,
+  min_estimate_sample: fields.minEstimateSample ?? DEFAULT_MIN_ESTIMATE_SAMPLE,
 });
 
 export async function insertRound(db: Queryable, fields: RoundFields, createdBy: number, now: Date): Promise<number> {

@@ -26,6 +26,7 @@ export function roundJson(round: Round, population?: PopulationImport) {
     publicityDays: round.publicityDays,
     objectionContact: round.objectionContact,
     onsiteChecks: round.onsiteChecks,
+    minEstimateSample: round.minEstimateSample,
     state: round.state,
     stateLabel: ROUND_STATES[round.state],
     createdBy: { id: round.createdBy, name: round.createdByName },
@@ -254,6 +255,7 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
       publicityDays: String(current.publicityDays),
       objectionContact: current.objectionContact ?? '',
       onsiteChecks: current.onsiteChecks,
+      minEstimateSample: String(current.minEstimateSample),
       ...input,
     };
     const parsed = parseRoundFields(merged);
