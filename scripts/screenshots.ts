@@ -148,6 +148,23 @@ async function main(): Promise<void> {
     await reader.goto(`${base}${publicHref}`);
     await reader.waitForTimeout(600);
     await reader.screenshot({ path: path.join(OUT, 'announcement-public.png'), fullPage: true });
+    // The closing (公示期, 异议) and the appendix (seed, fingerprint, every draw), as the public reads them.
+    const closing = reader.locator('[data-section="publicity"], [data-section="appendix"]');
+    const boxes = await closing.evaluateAll((els) =>
+      els.map((el) => {
+        const r = el.getBoundingClientRect();
+        return { top: r.top + window.scrollY, bottom: r.bottom + window.scrollY, left: r.left, width: r.width };
+      }),
+    );
+    if (boxes.length) {
+      const top = Math.min(...boxes.map((b) => b.top)) - 16;
+      const bottom = Math.max(...boxes.map((b) => b.bottom)) + 16;
+      await reader.screenshot({
+        path: path.join(OUT, 'announcement-appendix.png'),
+        fullPage: true,
+        clip: { x: boxes[0].left - 24, y: top, width: boxes[0].width + 48, height: bottom - top },
+      });
+    }
     const phone = await browser.newContext({
       viewport: { width: 390, height: 844 },
       isMobile: true,

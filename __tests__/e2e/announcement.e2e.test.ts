@@ -84,7 +84,7 @@ describeIfBrowser('the announcement in Chromium', () => {
       '[name="section:rectification"]',
       '请被抽查的部门（单位）于{整改期限}前整改完毕，书面报送{财政局}。',
     );
-    await Promise.all([lead.waitForURL(/done=saved/), lead.click('text=保存')]);
+    await Promise.all([lead.waitForURL(/done=saved/), lead.click('.editor__form button[type=submit]:text("保存")')]);
     await expect(lead.locator('.gongwen').textContent()).resolves.toContain(
       '请被抽查的部门（单位）于2023年8月31日前整改完毕，书面报送太康县财政局。',
     );

@@ -581,8 +581,10 @@ describeIfBrowser('journeys in Chromium', () => {
       );
       await page.click('text=编辑文字');
       expect(await unlabelled(page)).toEqual([]);
+      // A default cause is marked 尚未核对 until the lead has read it: ticked 已核对, it is kept as it is.
+      for (const box of await page.locator('input[name=reviewedCauses]').all()) await box.check();
       await shot(page, '5-announcement-editor');
-      await Promise.all([page.waitForURL(/done=saved/), page.click('text=保存')]);
+      await Promise.all([page.waitForURL(/done=saved/), page.click('.editor__form button[type=submit]:text("保存")')]);
       await Promise.all([page.waitForURL(/done=submitted/), page.click('text=提交分管领导审批')]);
       await context.close();
 
