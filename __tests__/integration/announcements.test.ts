@@ -54,7 +54,7 @@ const DIMENSIONS = Object.fromEntries(
 /** A round whose whole population is sampled and reviewed as the spec says; `confirm` false leaves the last review submitted only. */
 async function reviewedRound(
   spec: Spec,
-  options: { confirmAll?: boolean; cancelledDraw?: string } = {},
+  options: { confirmAll?: boolean; cancelledDraw?: string; quota?: { project: number; department: number } } = {},
 ): Promise<{ roundId: number; codes: string[] }> {
   const round = await api('lead1')
     .post('/api/rounds')
@@ -69,7 +69,7 @@ async function reviewedRound(
   expect(round.status).toBe(201);
   const roundId = round.body.id as number;
   const rows = ['类型,编码,主管部门,预算单位,项目名称,预算数（万元）,执行数（万元）,自评得分,报送日期'];
-  const records = [
+  let records = [
     ...spec.projects.map((p, i) => ({ ...p, kind: '项目支出', code: `P${String(i + 1).padStart(3, '0')}` })),
     ...spec.departments.map((d, i) => ({
       ...d,
@@ -102,9 +102,12 @@ async function reviewedRound(
     .send({
       seed: `${spec.bureau}2023`,
       method: 'srs',
-      quota: { project: spec.projects.length, department: spec.departments.length },
+      quota: options.quota ?? { project: spec.projects.length, department: spec.departments.length },
     });
   expect(draw.status).toBe(201);
+  // With a quota, only the records drawn are reviewed.
+  const drawn = new Set((draw.body.items as Array<{ code: string }>).map((i) => i.code));
+  records = records.filter((r) => drawn.has(r.code));
   const assigned = await api('lead1')
     .post(`/api/rounds/${roundId}/assignments`)
     .send(records.map((r) => ({ code: r.code, username: spec.evaluatorCodes?.includes(r.code) ? 'eval1' : 'rev1' })));
@@ -335,6 +338,34 @@ describe('a sample drawn twice', () => {
         `本批次共抽样2次，前1次已作废并公开：第1次于\\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}抽取，随机种子“作废的种子”，作废理由：种子来源未提前公告，见[^<]*${cancelled.publicUrl}。本公示的样本为第2次抽样的结果。`,
       ),
     );
+  });
+});
+
+describe('a small sample', () => {
+  it('publishes no interval from fewer random items than the round’s minimum; the lead is told why', async () => {
+    const { roundId } = await reviewedRound(
+      {
+        bureau: '某县财政局',
+        projects: Array.from({ length: 30 }, (_, i) => ({ budget: '100', review: i % 3 === 0 ? 75 : 92, quality: 90 })),
+        departments: [{ budget: '200', review: 93, quality: 90 }],
+      },
+      { quota: { project: 6, department: 1 } },
+    );
+    expect((await api('lead1').post(`/api/rounds/${roundId}/announcement/compile`)).status).toBe(201);
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    const leadView = (await lead.get(`/rounds/${roundId}/announcement`)).text;
+    expect(leadView).toContain('项目支出：随机抽取的6个中有');
+    expect(leadView).toContain('少于10个，区间过宽，公示文本和 Word 文件中不列出此估计');
+    expect((await api('lead1').post(`/api/rounds/${roundId}/announcement/submit`)).status).toBe(200);
+    const published = await api('off1').post(`/api/rounds/${roundId}/announcement/publish`);
+    expect(published.status).toBe(200);
+    const page = (await t.agent().get(published.body.publicUrl)).text;
+    expect(page).not.toContain('项目支出：随机抽取的');
+    expect(page).not.toContain('仅组长可见');
+    const docx = await t.agent().get(`${published.body.publicUrl}.docx`).buffer(true).parse(binaryParser);
+    const xml = await (await JSZip.loadAsync(docx.body as Buffer)).file('word/document.xml')!.async('string');
+    expect(xml).not.toContain('随机抽取的6个');
   });
 });
 
