@@ -348,6 +348,21 @@ describe('a refused file stores nothing', () => {
     expect(res.body.error.message).toContain('超过 50 MB');
     expect(await count('submissions', id)).toBe(0);
   });
+
+  it('a refused upload form is audited without the CSRF token its address carries', async () => {
+    const id = await newRound();
+    const agent = t.agent();
+    await login(agent, 'rev1');
+    const token = await csrfOf(agent, `/rounds/${id}/population`);
+    const res = await agent
+      .post(`/rounds/${id}/population?_csrf=${encodeURIComponent(token)}`)
+      .attach('file', fixture('population-utf8.csv'), 'p.csv');
+    expect(res.status).toBe(403);
+    const detail = (await lastAudit(t.db, 'access.denied')).detail as string;
+    expect(detail).toContain(`POST /rounds/${id}/population`);
+    expect(detail).not.toContain(token);
+    expect(detail).not.toContain('_csrf');
+  });
 });
 
 describe('replacing and freezing', () => {

@@ -2,7 +2,7 @@ import { RequestHandler } from 'express';
 import { RefusalRecorder } from '../audit/refusals';
 import { can, Permission, ROLE_LABELS } from '../domain/roles';
 import { Refused, TooMany } from '../errors';
-import { auditContextOf } from './context';
+import { auditContextOf, requestLine } from './context';
 import { unauthorized, wantsJson } from './errors';
 
 /**
@@ -19,7 +19,7 @@ export function accessControl({ refusals }: { refusals: RefusalRecorder }) {
       refusals.hit(req.ip);
       await refusals.record(auditContextOf(req), {
         action: 'access.unauthenticated',
-        detail: `${req.method} ${req.originalUrl.slice(0, 200)}`,
+        detail: requestLine(req),
       });
       if (blocked) throw new TooMany('未登录的请求过于频繁，请稍后再试');
       throw unauthorized(res.locals.sessionEnded ? `${res.locals.sessionEnded}，请重新登录` : '请先登录');

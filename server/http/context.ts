@@ -60,3 +60,15 @@ export function auditContextOf(req: Request): AuditContext {
     requestId: req.requestId,
   };
 }
+
+/**
+ * "POST /rounds/3/population" for the audit log: the method and address of a request, without
+ * the CSRF token an upload form carries in its address (a secret has no place in a log).
+ */
+export function requestLine(req: Request): string {
+  const [path, query = ''] = req.originalUrl.split('?', 2);
+  const params = new URLSearchParams(query);
+  params.delete('_csrf');
+  const rest = params.toString();
+  return `${req.method} ${path}${rest ? `?${rest}` : ''}`.slice(0, 200);
+}

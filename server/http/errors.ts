@@ -2,7 +2,7 @@ import { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { RefusalRecorder } from '../audit/refusals';
 import { AccountDisabled, Conflict, DomainError, Invalid, NotFound, NotSignedIn, Refused, TooMany } from '../errors';
 import { Logger } from '../logger';
-import { auditContextOf } from './context';
+import { auditContextOf, requestLine } from './context';
 
 /**
  * An error of the protocol itself (a malformed body, no credentials, a CSRF failure, too
@@ -110,7 +110,7 @@ export function errorHandler(options: {
       try {
         await options.refusals.record(auditContextOf(req), {
           action: 'access.denied',
-          detail: `${req.method} ${req.originalUrl.slice(0, 200)}：${err.reason}`,
+          detail: `${requestLine(req)}：${err.reason}`,
         });
       } catch (auditErr) {
         options.logger.error('refusal not audited', { requestId: res.locals.requestId, err: auditErr });
