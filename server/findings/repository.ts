@@ -66,7 +66,9 @@ export interface Finding {
   earlier: FindingVersion[];
 }
 
+/** Cited evidence as stored: a JSON array of ids, or NULL for none. */
 const evidenceIdsOf = (value: unknown): number[] => (value ? (JSON.parse(value as string) as number[]) : []);
+const evidenceIdsColumn = (ids: number[]): string | null => (ids.length ? JSON.stringify(ids) : null);
 
 export async function findFindings(db: Queryable, submissionId: number): Promise<Finding[]> {
   const rows = (await db('findings')
@@ -77,17 +79,22 @@ export async function findFindings(db: Queryable, submissionId: number): Promise
     .select('findings.*', 'finding_categories.title as category_title', 'users.display_name as author_name')) as Array<
     Record<string, unknown>
   >;
-  const earlier = (await db('finding_versions')
-    .join('findings', 'findings.id', 'finding_versions.finding_id')
-    .join('finding_categories', 'finding_categories.code', 'finding_versions.category')
-    .join('users', 'users.id', 'finding_versions.replaced_by')
-    .where('findings.submission_id', submissionId)
-    .orderBy(['finding_versions.finding_id', 'finding_versions.version'])
-    .select(
-      'finding_versions.*',
-      'finding_categories.title as category_title',
-      'users.display_name as replaced_by_name',
-    )) as Array<Record<string, unknown>>;
+  // Only findings that were edited have earlier texts: most items' pages need no second query.
+  const edited = rows.filter((r) => Number(r.version) > 1).map((r) => r.id as number);
+  const earlier = (
+    edited.length
+      ? await db('finding_versions')
+          .join('finding_categories', 'finding_categories.code', 'finding_versions.category')
+          .join('users', 'users.id', 'finding_versions.replaced_by')
+          .whereIn('finding_versions.finding_id', edited)
+          .orderBy(['finding_versions.finding_id', 'finding_versions.version'])
+          .select(
+            'finding_versions.*',
+            'finding_categories.title as category_title',
+            'users.display_name as replaced_by_name',
+          )
+      : []
+  ) as Array<Record<string, unknown>>;
   return rows.map((r) => ({
     id: r.id as number,
     version: Number(r.version),
@@ -144,7 +151,7 @@ export async function insertFinding(db: Queryable, f: NewFinding, at: Date): Pro
         description: f.description,
         severity: f.severity,
         source: f.source,
-        evidence_ids: f.evidenceIds.length ? JSON.stringify(f.evidenceIds) : null,
+        evidence_ids: evidenceIdsColumn(f.evidenceIds),
         author_id: f.authorId,
         author_role: f.authorRole,
         author_organisation: f.authorOrganisation,
@@ -209,7 +216,7 @@ export async function updateFinding(
         category: next.category,
         description: next.description,
         severity: next.severity,
-        evidence_ids: next.evidenceIds.length ? JSON.stringify(next.evidenceIds) : null,
+        evidence_ids: evidenceIdsColumn(next.evidenceIds),
         version: current.version + 1,
         updated_at: at,
       }),
@@ -221,7 +228,7 @@ export async function updateFinding(
     category: current.category,
     description: current.description,
     severity: current.severity,
-    evidence_ids: current.evidenceIds.length ? JSON.stringify(current.evidenceIds) : null,
+    evidence_ids: evidenceIdsColumn(current.evidenceIds),
     written_at: current.writtenAt,
     replaced_by: by,
     replaced_at: at,

@@ -188,6 +188,8 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       // Writable while there is no review yet, or it is a draft or returned; "保存并提交" saves first, so submitting goes with writing.
       const writable =
         canWrite(actor, assignee) && (!review || review.status === 'draft' || review.status === 'returned');
+      // Findings and evidence stay open to the item's writers until the lead confirms.
+      const findingsOpen = canWrite(actor, assignee) && review?.status !== 'confirmed';
       return {
         round,
         submission,
@@ -203,20 +205,19 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         evidence,
         categories,
         canWrite: writable,
-        canWriteFindings: canWrite(actor, assignee) && review?.status !== 'confirmed',
+        canWriteFindings: findingsOpen,
         editableFindings: new Set(
-          canWrite(actor, assignee) && review?.status !== 'confirmed'
-            ? findings
-                .filter(
-                  (f) =>
-                    findingEditRefusal(
-                      actor,
-                      { authorId: f.authorId, withdrawn: f.withdrawnAt !== null },
-                      review?.status,
-                    ) === null,
-                )
-                .map((f) => f.id)
-            : [],
+          findings
+            .filter(
+              (f) =>
+                findingsOpen &&
+                findingEditRefusal(
+                  actor,
+                  { authorId: f.authorId, withdrawn: f.withdrawnAt !== null },
+                  review?.status,
+                ) === null,
+            )
+            .map((f) => f.id),
         ),
         // Blind review: a reviewer sees the unit's own scores only after saving theirs.
         blind: isBlind(round, actor.role, review?.reviewScore),
