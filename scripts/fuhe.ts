@@ -14,7 +14,10 @@ import { parseUserInput } from '../server/users/validation';
 const USAGE = `用法 / usage: npm run fuhe -- <command>
 
   user add <username> --role <${ROLES.join('|')}> [--name <显示名>] [--org <单位>]
-      password from FUHE_PASSWORD or standard input; otherwise generated and printed once
+           [--unit <预算单位名称>]... [--department <主管部门名称>]... [--allow-unknown-unit]
+      password from FUHE_PASSWORD or standard input; otherwise generated and printed once;
+      --unit / --department (repeatable) say which units a unit contact (--role unit) covers;
+      a name in no imported population is refused unless --allow-unknown-unit
   user disable <username>
   user enable <username>
   user reset-password <username>     prints a new one-time password
@@ -31,17 +34,28 @@ const USAGE = `用法 / usage: npm run fuhe -- <command>
 
 const cliContext: AuditContext = { actor: null, ip: 'cli', userAgent: 'fuhe-cli', requestId: null };
 
-function parseArgs(argv: string[]): { positional: string[]; options: Record<string, string> } {
+/** Flags that stand alone, without a value. */
+const SWITCHES = new Set(['allow-unknown-unit']);
+
+/** `--key value` or `--key=value`; a repeated key keeps every value in `lists` (--unit A --unit B). */
+function parseArgs(argv: string[]): {
+  positional: string[];
+  options: Record<string, string>;
+  lists: Record<string, string[]>;
+} {
   const positional: string[] = [];
   const options: Record<string, string> = {};
+  const lists: Record<string, string[]> = {};
   for (let i = 0; i < argv.length; i += 1) {
     const arg = argv[i];
     if (arg.startsWith('--')) {
       const [key, inline] = arg.slice(2).split('=', 2);
-      options[key] = inline ?? argv[++i] ?? '';
+      const value = SWITCHES.has(key) ? 'yes' : (inline ?? argv[++i] ?? '');
+      options[key] = value;
+      lists[key] = [...(lists[key] ?? []), value];
     } else positional.push(arg);
   }
-  return { positional, options };
+  return { positional, options, lists };
 }
 
 async function readStdin(): Promise<string> {
@@ -56,7 +70,7 @@ class UsageError extends Error {}
 async function run(db: Database, argv: string[]): Promise<void> {
   const config = loadConfig();
   const services = createServices({ db, config, now: () => new Date() });
-  const { positional, options } = parseArgs(argv);
+  const { positional, options, lists } = parseArgs(argv);
   const [group, action, subject] = positional;
   const command = [group, action].filter(Boolean).join(' ');
 
@@ -91,8 +105,18 @@ async function run(db: Database, argv: string[]): Promise<void> {
         displayName: options.name ?? '',
         organisation: options.org ?? '',
         password,
+        units: lists.unit ?? [],
+        departments: lists.department ?? [],
       });
       if (!parsed.value) throw new HttpError(422, 'invalid', parsed.errors.map((e) => e.message).join('；'));
+      const unknown = parsed.value.coverage ? await services.units.unknownNames(parsed.value.coverage) : [];
+      for (const name of unknown)
+        console.error(
+          `${name.kind === 'unit' ? '预算单位' : '主管部门'}"${name.name}"不在任何已导入的自评名单中` +
+            (name.suggestions.length ? `；您是否要找：${name.suggestions.join('、')}` : ''),
+        );
+      if (unknown.length && options['allow-unknown-unit'] !== 'yes')
+        throw new HttpError(422, 'invalid', '名称无误（名单稍后导入）时，请加 --allow-unknown-unit 再执行');
       const { user, generatedPassword } = await services.users.create(cliContext, parsed.value);
       console.log(`created user ${user.username} (${user.role}) id ${user.id}`);
       if (generatedPassword) {

@@ -23,6 +23,7 @@ import { categoryRoutes } from './categories/routes';
 import { populationApiRoutes, populationPageRoutes } from './population/routes';
 import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
 import { Services } from './services';
+import { unitApiRoutes, unitPageRoutes } from './units/routes';
 
 export const STATIC_DIR = path.resolve(__dirname, '../static');
 
@@ -81,11 +82,13 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   api.use(populationApiRoutes({ services, access }));
   api.use(drawApiRoutes({ services, access }));
   api.use(assignmentApiRoutes({ services, access }));
+  api.use(unitApiRoutes({ services, access }));
   api.use(itemApiRoutes({ services, access }));
   api.use(offlineApiRoutes({ services, access }));
   api.use(announcementApiRoutes({ services, access }));
   app.use('/api', api);
 
+  app.use(unitPageRoutes({ services, access }));
   app.use(roundPageRoutes({ services, access }));
   app.use(populationPageRoutes({ services, access }));
   app.use(drawPageRoutes({ services, access }));

@@ -18,6 +18,7 @@ import { reviewService } from './reviews/reviewService';
 import { populationService, refreshLateness } from './population/service';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
+import { unitService } from './units/service';
 import { userService } from './users/service';
 
 export interface ServiceDeps {
@@ -70,6 +71,7 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     findings: findingService({ db, now }),
     offline: offlineService({ db, now, files }),
     categories: categoryService({ db, now }),
+    units: unitService({ db, now }),
     announcements: announcementService({ db, now, site }),
     approval: approvalService({ db, now, site }),
   };

@@ -10,7 +10,7 @@ export type Api = ReturnType<typeof asBearer>;
 /** Users with API tokens, by name: `api('lead1')` calls the API as lead1. */
 export async function usersWithTokens(
   t: TestApp,
-  users: Array<[string, Parameters<TestApp['createUser']>[1], { organisation?: string }?]>,
+  users: Array<[string, Parameters<TestApp['createUser']>[1], Parameters<TestApp['createUser']>[2]?]>,
 ) {
   const tokens: Record<string, string> = {};
   for (const [name, role, options] of users) {

@@ -40,7 +40,11 @@ export interface TestApp {
   baseUrl: string;
   dataDir: string;
   agent(): ReturnType<typeof request.agent>;
-  createUser(username: string, role: Role, options?: { organisation?: string; password?: string }): Promise<User>;
+  createUser(
+    username: string,
+    role: Role,
+    options?: { organisation?: string; password?: string; units?: string[]; departments?: string[] },
+  ): Promise<User>;
   close(): Promise<void>;
 }
 
@@ -90,6 +94,7 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
         role,
         organisation: options.organisation ?? (role === 'evaluator' ? '某某会计师事务所' : null),
         password: options.password ?? TEST_PASSWORD,
+        coverage: role === 'unit' ? { units: options.units ?? [], departments: options.departments ?? [] } : null,
       });
       return user;
     },

@@ -51,7 +51,7 @@ describe('password hashing with scrypt', () => {
 
 describe('roles', () => {
   it('has the five roles of domain.md', () => {
-    expect(ROLES).toEqual(['admin', 'lead', 'reviewer', 'evaluator', 'official']);
+    expect(ROLES).toEqual(['admin', 'lead', 'reviewer', 'evaluator', 'official', 'unit']);
     expect(isRole('lead')).toBe(true);
     expect(isRole('boss')).toBe(false);
   });
@@ -60,7 +60,9 @@ describe('roles', () => {
     expect(ROLES.filter((r) => can(r, 'rounds.create'))).toEqual(['admin', 'lead']);
     expect(ROLES.filter((r) => can(r, 'users.manage'))).toEqual(['admin']);
     expect(ROLES.filter((r) => can(r, 'audit.read'))).toEqual(['admin']);
-    expect(ROLES.every((r) => can(r, 'rounds.read'))).toBe(true);
+    // Everyone but a unit's contact reads rounds; a unit's contact reads only its own items.
+    expect(ROLES.filter((r) => !can(r, 'rounds.read'))).toEqual(['unit']);
+    expect(ROLES.filter((r) => can(r, 'units.own'))).toEqual(['unit']);
   });
 
   it('asks evaluators for their organisation', () => {

@@ -23,6 +23,7 @@ describe('round fields', () => {
         workPlanRef: '太财字〔2023〕30号',
         deadline: '2024-03-31',
         publicityDays: 5,
+        unitFeedbackDays: 5,
         objectionContact: null,
         minEstimateSample: 10,
         onsiteChecks: false,
@@ -39,6 +40,7 @@ describe('round fields', () => {
       workPlanRef: null,
       deadline: null,
       publicityDays: 5,
+      unitFeedbackDays: 5,
       objectionContact: null,
       minEstimateSample: 10,
       onsiteChecks: false,
@@ -153,5 +155,13 @@ describe('a 公示期 of working days', () => {
     expect(
       parseRoundFields({ title: 't', fiscalYear: '2023', objectionContact: '电'.repeat(301) }).errors[0].field,
     ).toBe('objectionContact');
+  });
+  it('gives units 5 working days for feedback unless the round says otherwise (1–30)', () => {
+    expect(parseRoundFields({ title: 't', fiscalYear: '2023', unitFeedbackDays: '10' }).value?.unitFeedbackDays).toBe(
+      10,
+    );
+    expect(parseRoundFields({ title: 't', fiscalYear: '2023', unitFeedbackDays: '31' }).errors).toEqual([
+      { field: 'unitFeedbackDays', message: '单位反馈期限须为1–30个工作日' },
+    ]);
   });
 });

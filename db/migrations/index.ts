@@ -15,6 +15,8 @@ import * as findingVersions from './20261206000001_finding_versions';
 import * as roundPublicity from './20261206000002_round_publicity';
 import * as roundOnsiteChecks from './20261206000003_round_onsite_checks';
 import * as roundMinEstimateSample from './20261206000004_round_min_estimate_sample';
+import * as unitRole from './20261207000001_unit_role';
+import * as units from './20261207000002_units';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -38,6 +40,8 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261206000002_round_publicity', module: roundPublicity },
   { name: '20261206000003_round_onsite_checks', module: roundOnsiteChecks },
   { name: '20261206000004_round_min_estimate_sample', module: roundMinEstimateSample },
+  { name: '20261207000001_unit_role', module: unitRole },
+  { name: '20261207000002_units', module: units },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -4,6 +4,7 @@ import { AuditContext } from '../../server/audit/repository';
 import { Role } from '../../server/domain/roles';
 import { Services } from '../../server/services';
 import { DIMENSIONS } from '../../server/domain/review';
+import { todayCst } from '../../server/domain/dates';
 
 /**
  * The demo: one account per role and the 2023 round of a county bureau, modelled on the seed
@@ -12,15 +13,27 @@ import { DIMENSIONS } from '../../server/domain/review';
 
 export const DEMO_PASSWORD = 'fuhe-demo-2023';
 
-export const DEMO_ACCOUNTS: Array<{ username: string; displayName: string; role: Role; organisation: string | null }> =
-  [
-    { username: 'admin', displayName: '王管理', role: 'admin', organisation: '县财政局信息中心' },
-    { username: 'lead', displayName: '张组长', role: 'lead', organisation: '县财政局预算绩效管理股' },
-    { username: 'reviewer', displayName: '李复核', role: 'reviewer', organisation: '县财政局预算绩效管理股' },
-    { username: 'reviewer2', displayName: '孙复核', role: 'reviewer', organisation: '县农业农村局（业务部门）' },
-    { username: 'evaluator', displayName: '赵评价', role: 'evaluator', organisation: '河南中原联合会计师事务所' },
-    { username: 'official', displayName: '陈局长', role: 'official', organisation: '县财政局' },
-  ];
+export const DEMO_ACCOUNTS: Array<{
+  username: string;
+  displayName: string;
+  role: Role;
+  organisation: string | null;
+  coverage?: { units: string[]; departments: string[] };
+}> = [
+  { username: 'admin', displayName: '王管理', role: 'admin', organisation: '县财政局信息中心' },
+  { username: 'lead', displayName: '张组长', role: 'lead', organisation: '县财政局预算绩效管理股' },
+  { username: 'reviewer', displayName: '李复核', role: 'reviewer', organisation: '县财政局预算绩效管理股' },
+  { username: 'reviewer2', displayName: '孙复核', role: 'reviewer', organisation: '县农业农村局（业务部门）' },
+  { username: 'evaluator', displayName: '赵评价', role: 'evaluator', organisation: '河南中原联合会计师事务所' },
+  { username: 'official', displayName: '陈局长', role: 'official', organisation: '县财政局' },
+  {
+    username: 'unit',
+    displayName: '刘联络',
+    role: 'unit',
+    organisation: '县卫生健康委员会',
+    coverage: { units: ['县卫生健康委员会'], departments: [] },
+  },
+];
 
 const DEMO_CONTEXT: AuditContext = { actor: null, ip: 'demo-seed', userAgent: 'fuhe-demo', requestId: null };
 
@@ -76,6 +89,16 @@ export async function seedDemo(services: Services): Promise<void> {
     ]),
   );
   const asLeadActor = await actorOf('lead');
+  const unit = await actorOf('unit');
+  // The unit's side (县卫生健康委员会's items): a request answered with a file, one still open,
+  // and a disagreement the lead answers when confirming.
+  const inDays = (days: number) => {
+    const date = new Date(`${todayCst(services.now())}T00:00:00Z`);
+    date.setUTCDate(date.getUTCDate() + days);
+    return date.toISOString().slice(0, 10);
+  };
+  const askUnit = async (who: Awaited<ReturnType<typeof actorOf>>, code: string, text: string, days: number) =>
+    (await services.units.addRequest(who.context, who.actor, round.id, code, { text, dueDate: inDays(days) })).id;
   for (const [index, item] of items.entries()) {
     if (index >= 12) break;
     const who = await actorOf(people[index % people.length]);
@@ -103,6 +126,23 @@ export async function seedDemo(services: Services): Promise<void> {
           dimensions,
         };
     await services.reviews.save(who.context, who.actor, round.id, item.code, body, 0);
+    if (item.unit === '县卫生健康委员会' && index % 4 === 2) {
+      const asked = await askUnit(who, item.code, '请上传家庭医生签约服务的签约台账（加盖单位公章）。', 3);
+      const file = await services.findings.addEvidence(
+        unit.context,
+        unit.actor,
+        round.id,
+        item.code,
+        { name: '家庭医生签约台账.pdf', data: minimalPdf('Family doctor contract ledger 2023') },
+        '2023年度家庭医生签约台账',
+      );
+      await services.units.answer(unit.context, unit.actor, asked, {
+        text: '已上传2023年度签约台账，共签约12,436人，与自评报告一致。',
+        evidence: [file],
+      });
+    }
+    if (item.unit === '县卫生健康委员会' && index % 4 === 0)
+      await askUnit(who, item.code, '请补充中医药事业发展经费的资金支付凭证和项目验收报告。', 7);
     if (index === 11) {
       // Evidence, and a finding of the bureau's that cites it (the agency's findings are on its own items).
       const evidenceId = await services.findings.addEvidence(
@@ -128,7 +168,16 @@ export async function seedDemo(services: Services): Promise<void> {
     }
     if (index % 4 === 0) continue; // left as a draft
     await services.reviews.submit(who.context, who.actor, round.id, item.code);
-    if (index % 4 === 1) await services.reviews.confirm(asLeadActor.context, asLeadActor.actor, round.id, item.code);
+    let response: string | undefined;
+    if (item.unit === '县卫生健康委员会' && index % 4 === 1) {
+      await services.units.addFeedback(unit.context, unit.actor, round.id, item.code, {
+        agree: false,
+        text: '满意度调查已于2024年1月完成，问卷汇总表已报送县卫健委，请核实后调整满意度指标得分。',
+      });
+      response = '经核实，所附问卷汇总表没有原始问卷和样本信息，不能作为满意度指标的依据，维持复核结果。';
+    }
+    if (index % 4 === 1)
+      await services.reviews.confirm(asLeadActor.context, asLeadActor.actor, round.id, item.code, response);
     if (index % 4 === 2)
       await services.reviews.return(
         asLeadActor.context,

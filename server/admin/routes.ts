@@ -27,8 +27,15 @@ export function adminRoutes({ services, access }: { services: Services; access: 
   const router = Router();
   const manageUsers = access.requirePermission('users.manage');
 
-  const renderUsers = async (res: import('express').Response, data: Record<string, unknown> = {}) =>
-    res.render('admin/users', { title: '用户管理', users: await services.users.list(), roleOptions, ...data });
+  const renderUsers = async (res: import('express').Response, data: Record<string, unknown> = {}) => {
+    const [users, coverages] = await Promise.all([services.users.list(), services.units.coverages()]);
+    res.render('admin/users', {
+      title: '用户管理',
+      users: users.map((u) => ({ ...u, coverage: coverages.get(u.id) })),
+      roleOptions,
+      ...data,
+    });
+  };
 
   router.get('/admin/users', manageUsers, async (_req, res) => renderUsers(res));
 
@@ -40,15 +47,27 @@ export function adminRoutes({ services, access }: { services: Services; access: 
       displayName: str(body.displayName),
       role: str(body.role),
       organisation: str(body.organisation),
+      units: str(body.units),
+      departments: str(body.departments),
     };
     if (!parsed.value) {
       res.status(422);
       return renderUsers(res, { errors: parsed.errors, error: '请更正标出的内容', form });
     }
+    // A name in no population may be right (the population comes later) or mistyped: asked once, with the closest names.
+    const unknownNames = parsed.value.coverage ? await services.units.unknownNames(parsed.value.coverage) : [];
+    if (unknownNames.length && body.confirmUnknownNames !== 'yes') {
+      res.status(422);
+      return renderUsers(res, {
+        error: '以下名称不在任何已导入的自评名单中，请核对',
+        unknownNames,
+        form,
+      });
+    }
     try {
       const { user, generatedPassword } = await services.users.create(auditContextOf(req), parsed.value);
       res.status(201);
-      return renderUsers(res, { created: user, generatedPassword });
+      return renderUsers(res, { created: user, generatedPassword, unknownNamesKept: unknownNames });
     } catch (err) {
       if (!isFormError(err)) throw err;
       res.status(statusOf(err));

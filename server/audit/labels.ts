@@ -52,4 +52,8 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'announcement.submit': '提交公示审批',
   'announcement.return': '退回公示稿',
   'announcement.publish': '发布公示',
+  'request.create': '要求单位补充材料',
+  'request.answer': '单位答复补充材料',
+  'feedback.give': '单位反馈意见',
+  'feedback.respond': '答复单位意见',
 };

@@ -1,6 +1,6 @@
 /** The roles of domain.md and what each may do. The server checks these; the UI only mirrors them. */
 
-export const ROLES = ['admin', 'lead', 'reviewer', 'evaluator', 'official'] as const;
+export const ROLES = ['admin', 'lead', 'reviewer', 'evaluator', 'official', 'unit'] as const;
 export type Role = (typeof ROLES)[number];
 
 export const ROLE_LABELS: Record<Role, string> = {
@@ -9,6 +9,7 @@ export const ROLE_LABELS: Record<Role, string> = {
   reviewer: '复核人员',
   evaluator: '第三方评价机构',
   official: '分管领导',
+  unit: '预算单位联系人',
 };
 
 export type Permission =
@@ -24,7 +25,8 @@ export type Permission =
   | 'reviews.work'
   | 'announcements.compile'
   | 'announcements.read'
-  | 'announcements.publish';
+  | 'announcements.publish'
+  | 'units.own';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: [
@@ -52,6 +54,8 @@ const PERMISSIONS: Record<Role, readonly Permission[]> = {
   evaluator: ['rounds.read', 'reviews.work'],
   // The official (分管领导) approves and publishes the announcement.
   official: ['rounds.read', 'population.read', 'announcements.read', 'announcements.publish'],
+  // A budget unit's contact sees its own sampled items (by unit or 主管部门), nothing of the rounds as a whole.
+  unit: ['units.own'],
 };
 
 export function isRole(value: unknown): value is Role {
@@ -65,4 +69,9 @@ export function can(role: Role, permission: Permission): boolean {
 /** Third-party evaluators must name the agency they work for (财预〔2021〕6号). */
 export function requiresOrganisation(role: Role): boolean {
   return role === 'evaluator';
+}
+
+/** Who reviews items: reviewers and evaluators, each only the items assigned to them. */
+export function isAssignedOnly(role: Role): boolean {
+  return role === 'reviewer' || role === 'evaluator';
 }

@@ -1,5 +1,6 @@
 import { withoutBidiControls } from './text';
 import { isCalendarDate } from './dates';
+import { DEFAULT_UNIT_FEEDBACK_DAYS } from './units';
 
 /** A round (复核批次): one year's spot-check of self-evaluations. */
 
@@ -25,6 +26,8 @@ export interface RoundFields {
   onsiteChecks?: boolean;
   /** Fewer random items of a kind than this, and its estimate stays out of the public text. */
   minEstimateSample?: number;
+  /** Working days a sampled unit has to answer a submitted review (意见反馈); 5 when left out. */
+  unitFeedbackDays?: number;
 }
 
 export const DEFAULT_PUBLICITY_DAYS = 5;
@@ -72,6 +75,10 @@ export function parseRoundFields(body: Record<string, unknown>): { value?: Round
   const minEstimateSample = sampleText === '' ? DEFAULT_MIN_ESTIMATE_SAMPLE : Number(sampleText);
   if (!/^\d{1,3}$/.test(sampleText || '10') || minEstimateSample < 1 || minEstimateSample > 500)
     errors.push({ field: 'minEstimateSample', message: '公布总体估计的最小样本须为1–500的整数' });
+  const feedbackText = text(body.unitFeedbackDays);
+  const unitFeedbackDays = feedbackText === '' ? DEFAULT_UNIT_FEEDBACK_DAYS : Number(feedbackText);
+  if (!/^\d{1,2}$/.test(feedbackText || '5') || unitFeedbackDays < 1 || unitFeedbackDays > 30)
+    errors.push({ field: 'unitFeedbackDays', message: '单位反馈期限须为1–30个工作日' });
   const objectionContact = limited(errors, 'objectionContact', '异议联系方式', text(body.objectionContact), 300);
   if (errors.length > 0) return { errors };
   return {
@@ -84,6 +91,7 @@ export function parseRoundFields(body: Record<string, unknown>): { value?: Round
       publicityDays,
       objectionContact,
       minEstimateSample,
+      unitFeedbackDays,
       onsiteChecks: ['on', 'true', '1', 'yes'].includes(text(body.onsiteChecks)) || body.onsiteChecks === true,
     },
     errors,
@@ -100,6 +108,7 @@ const FIELD_LABELS: Record<string, string> = {
   objectionContact: '异议联系方式',
   onsiteChecks: '实地核查',
   minEstimateSample: '公布估计的最小样本',
+  unitFeedbackDays: '单位反馈期限（工作日）',
   state: '状态',
 };
 

@@ -1,5 +1,5 @@
 import { Queryable } from '../data/database';
-import { insertedId, toDate, toInt } from '../data/values';
+import { insertedId, toBool, toDate, toInt } from '../data/values';
 
 export interface Evidence {
   id: number;
@@ -8,8 +8,11 @@ export interface Evidence {
   mediaType: string;
   size: number;
   description: string | null;
+  uploadedBy: number;
   uploadedByName: string;
   uploadedAt: Date;
+  /** Uploaded by the item's unit (a 材料补充), not by the review team. */
+  suppliedByUnit: boolean;
   withdrawnAt: Date | null;
   withdrawReason: string | null;
 }
@@ -27,8 +30,10 @@ export async function findEvidence(db: Queryable, submissionId: number): Promise
     mediaType: r.media_type as string,
     size: toInt(r.size),
     description: r.description as string | null,
+    uploadedBy: r.uploaded_by as number,
     uploadedByName: r.uploaded_by_name as string,
     uploadedAt: toDate(r.uploaded_at),
+    suppliedByUnit: toBool(r.supplied_by_unit),
     withdrawnAt: r.withdrawn_at ? toDate(r.withdrawn_at) : null,
     withdrawReason: r.withdraw_reason as string | null,
   }));
@@ -45,6 +50,7 @@ export async function insertEvidence(
     size: number;
     description: string | null;
     by: number;
+    suppliedByUnit: boolean;
   },
   at: Date,
 ): Promise<number> {
@@ -60,6 +66,7 @@ export async function insertEvidence(
         description: e.description,
         uploaded_by: e.by,
         uploaded_at: at,
+        supplied_by_unit: e.suppliedByUnit,
       })
       .returning('id'),
   );

@@ -140,8 +140,9 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
     },
 
     /**
-     * Evidence for an item, by its reviewer or the lead. What the file is comes from its bytes,
-     * and its name must agree; the bytes are stored once, by SHA-256.
+     * Evidence for an item, by its reviewer, the lead, or the item's unit (marked as supplied by
+     * the unit). What the file is comes from its bytes, and its name must agree; the bytes are
+     * stored once, by SHA-256.
      */
     async addEvidence(
       context: AuditContext,
@@ -168,7 +169,9 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
       const sha256 = crypto.createHash('sha256').update(file.data).digest('hex');
       return writeTransaction(db, async (trx) => {
         const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
-        if (!canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
+        // lockedItem let a unit's contact through only for its own units' items.
+        const byUnit = actor.role === 'unit';
+        if (!byUnit && !canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
         await requireOpenItem(trx, submission.id, code);
         await storeFile(trx, { sha256, size: file.data.length, mediaType: type.mediaType, content: file.data }, at);
         const id = await insertEvidence(
@@ -182,6 +185,7 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
             size: file.data.length,
             description,
             by: actor.id,
+            suppliedByUnit: byUnit,
           },
           at,
         );
@@ -199,6 +203,7 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
               sha256,
               size: file.data.length,
               mediaType: type.mediaType,
+              ...(byUnit && { suppliedByUnit: true }),
             },
           },
           at,
@@ -218,8 +223,12 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
       const at = now();
       await writeTransaction(db, async (trx) => {
         const { submission, assignee } = await lockedItem(trx, actor, roundId, code);
-        if (!canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
+        // A unit's contact takes back only a file of its own, a wrong upload.
+        const own = actor.role === 'unit';
+        if (!own && !canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
         await requireOpenItem(trx, submission.id, code);
+        if (own && (await findEvidence(trx, submission.id)).find((e) => e.id === evidenceId)?.uploadedBy !== actor.id)
+          throw new Refused('单位只能撤回本单位上传的材料');
         const text = requiredReason(reason, '撤回须写明理由');
         if (!(await withdrawEvidence(trx, evidenceId, submission.id, actor.id, at, text)))
           throw new NotFound('佐证材料不存在或已撤回');
@@ -232,11 +241,15 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
       });
     },
 
-    /** The bytes of an item's evidence file, for anyone who may read the item. */
+    /**
+     * The bytes of an item's evidence file, for anyone who may read the item; a unit's contact
+     * reads only what its unit supplied (the review team's files are theirs).
+     */
     async evidenceFile(actor: Actor, roundId: number, code: string, evidenceId: number) {
       const { submission } = await sampledItem(db, actor, roundId, code);
       const evidence = (await findEvidence(db, submission.id)).find((e) => e.id === evidenceId);
       if (!evidence) throw new NotFound('佐证材料不存在');
+      if (actor.role === 'unit' && !evidence.suppliedByUnit) throw new Refused('该材料不是单位提供的，不能下载');
       const file = await readStoredFile(db, evidence.fileSha256);
       if (!file) throw new NotFound('佐证材料不存在');
       return { name: evidence.fileName, mediaType: evidence.mediaType, content: file.content };

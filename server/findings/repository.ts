@@ -67,8 +67,8 @@ export interface Finding {
 }
 
 /** Cited evidence as stored: a JSON array of ids, or NULL for none. */
-const evidenceIdsOf = (value: unknown): number[] => (value ? (JSON.parse(value as string) as number[]) : []);
-const evidenceIdsColumn = (ids: number[]): string | null => (ids.length ? JSON.stringify(ids) : null);
+export const evidenceIdsOf = (value: unknown): number[] => (value ? (JSON.parse(value as string) as number[]) : []);
+export const evidenceIdsColumn = (ids: number[]): string | null => (ids.length ? JSON.stringify(ids) : null);
 
 export async function findFindings(db: Queryable, submissionId: number): Promise<Finding[]> {
   const rows = (await db('findings')

@@ -197,7 +197,7 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     const failed: Array<{ message: string }> = [];
     for (const { code, version } of entries) {
       try {
-        await services.reviews.confirm(auditContextOf(req), actorOf(req), roundId, code, version);
+        await services.reviews.confirm(auditContextOf(req), actorOf(req), roundId, code, undefined, version);
         confirmed += 1;
       } catch (err) {
         if (!isFormError(err) && !(err instanceof NotFound)) throw err;
@@ -229,6 +229,7 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
     const ofRound = work.filter((w) => w.roundId === round?.id);
     const statusOf = (w: (typeof work)[number]) => w.status ?? 'none';
     const shown = Object.hasOwn(REVIEW_STATUSES, status) ? ofRound.filter((w) => statusOf(w) === status) : ofRound;
+    const requests = round ? await services.units.openRequests([round.id]) : [];
     res.render('reviews/work', {
       title: '我的复核任务',
       rounds: rounds.map((r) => ({ ...r, selected: r.id === round?.id })),
@@ -250,6 +251,8 @@ export function assignmentPageRoutes({ services, access }: { services: Services;
           reviewScoreText: scoreText(w.reviewScore),
           warningList: blind ? [] : warningKeysOf(w.warnings).map((k) => WARNINGS[k]),
           href: `/rounds/${w.roundId}/items/${encodeURIComponent(w.code)}`,
+          openRequests: requests.filter((r) => r.code === w.code).length,
+          overdueRequests: requests.filter((r) => r.code === w.code && r.overdue).length,
         };
       }),
     });

@@ -32,6 +32,7 @@ const ANCHORS: Record<string, string> = {
   'withdraw-finding': '#findings-title',
   'edit-finding': '#findings-title',
   'withdraw-evidence': '#evidence',
+  request: '#requests',
 };
 const itemPath = (roundId: number, code: string) => `/rounds/${roundId}/items/${encodeURIComponent(code)}`;
 
@@ -153,6 +154,13 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
       );
       return `问题已修改（第${finding.version}版，此前的版本已保留）。`;
     },
+    request: async (req, form) => {
+      const request = await services.units.addRequest(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), {
+        text: form.text,
+        dueDate: form.dueDate,
+      });
+      return `已要求单位在 ${request.dueDate} 前补充材料。`;
+    },
     'withdraw-evidence': async (req, form) => {
       await services.findings.withdrawEvidence(
         auditContextOf(req),
@@ -179,8 +187,8 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
       await services.reviews.withdraw(auditContextOf(req), actorOf(req), idParam(req), codeOf(req));
       return '已撤回提交，复核回到草稿，可以继续修改。';
     },
-    confirm: async (req) => {
-      await services.reviews.confirm(auditContextOf(req), actorOf(req), idParam(req), codeOf(req));
+    confirm: async (req, form) => {
+      await services.reviews.confirm(auditContextOf(req), actorOf(req), idParam(req), codeOf(req), form.response);
       return '复核已确认。';
     },
     return: async (req, form) => {
@@ -355,9 +363,12 @@ export function itemApiRoutes({ services, access }: { services: Services; access
   for (const action of ['submit', 'withdraw', 'confirm', 'return'] as const) {
     router.post(`/rounds/:id/items/:code/review/${action}`, signedIn, async (req, res) => {
       const args = [auditContextOf(req), actorOf(req), idParam(req), codeOf(req)] as const;
+      const body = objectBody(req.body);
       const { review, submission, blind } = await (action === 'return'
-        ? services.reviews.return(...args, objectBody(req.body).reason)
-        : services.reviews[action](...args));
+        ? services.reviews.return(...args, body.reason)
+        : action === 'confirm'
+          ? services.reviews.confirm(...args, body.response)
+          : services.reviews[action](...args));
       res.json(reviewJson(review, submission, blind));
     });
   }

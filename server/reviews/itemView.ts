@@ -9,6 +9,7 @@ import { MAX_UPLOAD_BYTES } from '../files/formats';
 import { asText } from '../http/input';
 import { VersionListEntry } from './repository';
 import { ReviewService } from './reviewService';
+import { feedbackDue, requestState } from '../units/service';
 
 /** The review page as its template reads it, and its form read back: pure functions, no HTTP. */
 
@@ -295,6 +296,7 @@ export function reviewPageView(
     assignee: view.item.assigneeName
       ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}`
       : '未分配',
+    ...unitSideView(view, itemHref, smallForm),
     canWrite: view.canWrite,
     canWriteFindings: view.canWriteFindings,
     canSubmit: view.canSubmit,
@@ -325,4 +327,41 @@ function suggestionsFor(keys: WarningKey[], sources: Set<string>, categories: Ar
     categoryTitle: categories.find((c) => c.code === category)?.title,
     description: signs.map((key) => SUGGESTED_BY_WARNING[key].description).join(''),
   }));
+}
+
+/**
+ * The unit's side of the review page: the material requests with their answers (overdue marked),
+ * the unit's feedback with the responses, and whether confirming needs a response now.
+ */
+function unitSideView(view: ItemView, itemHref: string, smallForm: Record<string, unknown> | undefined) {
+  const fileName = (id: number) => view.evidence.find((e) => e.id === id);
+  const latest = view.feedback.at(-1);
+  return {
+    requests: view.requests.map((r) => {
+      const state = requestState(r, view.today);
+      return {
+        ...r,
+        ...state,
+        answers: r.answers.map((a) => ({
+          ...a,
+          files: a.evidenceIds
+            .map(fileName)
+            .filter((e) => e !== undefined)
+            .map((e) => ({
+              fileName: e.fileName,
+              href: `${itemHref}/evidence/${e.id}`,
+              withdrawn: e.withdrawnAt !== null,
+            })),
+        })),
+      };
+    }),
+    canRequest: view.canWriteFindings,
+    today: view.today,
+    newRequest: smallForm?.action === 'request' ? { text: str(smallForm.text), dueDate: str(smallForm.dueDate) } : {},
+    requestError: smallForm?.action === 'request' ? true : undefined,
+    feedback: view.feedback.map((f) => ({ ...f, agreeLabel: f.agree ? '同意' : '不同意' })),
+    feedbackNeedsResponse: view.canConfirm && latest !== undefined && !latest.agree,
+    typedResponse: smallForm?.action === 'confirm' ? str(smallForm.response) : '',
+    feedbackDue: view.review ? feedbackDue(view.review, view.round.unitFeedbackDays) : null,
+  };
 }

@@ -1,10 +1,11 @@
 import { Queryable } from '../data/database';
 import { ReviewContent } from '../domain/review';
 import { ReviewSnapshot } from '../domain/reviewHistory';
-import { Role } from '../domain/roles';
+import { isAssignedOnly, Role } from '../domain/roles';
 import { Conflict, DomainError, NotFound, Refused } from '../errors';
 import { Indicator, Submission } from '../population/repository';
 import { findRound, Round, shareRound } from '../rounds/repository';
+import { coversRecord } from '../units/repository';
 import { findReview, ReviewWrite } from './repository';
 import { findSampledRecord, SampleItem } from './sampleRepository';
 
@@ -31,7 +32,7 @@ export function isBlind(
   role: Role,
   reviewScore: number | null | undefined,
 ): boolean {
-  return round.blindReview && (role === 'reviewer' || role === 'evaluator') && (reviewScore ?? null) === null;
+  return round.blindReview && isAssignedOnly(role) && (reviewScore ?? null) === null;
 }
 
 export const EMPTY_REVIEW: ReviewContent = {
@@ -60,12 +61,13 @@ export async function requireRound(q: Queryable, roundId: number, read = findRou
 
 /**
  * A sampled record and its item, if this actor may see it. Leads, admins and officials see every
- * sampled item; reviewers and evaluators only those assigned to them now.
+ * sampled item; reviewers and evaluators only those assigned to them now; a unit's contact only
+ * its units' items.
  */
 export async function sampledItem(q: Queryable, actor: Actor, roundId: number, code: string) {
   // Side by side: on PostgreSQL two connections answer at once (SQLite's one takes them in turn).
   const [round, found] = await Promise.all([requireRound(q, roundId), findSampledRecord(q, roundId, code)]);
-  return checkedItem(actor, code, round, found);
+  return checkedItem(q, actor, code, round, found);
 }
 
 /**
@@ -75,30 +77,38 @@ export async function sampledItem(q: Queryable, actor: Actor, roundId: number, c
 export async function lockedItem(trx: Queryable, actor: Actor, roundId: number, code: string) {
   const round = Number.isSafeInteger(roundId) ? await shareRound(trx, roundId) : undefined;
   if (!round) throw new NotFound('复核批次不存在');
-  return checkedItem(actor, code, round, await findSampledRecord(trx, roundId, code, { lock: true }));
+  return checkedItem(trx, actor, code, round, await findSampledRecord(trx, roundId, code, { lock: true }));
 }
 
-function checkedItem(
+/** Who sees every sampled item of a round; every other role sees only its own. */
+const SEES_WHOLE_SAMPLE: readonly Role[] = ['lead', 'admin', 'official'];
+
+/** The one place an item is checked against who asks for it: every read and write passes here. */
+async function checkedItem(
+  q: Queryable,
   actor: Actor,
   code: string,
   round: Round,
   found: { submission: Submission; item: SampleItem } | undefined,
 ) {
   const { submission, item } = found ?? {};
+  const limited = !SEES_WHOLE_SAMPLE.includes(actor.role);
   if (!submission || !item) {
     // An outsider learns nothing either way; the attempt is still worth a line in the log.
-    if (actor.role === 'reviewer' || actor.role === 'evaluator') throw new Refused(`未分配的项目 ${code}`);
+    if (limited) throw new Refused(actor.role === 'unit' ? `不是本单位被抽中的项目 ${code}` : `未分配的项目 ${code}`);
     throw new NotFound('样本中没有这个编码');
   }
   const assignee = item.assigneeId;
-  if ((actor.role === 'reviewer' || actor.role === 'evaluator') && assignee !== actor.id)
-    throw new Refused(`项目 ${code} 未分配给本人`);
+  if (isAssignedOnly(actor.role) && assignee !== actor.id) throw new Refused(`项目 ${code} 未分配给本人`);
+  if (actor.role === 'unit' && !(await coversRecord(q, actor.id, submission)))
+    throw new Refused(`项目 ${code} 不属于本单位`);
+  if (limited && !isAssignedOnly(actor.role) && actor.role !== 'unit') throw new Refused(`无权查看项目 ${code}`);
   return { round, submission, item, assignee };
 }
 
 /** The lead writes on any item; a reviewer or evaluator on the items assigned to them. */
 export function canWrite(actor: Actor, assignee: number | null): boolean {
-  return actor.role === 'lead' || (assignee === actor.id && (actor.role === 'reviewer' || actor.role === 'evaluator'));
+  return actor.role === 'lead' || (assignee === actor.id && isAssignedOnly(actor.role));
 }
 
 /**

@@ -8,6 +8,8 @@ import { Conflict, Invalid, Refused } from '../errors';
 import { findEvidence } from '../findings/evidence';
 import { findFindings, listCategoryTitles } from '../findings/repository';
 import { findIndicators, Submission } from '../population/repository';
+import { findFeedback, findRequests, insertResponse } from '../units/repository';
+import { todayCst } from '../domain/dates';
 import { Round } from '../rounds/repository';
 import {
   Actor,
@@ -108,6 +110,27 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       status = 'draft';
     } else if (action === 'confirm') {
       if (review.status !== 'submitted') throw new Conflict('只能确认已提交的复核');
+      // Over the unit's disagreement only with the review team's answer to it, which the unit then reads.
+      const latest = (await findFeedback(trx, [submission.id])).at(-1);
+      if (latest && !latest.agree) {
+        const response = requiredReason(reason, '单位不同意复核结果：确认前须写明复核组对单位意见的答复', {
+          field: 'response',
+          label: '答复',
+          min: 4,
+        });
+        const responseId = await insertResponse(trx, { feedbackId: latest.id, text: response, by: actor.id }, at);
+        await appendAudit(
+          trx,
+          context,
+          {
+            action: 'feedback.respond',
+            objectType: 'feedback',
+            objectId: latest.id,
+            after: { round: round.id, code, response: responseId, text: response },
+          },
+          at,
+        );
+      }
       status = 'confirmed';
     } else {
       returnReason = requiredReason(reason, '退回须写明理由');
@@ -174,15 +197,19 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      * review (all of them with `allVersions`); `versionCount` says how many there are.
      */
     async item(actor: Actor, roundId: number, code: string, { allVersions = false } = {}) {
+      // A unit's contact reads its item through the units' service, which leaves out what it may not see.
+      if (actor.role === 'unit') throw new Refused('单位联系人请在“我的单位”中查看本单位的项目');
       const { round, submission, item, assignee } = await sampledItem(db, actor, roundId, code);
       // The reads side by side (each on a connection of its own on PostgreSQL).
-      const [indicators, review, versions, findings, evidence, categories] = await Promise.all([
+      const [indicators, review, versions, findings, evidence, categories, requests, feedback] = await Promise.all([
         findIndicators(db, submission.id),
         findReview(db, submission.id),
         findVersionList(db, submission.id, allVersions ? undefined : RECENT_VERSIONS),
         findFindings(db, submission.id),
         findEvidence(db, submission.id),
         listCategoryTitles(db),
+        findRequests(db, { submissionIds: [submission.id] }),
+        findFeedback(db, [submission.id]),
       ]);
       const content = review?.content ?? EMPTY_REVIEW;
       // Writable while there is no review yet, or it is a draft or returned; "保存并提交" saves first, so submitting goes with writing.
@@ -204,6 +231,10 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         findings,
         evidence,
         categories,
+        // The unit's side: what was asked of it and what it said about the submitted review.
+        requests,
+        feedback,
+        today: todayCst(now()),
         canWrite: writable,
         canWriteFindings: findingsOpen,
         editableFindings: new Set(
@@ -324,6 +355,7 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
      * before, for anyone who may read the item.
      */
     async history(actor: Actor, roundId: number, code: string) {
+      if (actor.role === 'unit') throw new Refused('复核的修改记录只供复核组查看');
       const { round, submission } = await sampledItem(db, actor, roundId, code);
       const review = await findReview(db, submission.id);
       const versions = review ? await findReviewVersions(db, review.id) : [];
@@ -344,9 +376,18 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
     /** A submission the lead has not confirmed yet, taken back by its writer. */
     withdraw: (context: AuditContext, actor: Actor, roundId: number, code: string) =>
       transition(context, actor, roundId, code, 'withdraw'),
-    /** With `version`, only if the review is still the one the lead looked at (confirming from a list). */
-    confirm: (context: AuditContext, actor: Actor, roundId: number, code: string, version?: number) =>
-      transition(context, actor, roundId, code, 'confirm', undefined, version),
+    /**
+     * `response` answers the unit's feedback when it disagrees (required then). With `version`,
+     * only if the review is still the one the lead looked at (confirming from a list).
+     */
+    confirm: (
+      context: AuditContext,
+      actor: Actor,
+      roundId: number,
+      code: string,
+      response?: unknown,
+      version?: number,
+    ) => transition(context, actor, roundId, code, 'confirm', response, version),
     return: (context: AuditContext, actor: Actor, roundId: number, code: string, reason: unknown) =>
       transition(context, actor, roundId, code, 'return', reason),
   };

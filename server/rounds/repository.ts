@@ -2,6 +2,7 @@ import { Queryable } from '../data/database';
 import { roundLock } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
+import { DEFAULT_UNIT_FEEDBACK_DAYS } from '../domain/units';
 import { DEFAULT_MIN_ESTIMATE_SAMPLE, DEFAULT_PUBLICITY_DAYS, RoundFields, RoundState } from '../domain/rounds';
 
 export interface Round extends RoundFields {
@@ -10,6 +11,7 @@ export interface Round extends RoundFields {
   objectionContact: string | null;
   onsiteChecks: boolean;
   minEstimateSample: number;
+  unitFeedbackDays: number;
   /** Weights of 及时性, 规范性 and 报告质量 in the quality score, whole percent adding up to 100. */
   qualityWeights: QualityWeights;
   /** Reviewers see the self-score only after saving their own. */
@@ -33,6 +35,7 @@ interface RoundRow {
   objection_contact: string | null;
   onsite_checks: unknown;
   min_estimate_sample: unknown;
+  unit_feedback_days: unknown;
   quality_weight_timeliness: unknown;
   quality_weight_normative: unknown;
   quality_weight_report: unknown;
@@ -57,6 +60,7 @@ function toRound(row: RoundRow): Round {
     objectionContact: row.objection_contact ?? null,
     onsiteChecks: row.onsite_checks === true || row.onsite_checks === 1,
     minEstimateSample: Number(row.min_estimate_sample ?? DEFAULT_MIN_ESTIMATE_SAMPLE),
+    unitFeedbackDays: Number(row.unit_feedback_days ?? DEFAULT_UNIT_FEEDBACK_DAYS),
     qualityWeights: {
       timeliness: Number(row.quality_weight_timeliness ?? 20),
       normative: Number(row.quality_weight_normative ?? 40),
@@ -101,6 +105,7 @@ const columns = (fields: RoundFields) => ({
   objection_contact: fields.objectionContact ?? null,
   onsite_checks: fields.onsiteChecks ?? false,
   min_estimate_sample: fields.minEstimateSample ?? DEFAULT_MIN_ESTIMATE_SAMPLE,
+  unit_feedback_days: fields.unitFeedbackDays ?? DEFAULT_UNIT_FEEDBACK_DAYS,
 });
 
 export async function insertRound(db: Queryable, fields: RoundFields, createdBy: number, now: Date): Promise<number> {

@@ -27,6 +27,7 @@ export function roundJson(round: Round, population?: PopulationImport) {
     objectionContact: round.objectionContact,
     onsiteChecks: round.onsiteChecks,
     minEstimateSample: round.minEstimateSample,
+    unitFeedbackDays: round.unitFeedbackDays,
     state: round.state,
     stateLabel: ROUND_STATES[round.state],
     createdBy: { id: round.createdBy, name: round.createdByName },
@@ -137,7 +138,27 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
     const draw = population ? await services.draws.active(round.id) : undefined;
     // The lead's view of the review work: how many items stand at each status, and what awaits confirmation.
     const sample = draw && can(req.user!.role, 'reviews.assign') ? await services.assignments.items(round.id) : [];
+    // The units' side: who can be reached in the system, what is still asked of them, who disagrees.
+    const [units, openRequests, feedback] = sample.length
+      ? await Promise.all([
+          services.units.sampledUnits(round.id),
+          services.units.openRequests([round.id]),
+          services.units.latestFeedback(sample.map((i) => i.submissionId)),
+        ])
+      : [[], [], new Map()];
+    const disagrees = (submissionId: number) => feedback.get(submissionId)?.agree === false;
     res.render('rounds/show', {
+      sampledUnits: units.length
+        ? {
+            total: units.length,
+            withContacts: units.filter((u) => u.contacts.length),
+            withoutContacts: units.filter((u) => !u.contacts.length),
+          }
+        : undefined,
+      overdueRequests: openRequests
+        .filter((r) => r.overdue)
+        .map((r) => ({ ...r, href: `${itemHref(round.id, r.code)}#requests` })),
+      openRequestCount: openRequests.length,
       progress: sample.length
         ? Object.entries(REVIEW_STATUSES).map(([status, label]) => ({
             status,
@@ -147,7 +168,12 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
         : undefined,
       pending: sample
         .filter((i) => i.status === 'submitted')
-        .map((i) => ({ ...i, reviewScoreText: formatScore(i.reviewScore ?? 0), href: itemHref(round.id, i.code) })),
+        .map((i) => ({
+          ...i,
+          reviewScoreText: formatScore(i.reviewScore ?? 0),
+          href: itemHref(round.id, i.code),
+          unitDisagrees: disagrees(i.submissionId),
+        })),
       title: round.title,
       round,
       population: population && { ...population, budget: formatWan(population.budgetFen) },
@@ -256,6 +282,7 @@ export function roundApiRoutes({ services, access }: { services: Services; acces
       objectionContact: current.objectionContact ?? '',
       onsiteChecks: current.onsiteChecks,
       minEstimateSample: String(current.minEstimateSample),
+      unitFeedbackDays: String(current.unitFeedbackDays),
       ...input,
     };
     const parsed = parseRoundFields(merged);

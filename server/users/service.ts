@@ -14,6 +14,7 @@ import {
   setPassword,
   User,
 } from './repository';
+import { insertCoverage } from '../units/repository';
 import { UserInput } from './validation';
 import { GuessThrottle } from '../auth/throttle';
 
@@ -57,11 +58,17 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
           { ...input, passwordHash, mustChangePassword: generatedPassword !== null },
           at,
         );
+        if (input.coverage) await insertCoverage(trx, id, input.coverage, at);
         const created = publicUser((await findUserById(trx, id))!);
         await appendAudit(
           trx,
           context,
-          { action: 'user.create', objectType: 'user', objectId: id, after: created },
+          {
+            action: 'user.create',
+            objectType: 'user',
+            objectId: id,
+            after: input.coverage ? { ...created, coverage: input.coverage } : created,
+          },
           at,
         );
         return created;

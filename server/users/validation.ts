@@ -1,5 +1,6 @@
 import { withoutBidiControls } from '../domain/text';
 import { isRole, requiresOrganisation, Role } from '../domain/roles';
+import { Coverage } from '../domain/units';
 
 export interface UserInput {
   username: string;
@@ -7,6 +8,8 @@ export interface UserInput {
   role: Role;
   organisation: string | null;
   password: string | null;
+  /** A unit contact's units and departments; none for every other role. */
+  coverage?: Coverage | null;
 }
 
 export interface FieldError {
@@ -35,6 +38,28 @@ export function parseUserInput(body: Record<string, unknown>): { value?: UserInp
     errors.push({ field: 'organisation', message: '第三方评价机构人员须填写所属机构' });
   }
   const password = typeof body.password === 'string' && body.password !== '' ? body.password : null;
+  const coverage = {
+    units: names(body.units, 'units', '预算单位', errors),
+    departments: names(body.departments, 'departments', '主管部门', errors),
+  };
+  const covering = coverage.units.length + coverage.departments.length > 0;
+  if (role === 'unit' && !covering)
+    errors.push({ field: 'units', message: '预算单位联系人须填写所联系的预算单位或主管部门' });
+  if (isRole(role) && role !== 'unit' && covering)
+    errors.push({ field: 'units', message: '只有预算单位联系人需要填写预算单位或主管部门' });
   if (errors.length > 0 || !isRole(role)) return { errors };
-  return { value: { username, displayName, role, organisation, password }, errors };
+  return {
+    value: { username, displayName, role, organisation, password, coverage: role === 'unit' ? coverage : null },
+    errors,
+  };
+}
+
+/** Names one per line (or separated by 、，,；;) from a form, or a list from the command line. */
+function names(value: unknown, field: string, label: string, errors: FieldError[]): string[] {
+  const parts = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\r\n、，,；;]+/) : [];
+  const list = [...new Set(parts.map(text).filter(Boolean))];
+  for (const name of list)
+    if ([...name].length > 200) errors.push({ field, message: `${label}名称不能超过200个字符：${name.slice(0, 20)}…` });
+  if (list.length > 50) errors.push({ field, message: `${label}最多50个` });
+  return list;
 }

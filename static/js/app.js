@@ -553,3 +553,28 @@ enhanceFileInputs(document);
   });
   update();
 })();
+
+// Forms with data-dirty-guard (a unit's answers and feedback): leaving the page, or sending
+// another form of it, while one of them holds typed text that was not sent asks first.
+(function () {
+  var guarded = Array.prototype.slice.call(document.querySelectorAll('form[data-dirty-guard]'));
+  if (!guarded.length) return;
+  var sending = null;
+  function typed(form) {
+    return Array.prototype.some.call(form.querySelectorAll('textarea, input[type=text]'), function (field) {
+      return field.value !== field.defaultValue;
+    });
+  }
+  document.addEventListener('submit', function (event) {
+    sending = event.target;
+  });
+  window.addEventListener('beforeunload', function (event) {
+    var unsent = guarded.some(function (form) {
+      return form !== sending && typed(form);
+    });
+    sending = null;
+    if (!unsent) return;
+    event.preventDefault();
+    event.returnValue = '';
+  });
+})();

@@ -1,0 +1,231 @@
+import { formatScore } from '../domain/grades';
+import { fenToWan, formatWan } from '../domain/money';
+import { KIND_LABELS } from '../domain/population';
+import { reviewFigures } from '../domain/review';
+import { SEVERITIES } from '../domain/findings';
+import { formatRateBp } from '../domain/warnings';
+import { Evidence } from '../findings/evidence';
+import { asText } from '../http/input';
+import { MaterialRequest, UnitFeedback } from './repository';
+import { requestState, UnitService } from './service';
+
+/** What a unit's contact reads, as JSON (spec/units.md) and as the pages' template data. */
+
+type UnitItemView = Awaited<ReturnType<UnitService['item']>>;
+type MyItems = Awaited<ReturnType<UnitService['myItems']>>;
+
+/** A unit's own words for where the review stands (the team's drafts and returns are "复核中"). */
+export function unitStatusLabel(status: string | null, feedbackOpen = false): string {
+  if (status === 'submitted') return feedbackOpen ? '待您反馈意见' : '已提交，待组长确认';
+  if (status === 'confirmed') return '复核已确认';
+  return '复核中';
+}
+
+export const requestJson = (r: MaterialRequest, today: string) => {
+  const { answered, overdue, latest } = requestState(r, today);
+  return {
+    id: r.id,
+    status: answered ? 'answered' : 'open',
+    text: r.text,
+    dueDate: r.dueDate,
+    overdue,
+    requestedBy: r.requestedByName,
+    requestedAt: r.requestedAt.toISOString(),
+    answer: latest?.text ?? null,
+    answeredAt: latest?.answeredAt.toISOString() ?? null,
+    evidence: latest?.evidenceIds ?? [],
+    answers: r.answers.map((a) => ({
+      text: a.text,
+      evidence: a.evidenceIds,
+      by: a.answeredByName,
+      at: a.answeredAt.toISOString(),
+    })),
+  };
+};
+
+export const feedbackJson = (f: UnitFeedback) => ({
+  id: f.id,
+  agree: f.agree,
+  text: f.text,
+  reviewVersion: f.reviewVersion,
+  by: f.givenByName,
+  at: f.givenAt.toISOString(),
+  responses: f.responses.map((r) => ({ text: r.text, by: r.respondedByName, at: r.respondedAt.toISOString() })),
+});
+
+const unitEvidenceJson = (e: Evidence) => ({
+  id: e.id,
+  fileName: e.fileName,
+  mediaType: e.mediaType,
+  size: e.size,
+  sha256: e.fileSha256,
+  uploadedBy: e.uploadedByName,
+  uploadedAt: e.uploadedAt.toISOString(),
+  withdrawn: e.withdrawnAt !== null,
+});
+
+/** The review figures a unit reads once the review is submitted: score, grade, deviation, quality, comment. */
+function reviewFiguresOf(view: UnitItemView) {
+  const review = view.review;
+  if (!review) return null;
+  const s = view.submission;
+  const figures = reviewFigures(s, [], { ...review.content, wholeScore: review.reviewScore });
+  return {
+    status: review.status,
+    reviewScore: review.reviewScore === null ? null : review.reviewScore / 100,
+    reviewGrade: figures.reviewGrade,
+    qualityScore: review.qualityScore === null ? null : review.qualityScore / 100,
+    qualityGrade: figures.qualityGrade,
+    selfScore: s.selfScore / 100,
+    deviation: figures.deviation === null ? null : figures.deviation / 100,
+    deviationRate: figures.deviationBp === null ? null : figures.deviationBp / 10000,
+    comment: review.comment,
+    version: review.version,
+    submittedAt: review.updatedAt.toISOString(),
+    figures,
+  };
+}
+
+/** GET /api/rounds/:id/items/:code for the item's unit. */
+export function unitItemJson(view: UnitItemView) {
+  const s = view.submission;
+  const review = reviewFiguresOf(view);
+  return {
+    roundId: view.round.id,
+    code: s.code,
+    kind: s.kind,
+    name: s.name,
+    unit: s.unit,
+    department: s.department,
+    budgetWan: fenToWan(s.budgetFen),
+    selfScore: s.selfScore / 100,
+    selfGrade: s.selfGrade,
+    indicators: view.indicators.map((i) => ({
+      id: i.id,
+      level1: i.level1,
+      level2: i.level2,
+      level3: i.level3,
+      target: i.target,
+      actual: i.actual,
+      weight: i.weight / 100,
+      score: i.score / 100,
+    })),
+    reviewStatus: view.reviewStatus ?? 'none',
+    review: review && { ...review, figures: undefined },
+    findings: view.findings.map((f) => ({
+      id: f.id,
+      category: f.category,
+      title: f.categoryTitle,
+      description: f.description,
+      severity: f.severity,
+    })),
+    evidence: view.evidence.map(unitEvidenceJson),
+    requests: view.requests.map((r) => requestJson(r, view.today)),
+    feedback: view.feedback.map(feedbackJson),
+    feedbackDue: view.feedbackDue,
+    feedbackDays: view.round.unitFeedbackDays,
+  };
+}
+
+/** GET /api/unit/items. */
+export const unitItemsJson = (items: MyItems, today: string) => ({
+  items: items.map((i) => ({
+    roundId: i.roundId,
+    roundTitle: i.roundTitle,
+    code: i.code,
+    kind: i.kind,
+    name: i.name,
+    unit: i.unit,
+    department: i.department,
+    reviewStatus: i.reviewStatus ?? 'none',
+    openRequests: i.openRequests,
+    overdueRequests: i.overdueRequests,
+    feedback: {
+      open: i.feedbackOpen,
+      due: i.feedbackDue,
+      overdue: i.feedbackOverdue,
+      given: i.feedback.map(feedbackJson),
+    },
+    requests: i.requests.map((r) => requestJson(r, today)),
+    // Rectification (整改) comes with the announcement's publication (issue #25).
+    rectifications: [],
+  })),
+});
+
+const str = asText;
+
+/** The unit's item page. `smallForm` is a refused form, shown again with what was typed. */
+export function unitItemPage(view: UnitItemView, smallForm?: Record<string, unknown>) {
+  const s = view.submission;
+  const itemHref = `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}`;
+  const review = reviewFiguresOf(view);
+  const active = view.evidence.filter((e) => e.withdrawnAt === null);
+  const typedFor = (action: string, id?: number) =>
+    smallForm?.action === action && (id === undefined || str(smallForm.requestId) === String(id))
+      ? smallForm
+      : undefined;
+  const latestFeedback = view.feedback.at(-1);
+  return {
+    title: `${s.code} ${s.name}`,
+    round: view.round,
+    record: {
+      ...s,
+      kindLabel: KIND_LABELS[s.kind],
+      budget: formatWan(s.budgetFen),
+      score: formatScore(s.selfScore),
+      rate: formatRateBp(s.executionRateBp),
+    },
+    indicators: view.indicators.map((i) => ({
+      ...i,
+      weightText: formatScore(i.weight),
+      scoreText: formatScore(i.score),
+    })),
+    statusLabel: unitStatusLabel(view.reviewStatus, view.canFeedback),
+    review: review && {
+      ...review,
+      reviewScoreText: review.reviewScore === null ? '' : formatScore(review.figures.reviewScore ?? 0),
+      qualityScoreText: view.review?.qualityScore === null ? '' : formatScore(view.review!.qualityScore ?? 0),
+      deviationText: review.figures.deviation === null ? '' : formatScore(review.figures.deviation),
+      deviationRateText: review.figures.deviationBp === null ? '' : formatRateBp(review.figures.deviationBp),
+      confirmed: review.status === 'confirmed',
+    },
+    findings: view.findings.map((f) => ({ ...f, severityLabel: SEVERITIES[f.severity] })),
+    evidence: view.evidence.map((e) => ({ ...e, href: `${itemHref}/evidence/${e.id}` })),
+    requests: view.requests.map((r) => {
+      const typed = typedFor('answer', r.id);
+      return {
+        ...r,
+        ...requestState(r, view.today),
+        answers: r.answers.map((a) => ({
+          ...a,
+          files: a.evidenceIds.map((id) => view.evidence.find((e) => e.id === id)?.fileName ?? `#${id}`).join('、'),
+        })),
+        typedText: typed ? str(typed.text) : '',
+        open: typed !== undefined,
+        files: active.map((e) => ({
+          id: e.id,
+          fileName: e.fileName,
+          checked: typed
+            ? ([] as unknown[])
+                .concat(typed.evidence ?? [])
+                .map(String)
+                .includes(String(e.id))
+            : false,
+        })),
+      };
+    }),
+    feedback: view.feedback.map((f) => ({ ...f, agreeLabel: f.agree ? '同意' : '不同意' })),
+    latestFeedback,
+    feedbackDue: view.feedbackDue,
+    feedbackDays: view.round.unitFeedbackDays,
+    canFeedback: view.canFeedback,
+    canUpload: view.canUpload,
+    typedFeedback: typedFor('feedback')
+      ? { agree: str(smallForm!.agree), text: str(smallForm!.text) }
+      : { agree: '', text: '' },
+    feedbackError: typedFor('feedback') !== undefined,
+    answerError: typedFor('answer') !== undefined,
+    today: view.today,
+    itemHref,
+  };
+}
