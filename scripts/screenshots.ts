@@ -123,6 +123,14 @@ async function main(): Promise<void> {
     await page.goto(`${base}/rounds/1/conflicts`);
     await shot('conflicts');
     await page.click('.site-header button.link-button');
+    await signIn('unit');
+    // A unit's contact: 我的单位, an item with its feedback and the team's response, one with an open request.
+    await shot('unit-home');
+    await page.goto(`${base}/rounds/1/items/2023-P020`);
+    await shot('unit-item');
+    await page.goto(`${base}/rounds/1/items/2023-P016`);
+    await shot('unit-request');
+    await page.click('.site-header button.link-button');
     await signIn('official');
     await shot('dashboard-official');
     await page.click('.site-header button.link-button');

@@ -1,3 +1,6 @@
+import { execFile } from 'node:child_process';
+import path from 'node:path';
+import { promisify } from 'node:util';
 import { Api, DIMENSIONS, sampledRound, usersWithTokens } from '../helpers/rounds';
 import { csrfFrom, csrfOf, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
 
@@ -14,6 +17,7 @@ let roundId: number;
 let otherCode: string;
 
 const DISABLED = '县残疾人联合会';
+const UNIT2_DEPARTMENTS = ['县卫生健康委员会', '县教育体育局'];
 const item = (code: string, rest = '') => `/api/rounds/${roundId}/items/${code}${rest}`;
 const PDF = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
 
@@ -25,7 +29,7 @@ beforeAll(async () => {
     ['rev2', 'reviewer'],
     ['off1', 'official'],
     ['unit1', 'unit', { units: [DISABLED] }],
-    ['unit2', 'unit', { departments: ['县民政局', '县卫生健康委员会', '县农业农村局', '县教育体育局'] }],
+    ['unit2', 'unit', { departments: UNIT2_DEPARTMENTS }],
   ]);
 });
 afterAll(() => t.close());
@@ -39,13 +43,13 @@ beforeEach(async () => {
 });
 
 /** The codes and units of the round's sample. */
-async function sampledCodes(): Promise<Array<{ code: string; unit: string }>> {
+async function sampledCodes(): Promise<Array<{ code: string; unit: string; department: string }>> {
   return t
     .db('draw_picks')
     .join('draws', 'draws.id', 'draw_picks.draw_id')
     .join('submissions', 'submissions.id', 'draw_picks.submission_id')
     .where({ 'draws.round_id': roundId, 'draws.status': 'active' })
-    .select('submissions.code', 'submissions.unit');
+    .select('submissions.code', 'submissions.unit', 'submissions.department');
 }
 
 /** D001 (县残疾人联合会) scored as a whole and submitted by rev1. */
@@ -75,11 +79,13 @@ describe('who a unit contact is and what it reaches', () => {
     );
     // The newest round first.
     expect(items[0].roundId).toBe(roundId);
-    // A department covers every unit under it: unit2 sees 县中医医院's items through 县卫生健康委员会.
-    const byDepartment = (await api('unit2').get('/api/unit/items')).body.items as Array<{ department: string }>;
-    expect(byDepartment.length).toBeGreaterThan(0);
-    for (const i of byDepartment)
-      expect(['县民政局', '县卫生健康委员会', '县农业农村局', '县教育体育局']).toContain(i.department);
+    // A department covers every unit under it: unit2 sees 县第一中学's items through 县教育体育局.
+    const byDepartment = (await api('unit2').get('/api/unit/items')).body.items as Array<{
+      department: string;
+      unit: string;
+    }>;
+    expect(byDepartment.some((i) => i.unit === '县第一中学')).toBe(true);
+    for (const i of byDepartment) expect(UNIT2_DEPARTMENTS).toContain(i.department);
   });
 
   it('gets 403 and an audit entry for another unit’s item, an unsampled record, its history and the round as a whole', async () => {
@@ -167,10 +173,58 @@ describe('who a unit contact is and what it reaches', () => {
     });
 
     // Several units, one per line, and a department: one user, three rows.
-    const many = await send({ username: 'unit-many', units: `${DISABLED}\n县民政局`, departments: '县农业农村局' });
+    const many = await send({
+      username: 'unit-many',
+      units: `${DISABLED}\n县住房和城乡建设局`,
+      departments: '县经济信息和科技局',
+    });
     expect(many.status).toBe(201);
-    expect(many.text).toContain('县残疾人联合会、县民政局；主管部门：县农业农村局');
+    expect(many.text).toContain('联系：县残疾人联合会、县住房和城乡建设局；主管部门：县经济信息和科技局');
   });
+
+  it('is created with the command line the same way: a mistyped name refused with the closest, then allowed', async () => {
+    const root = path.resolve(__dirname, '../..');
+    const cli = (...args: string[]) =>
+      promisify(execFile)(path.join(root, 'node_modules/.bin/tsx'), ['scripts/fuhe.ts', 'user', 'add', ...args], {
+        cwd: root,
+        env: {
+          ...process.env,
+          FUHE_DATA_DIR: t.dataDir,
+          DATABASE_URL: t.config.databaseUrl ?? '',
+          FUHE_PASSWORD: 'a unit contact password 2026',
+        },
+      });
+    await expect(cli('cli-typo', '--role', 'unit', '--unit', '县残疾人联合合')).rejects.toMatchObject({
+      code: 1,
+      stderr: expect.stringContaining('预算单位"县残疾人联合合"不在任何已导入的自评名单中；您是否要找：县残疾人联合会'),
+    });
+    expect(await t.db('users').where({ username: 'cli-typo' }).first()).toBeUndefined();
+    const made = await cli(
+      'cli-unit',
+      '--role',
+      'unit',
+      '--unit',
+      DISABLED,
+      '--department',
+      '县民政局',
+      '--unit',
+      '县第一中学',
+    );
+    expect(made.stdout).toContain('created user cli-unit (unit)');
+    const user = await t.db('users').where({ username: 'cli-unit' }).first();
+    expect(
+      (await t.db('user_units').where({ user_id: user.id }).orderBy('id')).map((r) => [r.unit_name, r.department]),
+    ).toEqual([
+      [DISABLED, null],
+      ['县第一中学', null],
+      [null, '县民政局'],
+    ]);
+    const later = await cli('cli-later', '--role', 'unit', '--unit', '县新设单位', '--allow-unknown-unit');
+    expect(later.stdout).toContain('created user cli-later (unit)');
+    await expect(cli('cli-none', '--role', 'unit')).rejects.toMatchObject({
+      stderr: expect.stringContaining('预算单位联系人须填写所联系的预算单位或主管部门'),
+    });
+  }, 60_000);
 
   it('signs in like everyone else and lands on 我的单位 with the notice of its sampled items', async () => {
     const unit = t.agent();
@@ -254,6 +308,17 @@ describe('material requests (材料补充)', () => {
     const page = await reviewer.get(`/rounds/${roundId}/items/2023-D001`);
     expect(page.text).toContain('已上传盖章版申报表');
     expect(page.text).toContain('单位提供');
+    expect(page.text).not.toContain('还没有系统账号');
+    // A unit nobody covers: the reviewer is told the request must also go by phone or letter.
+    const lead = t.agent();
+    await login(lead, 'lead1');
+    // (Other tests of this file create contacts too: one covered by nobody yet.)
+    const covered = await t.db('user_units').select('unit_name', 'department');
+    const nobodys = (await sampledCodes()).find(
+      (i) => !covered.some((c) => c.unit_name === i.unit || c.department === i.department),
+    )!.code;
+    const unreached = await lead.get(`/rounds/${roundId}/items/${nobodys}`);
+    expect(unreached.text).toContain('还没有系统账号：要求会记录在这里，但单位看不到');
   });
 
   it('refuses a request without text or due in the past, from the unit, or from a reviewer not assigned', async () => {

@@ -34,7 +34,7 @@ describe.each(pages)('%s', (page) => {
 
 it('the user guide has a screenshot for every role', () => {
   const guide = fs.readFileSync(path.join(ROOT, 'docs/用户指南.md'), 'utf8');
-  for (const role of ['复核组组长', '复核人员', '第三方评价机构', '分管领导', '系统管理员']) {
+  for (const role of ['复核组组长', '复核人员', '第三方评价机构', '预算单位联系人', '分管领导', '系统管理员']) {
     const section = guide.split(/^## /m).find((s) => s.startsWith(role));
     expect(section).toMatch(/!\[[^\]]*\]\(screenshots\/[^)]+\.png\)/);
   }

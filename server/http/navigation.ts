@@ -15,7 +15,11 @@ const ITEMS: Array<{ href: string; label: string; permission?: Permission; key: 
 export const navigation: RequestHandler = (req, res, next) => {
   const user = req.user;
   if (user) {
-    res.locals.nav = ITEMS.filter((item) => !item.permission || can(user.role, item.permission));
+    // A unit's contact lands on 我的单位 ('/'), so it has no separate 工作台.
+    res.locals.nav = ITEMS.filter(
+      (item) =>
+        (!item.permission || can(user.role, item.permission)) && !(item.key === 'dashboard' && user.role === 'unit'),
+    );
     res.locals.userRoleLabel = ROLE_LABELS[user.role];
   }
   next();

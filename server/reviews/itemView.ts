@@ -356,6 +356,7 @@ function unitSideView(view: ItemView, itemHref: string, smallForm: Record<string
       };
     }),
     canRequest: view.canWriteFindings,
+    unitReachable: view.unitReachable,
     today: view.today,
     newRequest: smallForm?.action === 'request' ? { text: str(smallForm.text), dueDate: str(smallForm.dueDate) } : {},
     requestError: smallForm?.action === 'request' ? true : undefined,

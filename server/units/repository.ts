@@ -42,6 +42,16 @@ export async function coversRecord(
   return row !== undefined;
 }
 
+/** Whether any active unit contact covers this record: if not, the bureau must reach the unit another way. */
+export async function hasContacts(db: Queryable, record: { unit: string; department: string }): Promise<boolean> {
+  const row = await db('user_units')
+    .join('users', 'users.id', 'user_units.user_id')
+    .whereNull('users.disabled_at')
+    .andWhere((q) => q.where('user_units.unit_name', record.unit).orWhere('user_units.department', record.department))
+    .first('user_units.id');
+  return row !== undefined;
+}
+
 /** The names of units and departments in any population, for suggestions when a name is typed. */
 export async function knownUnitNames(db: Queryable): Promise<{ units: string[]; departments: string[] }> {
   const [units, departments] = await Promise.all([

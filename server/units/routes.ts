@@ -36,6 +36,8 @@ export function unitPageRoutes({ services, access }: { services: Services; acces
         id: first.roundId,
         title: first.roundTitle,
         notice: sampledNotice(ofRound.map((i) => `${i.name}（${i.code}）`)),
+        // Once every item is confirmed, nothing more is expected of the unit in that round.
+        underReview: ofRound.some((i) => i.reviewStatus !== 'confirmed'),
         feedbackDays: first.unitFeedbackDays,
         items: ofRound.map((i) => ({
           ...i,

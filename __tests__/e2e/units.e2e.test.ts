@@ -1,0 +1,150 @@
+/// <reference lib="dom" />
+import fs from 'node:fs';
+import path from 'node:path';
+import { Browser, chromium, Page } from 'playwright-core';
+import { minimalPdf } from '../../db/seeds/demo';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium';
+import { DIMENSIONS, sampledRound, usersWithTokens } from '../helpers/rounds';
+import { startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
+
+/**
+ * The units' side in Chromium: a reviewer asks for material, the unit uploads and answers, the
+ * reviewer sees it; the review is submitted, the unit disagrees, the lead confirms with a
+ * response, and the unit reads it. Screenshots go beside the journeys' (git-ignored).
+ */
+
+const describeIfBrowser = fs.existsSync(CHROMIUM_PATH) ? describe : describe.skip;
+
+describeIfBrowser('the units’ side in Chromium', () => {
+  let t: TestApp;
+  let browser: Browser;
+  let roundId: number;
+  const shots = process.env.FUHE_E2E_SHOTS ?? path.resolve(__dirname, 'screenshots');
+  const problems: string[] = [];
+  const expected = new Set<string>();
+
+  beforeAll(async () => {
+    t = await startTestApp({ FUHE_SCRYPT_COST: '1024' });
+    t.clock.current = new Date('2026-12-07T02:00:00Z');
+    const api = await usersWithTokens(t, [
+      ['lead1', 'lead'],
+      ['rev1', 'reviewer'],
+      ['unit1', 'unit', { units: ['县残疾人联合会'] }],
+    ]);
+    roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
+    browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+    fs.mkdirSync(shots, { recursive: true });
+    // The review itself is scored over the API here (the journeys test the review form).
+    await api('rev1')
+      .put(`/api/rounds/${roundId}/items/2023-D001/review`)
+      .send({ version: 0, reviewScore: 76, qualityScore: 70, comment: '绩效目标不够细化', dimensions: DIMENSIONS });
+    reviewer = api('rev1');
+  });
+  let reviewer: ReturnType<Awaited<ReturnType<typeof usersWithTokens>>>;
+  afterAll(async () => {
+    await browser?.close();
+    await t.close();
+  });
+
+  async function as(username: string): Promise<Page> {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'zh-CN' });
+    const page = await context.newPage();
+    page.on('pageerror', (err) => problems.push(`page error: ${err.message}`));
+    page.on('response', (res) => {
+      const key = `${res.status()} ${new URL(res.url()).pathname}`;
+      if (res.status() >= 400 && !expected.has(key)) problems.push(key);
+    });
+    page.on('dialog', (dialog) => dialog.accept());
+    await page.goto(`${t.baseUrl}/login`);
+    await page.fill('#username', username);
+    await page.fill('#password', TEST_PASSWORD);
+    await Promise.all([page.waitForURL(`${t.baseUrl}/`), page.click('#main button[type=submit]')]);
+    return page;
+  }
+  const itemUrl = () => `${t.baseUrl}/rounds/${roundId}/items/2023-D001`;
+  const shot = (page: Page, name: string) => page.screenshot({ path: path.join(shots, `${name}.png`), fullPage: true });
+
+  it('a request answered with a file, then a disagreement the lead answers when confirming', async () => {
+    // The reviewer asks the unit for a document, by a date.
+    const rev = await as('rev1');
+    await rev.goto(itemUrl());
+    await rev.fill('#rq-text', '请上传2023年度部门整体支出绩效目标申报表');
+    await rev.fill('#rq-due', '2026-12-10');
+    await Promise.all([rev.waitForURL(/#requests$/), rev.click('#requests button:text("发给单位")')]);
+    await expect(rev.locator('#requests').textContent()).resolves.toContain('待单位答复');
+
+    // The unit lands on 我的单位, with the notice and the request to do.
+    const unit = await as('unit1');
+    const home = await unit.textContent('main');
+    expect(home).toMatch(/您单位有\d+个项目被抽中复核：/);
+    expect(home).toContain('补充材料：请上传2023年度部门整体支出绩效目标申报表');
+    await shot(unit, 'unit-home');
+    await Promise.all([
+      unit.waitForURL(/2023-D001/),
+      unit.click('text=补充材料：请上传2023年度部门整体支出绩效目标申报表'),
+    ]);
+
+    // Text typed into the answer and not sent is asked about before the upload reloads the page.
+    const dialogs: string[] = [];
+    unit.on('dialog', (dialog) => dialogs.push(dialog.type()));
+    await unit.locator('article.request textarea[name=text]').first().fill('先写了一半的答复');
+    await unit.fill('#materials input[name=description]', '盖章版申报表');
+    await unit.setInputFiles('#ev-file', {
+      name: '绩效目标申报表.pdf',
+      mimeType: 'application/pdf',
+      buffer: minimalPdf('Performance targets 2023'),
+    });
+    await Promise.all([unit.waitForURL(/#materials$/), unit.click('#materials button:text("上传")')]);
+    await expect(unit.locator('#materials').textContent()).resolves.toContain('绩效目标申报表.pdf');
+    expect(dialogs).toEqual(['beforeunload']);
+    const answer = unit.locator('article.request').first();
+    await answer.locator('textarea[name=text]').fill('已上传盖章版申报表，请查收。');
+    await answer.locator('label:text("绩效目标申报表.pdf")').click();
+    await Promise.all([unit.waitForURL(/#requests$/), answer.locator('button:text("发送答复")').click()]);
+    await expect(unit.locator('#requests').textContent()).resolves.toContain('已答复');
+
+    // The reviewer sees the answer and the unit's file.
+    await rev.reload();
+    const requests = await rev.locator('#requests').textContent();
+    expect(requests).toContain('已上传盖章版申报表，请查收。');
+    expect(requests).toContain('绩效目标申报表.pdf');
+    await expect(rev.locator('#evidence').textContent()).resolves.toContain('单位提供');
+    await shot(rev, 'unit-reviewer-requests');
+
+    // Submitted: the unit reads the score and disagrees, with its reason.
+    expect((await reviewer.post(`/api/rounds/${roundId}/items/2023-D001/review/submit`)).status).toBe(200);
+    await unit.reload();
+    const result = await unit.locator('#result').textContent();
+    expect(result).toContain('76');
+    expect(result).toContain('中');
+    await unit.check('#fb-no');
+    expected.add(`422 /rounds/${roundId}/items/2023-D001/unit`);
+    await Promise.all([unit.waitForLoadState('load'), unit.click('#feedback button:text("提交意见")')]);
+    await expect(unit.locator('#feedback').textContent()).resolves.toContain('不同意复核结果时，请写明理由');
+    expect(await unit.isChecked('#fb-no')).toBe(true);
+    await unit.fill('#fb-text', '绩效目标已在申报表第3页细化，请核实。');
+    await Promise.all([unit.waitForURL(/#feedback$/), unit.click('#feedback button:text("提交意见")')]);
+    await expect(unit.locator('#feedback').textContent()).resolves.toContain('绩效目标已在申报表第3页细化');
+    await shot(unit, 'unit-item-feedback');
+
+    // The lead reads it beside the review and must answer it to confirm.
+    const lead = await as('lead1');
+    await lead.goto(itemUrl());
+    await expect(lead.locator('#feedback').textContent()).resolves.toContain('绩效目标已在申报表第3页细化');
+    expected.add(`422 /rounds/${roundId}/items/2023-D001`);
+    await Promise.all([lead.waitForLoadState('load'), lead.click('button:text("确认复核")')]);
+    await expect(lead.locator('main').textContent()).resolves.toContain('确认前须写明复核组对单位意见的答复');
+    await lead.fill('#f-response', '申报表第3页的目标仍为定性表述，维持复核结果。');
+    await Promise.all([lead.waitForURL(/2023-D001$/), lead.click('button:text("确认复核")')]);
+    await expect(lead.locator('main').textContent()).resolves.toContain('复核已确认');
+    await shot(lead, 'unit-lead-confirmed');
+
+    // The unit reads the response; feedback is closed.
+    await unit.reload();
+    const feedback = await unit.locator('#feedback').textContent();
+    expect(feedback).toContain('复核组答复');
+    expect(feedback).toContain('维持复核结果');
+    expect(await unit.locator('#fb-text').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+});
