@@ -24,6 +24,7 @@ import { populationApiRoutes, populationPageRoutes } from './population/routes';
 import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
 import { Services } from './services';
 import { unitApiRoutes, unitPageRoutes } from './units/routes';
+import { rectificationApiRoutes, rectificationPageRoutes } from './rectifications/routes';
 
 export const STATIC_DIR = path.resolve(__dirname, '../static');
 
@@ -86,6 +87,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   api.use(itemApiRoutes({ services, access }));
   api.use(offlineApiRoutes({ services, access }));
   api.use(announcementApiRoutes({ services, access }));
+  api.use(rectificationApiRoutes({ services, access }));
   app.use('/api', api);
 
   app.use(unitPageRoutes({ services, access }));
@@ -96,6 +98,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   app.use(itemPageRoutes({ services, access }));
   app.use(offlinePageRoutes({ services, access }));
   app.use(announcementPageRoutes({ services, access }));
+  app.use(rectificationPageRoutes({ services, access }));
   app.use(categoryRoutes({ services, access }));
   app.use(adminRoutes({ services, access }));
 

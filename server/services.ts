@@ -19,6 +19,7 @@ import { populationService, refreshLateness } from './population/service';
 import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
 import { unitService } from './units/service';
+import { rectificationService } from './rectifications/service';
 import { userService } from './users/service';
 
 export interface ServiceDeps {
@@ -72,6 +73,7 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     offline: offlineService({ db, now, files }),
     categories: categoryService({ db, now }),
     units: unitService({ db, now }),
+    rectifications: rectificationService({ db, now }),
     announcements: announcementService({ db, now, site }),
     approval: approvalService({ db, now, site }),
   };

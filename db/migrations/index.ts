@@ -17,6 +17,7 @@ import * as roundOnsiteChecks from './20261206000003_round_onsite_checks';
 import * as roundMinEstimateSample from './20261206000004_round_min_estimate_sample';
 import * as unitRole from './20261207000001_unit_role';
 import * as units from './20261207000002_units';
+import * as rectifications from './20261207000003_rectifications';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -42,6 +43,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261206000004_round_min_estimate_sample', module: roundMinEstimateSample },
   { name: '20261207000001_unit_role', module: unitRole },
   { name: '20261207000002_units', module: units },
+  { name: '20261207000003_rectifications', module: rectifications },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

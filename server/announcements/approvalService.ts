@@ -3,6 +3,7 @@ import crypto from 'node:crypto';
 import { AuditContext } from '../audit/repository';
 import { Database, writeTransaction } from '../data/database';
 import { setRoundState } from '../draws/repository';
+import { createTasksAtPublication } from '../rectifications/service';
 import { Conflict, Invalid } from '../errors';
 import { requiredReason } from '../domain/text';
 import { lockRound } from '../rounds/repository';
@@ -133,6 +134,8 @@ export function approvalService({ db, now, site }: { db: Database; now: () => Da
         if (!published) throw new Conflict('公示稿已被他人修改，请刷新后重试');
         await insertRevision(trx, open.id, open.revision + 1, 'publish', open.title, open.document, null, actor.id, at);
         await setRoundState(trx, roundId, 'published', at);
+        // 整改: a task per standing finding, due on the announcement's deadline (a correction adds the new ones).
+        await createTasksAtPublication(trx, context, roundId, open.document.deadline, at);
         await auditAnnouncement(
           trx,
           context,

@@ -56,4 +56,9 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'request.answer': '单位答复补充材料',
   'feedback.give': '单位反馈意见',
   'feedback.respond': '答复单位意见',
+  'rectification.create': '生成整改事项',
+  'rectification.save': '填写整改情况',
+  'rectification.submit': '提交整改情况',
+  'rectification.accept': '整改销号',
+  'rectification.return': '退回整改情况',
 };

@@ -26,7 +26,8 @@ export type Permission =
   | 'announcements.compile'
   | 'announcements.read'
   | 'announcements.publish'
-  | 'units.own';
+  | 'units.own'
+  | 'rectifications.read';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: [
@@ -48,12 +49,13 @@ const PERMISSIONS: Record<Role, readonly Permission[]> = {
     'reviews.assign',
     'announcements.compile',
     'announcements.read',
+    'rectifications.read',
   ],
   reviewer: ['rounds.read', 'population.read', 'reviews.work'],
   // A third-party evaluator sees only the items assigned to them, never the whole population.
   evaluator: ['rounds.read', 'reviews.work'],
   // The official (分管领导) approves and publishes the announcement.
-  official: ['rounds.read', 'population.read', 'announcements.read', 'announcements.publish'],
+  official: ['rounds.read', 'population.read', 'announcements.read', 'announcements.publish', 'rectifications.read'],
   // A budget unit's contact sees its own sampled items (by unit or 主管部门), nothing of the rounds as a whole.
   unit: ['units.own'],
 };

@@ -3,10 +3,12 @@ import { fenToWan, formatWan } from '../domain/money';
 import { KIND_LABELS } from '../domain/population';
 import { reviewFigures } from '../domain/review';
 import { SEVERITIES } from '../domain/findings';
+import { RECTIFICATION_STATUSES } from '../domain/rectification';
 import { formatRateBp } from '../domain/warnings';
 import { Evidence } from '../findings/evidence';
 import { asText } from '../http/input';
 import { MaterialRequest, UnitFeedback } from './repository';
+import { scoreText } from '../reviews/itemView';
 import { requestState, UnitService } from './service';
 
 /** What a unit's contact reads, as JSON (spec/units.md) and as the pages' template data. */
@@ -64,32 +66,33 @@ const unitEvidenceJson = (e: Evidence) => ({
   withdrawn: e.withdrawnAt !== null,
 });
 
-/** The review figures a unit reads once the review is submitted: score, grade, deviation, quality, comment. */
-function reviewFiguresOf(view: UnitItemView) {
+/** The figures of a review the unit may read: its score as a whole score, with grade and deviation. */
+const figuresOf = (view: UnitItemView) =>
+  view.review && reviewFigures(view.submission, [], { ...view.review.content, wholeScore: view.review.reviewScore });
+
+/** The review a unit reads once it is submitted: score, grade, deviation, quality, comment. */
+function reviewJsonForUnit(view: UnitItemView) {
   const review = view.review;
-  if (!review) return null;
-  const s = view.submission;
-  const figures = reviewFigures(s, [], { ...review.content, wholeScore: review.reviewScore });
+  const figures = figuresOf(view);
+  if (!review || !figures) return null;
   return {
     status: review.status,
     reviewScore: review.reviewScore === null ? null : review.reviewScore / 100,
     reviewGrade: figures.reviewGrade,
     qualityScore: review.qualityScore === null ? null : review.qualityScore / 100,
     qualityGrade: figures.qualityGrade,
-    selfScore: s.selfScore / 100,
+    selfScore: view.submission.selfScore / 100,
     deviation: figures.deviation === null ? null : figures.deviation / 100,
     deviationRate: figures.deviationBp === null ? null : figures.deviationBp / 10000,
     comment: review.comment,
     version: review.version,
     submittedAt: review.updatedAt.toISOString(),
-    figures,
   };
 }
 
 /** GET /api/rounds/:id/items/:code for the item's unit. */
 export function unitItemJson(view: UnitItemView) {
   const s = view.submission;
-  const review = reviewFiguresOf(view);
   return {
     roundId: view.round.id,
     code: s.code,
@@ -111,7 +114,7 @@ export function unitItemJson(view: UnitItemView) {
       score: i.score / 100,
     })),
     reviewStatus: view.reviewStatus ?? 'none',
-    review: review && { ...review, figures: undefined },
+    review: reviewJsonForUnit(view),
     findings: view.findings.map((f) => ({
       id: f.id,
       category: f.category,
@@ -147,8 +150,14 @@ export const unitItemsJson = (items: MyItems, today: string) => ({
       given: i.feedback.map(feedbackJson),
     },
     requests: i.requests.map((r) => requestJson(r, today)),
-    // Rectification (整改) comes with the announcement's publication (issue #25).
-    rectifications: [],
+    rectifications: i.rectifications.map((t) => ({
+      id: t.id,
+      category: t.category,
+      finding: t.finding,
+      dueDate: t.dueDate,
+      status: t.status,
+      overdue: t.overdue,
+    })),
   })),
 });
 
@@ -158,7 +167,7 @@ const str = asText;
 export function unitItemPage(view: UnitItemView, smallForm?: Record<string, unknown>) {
   const s = view.submission;
   const itemHref = `/rounds/${view.round.id}/items/${encodeURIComponent(s.code)}`;
-  const review = reviewFiguresOf(view);
+  const figures = figuresOf(view);
   const active = view.evidence.filter((e) => e.withdrawnAt === null);
   const typedFor = (action: string, id?: number) =>
     smallForm?.action === action && (id === undefined || str(smallForm.requestId) === String(id))
@@ -181,14 +190,17 @@ export function unitItemPage(view: UnitItemView, smallForm?: Record<string, unkn
       scoreText: formatScore(i.score),
     })),
     statusLabel: unitStatusLabel(view.reviewStatus, view.canFeedback),
-    review: review && {
-      ...review,
-      reviewScoreText: review.reviewScore === null ? '' : formatScore(review.figures.reviewScore ?? 0),
-      qualityScoreText: view.review?.qualityScore === null ? '' : formatScore(view.review!.qualityScore ?? 0),
-      deviationText: review.figures.deviation === null ? '' : formatScore(review.figures.deviation),
-      deviationRateText: review.figures.deviationBp === null ? '' : formatRateBp(review.figures.deviationBp),
-      confirmed: review.status === 'confirmed',
-    },
+    review: view.review &&
+      figures && {
+        ...view.review,
+        reviewGrade: figures.reviewGrade,
+        qualityGrade: figures.qualityGrade,
+        reviewScoreText: scoreText(view.review.reviewScore),
+        qualityScoreText: scoreText(view.review.qualityScore),
+        deviationText: scoreText(figures.deviation),
+        deviationRateText: figures.deviationBp === null ? '' : formatRateBp(figures.deviationBp),
+        confirmed: view.review.status === 'confirmed',
+      },
     findings: view.findings.map((f) => ({ ...f, severityLabel: SEVERITIES[f.severity] })),
     evidence: view.evidence.map((e) => ({ ...e, href: `${itemHref}/evidence/${e.id}` })),
     requests: view.requests.map((r) => {
@@ -224,6 +236,11 @@ export function unitItemPage(view: UnitItemView, smallForm?: Record<string, unkn
       ? { agree: str(smallForm!.agree), text: str(smallForm!.text) }
       : { agree: '', text: '' },
     feedbackError: typedFor('feedback') !== undefined,
+    rectifications: view.rectifications.map((t) => ({
+      ...t,
+      statusLabel: RECTIFICATION_STATUSES[t.status],
+      href: `/rectifications/${t.id}`,
+    })),
     answerError: typedFor('answer') !== undefined,
     today: view.today,
     itemHref,

@@ -58,6 +58,16 @@ export function unitPageRoutes({ services, access }: { services: Services; acces
           due: r.dueDate,
           overdue: r.dueDate < today,
         })),
+      ...i.rectifications
+        .filter((r) => r.status === 'open' || r.status === 'returned')
+        .map((r) => ({
+          kind: 'rectification',
+          href: `/rectifications/${r.id}`,
+          what: `${r.status === 'returned' ? '整改被退回，请重新整改' : '整改'}：${r.categoryTitle}`,
+          item: `${i.name}（${i.code}）`,
+          due: r.dueDate,
+          overdue: r.overdue,
+        })),
       ...(i.feedbackOpen
         ? [
             {

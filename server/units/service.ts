@@ -7,6 +7,8 @@ import { Conflict, Invalid, NotFound, Refused } from '../errors';
 import { findEvidence } from '../findings/evidence';
 import { findFindings } from '../findings/repository';
 import { findIndicators } from '../population/repository';
+import { isRectificationOverdue } from '../domain/rectification';
+import { findTasks } from '../rectifications/repository';
 import { Actor, canWrite, lockedItem, requireOpenItem, sampledItem } from '../reviews/items';
 import { findReview, Review } from '../reviews/repository';
 import {
@@ -76,7 +78,11 @@ export function unitService({ db, now }: { db: Database; now: () => Date }) {
       requireUnit(actor);
       const items = await findUnitItems(db, actor.id);
       const ids = items.map((i) => i.submissionId);
-      const [requests, feedback] = await Promise.all([findRequests(db, { submissionIds: ids }), findFeedback(db, ids)]);
+      const [requests, feedback, rectifications] = await Promise.all([
+        findRequests(db, { submissionIds: ids }),
+        findFeedback(db, ids),
+        findTasks(db, { submissionIds: ids }),
+      ]);
       const today = todayCst(now());
       return items.map((item) => {
         const mine = requests.filter((r) => r.submissionId === item.submissionId);
@@ -94,6 +100,9 @@ export function unitService({ db, now }: { db: Database; now: () => Date }) {
           overdueRequests: mine.filter((r) => requestState(r, today).overdue).length,
           requests: mine,
           feedback: said,
+          rectifications: rectifications
+            .filter((t) => t.submissionId === item.submissionId)
+            .map((t) => ({ ...t, overdue: isRectificationOverdue(t.dueDate, t.status, today) })),
           feedbackDue: due,
           feedbackOpen: status === 'submitted' && !answeredSince,
           feedbackOverdue: status === 'submitted' && !answeredSince && due !== null && due < today,
@@ -108,15 +117,17 @@ export function unitService({ db, now }: { db: Database; now: () => Date }) {
     async item(actor: Actor, roundId: number, code: string) {
       requireUnit(actor);
       const { round, submission } = await sampledItem(db, actor, roundId, code);
-      const [indicators, review, findings, evidence, requests, feedback] = await Promise.all([
+      const [indicators, review, findings, evidence, requests, feedback, rectifications] = await Promise.all([
         findIndicators(db, submission.id),
         findReview(db, submission.id),
         findFindings(db, submission.id),
         findEvidence(db, submission.id),
         findRequests(db, { submissionIds: [submission.id] }),
         findFeedback(db, [submission.id]),
+        findTasks(db, { submissionIds: [submission.id] }),
       ]);
       const shown = isShownToUnit(review);
+      const today = todayCst(now());
       return {
         round,
         submission,
@@ -130,7 +141,11 @@ export function unitService({ db, now }: { db: Database; now: () => Date }) {
         feedbackDue: review ? feedbackDue(review, round.unitFeedbackDays) : null,
         canFeedback: review?.status === 'submitted',
         canUpload: review?.status !== 'confirmed',
-        today: todayCst(now()),
+        rectifications: rectifications.map((t) => ({
+          ...t,
+          overdue: isRectificationOverdue(t.dueDate, t.status, today),
+        })),
+        today,
       };
     },
 
