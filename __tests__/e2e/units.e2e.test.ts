@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Browser, chromium, Page } from 'playwright-core';
 import { minimalPdf } from '../../db/seeds/demo';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../../scripts/chromium';
-import { DIMENSIONS, sampledRound, usersWithTokens } from '../helpers/rounds';
+import { Api, DIMENSIONS, sampledRound, usersWithTokens } from '../helpers/rounds';
 import { startTestApp, TestApp, TEST_PASSWORD } from '../helpers/testApp';
 
 /**
@@ -19,6 +19,7 @@ describeIfBrowser('the units’ side in Chromium', () => {
   let t: TestApp;
   let browser: Browser;
   let roundId: number;
+  let api: (name: string) => Api;
   const shots = process.env.FUHE_E2E_SHOTS ?? path.resolve(__dirname, 'screenshots');
   const problems: string[] = [];
   const expected = new Set<string>();
@@ -26,10 +27,11 @@ describeIfBrowser('the units’ side in Chromium', () => {
   beforeAll(async () => {
     t = await startTestApp({ FUHE_SCRYPT_COST: '1024' });
     t.clock.current = new Date('2026-12-07T02:00:00Z');
-    const api = await usersWithTokens(t, [
+    api = await usersWithTokens(t, [
       ['lead1', 'lead'],
       ['rev1', 'reviewer'],
       ['unit1', 'unit', { units: ['县残疾人联合会'] }],
+      ['off1', 'official'],
     ]);
     roundId = await sampledRound(api('lead1'), { assign: { '2023-D001': 'rev1' } });
     browser = await chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
@@ -38,9 +40,7 @@ describeIfBrowser('the units’ side in Chromium', () => {
     await api('rev1')
       .put(`/api/rounds/${roundId}/items/2023-D001/review`)
       .send({ version: 0, reviewScore: 76, qualityScore: 70, comment: '绩效目标不够细化', dimensions: DIMENSIONS });
-    reviewer = api('rev1');
   });
-  let reviewer: ReturnType<Awaited<ReturnType<typeof usersWithTokens>>>;
   afterAll(async () => {
     await browser?.close();
     await t.close();
@@ -112,7 +112,7 @@ describeIfBrowser('the units’ side in Chromium', () => {
     await shot(rev, 'unit-reviewer-requests');
 
     // Submitted: the unit reads the score and disagrees, with its reason.
-    expect((await reviewer.post(`/api/rounds/${roundId}/items/2023-D001/review/submit`)).status).toBe(200);
+    expect((await api('rev1').post(`/api/rounds/${roundId}/items/2023-D001/review/submit`)).status).toBe(200);
     await unit.reload();
     const result = await unit.locator('#result').textContent();
     expect(result).toContain('76');
@@ -145,6 +145,72 @@ describeIfBrowser('the units’ side in Chromium', () => {
     expect(feedback).toContain('复核组答复');
     expect(feedback).toContain('维持复核结果');
     expect(await unit.locator('#fb-text').count()).toBe(0);
+    expect(problems).toEqual([]);
+  });
+
+  it('rectification: the unit submits, the lead returns it, the unit resubmits, the lead accepts, the official reads 整改情况', async () => {
+    // A round of its own, reviewed and published over the API, with one finding on D001.
+    const round = await sampledRound(api('lead1'), { title: '整改演示批次' });
+    await api('lead1').patch(`/api/rounds/${round}`).send({ objectionContact: '县财政局绩效股', version: 1 });
+    const codes = (
+      (await t
+        .db('draw_picks')
+        .join('draws', 'draws.id', 'draw_picks.draw_id')
+        .where({ 'draws.round_id': round, 'draws.status': 'active' })
+        .select('draw_picks.code')) as Array<{ code: string }>
+    ).map((r) => r.code);
+    await api('lead1')
+      .post(`/api/rounds/${round}/assignments`)
+      .send(codes.map((code) => ({ code, username: 'rev1' })));
+    for (const code of codes) {
+      const url = `/api/rounds/${round}/items/${code}`;
+      await api('rev1')
+        .put(`${url}/review`)
+        .send({ version: 0, reviewScore: 80, qualityScore: 80, comment: '意见', dimensions: DIMENSIONS });
+      if (code === '2023-D001')
+        await api('rev1').post(`${url}/findings`).send({ category: 'P01', description: '部门整体绩效目标未细化' });
+      expect((await api('rev1').post(`${url}/review/submit`)).status).toBe(200);
+      expect((await api('lead1').post(`${url}/review/confirm`)).status).toBe(200);
+    }
+    const draft = await api('lead1').post(`/api/rounds/${round}/announcement/compile`);
+    await api('lead1')
+      .put(`/api/rounds/${round}/announcement`)
+      .send({ revision: draft.body.revision, deadline: '2027-03-31' });
+    await api('lead1').post(`/api/rounds/${round}/announcement/submit`);
+    expect((await api('off1').post(`/api/rounds/${round}/announcement/publish`)).status).toBe(200);
+
+    const unit = await as('unit1');
+    await Promise.all([unit.waitForURL(/\/rectifications\/\d+$/), unit.click('text=整改：')]);
+    await unit.fill('#r-measures', '修订部门整体绩效目标编制办法');
+    await unit.fill('#r-result', '2024年度目标已细化为12项量化指标');
+    await Promise.all([unit.waitForLoadState('load'), unit.click('button:text("提交整改情况")')]);
+    await expect(unit.locator('main').textContent()).resolves.toContain('整改情况已提交');
+    const taskUrl = unit.url();
+
+    const lead = await as('lead1');
+    await lead.goto(`${t.baseUrl}/rounds/${round}/rectifications`);
+    await Promise.all([lead.waitForURL(/\/rectifications\/\d+$/), lead.click('a:text("销号或退回")')]);
+    await lead.fill('#r-reason', '请附修订后的目标表');
+    await Promise.all([lead.waitForLoadState('load'), lead.click('button:text("退回重新整改")')]);
+    await expect(lead.locator('main').textContent()).resolves.toContain('已退回');
+
+    await unit.goto(taskUrl);
+    await expect(unit.locator('main').textContent()).resolves.toContain('组长退回：请附修订后的目标表');
+    await unit.fill('#r-result', '2024年度目标已细化为12项量化指标，修订后的目标表已报送');
+    await Promise.all([unit.waitForLoadState('load'), unit.click('button:text("提交整改情况")')]);
+
+    await lead.reload();
+    await Promise.all([lead.waitForLoadState('load'), lead.click('button:text("销号")')]);
+    await expect(lead.locator('main').textContent()).resolves.toContain('已销号');
+    await shot(lead, 'rectification-task');
+
+    const official = await as('off1');
+    await official.goto(`${t.baseUrl}/rounds/${round}/rectifications`);
+    const text = await official.locator('main').textContent();
+    expect(text).toContain('整改事项1项');
+    expect(text).toContain('修订后的目标表已报送');
+    expect(await official.locator('button:text("销号")').count()).toBe(0);
+    await shot(official, 'rectification-official');
     expect(problems).toEqual([]);
   });
 });

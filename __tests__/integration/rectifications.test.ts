@@ -228,6 +228,42 @@ it('is overdue past its date until accepted; the lead records for a unit without
   expect(page.text).toContain('县农业农村局');
 });
 
+it('the unit supplies its rectification’s files after confirmation and cites them; not another’s file', async () => {
+  const pdf = Buffer.from('%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n');
+  await reviewAll({ '2023-D001': ['P01'] });
+  // Before publication the review is confirmed and there is no task: nothing more is uploaded.
+  expect((await api('unit1').post(item('2023-D001', '/evidence')).attach('file', pdf, '早了.pdf')).status).toBe(409);
+  await publish('2027-03-31');
+  const [task] = await unitTasks('unit1');
+  const upload = await api('unit1').post(item('2023-D001', '/evidence')).attach('file', pdf, '修订后的目标表.pdf');
+  expect(upload.status).toBe(201);
+  const reviewers = (await t
+    .db('evidence')
+    .insert({
+      round_id: roundId,
+      submission_id: (await t.db('submissions').where({ round_id: roundId, code: '2023-D001' }).first()).id,
+      file_sha256: (await t.db('evidence').where({ id: upload.body.id }).first()).file_sha256,
+      file_name: '复核底稿.pdf',
+      media_type: 'application/pdf',
+      size: pdf.length,
+      uploaded_by: (await t.db('users').where({ username: 'rev1' }).first()).id,
+      uploaded_at: new Date().toISOString(),
+      supplied_by_unit: false,
+    })
+    .returning('id')) as Array<{ id: number }>;
+  const foreign = await api('unit1')
+    .post(`/api/rectifications/${task.id}/submit`)
+    .send({ version: 1, measures: '细化目标', result: '已修订目标表', evidence: [reviewers[0].id] });
+  expect(foreign.status).toBe(422);
+  expect(foreign.body.error.details[0].field).toBe('evidence');
+  const submitted = await api('unit1')
+    .post(`/api/rectifications/${task.id}/submit`)
+    .send({ version: 1, measures: '细化目标', result: '已修订目标表', evidence: [upload.body.id] });
+  expect(submitted.body).toMatchObject({ status: 'submitted', evidence: [upload.body.id] });
+  // Submitted: the window for files has closed again.
+  expect((await api('unit1').post(item('2023-D001', '/evidence')).attach('file', pdf, '晚了.pdf')).status).toBe(409);
+});
+
 it('a correction adds tasks for new findings only, and keeps the rest as they are', async () => {
   await reviewAll({ '2023-D001': ['P01'] });
   await publish('2027-03-31');

@@ -31,7 +31,7 @@ export const DEMO_ACCOUNTS: Array<{
     displayName: '刘联络',
     role: 'unit',
     organisation: '县卫生健康委员会',
-    coverage: { units: ['县卫生健康委员会'], departments: [] },
+    coverage: { units: [], departments: ['县卫生健康委员会'] },
   },
 ];
 
@@ -273,6 +273,31 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
   await services.approval.submit(lead.context, lead.actor, round.id);
   const official = await actorOf(services, 'official');
   await services.approval.publish(official.context, official.actor, round.id);
+
+  // 整改 in every state: accepted, submitted, returned, and open past its date. A unit with an
+  // account writes its own; for the others the lead records what they reported in writing.
+  const unit = await actorOf(services, 'unit');
+  const { tasks } = await services.rectifications.ofRound(round.id);
+  const states = ['accepted', 'submitted', 'returned', 'accepted', 'open'];
+  for (const [index, task] of tasks.entries()) {
+    const state = states[index % states.length];
+    if (state === 'open') continue;
+    const writer = task.department === '县卫生健康委员会' ? unit : lead;
+    const text = {
+      measures: `针对“${task.categoryTitle}”，已修订本单位预算绩效管理办法，明确绩效目标编制和佐证材料归档要求。`,
+      result: '2024年度绩效目标已按新要求编制，佐证材料已归档备查。',
+    };
+    const at = await services.rectifications.submit(writer.context, writer.actor, task.id, { ...text, version: 1 });
+    if (state === 'submitted') continue;
+    if (state === 'returned') {
+      await services.rectifications.return(lead.context, lead.actor, task.id, {
+        version: at.version,
+        reason: '整改结果未附修订后的制度文件，请补充后重新提交。',
+      });
+      continue;
+    }
+    await services.rectifications.accept(lead.context, lead.actor, task.id, { version: at.version });
+  }
 }
 
 /** A small, valid one-page PDF (the demo's evidence file, and the browser tests' upload). */

@@ -8,6 +8,7 @@ import { Conflict, Invalid, NotFound, Refused } from '../errors';
 import { readStoredFile, storeFile } from '../files/repository';
 import { Actor, canWrite, findingEditRefusal, lockedItem, requireOpenItem, sampledItem } from '../reviews/items';
 import { findReview } from '../reviews/repository';
+import { hasWritableTask } from '../rectifications/repository';
 import { findEvidence, insertEvidence, withdrawEvidence } from './evidence';
 import {
   findFinding,
@@ -172,7 +173,8 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
         // lockedItem let a unit's contact through only for its own units' items.
         const byUnit = actor.role === 'unit';
         if (!byUnit && !canWrite(actor, assignee)) throw new Refused(`无权为项目 ${code} 上传佐证材料`);
-        await requireOpenItem(trx, submission.id, code);
+        // After confirmation the unit still supplies the evidence of its rectification (整改).
+        if (!(byUnit && (await hasWritableTask(trx, submission.id)))) await requireOpenItem(trx, submission.id, code);
         await storeFile(trx, { sha256, size: file.data.length, mediaType: type.mediaType, content: file.data }, at);
         const id = await insertEvidence(
           trx,
@@ -226,7 +228,7 @@ export function findingService({ db, now }: { db: Database; now: () => Date }) {
         // A unit's contact takes back only a file of its own, a wrong upload.
         const own = actor.role === 'unit';
         if (!own && !canWrite(actor, assignee)) throw new Refused(`无权撤回项目 ${code} 的佐证材料`);
-        await requireOpenItem(trx, submission.id, code);
+        if (!(own && (await hasWritableTask(trx, submission.id)))) await requireOpenItem(trx, submission.id, code);
         if (own && (await findEvidence(trx, submission.id)).find((e) => e.id === evidenceId)?.uploadedBy !== actor.id)
           throw new Refused('单位只能撤回本单位上传的材料');
         const text = requiredReason(reason, '撤回须写明理由');

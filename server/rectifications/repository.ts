@@ -229,3 +229,12 @@ export async function writeTask(
   });
   return true;
 }
+
+/** Whether the item has a task its unit may still write (open or returned): its files may still come. */
+export async function hasWritableTask(db: Queryable, submissionId: number): Promise<boolean> {
+  const row = await db('rectifications')
+    .where('submission_id', submissionId)
+    .whereIn('status', ['open', 'returned'])
+    .first('id');
+  return row !== undefined;
+}

@@ -96,8 +96,10 @@ export function rectificationPageRoutes({ services, access }: { services: Servic
   });
 
   async function renderTask(req: Request, res: Response, extra: Record<string, unknown> = {}) {
-    const { task, steps, unitReachable } = await services.rectifications.get(actorOf(req), idParam(req));
+    const { task, steps, unitReachable, files } = await services.rectifications.get(actorOf(req), idParam(req));
     const typed = extra.typed as Record<string, unknown> | undefined;
+    const cited = typed ? [typed.evidence ?? []].flat().map(String) : task.evidenceIds.map(String);
+    const itemHref = `/rounds/${task.roundId}/items/${encodeURIComponent(task.code)}`;
     res.render('rectifications/task', {
       title: `整改事项：${task.code} ${task.categoryTitle}`,
       task: taskRow(task, steps),
@@ -107,6 +109,16 @@ export function rectificationPageRoutes({ services, access }: { services: Servic
         version: typed ? asText(typed.version) : String(task.version),
         reason: typed ? asText(typed.reason) : '',
       },
+      files: files.map((e) => ({
+        id: e.id,
+        fileName: e.fileName,
+        href: `${itemHref}/evidence/${e.id}`,
+        checked: cited.includes(String(e.id)),
+      })),
+      citedFiles: files
+        .filter((e) => task.evidenceIds.includes(e.id))
+        .map((e) => ({ fileName: e.fileName, href: `${itemHref}/evidence/${e.id}` })),
+      itemHref,
       isUnit: req.user!.role === 'unit',
       isLead: req.user!.role === 'lead',
       writable: (task.status === 'open' || task.status === 'returned') && ['unit', 'lead'].includes(req.user!.role),
@@ -124,7 +136,9 @@ export function rectificationPageRoutes({ services, access }: { services: Servic
     const action = asText(form.action);
     if (!isAction(action)) throw new Invalid(`未知的操作"${action.slice(0, 20)}"`);
     try {
-      await services.rectifications[action](auditContextOf(req), actorOf(req), idParam(req), form);
+      // The form's boxes: none ticked cites no file (the API keeps the cited files when it leaves them out).
+      const body = action === 'save' || action === 'submit' ? { ...form, evidence: form.evidence ?? [] } : form;
+      await services.rectifications[action](auditContextOf(req), actorOf(req), idParam(req), body);
     } catch (err) {
       if (!isFormError(err)) throw err;
       // What was typed comes back; a stale version shows the task as it is now beside it.

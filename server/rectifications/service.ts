@@ -123,11 +123,13 @@ export function rectificationService({ db, now }: { db: Database; now: () => Dat
         const typed = parseRectificationText(body, errors);
         const cited = body.evidence === undefined ? task.evidenceIds : [body.evidence].flat().map(Number);
         const own = new Set(
-          (await findEvidence(trx, task.submissionId)).filter((e) => e.withdrawnAt === null).map((e) => e.id),
+          (await findEvidence(trx, task.submissionId))
+            .filter((e) => e.suppliedByUnit && e.withdrawnAt === null)
+            .map((e) => e.id),
         );
         const foreign = cited.filter((e) => !own.has(e));
         if (foreign.length)
-          errors.push({ field: 'evidence', message: `引用的材料不属于该项目：${foreign.join('、')}` });
+          errors.push({ field: 'evidence', message: `引用的材料不是单位为该项目提供的：${foreign.join('、')}` });
         write = {
           ...write,
           measures: typed.measures === undefined ? task.measures : typed.measures,
@@ -227,6 +229,8 @@ export function rectificationService({ db, now }: { db: Database; now: () => Dat
         task: withState([task], todayCst(now()))[0],
         steps: await findSteps(db, [task.id]),
         unitReachable: await hasContacts(db, task),
+        // The files the unit supplied to the item, which its answer may cite.
+        files: (await findEvidence(db, task.submissionId)).filter((e) => e.suppliedByUnit && e.withdrawnAt === null),
       };
     },
 

@@ -232,6 +232,7 @@ export function unitItemPage(view: UnitItemView, smallForm?: Record<string, unkn
     feedbackDays: view.round.unitFeedbackDays,
     canFeedback: view.canFeedback,
     canUpload: view.canUpload,
+    canAnswer: view.canAnswer,
     typedFeedback: typedFor('feedback')
       ? { agree: str(smallForm!.agree), text: str(smallForm!.text) }
       : { agree: '', text: '' },

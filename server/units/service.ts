@@ -140,7 +140,10 @@ export function unitService({ db, now }: { db: Database; now: () => Date }) {
         feedback,
         feedbackDue: review ? feedbackDue(review, round.unitFeedbackDays) : null,
         canFeedback: review?.status === 'submitted',
-        canUpload: review?.status !== 'confirmed',
+        // Files come while the review is open, and afterwards for a rectification still to write.
+        canUpload:
+          review?.status !== 'confirmed' || rectifications.some((t) => t.status === 'open' || t.status === 'returned'),
+        canAnswer: review?.status !== 'confirmed',
         rectifications: rectifications.map((t) => ({
           ...t,
           overdue: isRectificationOverdue(t.dueDate, t.status, today),
