@@ -25,6 +25,7 @@ import { roundApiRoutes, roundPageRoutes } from './rounds/routes';
 import { Services } from './services';
 import { unitApiRoutes, unitPageRoutes } from './units/routes';
 import { rectificationApiRoutes, rectificationPageRoutes } from './rectifications/routes';
+import { resultApiRoutes, resultPageRoutes } from './results/routes';
 
 export const STATIC_DIR = path.resolve(__dirname, '../static');
 
@@ -88,6 +89,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   api.use(offlineApiRoutes({ services, access }));
   api.use(announcementApiRoutes({ services, access }));
   api.use(rectificationApiRoutes({ services, access }));
+  api.use(resultApiRoutes({ services, access }));
   app.use('/api', api);
 
   app.use(unitPageRoutes({ services, access }));
@@ -99,6 +101,7 @@ export function createApp(services: Services, { logger = createLogger() }: { log
   app.use(offlinePageRoutes({ services, access }));
   app.use(announcementPageRoutes({ services, access }));
   app.use(rectificationPageRoutes({ services, access }));
+  app.use(resultPageRoutes({ services, access }));
   app.use(categoryRoutes({ services, access }));
   app.use(adminRoutes({ services, access }));
 

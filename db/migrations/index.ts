@@ -18,6 +18,7 @@ import * as roundMinEstimateSample from './20261206000004_round_min_estimate_sam
 import * as unitRole from './20261207000001_unit_role';
 import * as units from './20261207000002_units';
 import * as rectifications from './20261207000003_rectifications';
+import * as roundBudgetActions from './20261207000004_round_budget_actions';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -44,6 +45,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261207000001_unit_role', module: unitRole },
   { name: '20261207000002_units', module: units },
   { name: '20261207000003_rectifications', module: rectifications },
+  { name: '20261207000004_round_budget_actions', module: roundBudgetActions },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

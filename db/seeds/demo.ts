@@ -160,6 +160,12 @@ export async function seedDemo(services: Services): Promise<void> {
         evidence: [evidenceId],
       });
     }
+    if (index === 9)
+      // 县民政局's self-evaluation report was found formulaic last year too: a recurring problem.
+      await services.findings.addFinding(who.context, who.actor, round.id, item.code, {
+        category: 'P16',
+        description: '自评报告仍套用模板，未分析扣分原因，上年度复核已指出同类问题。',
+      });
     if (people[index % people.length] === 'evaluator' && index >= 9) {
       await services.findings.addFinding(who.context, who.actor, round.id, item.code, {
         category: 'P09',

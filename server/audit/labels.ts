@@ -61,4 +61,5 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'rectification.submit': '提交整改情况',
   'rectification.accept': '整改销号',
   'rectification.return': '退回整改情况',
+  'round.budget-actions': '修改预算安排建议',
 };

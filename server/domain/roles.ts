@@ -27,7 +27,8 @@ export type Permission =
   | 'announcements.read'
   | 'announcements.publish'
   | 'units.own'
-  | 'rectifications.read';
+  | 'rectifications.read'
+  | 'results.read';
 
 const PERMISSIONS: Record<Role, readonly Permission[]> = {
   admin: [
@@ -38,6 +39,7 @@ const PERMISSIONS: Record<Role, readonly Permission[]> = {
     'rounds.read',
     'population.read',
     'announcements.read',
+    'results.read',
   ],
   lead: [
     'rounds.create',
@@ -50,12 +52,20 @@ const PERMISSIONS: Record<Role, readonly Permission[]> = {
     'announcements.compile',
     'announcements.read',
     'rectifications.read',
+    'results.read',
   ],
   reviewer: ['rounds.read', 'population.read', 'reviews.work'],
   // A third-party evaluator sees only the items assigned to them, never the whole population.
   evaluator: ['rounds.read', 'reviews.work'],
   // The official (分管领导) approves and publishes the announcement.
-  official: ['rounds.read', 'population.read', 'announcements.read', 'announcements.publish', 'rectifications.read'],
+  official: [
+    'rounds.read',
+    'population.read',
+    'announcements.read',
+    'announcements.publish',
+    'rectifications.read',
+    'results.read',
+  ],
   // A budget unit's contact sees its own sampled items (by unit or 主管部门), nothing of the rounds as a whole.
   unit: ['units.own'],
 };

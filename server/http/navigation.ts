@@ -6,6 +6,7 @@ const ITEMS: Array<{ href: string; label: string; permission?: Permission; key: 
   { key: 'dashboard', href: '/', label: '工作台' },
   { key: 'work', href: '/work', label: '我的复核任务', permission: 'reviews.work' },
   { key: 'unit', href: '/unit', label: '我的单位', permission: 'units.own' },
+  { key: 'results', href: '/results', label: '结果应用', permission: 'results.read' },
   { key: 'rounds-new', href: '/rounds/new', label: '新建复核批次', permission: 'rounds.create' },
   { key: 'categories', href: '/categories', label: '问题类别', permission: 'reviews.assign' },
   { key: 'users', href: '/admin/users', label: '用户管理', permission: 'users.manage' },

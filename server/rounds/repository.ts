@@ -3,6 +3,7 @@ import { roundLock } from '../data/engine';
 import { insertedId, toDate } from '../data/values';
 import { QualityWeights } from '../domain/review';
 import { DEFAULT_UNIT_FEEDBACK_DAYS } from '../domain/units';
+import { BudgetActions, budgetActionsOf } from '../domain/results';
 import { DEFAULT_MIN_ESTIMATE_SAMPLE, DEFAULT_PUBLICITY_DAYS, RoundFields, RoundState } from '../domain/rounds';
 
 export interface Round extends RoundFields {
@@ -12,6 +13,8 @@ export interface Round extends RoundFields {
   onsiteChecks: boolean;
   minEstimateSample: number;
   unitFeedbackDays: number;
+  /** 结果应用: the budget action suggested for each review grade. */
+  budgetActions: BudgetActions;
   /** Weights of 及时性, 规范性 and 报告质量 in the quality score, whole percent adding up to 100. */
   qualityWeights: QualityWeights;
   /** Reviewers see the self-score only after saving their own. */
@@ -36,6 +39,7 @@ interface RoundRow {
   onsite_checks: unknown;
   min_estimate_sample: unknown;
   unit_feedback_days: unknown;
+  budget_actions: string | null;
   quality_weight_timeliness: unknown;
   quality_weight_normative: unknown;
   quality_weight_report: unknown;
@@ -61,6 +65,7 @@ function toRound(row: RoundRow): Round {
     onsiteChecks: row.onsite_checks === true || row.onsite_checks === 1,
     minEstimateSample: Number(row.min_estimate_sample ?? DEFAULT_MIN_ESTIMATE_SAMPLE),
     unitFeedbackDays: Number(row.unit_feedback_days ?? DEFAULT_UNIT_FEEDBACK_DAYS),
+    budgetActions: budgetActionsOf(row.budget_actions ?? null),
     qualityWeights: {
       timeliness: Number(row.quality_weight_timeliness ?? 20),
       normative: Number(row.quality_weight_normative ?? 40),
@@ -135,6 +140,20 @@ export async function updateRound(
     .where({ id, version: expectedVersion })
     .update({ ...columns(fields), updated_at: now, version: expectedVersion + 1 });
   return changed === 1;
+}
+
+/** The round's budget actions (结果应用); a stale version changes nothing. */
+export async function updateBudgetActions(
+  db: Queryable,
+  id: number,
+  actions: BudgetActions,
+  version: number,
+  at: Date,
+): Promise<boolean> {
+  const changed = await db('rounds')
+    .where({ id, version })
+    .update({ budget_actions: JSON.stringify(actions), updated_at: at, version: version + 1 });
+  return Number(changed) === 1;
 }
 
 /** The round's review settings; a stale version changes nothing. */

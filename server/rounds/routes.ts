@@ -3,6 +3,7 @@ import { idParam } from '../http/params';
 import { Response, Router } from 'express';
 import { describeChanges, parseRoundFields, ROUND_STATES } from '../domain/rounds';
 import { can } from '../domain/roles';
+import { GRADES } from '../domain/grades';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { Conflict, Invalid } from '../errors';
@@ -188,6 +189,9 @@ export function roundPageRoutes({ services, access }: { services: Services; acce
         : undefined,
       history,
       canEdit: can(req.user!.role, 'rounds.edit'),
+      canReadResults: can(req.user!.role, 'results.read'),
+      canEditBudgetActions: can(req.user!.role, 'announcements.compile') && round.state !== 'published',
+      budgetActions: GRADES.map((grade) => ({ grade, action: round.budgetActions[grade] })),
       created: req.query.created === '1',
       saved: req.query.saved === '1',
     });
