@@ -1,4 +1,4 @@
-import { Api, DIMENSIONS, sampledRound, usersWithTokens } from '../helpers/rounds';
+import { Api, DIMENSIONS, ROUND_2023_XLSX, sampledRound, usersWithTokens } from '../helpers/rounds';
 import { csrfFrom, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
 
 /**
@@ -321,4 +321,32 @@ it('through the pages: the unit’s item lists its task; the task page saves typ
   const reviewer = t.agent();
   await login(reviewer, 'rev1');
   expect((await reviewer.get(`/rectifications/${task.id}`)).status).toBe(403);
+});
+
+it('next year’s import marks the units with unaccepted tasks, and the draw can make them mandatory (上年整改未销号的单位必抽)', async () => {
+  await reviewAll({ '2023-D001': ['P01'] });
+  await publish('2027-03-31');
+  // Next year's round: the same population, imported.
+  const next = await api('lead1').post('/api/rounds').send({ title: '下一年度抽查复核', fiscalYear: 2024 });
+  const imported = await api('lead1')
+    .post(`/api/rounds/${next.body.id}/population`)
+    .attach('file', ROUND_2023_XLSX, 'round-2023.xlsx');
+  expect(imported.status).toBe(201);
+  const flagged = await api('lead1').get(`/api/rounds/${next.body.id}/population?warning=unrectified&pageSize=100`);
+  expect(flagged.status).toBe(200);
+  const units = new Set((flagged.body.items as Array<{ unit: string }>).map((i) => i.unit));
+  expect(units.has(DISABLED)).toBe(true);
+  const codes = (flagged.body.items as Array<{ code: string }>).map((i) => i.code).sort();
+  expect(codes).toEqual(
+    expect.arrayContaining(['2023-D001', '2023-P001', '2023-P002', '2023-P003', '2023-P004', '2023-P005']),
+  );
+
+  const draw = await api('lead1')
+    .post(`/api/rounds/${next.body.id}/draws`)
+    .send({ seed: '下一年度', method: 'srs', quota: { project: 8, department: 2 }, mandatory: { unrectified: true } });
+  expect(draw.status).toBe(201);
+  expect(draw.body.rules.mandatory.codes.sort()).toEqual(codes);
+  expect(draw.body.rules.mandatory.note).toBe(`以前年度整改未销号的单位必抽（${codes.length}个编码）`);
+  const picked = (draw.body.items as Array<{ code: string; reason: string }>).filter((i) => i.reason === 'mandatory');
+  expect(picked.map((i) => i.code).sort()).toEqual(codes);
 });

@@ -1,5 +1,5 @@
 import ExcelJS from 'exceljs';
-import { Api, DIMENSIONS, sampledRound, usersWithTokens } from '../helpers/rounds';
+import { Api, DIMENSIONS, ROUND_2023_XLSX, sampledRound, usersWithTokens } from '../helpers/rounds';
 import { binaryParser, csrfFrom, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
 
 /**
@@ -226,4 +226,22 @@ it('the budget actions per grade are the round’s, editable by the lead until p
     .send({ _csrf: csrfFrom(page.text), version: String(after.version), ...actions });
   expect(refused.status).toBe(303);
   expect((await lead.get(`/rounds/${roundId}`)).text).toContain('公示已发布，预算安排建议不能再修改');
+});
+
+it('a unit with the same problem in two earlier years is marked 问题重复 when the next year is imported', async () => {
+  await reviewedRound(2018, { '2023-D001': ['P02'] });
+  await reviewedRound(2019, { '2023-D001': ['P02'] });
+  const next = await api('lead1').post('/api/rounds').send({ title: '2020年度抽查复核', fiscalYear: 2020 });
+  const imported = await api('lead1')
+    .post(`/api/rounds/${next.body.id}/population`)
+    .attach('file', ROUND_2023_XLSX, 'round-2023.xlsx');
+  expect(imported.status).toBe(201);
+  const marked = await api('lead1').get(`/api/rounds/${next.body.id}/population?warning=recurring&pageSize=100`);
+  const units = new Set((marked.body.items as Array<{ unit: string }>).map((i) => i.unit));
+  expect([...units]).toEqual([DISABLED]);
+  const record = await api('lead1').get(`/api/rounds/${next.body.id}/population/records/2023-D001`);
+  expect(record.body.warnings).toContain('recurring');
+  // A problem found in one earlier year only is not yet a recurrence.
+  const once = await api('lead1').get(`/api/rounds/${next.body.id}/population/records/2023-P027`);
+  expect(once.body.warnings).not.toContain('recurring');
 });

@@ -19,6 +19,7 @@ import * as unitRole from './20261207000001_unit_role';
 import * as units from './20261207000002_units';
 import * as rectifications from './20261207000003_rectifications';
 import * as roundBudgetActions from './20261207000004_round_budget_actions';
+import * as drawMandatoryNote from './20261207000005_draw_mandatory_note';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -46,6 +47,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261207000002_units', module: units },
   { name: '20261207000003_rectifications', module: rectifications },
   { name: '20261207000004_round_budget_actions', module: roundBudgetActions },
+  { name: '20261207000005_draw_mandatory_note', module: drawMandatoryNote },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -19,4 +19,6 @@ export const SUGGESTED_BY_WARNING: Record<WarningKey, { category: string; descri
   late: { category: 'P14', description: '自评材料晚于规定时限报送。' },
   scoreAboveExecution: { category: 'P08', description: '指标得分率明显高于预算执行率，自评打分偏高。' },
   overWeight: { category: 'P08', description: '部分指标得分超过其分值，打分随意。' },
+  unrectified: { category: 'P18', description: '以前年度复核发现的问题尚未整改到位，自评未说明原因和改进措施。' },
+  recurring: { category: 'P18', description: '以前年度复核指出的同类问题再次出现，改进措施未落实。' },
 };

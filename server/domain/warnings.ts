@@ -16,6 +16,9 @@ export const WARNINGS = {
   late: { bit: 32, label: '逾期报送', short: '逾期' },
   scoreAboveExecution: { bit: 64, label: '指标得分率高于预算执行率5%以上', short: '得分率偏高' },
   overWeight: { bit: 128, label: '指标得分超过分值', short: '超过分值' },
+  // From earlier rounds, set at import (population/repository.ts markHistory): the unit's record, not the file's.
+  unrectified: { bit: 256, label: '以前年度整改未销号的单位', short: '整改未销号' },
+  recurring: { bit: 512, label: '以前年度问题重复出现的单位', short: '问题重复' },
 } as const;
 
 export type WarningKey = keyof typeof WARNINGS;

@@ -24,6 +24,7 @@ export function drawJson(draw: Draw, picks: StoredPick[]) {
         minBudgetFen: draw.mandatoryMinBudgetFen === null ? null : String(draw.mandatoryMinBudgetFen),
         minBudgetWan: draw.mandatoryMinBudgetFen === null ? null : fenToWan(draw.mandatoryMinBudgetFen),
         codes: draw.mandatoryCodes,
+        note: draw.mandatoryNote,
       },
       exclude: draw.excludeCodes,
       excludeNote: draw.excludeNote,

@@ -22,6 +22,8 @@ export interface Draw {
   mandatoryCodes: string[];
   excludeCodes: string[];
   excludeNote: string | null;
+  /** Why codes beyond those typed in were mandatory (上年整改未销号的单位必抽). */
+  mandatoryNote: string | null;
   population: Record<Kind, number>;
   fingerprint: string;
   strata: Record<Kind, StratumResult>;
@@ -49,6 +51,7 @@ interface DrawRow {
   mandatory_codes: string;
   exclude_codes: string;
   exclude_note: string | null;
+  mandatory_note: string | null;
   population_project: unknown;
   population_department: unknown;
   fingerprint: string;
@@ -106,6 +109,7 @@ async function withExpansions(db: Queryable, rows: DrawRow[]): Promise<Draw[]> {
       mandatoryCodes: JSON.parse(row.mandatory_codes) as string[],
       excludeCodes: JSON.parse(row.exclude_codes) as string[],
       excludeNote: row.exclude_note,
+      mandatoryNote: row.mandatory_note ?? null,
       population: { project: toInt(row.population_project), department: toInt(row.population_department) },
       fingerprint: row.fingerprint,
       strata: JSON.parse(row.strata) as Record<Kind, StratumResult>,
@@ -162,6 +166,7 @@ export async function insertDraw(db: Queryable, draw: NewDraw): Promise<number> 
         mandatory_codes: JSON.stringify(draw.mandatoryCodes),
         exclude_codes: JSON.stringify(draw.excludeCodes),
         exclude_note: draw.excludeNote,
+        mandatory_note: draw.mandatoryNote,
         population_project: draw.population.project,
         population_department: draw.population.department,
         fingerprint: draw.fingerprint,

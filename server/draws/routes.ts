@@ -83,6 +83,7 @@ export function drawPageRoutes({ services, access }: { services: Services; acces
       preview,
       previewErrors,
       usedPlan: step === 'useplan' && strataPlan !== undefined,
+      unrectifiedCount: population?.summary.byWarning.unrectified ?? 0,
       otherRounds: rounds.map((r) => ({
         id: r.id,
         title: r.title,

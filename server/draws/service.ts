@@ -4,9 +4,10 @@ import { Database, Queryable, writeTransaction } from '../data/database';
 import { fenToWan } from '../domain/money';
 import { Kind, KIND_LABELS, KINDS } from '../domain/population';
 import { canonicalFile, drawSample, DrawResult, PopulationRecord, PROCEDURE } from '../domain/sampling';
+import { WARNINGS } from '../domain/warnings';
 import { Conflict, DomainError, Invalid, NotFound } from '../errors';
 import { requiredReason } from '../domain/text';
-import { findPopulationRecords, findSubmissionIds } from '../population/repository';
+import { findPopulationRecords, findSubmissionIds, findWarnedCodes } from '../population/repository';
 import { findActiveImport } from '../population/importRepository';
 import { readStoredFile, storeFile } from '../files/repository';
 import { DRAW_CANCELLED, endRoundAssignments } from '../reviews/sampleRepository';
@@ -118,8 +119,16 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
         excludeNote = `排除"${earlier.title}"的样本（${fromSample.length}个编码在本批次总体中）`;
       }
     }
+    // 上年整改未销号的单位必抽: the codes of the records marked at import join the mandatory ones.
+    let mandatoryCodes = request.mandatoryCodes;
+    let mandatoryNote: string | null = null;
+    if (request.mandatoryUnrectified) {
+      const flagged = await findWarnedCodes(q, round.id, WARNINGS.unrectified.bit);
+      mandatoryCodes = [...new Set([...mandatoryCodes, ...flagged])];
+      mandatoryNote = `以前年度整改未销号的单位必抽（${flagged.length}个编码）`;
+    }
     if (errors.length) throw new Invalid('抽样参数不正确，未抽样', errors);
-    return { excludeCodes, excludeNote, sizes };
+    return { excludeCodes, excludeNote, mandatoryCodes, mandatoryNote, sizes };
   }
 
   /** The round's population as the draw reads it, or none before an import. */
@@ -149,13 +158,13 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
     async preview(roundId: number, request: DrawRequest) {
       const round = await requireRound(roundId);
       const population = await recordsOf(db, roundId);
-      const { excludeCodes } = await resolve(db, round, request, population);
+      const { excludeCodes, mandatoryCodes } = await resolve(db, round, request, population);
       const result = drawSample(population, {
         seed: 'preview',
         method: request.method,
         quota: { project: 0, department: 0 },
         mandatoryMinBudgetFen: request.mandatoryMinBudgetFen,
-        mandatoryCodes: request.mandatoryCodes,
+        mandatoryCodes,
         excludeCodes,
       });
       return result.strata;
@@ -174,13 +183,18 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
             throw new Conflict('本批次已有有效的抽样；如需重新抽样，请先作废当前抽样并说明理由');
           if (!(await findActiveImport(trx, roundId))) throw new Conflict('本批次还没有导入自评记录，无法抽样');
           const population = await recordsOf(trx, roundId);
-          const { excludeCodes, excludeNote, sizes } = await resolve(trx, round, request, population);
+          const { excludeCodes, excludeNote, mandatoryCodes, mandatoryNote, sizes } = await resolve(
+            trx,
+            round,
+            request,
+            population,
+          );
           const result = drawSample(population, {
             seed,
             method: request.method,
             quota: request.quota,
             mandatoryMinBudgetFen: request.mandatoryMinBudgetFen,
-            mandatoryCodes: request.mandatoryCodes,
+            mandatoryCodes,
             excludeCodes,
           });
           const drawId = await insertDraw(trx, {
@@ -192,9 +206,10 @@ export function drawService({ db, now }: { db: Database; now: () => Date }) {
             method: request.method,
             initialQuota: request.quota,
             mandatoryMinBudgetFen: request.mandatoryMinBudgetFen,
-            mandatoryCodes: request.mandatoryCodes,
+            mandatoryCodes,
             excludeCodes,
             excludeNote,
+            mandatoryNote,
             population: sizes,
             fingerprint: result.fingerprint,
             strata: result.strata,

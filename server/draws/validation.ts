@@ -9,6 +9,8 @@ export interface DrawRequest {
   quota: Record<Kind, number>;
   mandatoryMinBudgetFen: bigint | null;
   mandatoryCodes: string[];
+  /** 上年整改未销号的单位必抽: the records marked `unrectified` at import are mandatory too. */
+  mandatoryUnrectified?: boolean;
   excludeCodes: string[];
   /** Exclude the sample of this earlier round. */
   excludeRoundId: number | null;
@@ -78,6 +80,8 @@ export function parseDrawRequest(
       quota: { project, department },
       mandatoryMinBudgetFen: minBudgetFen,
       mandatoryCodes: splitCodes(mandatory.codes ?? body.mandatoryCodes),
+      mandatoryUnrectified:
+        mandatory.unrectified === true || body.mandatoryUnrectified === 'on' || body.mandatoryUnrectified === true,
       excludeCodes: splitCodes(body.exclude ?? body.excludeCodes),
       excludeRoundId,
     },

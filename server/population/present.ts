@@ -177,7 +177,7 @@ export function summaryView(active: PopulationImport) {
       budget: formatWan(d.budgetFen),
     })),
     grades: GRADES.map((g) => ({ grade: g, count: s.byGrade[g] })),
-    warnings: WARNING_KEYS.map((key) => ({ key, label: WARNINGS[key].label, count: s.byWarning[key] })),
+    warnings: WARNING_KEYS.map((key) => ({ key, label: WARNINGS[key].label, count: s.byWarning[key] ?? 0 })),
     withIndicators: s.withIndicators,
   };
 }

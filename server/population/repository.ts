@@ -79,6 +79,61 @@ export async function refreshLateWarnings(db: Queryable, roundId: number, deadli
     });
 }
 
+/**
+ * Marks the records of units that earlier years left with something open: a rectification task
+ * not accepted (整改未销号), or a problem found on the unit in two earlier rounds (问题重复). By
+ * the unit's name; earlier means an earlier fiscal year. Returns how many records each marks.
+ */
+export async function markHistory(
+  db: Queryable,
+  roundId: number,
+  fiscalYear: number,
+): Promise<{ unrectified: number; recurring: number }> {
+  const earlierRounds = (q: import('knex').Knex.QueryBuilder) =>
+    q.from('rounds').where('fiscal_year', '<', fiscalYear).select('id');
+  const unrectified = (
+    (await db('rectifications')
+      .join('submissions', 'submissions.id', 'rectifications.submission_id')
+      .whereIn('rectifications.round_id', earlierRounds)
+      .whereNot('rectifications.status', 'accepted')
+      .distinct('submissions.unit')) as Array<{ unit: string }>
+  ).map((r) => r.unit);
+  const recurring = (
+    (await db('findings')
+      .join('submissions', 'submissions.id', 'findings.submission_id')
+      .join('reviews', 'reviews.submission_id', 'submissions.id')
+      .whereIn('findings.round_id', earlierRounds)
+      .whereNull('findings.withdrawn_at')
+      .where('reviews.status', 'confirmed')
+      .groupBy('submissions.unit', 'findings.category')
+      .havingRaw('count(distinct findings.round_id) > 1')
+      .select('submissions.unit')) as Array<{ unit: string }>
+  ).map((r) => r.unit);
+  const mark = async (units: string[], bit: number) =>
+    units.length
+      ? Number(
+          await db('submissions')
+            .where('round_id', roundId)
+            .whereIn('unit', [...new Set(units)])
+            .update({ warnings: db.raw('warnings | ?', [bit]) }),
+        )
+      : 0;
+  return {
+    unrectified: await mark(unrectified, WARNINGS.unrectified.bit),
+    recurring: await mark(recurring, WARNINGS.recurring.bit),
+  };
+}
+
+/** The codes of the round's records that carry a warning sign. */
+export async function findWarnedCodes(db: Queryable, roundId: number, bit: number): Promise<string[]> {
+  const rows = (await db('submissions')
+    .where('round_id', roundId)
+    .whereRaw('(warnings & ?) <> 0', [bit])
+    .orderBy('code')
+    .select('code')) as Array<{ code: string }>;
+  return rows.map((r) => r.code);
+}
+
 export async function countLate(db: Queryable, roundId: number): Promise<number> {
   return countOf(
     await db('submissions')

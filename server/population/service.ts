@@ -20,6 +20,7 @@ import {
   insertSubmissions,
   PopulationQuery,
   refreshLateWarnings,
+  markHistory,
   Submission,
 } from './repository';
 import {
@@ -164,6 +165,9 @@ export function populationService({ db, now, files }: { db: Database; now: () =>
         const replaced = await findActiveImport(trx, roundId);
         if (replaced) await retirePopulation(trx, roundId, at);
         for (const rows of batches) await insertSubmissions(trx, rows);
+        // Units left with an unaccepted rectification or a recurring problem by earlier years.
+        const history = await markHistory(trx, roundId, locked.fiscalYear);
+        summary.byWarning = { ...summary.byWarning, ...history };
         await storeFile(
           trx,
           {
