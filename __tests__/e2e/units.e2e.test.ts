@@ -148,7 +148,7 @@ describeIfBrowser('the units’ side in Chromium', () => {
     expect(problems).toEqual([]);
   });
 
-  it('rectification: the unit submits, the lead returns it, the unit resubmits, the lead accepts, the official reads 整改情况', async () => {
+  it('rectification: the unit submits, the lead returns it, the unit resubmits, the lead accepts; the official reads 整改情况 and 结果应用 with its charts', async () => {
     // A round of its own, reviewed and published over the API, with one finding on D001.
     const round = await sampledRound(api('lead1'), { title: '整改演示批次' });
     await api('lead1').patch(`/api/rounds/${round}`).send({ objectionContact: '县财政局绩效股', version: 1 });
@@ -211,6 +211,20 @@ describeIfBrowser('the units’ side in Chromium', () => {
     expect(text).toContain('修订后的目标表已报送');
     expect(await official.locator('button:text("销号")').count()).toBe(0);
     await shot(official, 'rectification-official');
+
+    // 结果应用: the unit's rounds side by side, and the two charts drawn by chart.js.
+    await official.click('nav >> text=结果应用');
+    await official.waitForURL(/\/results$/);
+    await expect(official.locator('main').textContent()).resolves.toContain('县残疾人联合会');
+    const drawn = await official.evaluate(() =>
+      Array.from(document.querySelectorAll('canvas[data-chart]')).map(
+        (c) =>
+          Boolean((window as unknown as { Chart: { getChart(c: Element): unknown } }).Chart.getChart(c)) &&
+          (c as HTMLCanvasElement).width > 0,
+      ),
+    );
+    expect(drawn).toEqual([true, true]);
+    await shot(official, 'results-official');
     expect(problems).toEqual([]);
   });
 });

@@ -1,5 +1,6 @@
 import { Api, DIMENSIONS, ROUND_2023_XLSX, sampledRound, usersWithTokens } from '../helpers/rounds';
-import { csrfFrom, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
+import ExcelJS from 'exceljs';
+import { binaryParser, csrfFrom, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
 
 /**
  * Rectification (整改, spec/units.md): publication makes one task per standing finding for the
@@ -217,6 +218,37 @@ it('is overdue past its date until accepted; the lead records for a unit without
   expect(JSON.parse((await lastAudit(t.db, 'rectification.submit')).after)).toMatchObject({ recordedByLead: true });
   const accepted = await api('lead1').post(`/api/rectifications/${task.id}/accept`).send({ version: 2 });
   expect(accepted.body.overdue).toBe(false);
+
+  // The export, opened again: the task's row cell by cell, and the department's counts.
+  const file = await api('off1').get(`/api/rounds/${roundId}/rectifications.xlsx`).buffer(true).parse(binaryParser);
+  expect(file.status).toBe(200);
+  const book = new ExcelJS.Workbook();
+  await book.xlsx.load(file.body as unknown as ArrayBuffer);
+  const row = (book.getWorksheet('整改事项')!.getRow(2).values as unknown[]).slice(1);
+  expect(row).toEqual([
+    '2023-P027',
+    '县农业农村局',
+    '县农业农村局',
+    expect.any(String),
+    expect.stringMatching(/^P09 /),
+    '2023-P027：P09的问题',
+    new Date('2026-12-31T00:00:00Z'),
+    '已销号',
+    '否',
+    '补充产出台账',
+    '已按书面报告补齐2023年台账',
+    '',
+    '是',
+  ]);
+  expect((book.getWorksheet('按主管部门')!.getRow(2).values as unknown[]).slice(1)).toEqual([
+    '县农业农村局',
+    1,
+    1,
+    0,
+    0,
+    1,
+  ]);
+  expect((await api('rev1').get(`/api/rounds/${roundId}/rectifications.xlsx`)).status).toBe(403);
 
   // The 整改情况 page: counts, the department, the task with its record.
   const lead = t.agent();

@@ -8,6 +8,7 @@ import { auditContextOf } from '../http/context';
 import { formAgain } from '../http/forms';
 import { asText, objectBody } from '../http/input';
 import { idParam } from '../http/params';
+import { sendAs } from '../http/download';
 import { actorOf } from '../reviews/itemRoutes';
 import { Services } from '../services';
 import { Rectification, RectificationStep } from './repository';
@@ -158,6 +159,13 @@ export function rectificationApiRoutes({ services, access }: { services: Service
   router.get('/rounds/:id/rectifications', access.requirePermission('rectifications.read'), async (req, res) => {
     const view = await services.rectifications.ofRound(idParam(req));
     res.json({ items: view.tasks.map(rectificationJson), byStatus: view.byStatus });
+  });
+
+  router.get('/rounds/:id/rectifications.xlsx', access.requirePermission('rectifications.read'), async (req, res) => {
+    const data = await services.rectifications.workbook(idParam(req));
+    sendAs(res, `整改情况-${idParam(req)}.xlsx`);
+    res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    res.send(data);
   });
 
   router.get('/unit/rectifications', access.requirePermission('units.own'), async (req, res) => {

@@ -1,8 +1,10 @@
+import ExcelJS from 'exceljs';
 import { appendAudit, AuditContext } from '../audit/repository';
 import { Database, Queryable, writeTransaction } from '../data/database';
-import { todayCst } from '../domain/dates';
+import { formatInstantCst, todayCst } from '../domain/dates';
 import {
   countByStatus,
+  RECTIFICATION_STATUSES,
   isRectificationOverdue,
   parseRectificationText,
   RectificationAction,
@@ -12,6 +14,7 @@ import {
 import { requiredReason, FieldError } from '../domain/text';
 import { Conflict, Invalid, NotFound, Refused } from '../errors';
 import { findEvidence } from '../findings/evidence';
+import { safeText } from '../population/spreadsheets';
 import { Actor, requireRound } from '../reviews/items';
 import { coversRecord, hasContacts } from '../units/repository';
 import {
@@ -198,6 +201,74 @@ export function rectificationService({ db, now }: { db: Database; now: () => Dat
         departments,
         today,
       };
+    },
+
+    /** 整改情况 as a workbook: every task with its state and answer, and counts by department. */
+    async workbook(roundId: number): Promise<Buffer> {
+      const round = await requireRound(db, roundId);
+      const today = todayCst(now());
+      const tasks = withState(await findTasks(db, { roundId }), today);
+      const book = new ExcelJS.Workbook();
+      book.creator = 'fuhe';
+      const sheet = book.addWorksheet('整改事项', { views: [{ state: 'frozen', ySplit: 1 }] });
+      sheet.columns = [
+        { header: '编码', width: 14 },
+        { header: '主管部门', width: 20 },
+        { header: '预算单位', width: 20 },
+        { header: '项目名称', width: 26 },
+        { header: '问题类别', width: 26 },
+        { header: '问题描述', width: 40 },
+        { header: '整改期限', width: 12, style: { numFmt: 'yyyy-mm-dd' } },
+        { header: '状态', width: 16 },
+        { header: '逾期', width: 8 },
+        { header: '整改措施', width: 40 },
+        { header: '整改结果', width: 40 },
+        { header: '退回理由', width: 26 },
+        { header: '组长代为填报', width: 12 },
+      ];
+      sheet.getRow(1).font = { bold: true };
+      for (const t of tasks)
+        sheet.addRow([
+          safeText(t.code),
+          safeText(t.department),
+          safeText(t.unit),
+          safeText(t.name),
+          `${t.category} ${t.categoryTitle}`,
+          safeText(t.finding),
+          new Date(`${t.dueDate}T00:00:00Z`),
+          RECTIFICATION_STATUSES[t.status],
+          t.overdue ? '是' : '否',
+          safeText(t.measures ?? ''),
+          safeText(t.result ?? ''),
+          safeText(t.returnReason ?? ''),
+          t.recordedByLead ? '是' : '否',
+        ]);
+      sheet.autoFilter = { from: 'A1', to: 'M1' };
+      const summary = book.addWorksheet('按主管部门');
+      summary.columns = [
+        { header: '主管部门', width: 22 },
+        { header: '整改事项', width: 10 },
+        { header: '已销号', width: 10 },
+        { header: '未销号', width: 10 },
+        { header: '逾期', width: 10 },
+        { header: '销号率', width: 10, style: { numFmt: '0.0%' } },
+      ];
+      summary.getRow(1).font = { bold: true };
+      for (const department of [...new Set(tasks.map((t) => t.department))]) {
+        const of = tasks.filter((t) => t.department === department);
+        const accepted = of.filter((t) => t.status === 'accepted').length;
+        summary.addRow([
+          safeText(department),
+          of.length,
+          accepted,
+          of.length - accepted,
+          of.filter((t) => t.overdue).length,
+          accepted / of.length,
+        ]);
+      }
+      summary.addRow([]);
+      summary.addRow([`${round.title}，${formatInstantCst(now())}（北京时间）生成`]);
+      return Buffer.from(await book.xlsx.writeBuffer());
     },
 
     /** A unit contact's tasks, in every round. */
