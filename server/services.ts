@@ -20,6 +20,7 @@ import { roundService } from './rounds/service';
 import { tokenService } from './tokens/service';
 import { unitService } from './units/service';
 import { rectificationService } from './rectifications/service';
+import { rectificationReportService } from './rectifications/report';
 import { resultService } from './results/service';
 import { userService } from './users/service';
 
@@ -75,6 +76,7 @@ export function createServices({ db, config, now, logger }: ServiceDeps) {
     categories: categoryService({ db, now }),
     units: unitService({ db, now }),
     rectifications: rectificationService({ db, now }),
+    rectificationReports: rectificationReportService({ db, now }),
     results: resultService({ db, now }),
     announcements: announcementService({ db, now, site }),
     approval: approvalService({ db, now, site }),

@@ -382,3 +382,56 @@ it('next year’s import marks the units with unaccepted tasks, and the draw can
   const picked = (draw.body.items as Array<{ code: string; reason: string }>).filter((i) => i.reason === 'mandatory');
   expect(picked.map((i) => i.code).sort()).toEqual(codes);
 });
+
+it('整改情况通报: compiled from the tasks, edited by the lead, published by the official, public and unchanged after', async () => {
+  await reviewAll({ '2023-D001': ['P01'], '2023-P011': ['P16'] });
+  const url = (rest = '') => `/api/rounds/${roundId}/rectification-report${rest}`;
+  expect((await api('lead1').post(url('/compile'))).status).toBe(409);
+  await publish('2026-12-31');
+  const [task] = await unitTasks('unit1');
+  await api('unit1')
+    .post(`/api/rectifications/${task.id}/submit`)
+    .send({ version: 1, measures: '细化目标', result: '已修订目标表' });
+  await api('lead1').post(`/api/rectifications/${task.id}/accept`).send({ version: 2 });
+  t.clock.current = new Date('2027-01-04T02:00:00Z');
+
+  expect((await api('off1').post(url('/compile'))).status).toBe(403);
+  const draft = await api('lead1').post(url('/compile'));
+  expect(draft.status).toBe(201);
+  expect(draft.body).toMatchObject({
+    version: 1,
+    status: 'draft',
+    figures: { total: 2, byStatus: { accepted: 1, open: 1 } },
+  });
+  expect(draft.body.body).toContain('共形成整改事项2项，已整改销号1项，占50%');
+  expect(draft.body.body).toContain('以下1项已过整改期限仍未销号：县民政局');
+  expect(draft.body.body).toContain('截至2027年1月4日');
+
+  const stale = await api('lead1').put(url()).send({ revision: 99, body: '改过的正文，足够长的文字。' });
+  expect(stale.status).toBe(409);
+  const empty = await api('lead1').put(url()).send({ revision: draft.body.revision, body: '' });
+  expect(empty.status).toBe(422);
+  const edited = await api('lead1')
+    .put(url())
+    .send({ revision: draft.body.revision, body: `${draft.body.body}\n\n五、其他。县民政局已书面说明延期原因。` });
+  expect(edited.status).toBe(200);
+  expect((await api('lead1').post(url('/publish'))).status).toBe(403);
+  expect((await api('off1').post(url('/publish'))).status).toBe(409);
+  expect((await api('lead1').post(url('/submit'))).status).toBe(200);
+  expect((await api('off1').post(url('/return'))).status).toBe(422);
+  const published = await api('off1').post(url('/publish'));
+  expect(published.status).toBe(200);
+  expect(published.body.publicUrl).toMatch(/^\/p\/rectifications\//);
+  expect(await lastAudit(t.db, 'rectification-report.publish')).toMatchObject({ actor_username: 'off1' });
+
+  const page = await t.agent().get(published.body.publicUrl);
+  expect(page.status).toBe(200);
+  expect(page.text).toContain('县民政局已书面说明延期原因');
+  expect(
+    (await api('lead1').put(url()).send({ revision: published.body.revision, body: '发布后再改的正文文字。' })).status,
+  ).toBe(409);
+  // A later report is a new version; the published one stays readable as it was.
+  const next = await api('lead1').post(url('/compile'));
+  expect(next.body.version).toBe(2);
+  expect((await t.agent().get(published.body.publicUrl)).text).toContain('县民政局已书面说明延期原因');
+});

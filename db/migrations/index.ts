@@ -20,6 +20,7 @@ import * as units from './20261207000002_units';
 import * as rectifications from './20261207000003_rectifications';
 import * as roundBudgetActions from './20261207000004_round_budget_actions';
 import * as drawMandatoryNote from './20261207000005_draw_mandatory_note';
+import * as rectificationReports from './20261207000006_rectification_reports';
 
 /**
  * The migrations, in order. Listed here rather than found on disk so that they load the same
@@ -48,6 +49,7 @@ const migrations: Array<{ name: string; module: Knex.Migration }> = [
   { name: '20261207000003_rectifications', module: rectifications },
   { name: '20261207000004_round_budget_actions', module: roundBudgetActions },
   { name: '20261207000005_draw_mandatory_note', module: drawMandatoryNote },
+  { name: '20261207000006_rectification_reports', module: rectificationReports },
 ];
 
 export const migrationSource: Knex.MigrationSource<{ name: string; module: Knex.Migration }> = {

@@ -304,6 +304,8 @@ async function seedPublishedRound(services: Services, asLead: AuditContext): Pro
     }
     await services.rectifications.accept(lead.context, lead.actor, task.id, { version: at.version });
   }
+  // The lead's draft 整改情况通报, compiled from those tasks.
+  await services.rectificationReports.compile(lead.context, lead.actor, round.id);
 }
 
 /** A small, valid one-page PDF (the demo's evidence file, and the browser tests' upload). */

@@ -62,4 +62,9 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'rectification.accept': '整改销号',
   'rectification.return': '退回整改情况',
   'round.budget-actions': '修改预算安排建议',
+  'rectification-report.compile': '生成整改情况通报',
+  'rectification-report.edit': '编辑整改情况通报',
+  'rectification-report.submit': '提交整改情况通报审批',
+  'rectification-report.return': '退回整改情况通报',
+  'rectification-report.publish': '发布整改情况通报',
 };

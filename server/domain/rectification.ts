@@ -61,3 +61,56 @@ export function countByStatus(statuses: RectificationStatus[]): Record<Rectifica
   for (const s of statuses) counts[s] += 1;
   return counts;
 }
+
+/** What a 整改情况通报 is compiled from. */
+export interface ReportFigures {
+  asOf: string;
+  total: number;
+  byStatus: Record<RectificationStatus, number>;
+  overdue: Array<{
+    unit: string;
+    code: string;
+    name: string;
+    category: string;
+    dueDate: string;
+    status: RectificationStatus;
+  }>;
+  departments: Array<{ department: string; total: number; accepted: number; overdue: number }>;
+}
+
+const zhDate = (text: string) => {
+  const [y, m, d] = text.split('-').map(Number);
+  return `${y}年${m}月${d}日`;
+};
+
+/** The 整改情况通报's text, paragraph by paragraph, from the figures: what the lead then edits. */
+export function compileReport(roundTitle: string, bureau: string | null, f: ReportFigures): string {
+  const share = f.total ? `${Math.round((f.byStatus.accepted * 1000) / f.total) / 10}%` : '0%';
+  const paragraphs = [
+    `${bureau ? `${bureau}：` : ''}根据${roundTitle}的公示，被抽中单位应对复核发现的问题逐项整改。现将截至${zhDate(f.asOf)}的整改情况通报如下。`,
+    f.total === 0
+      ? '一、总体情况。本次抽查复核未形成整改事项。'
+      : `一、总体情况。本次抽查复核共形成整改事项${f.total}项，已整改销号${f.byStatus.accepted}项，占${share}；已提交整改情况、待审核销号${f.byStatus.submitted}项；审核未通过、退回重新整改${f.byStatus.returned}项；尚未提交整改情况${f.byStatus.open}项。`,
+  ];
+  if (f.departments.length)
+    paragraphs.push(
+      `二、各主管部门整改情况。${f.departments
+        .map(
+          (d) =>
+            `${d.department}整改事项${d.total}项，已销号${d.accepted}项${d.overdue ? `，逾期未销号${d.overdue}项` : ''}`,
+        )
+        .join('；')}。`,
+    );
+  paragraphs.push(
+    f.overdue.length
+      ? `三、逾期未销号事项。以下${f.overdue.length}项已过整改期限仍未销号：${f.overdue
+          .map(
+            (o) =>
+              `${o.unit}“${o.name}”（${o.code}）${o.category}问题，期限${zhDate(o.dueDate)}，${RECTIFICATION_STATUSES[o.status]}`,
+          )
+          .join('；')}。`
+      : '三、逾期未销号事项。目前没有逾期未销号的整改事项。',
+    '四、下一步要求。尚未完成整改的单位要对照问题清单逐项落实整改措施，按期报送整改结果和佐证材料；整改情况将作为下一年度预算安排和绩效评价的重要参考。',
+  );
+  return paragraphs.join('\n\n');
+}

@@ -2,7 +2,8 @@ import { Request, Response, Router } from 'express';
 import { KIND_LABELS } from '../domain/population';
 import { RECTIFICATION_STATUSES } from '../domain/rectification';
 import { can } from '../domain/roles';
-import { Invalid, isFormError } from '../errors';
+import { Invalid, isFormError, NotFound } from '../errors';
+import { RectificationReport } from './report';
 import { AccessControl } from '../http/access';
 import { auditContextOf } from '../http/context';
 import { formAgain } from '../http/forms';
@@ -37,6 +38,18 @@ export const rectificationJson = (t: Task) => ({
   version: t.version,
   updatedBy: t.updatedByName,
   updatedAt: t.updatedAt.toISOString(),
+});
+
+const reportJson = (r: RectificationReport) => ({
+  version: r.version,
+  status: r.status,
+  title: r.title,
+  body: r.body,
+  figures: r.figures,
+  revision: r.revision,
+  returnReason: r.returnReason,
+  publicUrl: r.slug ? `/p/rectifications/${r.slug}` : null,
+  publishedAt: r.publishedAt?.toISOString() ?? null,
 });
 
 const STEP_LABELS: Record<string, string> = {
@@ -93,6 +106,86 @@ export function rectificationPageRoutes({ services, access }: { services: Servic
       overdue: view.overdue.map((t) => taskRow(t, [])),
       tasks: view.tasks.map((t) => taskRow(t, view.steps)),
       canAct: can(req.user!.role, 'reviews.assign'),
+    });
+  });
+
+  // 整改情况通报: the lead compiles and edits, the official publishes or returns it.
+  const REPORT_STEPS: Record<string, (req: Request, form: Record<string, unknown>) => Promise<string>> = {
+    compile: async (req) => {
+      await services.rectificationReports.compile(auditContextOf(req), actorOf(req), idParam(req));
+      return '已按当前整改情况生成通报草稿。';
+    },
+    save: async (req, form) => {
+      await services.rectificationReports.save(auditContextOf(req), actorOf(req), idParam(req), form);
+      return '通报已保存。';
+    },
+    submit: async (req) => {
+      await services.rectificationReports.submit(auditContextOf(req), actorOf(req), idParam(req));
+      return '已提交分管领导审批。';
+    },
+    publish: async (req) => {
+      await services.rectificationReports.publish(auditContextOf(req), actorOf(req), idParam(req));
+      return '整改情况通报已发布。';
+    },
+    return: async (req, form) => {
+      await services.rectificationReports.return(auditContextOf(req), actorOf(req), idParam(req), form.reason);
+      return '已退回复核组组长修改。';
+    },
+  };
+
+  async function renderReport(req: Request, res: Response, extra: Record<string, unknown> = {}) {
+    const round = await services.rounds.get(idParam(req));
+    const report = await services.rectificationReports.get(round.id);
+    const typed = extra.typed as Record<string, unknown> | undefined;
+    const role = req.user!.role;
+    res.render('rectifications/report', {
+      title: `整改情况通报：${round.title}`,
+      round,
+      report: report && { ...report, paragraphs: report.body.split(/\n{2,}/) },
+      form: {
+        title: typed ? asText(typed.title) : (report?.title ?? ''),
+        body: typed ? asText(typed.body) : (report?.body ?? ''),
+        revision: typed ? asText(typed.revision) : String(report?.revision ?? ''),
+      },
+      canCompile: role === 'lead' && round.state === 'published' && report?.status !== 'submitted',
+      canEdit: role === 'lead' && report?.status === 'draft',
+      canDecide: role === 'official' && report?.status === 'submitted',
+      ...extra,
+    });
+  }
+
+  router.get('/rounds/:id/rectifications/report', access.requirePermission('rectifications.read'), (req, res) =>
+    renderReport(req, res),
+  );
+
+  router.post(
+    '/rounds/:id/rectifications/report',
+    access.requirePermission('rectifications.read'),
+    async (req, res) => {
+      const form = objectBody(req.body);
+      const step = asText(form.action);
+      if (!Object.hasOwn(REPORT_STEPS, step)) throw new Invalid(`未知的操作"${step.slice(0, 20)}"`);
+      let what: string;
+      try {
+        what = await REPORT_STEPS[step](req, form);
+      } catch (err) {
+        if (!isFormError(err)) throw err;
+        return renderReport(req, res, { typed: step === 'save' ? form : undefined, ...formAgain(res, err) });
+      }
+      await req.flash({ notice: what });
+      res.redirect(303, `/rounds/${idParam(req)}/rectifications/report`);
+    },
+  );
+
+  // The published report, for anyone.
+  router.get('/p/rectifications/:slug', async (req, res) => {
+    const { report, round } = await services.rectificationReports.published(String(req.params.slug));
+    res.render('rectifications/public', {
+      layout: 'public',
+      publicSection: '整改情况通报',
+      title: report.title,
+      report: { ...report, paragraphs: report.body.split(/\n{2,}/) },
+      round,
     });
   });
 
@@ -167,6 +260,46 @@ export function rectificationApiRoutes({ services, access }: { services: Service
     res.type('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
     res.send(data);
   });
+
+  router.get('/rounds/:id/rectification-report', access.requirePermission('rectifications.read'), async (req, res) => {
+    const report = await services.rectificationReports.get(idParam(req));
+    if (!report) throw new NotFound('还没有整改情况通报');
+    res.json(reportJson(report));
+  });
+  const reportStep =
+    (run: (req: Request) => Promise<RectificationReport>, status = 200) =>
+    async (req: Request, res: Response) =>
+      res.status(status).json(reportJson(await run(req)));
+  router.post(
+    '/rounds/:id/rectification-report/compile',
+    access.requirePermission('rectifications.read'),
+    reportStep((req) => services.rectificationReports.compile(auditContextOf(req), actorOf(req), idParam(req)), 201),
+  );
+  router.put(
+    '/rounds/:id/rectification-report',
+    access.requirePermission('rectifications.read'),
+    reportStep((req) =>
+      services.rectificationReports.save(auditContextOf(req), actorOf(req), idParam(req), objectBody(req.body)),
+    ),
+  );
+  for (const step of ['submit', 'publish'] as const)
+    router.post(
+      `/rounds/:id/rectification-report/${step}`,
+      access.requirePermission('rectifications.read'),
+      reportStep((req) => services.rectificationReports[step](auditContextOf(req), actorOf(req), idParam(req))),
+    );
+  router.post(
+    '/rounds/:id/rectification-report/return',
+    access.requirePermission('rectifications.read'),
+    reportStep((req) =>
+      services.rectificationReports.return(
+        auditContextOf(req),
+        actorOf(req),
+        idParam(req),
+        objectBody(req.body).reason,
+      ),
+    ),
+  );
 
   router.get('/unit/rectifications', access.requirePermission('units.own'), async (req, res) => {
     const view = await services.rectifications.mine(actorOf(req));
