@@ -130,9 +130,19 @@ async function main(): Promise<void> {
     await shot('unit-item');
     await page.goto(`${base}/rounds/1/items/2023-P016`);
     await shot('unit-request');
+    // Last year's rectification returned to the unit (2022-P015, 县中医医院 under 县卫生健康委员会).
+    await page.goto(`${base}/`);
+    await Promise.all([page.waitForNavigation(), page.click('text=整改被退回，请重新整改')]);
+    await shot('unit-rectification');
     await page.click('.site-header button.link-button');
     await signIn('official');
     await shot('dashboard-official');
+    // 整改情况 of last year's round, and 结果应用 with its charts.
+    await page.goto(`${base}/rounds/2/rectifications`);
+    await shot('rectifications');
+    await page.goto(`${base}/results`);
+    await page.waitForFunction(() => document.querySelectorAll('canvas[data-chart]').length === 2);
+    await shot('results');
     await page.click('.site-header button.link-button');
     await signIn('lead');
     // The announcement: last year's, published (charts drawn by chart.js), and this year's draft in the editor.
@@ -199,6 +209,8 @@ async function main(): Promise<void> {
     process.stdout.write('docs/screenshots/announcement-public{,-phone,-a4}.png\n');
     await wordPages(`${base}${publicHref}.docx`);
     await visitor.close();
+    await page.goto(`${base}/rounds/2/rectifications/report`);
+    await shot('rectification-report');
     await page.goto(`${base}/account`);
     await page.fill('#token-name', '预算一体化系统对接');
     await page.click('#main form[action="/account/tokens"] button[type=submit]');
