@@ -3,6 +3,7 @@ import { toBool, toDate, toInt } from '../data/values';
 import { Kind } from '../domain/population';
 import { RectificationStatus } from '../domain/rectification';
 import { evidenceIdsColumn, evidenceIdsOf } from '../findings/repository';
+import { coveredBy } from '../units/repository';
 
 /** Rectification tasks (整改事项) and their steps, append-only. */
 
@@ -147,15 +148,7 @@ export async function findTasks(
 
 /** A unit contact's tasks, through its units and departments, in the query itself. */
 export async function findUnitTasks(db: Queryable, userId: number): Promise<Rectification[]> {
-  const query = selectTasks(db).andWhere((q) =>
-    q
-      .whereIn('submissions.unit', (s) =>
-        s.from('user_units').where('user_id', userId).whereNotNull('unit_name').select('unit_name'),
-      )
-      .orWhereIn('submissions.department', (s) =>
-        s.from('user_units').where('user_id', userId).whereNotNull('department').select('department'),
-      ),
-  );
+  const query = selectTasks(db).andWhere(coveredBy(userId));
   return ((await query) as Array<Record<string, unknown>>).map(toTask);
 }
 

@@ -2,6 +2,7 @@ import { Queryable } from '../data/database';
 import { toInt } from '../data/values';
 import { Kind } from '../domain/population';
 import { RectificationStatus } from '../domain/rectification';
+import { coveredBy } from '../units/repository';
 
 /** The sampled items of every round (active draws), with what the results across years read. */
 
@@ -66,18 +67,7 @@ export async function findSampledResults(db: Queryable, filter: ResultFilter): P
   if (filter.roundId !== undefined) query.where('rounds.id', filter.roundId);
   if (filter.unit) query.where('submissions.unit', filter.unit);
   if (filter.department) query.where('submissions.department', filter.department);
-  if (filter.coveredBy !== undefined) {
-    const userId = filter.coveredBy;
-    query.andWhere((q) =>
-      q
-        .whereIn('submissions.unit', (s) =>
-          s.from('user_units').where('user_id', userId).whereNotNull('unit_name').select('unit_name'),
-        )
-        .orWhereIn('submissions.department', (s) =>
-          s.from('user_units').where('user_id', userId).whereNotNull('department').select('department'),
-        ),
-    );
-  }
+  if (filter.coveredBy !== undefined) query.andWhere(coveredBy(filter.coveredBy));
   const rows = (await query) as Array<Record<string, unknown>>;
   const ids = rows.map((r) => r.submission_id as number);
   const [findings, tasks] = ids.length

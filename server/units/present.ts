@@ -5,7 +5,7 @@ import { reviewFigures } from '../domain/review';
 import { SEVERITIES } from '../domain/findings';
 import { RECTIFICATION_STATUSES } from '../domain/rectification';
 import { formatRateBp } from '../domain/warnings';
-import { Evidence } from '../findings/evidence';
+import { evidenceJson } from '../reviews/present';
 import { asText } from '../http/input';
 import { MaterialRequest, UnitFeedback } from './repository';
 import { scoreText } from '../reviews/itemView';
@@ -53,17 +53,6 @@ export const feedbackJson = (f: UnitFeedback) => ({
   by: f.givenByName,
   at: f.givenAt.toISOString(),
   responses: f.responses.map((r) => ({ text: r.text, by: r.respondedByName, at: r.respondedAt.toISOString() })),
-});
-
-const unitEvidenceJson = (e: Evidence) => ({
-  id: e.id,
-  fileName: e.fileName,
-  mediaType: e.mediaType,
-  size: e.size,
-  sha256: e.fileSha256,
-  uploadedBy: e.uploadedByName,
-  uploadedAt: e.uploadedAt.toISOString(),
-  withdrawn: e.withdrawnAt !== null,
 });
 
 /** The figures of a review the unit may read: its score as a whole score, with grade and deviation. */
@@ -122,7 +111,7 @@ export function unitItemJson(view: UnitItemView) {
       description: f.description,
       severity: f.severity,
     })),
-    evidence: view.evidence.map(unitEvidenceJson),
+    evidence: view.evidence.map(evidenceJson),
     requests: view.requests.map((r) => requestJson(r, view.today)),
     feedback: view.feedback.map(feedbackJson),
     feedbackDue: view.feedbackDue,

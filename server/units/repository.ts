@@ -61,8 +61,11 @@ export async function knownUnitNames(db: Queryable): Promise<{ units: string[]; 
   return { units: units.map((r) => r.unit), departments: departments.map((r) => r.department) };
 }
 
-/** The condition "this record is one of the user's units'", in the query itself. */
-function coveredBy(userId: number) {
+/**
+ * The condition "this record (`submissions`) is one of the unit contact's units'", in the query
+ * itself: every list a unit's contact reads (its items, its tasks, its results) passes it.
+ */
+export function coveredBy(userId: number) {
   return (q: import('knex').Knex.QueryBuilder) =>
     q
       .whereIn('submissions.unit', (s) =>
