@@ -434,4 +434,24 @@ it('整改情况通报: compiled from the tasks, edited by the lead, published b
   const next = await api('lead1').post(url('/compile'));
   expect(next.body.version).toBe(2);
   expect((await t.agent().get(published.body.publicUrl)).text).toContain('县民政局已书面说明延期原因');
+
+  // On the page, 保存并提交审批 keeps what was typed into the editor.
+  const lead = t.agent();
+  await login(lead, 'lead1');
+  const editor = await lead.get(`/rounds/${roundId}/rectifications/report`);
+  const sent = await lead
+    .post(`/rounds/${roundId}/rectifications/report`)
+    .type('form')
+    .send({
+      _csrf: csrfFrom(editor.text),
+      action: 'submit',
+      revision: String(next.body.revision),
+      title: next.body.title,
+      body: `${next.body.body}\n\n五、提交前刚写的一段。`,
+    });
+  expect(sent.status).toBe(303);
+  expect((await api('off1').get(url())).body).toMatchObject({
+    status: 'submitted',
+    body: expect.stringContaining('五、提交前刚写的一段。'),
+  });
 });

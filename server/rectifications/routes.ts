@@ -119,9 +119,12 @@ export function rectificationPageRoutes({ services, access }: { services: Servic
       await services.rectificationReports.save(auditContextOf(req), actorOf(req), idParam(req), form);
       return '通报已保存。';
     },
-    submit: async (req) => {
+    // From the editor: what was typed is saved first, so that nothing typed is lost by submitting.
+    submit: async (req, form) => {
+      if (form.body !== undefined)
+        await services.rectificationReports.save(auditContextOf(req), actorOf(req), idParam(req), form);
       await services.rectificationReports.submit(auditContextOf(req), actorOf(req), idParam(req));
-      return '已提交分管领导审批。';
+      return '已保存并提交分管领导审批。';
     },
     publish: async (req) => {
       await services.rectificationReports.publish(auditContextOf(req), actorOf(req), idParam(req));
@@ -170,7 +173,10 @@ export function rectificationPageRoutes({ services, access }: { services: Servic
         what = await REPORT_STEPS[step](req, form);
       } catch (err) {
         if (!isFormError(err)) throw err;
-        return renderReport(req, res, { typed: step === 'save' ? form : undefined, ...formAgain(res, err) });
+        return renderReport(req, res, {
+          typed: step === 'save' || step === 'submit' ? form : undefined,
+          ...formAgain(res, err),
+        });
       }
       await req.flash({ notice: what });
       res.redirect(303, `/rounds/${idParam(req)}/rectifications/report`);
