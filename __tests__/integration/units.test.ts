@@ -2,7 +2,7 @@ import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { Api, DIMENSIONS, sampledRound, usersWithTokens } from '../helpers/rounds';
-import { csrfFrom, csrfOf, lastAudit, login, startTestApp, TestApp } from '../helpers/testApp';
+import { asBearer, csrfFrom, csrfOf, lastAudit, login, SETUP_CONTEXT, startTestApp, TestApp } from '../helpers/testApp';
 
 /**
  * The units' side (spec/units.md): a unit's contact reaches only its units' sampled items, supplies
@@ -180,6 +180,45 @@ describe('who a unit contact is and what it reaches', () => {
     });
     expect(many.status).toBe(201);
     expect(many.text).toContain('联系：县残疾人联合会、县住房和城乡建设局；主管部门：县经济信息和科技局');
+  });
+
+  it('has its units changed on 用户管理, audited before and after; what it reaches follows at once', async () => {
+    await t.createUser('admin2', 'admin');
+    await t.createUser('unit-edit', 'unit', { units: [DISABLED] });
+    const token = (await t.services.tokens.createForUsername(SETUP_CONTEXT, 'unit-edit', 't')).token;
+    const asUnit = asBearer(t, token);
+    const user = await t.db('users').where({ username: 'unit-edit' }).first();
+    const admin = t.agent();
+    await login(admin, 'admin2');
+    const page = await admin.get('/admin/users');
+    expect(page.text).toContain(`action="/admin/users/${user.id}/coverage"`);
+    const send = (fields: Record<string, string>, id = user.id) =>
+      admin
+        .post(`/admin/users/${id}/coverage`)
+        .type('form')
+        .send({ _csrf: csrfFrom(page.text), ...fields });
+
+    const typo = await send({ units: '县民政居' });
+    expect(typo.status).toBe(422);
+    expect(typo.text).toContain('您是否要找：<strong>县民政局</strong>');
+    expect(typo.text).toContain('>县民政居</textarea>');
+    expect((await t.db('user_units').where({ user_id: user.id })).map((r) => r.unit_name)).toEqual([DISABLED]);
+    expect((await send({ units: '', departments: '' })).status).toBe(422);
+    const lead = await t.db('users').where({ username: 'lead1' }).first();
+    expect((await send({ units: '县民政局' }, lead.id)).status).toBe(409);
+
+    const before = (await asUnit.get('/api/unit/items')).body.items as Array<{ unit: string }>;
+    expect(new Set(before.map((i) => i.unit))).toEqual(new Set([DISABLED]));
+    const changed = await send({ units: '县民政局' });
+    expect(changed.status).toBe(200);
+    expect(changed.text).toContain('已修改 unit-edit 所联系的单位');
+    const audit = await lastAudit(t.db, 'user.coverage');
+    expect(JSON.parse(audit.before)).toEqual({ units: [DISABLED], departments: [] });
+    expect(JSON.parse(audit.after)).toEqual({ units: ['县民政局'], departments: [] });
+    const after = (await asUnit.get('/api/unit/items')).body.items as Array<{ unit: string }>;
+    expect(after.length).toBeGreaterThan(0);
+    expect(new Set(after.map((i) => i.unit))).toEqual(new Set(['县民政局']));
+    expect((await asUnit.get(item('2023-D001'))).status).toBe(403);
   });
 
   it('is created with the command line the same way: a mistyped name refused with the closest, then allowed', async () => {

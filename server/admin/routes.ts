@@ -9,7 +9,7 @@ import { auditContextOf } from '../http/context';
 import { statusOf } from '../http/errors';
 import { isFormError } from '../errors';
 import { Services } from '../services';
-import { parseUserInput } from '../users/validation';
+import { parseCoverage, parseUserInput } from '../users/validation';
 
 const PAGE_SIZE = 50;
 const roleOptions = ROLES.map((value) => ({ value, label: ROLE_LABELS[value] }));
@@ -31,7 +31,23 @@ export function adminRoutes({ services, access }: { services: Services; access: 
     const [users, coverages] = await Promise.all([services.users.list(), services.units.coverages()]);
     res.render('admin/users', {
       title: '用户管理',
-      users: users.map((u) => ({ ...u, coverage: coverages.get(u.id) })),
+      users: users.map((u) => {
+        const coverage = coverages.get(u.id);
+        // The edit form opens with what was typed when it was refused, else with the stored names.
+        const typed = (data.coverageForm as { id?: number } | undefined)?.id === u.id ? data.coverageForm : undefined;
+        return {
+          ...u,
+          coverage,
+          coverageEdit: u.role === 'unit' && {
+            open: typed !== undefined,
+            units: typed ? (typed as { units: string }).units : (coverage?.units ?? []).join('\n'),
+            departments: typed
+              ? (typed as { departments: string }).departments
+              : (coverage?.departments ?? []).join('\n'),
+            unknownNames: typed ? (typed as { unknownNames?: unknown[] }).unknownNames : undefined,
+          },
+        };
+      }),
       roleOptions,
       ...data,
     });
@@ -73,6 +89,27 @@ export function adminRoutes({ services, access }: { services: Services; access: 
       res.status(statusOf(err));
       return renderUsers(res, { errors: err.details, error: err.message, form });
     }
+  });
+
+  router.post('/admin/users/:id/coverage', manageUsers, async (req, res) => {
+    const body = req.body as Record<string, unknown>;
+    const id = idParam(req);
+    const typed = { id, units: str(body.units), departments: str(body.departments) };
+    const parsed = parseCoverage(body);
+    if (!parsed.value) {
+      res.status(422);
+      return renderUsers(res, { error: parsed.errors[0].message, coverageForm: typed });
+    }
+    const unknownNames = await services.units.unknownNames(parsed.value);
+    if (unknownNames.length && body.confirmUnknownNames !== 'yes') {
+      res.status(422);
+      return renderUsers(res, {
+        error: '以下名称不在任何已导入的自评名单中，请核对',
+        coverageForm: { ...typed, unknownNames },
+      });
+    }
+    const user = await services.users.setCoverage(auditContextOf(req), id, parsed.value);
+    return renderUsers(res, { notice: `已修改 ${user.username} 所联系的单位` });
   });
 
   router.post('/admin/users/:id/disable', manageUsers, async (req, res) => {

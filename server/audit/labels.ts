@@ -14,6 +14,7 @@ export const AUDIT_ACTION_LABELS: Record<string, string> = {
   'user.create': '创建用户',
   'user.disable': '停用用户',
   'user.enable': '启用用户',
+  'user.coverage': '修改联系的单位',
   'user.password.change': '修改密码',
   'user.password.change.failed': '修改密码失败',
   'user.password.throttled': '修改密码被限制',

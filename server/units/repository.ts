@@ -15,6 +15,12 @@ export async function insertCoverage(db: Queryable, userId: number, coverage: Co
   if (rows.length) await db('user_units').insert(rows);
 }
 
+/** A unit contact's coverage replaced (the audit entry keeps what it was). */
+export async function replaceCoverage(db: Queryable, userId: number, coverage: Coverage, at: Date): Promise<void> {
+  await db('user_units').where('user_id', userId).delete();
+  await insertCoverage(db, userId, coverage, at);
+}
+
 /** Every unit contact's coverage, by user id. */
 export async function findCoverages(db: Queryable, userIds?: number[]): Promise<Map<number, Coverage>> {
   const query = db('user_units').orderBy('id').select('user_id', 'unit_name', 'department');

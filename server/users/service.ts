@@ -14,7 +14,8 @@ import {
   setPassword,
   User,
 } from './repository';
-import { insertCoverage } from '../units/repository';
+import { findCoverages, insertCoverage, replaceCoverage } from '../units/repository';
+import { Coverage } from '../domain/units';
 import { UserInput } from './validation';
 import { GuessThrottle } from '../auth/throttle';
 
@@ -139,6 +140,25 @@ export function userService({ db, scryptCost, now, guesses }: UserServiceDeps) {
         );
       });
       return password;
+    },
+
+    /** A unit contact's units and departments, replaced; the audit entry keeps both. */
+    async setCoverage(context: AuditContext, userId: number, coverage: Coverage): Promise<User> {
+      const at = now();
+      return writeTransaction(db, async (trx) => {
+        const user = await findUserById(trx, userId);
+        if (!user) throw new NotFound('用户不存在');
+        if (user.role !== 'unit') throw new Conflict('只有预算单位联系人有所联系的单位');
+        const before = (await findCoverages(trx, [userId])).get(userId) ?? { units: [], departments: [] };
+        await replaceCoverage(trx, userId, coverage, at);
+        await appendAudit(
+          trx,
+          context,
+          { action: 'user.coverage', objectType: 'user', objectId: userId, before, after: coverage },
+          at,
+        );
+        return publicUser(user);
+      });
     },
 
     /** Disabling ends every session at once; tokens stop working because their owner is disabled. */

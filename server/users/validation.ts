@@ -54,6 +54,18 @@ export function parseUserInput(body: Record<string, unknown>): { value?: UserInp
   };
 }
 
+/** A unit contact's units and departments from a form: at least one name. */
+export function parseCoverage(body: Record<string, unknown>): { value?: Coverage; errors: FieldError[] } {
+  const errors: FieldError[] = [];
+  const coverage = {
+    units: names(body.units, 'units', '预算单位', errors),
+    departments: names(body.departments, 'departments', '主管部门', errors),
+  };
+  if (!errors.length && coverage.units.length + coverage.departments.length === 0)
+    errors.push({ field: 'units', message: '预算单位联系人须填写所联系的预算单位或主管部门' });
+  return errors.length ? { errors } : { value: coverage, errors };
+}
+
 /** Names one per line (or separated by 、，,；;) from a form, or a list from the command line. */
 function names(value: unknown, field: string, label: string, errors: FieldError[]): string[] {
   const parts = Array.isArray(value) ? value : typeof value === 'string' ? value.split(/[\r\n、，,；;]+/) : [];
