@@ -279,20 +279,6 @@ export function rectificationService({ db, now }: { db: Database; now: () => Dat
       return { tasks, byStatus: countByStatus(tasks.map((t) => t.status)), today };
     },
 
-    /** The tasks of one item with their steps, for its page (the item's access already checked). */
-    async ofItem(submissionId: number) {
-      const today = todayCst(now());
-      const tasks = withState(await findTasks(db, { submissionIds: [submissionId] }), today);
-      return {
-        tasks,
-        steps: await findSteps(
-          db,
-          tasks.map((t) => t.id),
-        ),
-        today,
-      };
-    },
-
     /** One task, for whoever may act on it. */
     async get(actor: Actor, id: number) {
       const task = await taskFor(db, actor, id);

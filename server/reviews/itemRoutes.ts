@@ -51,7 +51,8 @@ export function itemPageRoutes({ services, access }: { services: Services; acces
     } = {},
   ) {
     const view = await services.reviews.item(actorOf(req), idParam(req), codeOf(req));
-    res.render('reviews/item', { ...reviewPageView(view, extra), ...extra });
+    const unitSide = await services.units.sideOfItem(view.submission);
+    res.render('reviews/item', { ...reviewPageView(view, unitSide, extra), ...extra });
   }
 
   router.get('/rounds/:id/items/:code', signedIn, (req, res) => renderItem(req, res));

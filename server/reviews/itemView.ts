@@ -9,11 +9,13 @@ import { MAX_UPLOAD_BYTES } from '../files/formats';
 import { asText } from '../http/input';
 import { VersionListEntry } from './repository';
 import { ReviewService } from './reviewService';
-import { feedbackDue, requestState } from '../units/service';
+import { feedbackDue, requestState, UnitService } from '../units/service';
 
 /** The review page as its template reads it, and its form read back: pure functions, no HTTP. */
 
 export type ItemView = Awaited<ReturnType<ReviewService['item']>>;
+/** The unit's side of the page: requests, feedback, whether the unit has an account. */
+export type UnitSide = Awaited<ReturnType<UnitService['sideOfItem']>>;
 
 const str = asText;
 const ACTION_LABELS: Record<string, string> = {
@@ -145,6 +147,7 @@ function errorsByFormField(errors: unknown): { byName: Record<string, string>; f
  */
 export function reviewPageView(
   view: ItemView,
+  unitSide: UnitSide,
   {
     form,
     version,
@@ -296,7 +299,7 @@ export function reviewPageView(
     assignee: view.item.assigneeName
       ? `${view.item.assigneeName}${view.item.assigneeOrganisation ? `（${view.item.assigneeOrganisation}）` : ''}`
       : '未分配',
-    ...unitSideView(view, itemHref, smallForm),
+    ...unitSideView(view, unitSide, itemHref, smallForm),
     canWrite: view.canWrite,
     canWriteFindings: view.canWriteFindings,
     canSubmit: view.canSubmit,
@@ -333,19 +336,24 @@ function suggestionsFor(keys: WarningKey[], sources: Set<string>, categories: Ar
  * The unit's side of the review page: the material requests with their answers (overdue marked),
  * the unit's feedback with the responses, and whether confirming needs a response now.
  */
-function unitSideView(view: ItemView, itemHref: string, smallForm: Record<string, unknown> | undefined) {
-  const fileName = (id: number) => view.evidence.find((e) => e.id === id);
-  const latest = view.feedback.at(-1);
+function unitSideView(
+  view: ItemView,
+  side: UnitSide,
+  itemHref: string,
+  smallForm: Record<string, unknown> | undefined,
+) {
+  const evidenceOf = (id: number) => view.evidence.find((e) => e.id === id);
+  const latest = side.feedback.at(-1);
   return {
-    requests: view.requests.map((r) => {
-      const state = requestState(r, view.today);
+    requests: side.requests.map((r) => {
+      const state = requestState(r, side.today);
       return {
         ...r,
         ...state,
         answers: r.answers.map((a) => ({
           ...a,
           files: a.evidenceIds
-            .map(fileName)
+            .map(evidenceOf)
             .filter((e) => e !== undefined)
             .map((e) => ({
               fileName: e.fileName,
@@ -356,11 +364,11 @@ function unitSideView(view: ItemView, itemHref: string, smallForm: Record<string
       };
     }),
     canRequest: view.canWriteFindings,
-    unitReachable: view.unitReachable,
-    today: view.today,
+    unitReachable: side.unitReachable,
+    today: side.today,
     newRequest: smallForm?.action === 'request' ? { text: str(smallForm.text), dueDate: str(smallForm.dueDate) } : {},
     requestError: smallForm?.action === 'request' ? true : undefined,
-    feedback: view.feedback.map((f) => ({ ...f, agreeLabel: f.agree ? '同意' : '不同意' })),
+    feedback: side.feedback.map((f) => ({ ...f, agreeLabel: f.agree ? '同意' : '不同意' })),
     feedbackNeedsResponse: view.canConfirm && latest !== undefined && !latest.agree,
     typedResponse: smallForm?.action === 'confirm' ? str(smallForm.response) : '',
     feedbackDue: view.review ? feedbackDue(view.review, view.round.unitFeedbackDays) : null,

@@ -8,8 +8,7 @@ import { Conflict, Invalid, Refused } from '../errors';
 import { findEvidence } from '../findings/evidence';
 import { findFindings, listCategoryTitles } from '../findings/repository';
 import { findIndicators, Submission } from '../population/repository';
-import { findFeedback, findRequests, hasContacts, insertResponse } from '../units/repository';
-import { todayCst } from '../domain/dates';
+import { findFeedback, insertResponse } from '../units/repository';
 import { Round } from '../rounds/repository';
 import {
   Actor,
@@ -201,18 +200,14 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
       if (actor.role === 'unit') throw new Refused('单位联系人请在“我的单位”中查看本单位的项目');
       const { round, submission, item, assignee } = await sampledItem(db, actor, roundId, code);
       // The reads side by side (each on a connection of its own on PostgreSQL).
-      const [indicators, review, versions, findings, evidence, categories, requests, feedback, unitReachable] =
-        await Promise.all([
-          findIndicators(db, submission.id),
-          findReview(db, submission.id),
-          findVersionList(db, submission.id, allVersions ? undefined : RECENT_VERSIONS),
-          findFindings(db, submission.id),
-          findEvidence(db, submission.id),
-          listCategoryTitles(db),
-          findRequests(db, { submissionIds: [submission.id] }),
-          findFeedback(db, [submission.id]),
-          hasContacts(db, submission),
-        ]);
+      const [indicators, review, versions, findings, evidence, categories] = await Promise.all([
+        findIndicators(db, submission.id),
+        findReview(db, submission.id),
+        findVersionList(db, submission.id, allVersions ? undefined : RECENT_VERSIONS),
+        findFindings(db, submission.id),
+        findEvidence(db, submission.id),
+        listCategoryTitles(db),
+      ]);
       const content = review?.content ?? EMPTY_REVIEW;
       // Writable while there is no review yet, or it is a draft or returned; "保存并提交" saves first, so submitting goes with writing.
       const writable =
@@ -233,11 +228,6 @@ export function reviewService({ db, now }: { db: Database; now: () => Date }) {
         findings,
         evidence,
         categories,
-        // The unit's side: what was asked of it and what it said about the submitted review.
-        requests,
-        feedback,
-        unitReachable,
-        today: todayCst(now()),
         canWrite: writable,
         canWriteFindings: findingsOpen,
         editableFindings: new Set(

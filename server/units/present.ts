@@ -162,7 +162,6 @@ export function unitItemPage(view: UnitItemView, smallForm?: Record<string, unkn
     smallForm?.action === action && (id === undefined || str(smallForm.requestId) === String(id))
       ? smallForm
       : undefined;
-  const latestFeedback = view.feedback.at(-1);
   return {
     title: `${s.code} ${s.name}`,
     round: view.round,
@@ -216,7 +215,6 @@ export function unitItemPage(view: UnitItemView, smallForm?: Record<string, unkn
       };
     }),
     feedback: view.feedback.map((f) => ({ ...f, agreeLabel: f.agree ? '同意' : '不同意' })),
-    latestFeedback,
     feedbackDue: view.feedbackDue,
     feedbackDays: view.round.unitFeedbackDays,
     canFeedback: view.canFeedback,

@@ -18,6 +18,7 @@ import {
   findRequests,
   findSampledUnits,
   findUnitItems,
+  hasContacts,
   insertAnswer,
   insertFeedback,
   insertRequest,
@@ -89,8 +90,8 @@ export function unitService({ db, now }: { db: Database; now: () => Date }) {
         const said = feedback.filter((f) => f.submissionId === item.submissionId);
         const status = item.reviewStatus;
         const due =
-          status === 'submitted' && item.reviewUpdatedAt
-            ? feedbackDueDate(todayCst(item.reviewUpdatedAt), item.unitFeedbackDays)
+          status && item.reviewUpdatedAt
+            ? feedbackDue({ status, updatedAt: item.reviewUpdatedAt }, item.unitFeedbackDays)
             : null;
         // Feedback is due on a submitted review the unit has not answered since it was submitted.
         const answeredSince = said.some((f) => item.reviewUpdatedAt && f.givenAt >= item.reviewUpdatedAt);
@@ -299,6 +300,19 @@ export function unitService({ db, now }: { db: Database; now: () => Date }) {
         );
         return { id, agree: parsed.value.agree, text: parsed.value.text, reviewVersion: review.version };
       });
+    },
+
+    /**
+     * The unit's side of an item's review page (its access already checked by the review's read):
+     * the requests, the feedback, and whether anyone of the unit has an account.
+     */
+    async sideOfItem(submission: { id: number; unit: string; department: string }) {
+      const [requests, feedback, unitReachable] = await Promise.all([
+        findRequests(db, { submissionIds: [submission.id] }),
+        findFeedback(db, [submission.id]),
+        hasContacts(db, submission),
+      ]);
+      return { requests, feedback, unitReachable, today: todayCst(now()) };
     },
 
     /** Each item's latest feedback, by submission id: a disagreement waits for the team's response. */
